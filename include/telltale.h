@@ -1,0 +1,148 @@
+/* telltale.h: the C ABI of the telltale watermarking hook. Plain C types, opaque handles, status codes; nothing
+ * throws across it. Every function returns tt_status (or nothing) and writes outputs through pointers.
+ *
+ * Objects:
+ *   tt_keyring  the master secret (libsodium secure memory) and its public key id.
+ *   tt_hook     one scheme with its parameters and subkeys; immutable after creation, share it across threads.
+ *   tt_seq      one generating sequence: its context window and repeated-context memory. One writer at a time.
+ *   tt_detector the detection side of a hook; one per thread.
+ * A hook must outlive its sequences; a keyring may be freed once hooks and detectors are created from it. */
+#ifndef TELLTALE_H_
+#define TELLTALE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TT_API __attribute__((visibility("default")))
+#else
+#define TT_API
+#endif
+
+#define TT_VERSION_MAJOR 0
+#define TT_VERSION_MINOR 1
+#define TT_VERSION_PATCH 0
+#define TT_VERSION_NUMBER (TT_VERSION_MAJOR * 10000 + TT_VERSION_MINOR * 100 + TT_VERSION_PATCH)
+
+#define TT_KEY_ID_BYTES 32
+#define TT_MASTER_SECRET_BYTES 32
+#define TT_MAX_CONTEXT_WIDTH 16
+
+typedef struct tt_keyring tt_keyring;
+typedef struct tt_hook tt_hook;
+typedef struct tt_seq tt_seq;
+typedef struct tt_detector tt_detector;
+
+typedef enum tt_status {
+  TT_OK = 0,
+  TT_ERR_INVALID_ARGUMENT = -1,
+  TT_ERR_KEY = -2,
+  TT_ERR_UNSUPPORTED = -3,
+  TT_ERR_NO_MEMORY = -4,
+  TT_ERR_STATE = -5,
+  TT_ERR_IO = -6,
+  TT_ERR_INCOMPLETE = -7, /* the candidates cannot decide the result exactly: use the dense call */
+  TT_ERR_INTERNAL = -8
+} tt_status;
+
+typedef enum tt_scheme {
+  TT_SCHEME_KGW = 0,        /* red/green bias: use tt_hook_bias (or tt_hook_choose) */
+  TT_SCHEME_GUMBEL = 1,     /* Gumbel-max: makes the draw, use tt_hook_choose */
+  TT_SCHEME_TOURNAMENT = 2, /* SynthID-style tournament: tt_hook_bias writes its log-probabilities, or choose */
+  TT_SCHEME_FINGERPRINT = 3 /* account fingerprint (reserved) */
+} tt_scheme;
+
+/* Scheme parameters. Start from tt_params_default and change what you need. */
+typedef struct tt_params {
+  int32_t scheme;                 /* tt_scheme */
+  uint32_t vocab_size;            /* the tokenizer's vocabulary size; ids >= vocab_size are never favoured */
+  uint32_t context_width;         /* h, tokens seeding a step, 1..16 */
+  int32_t self_hash;              /* 1: seed with the last h-1 tokens and the candidate itself */
+  int32_t skip_repeated_contexts; /* 1: leave a step unwatermarked when its context was already watermarked */
+  uint32_t context_history;       /* contexts a sequence remembers for that rule, 1..2^20 */
+  double gamma;                   /* KGW: green fraction in (0, 1) */
+  float delta;                    /* KGW: bias added to green logits, in logits, >= 0 */
+  uint32_t tournament_layers;     /* tournament: m, 1..32 */
+} tt_params;
+
+/* Dense float32 logits: element (r, v) is data[r * row_stride + v]; only v < n_vocab is read (row_stride >= n_vocab
+ * allows padded rows). -inf marks an excluded id. */
+typedef struct tt_logits_view {
+  float *data;
+  int64_t n_rows;
+  int64_t n_vocab;
+  int64_t row_stride;
+} tt_logits_view;
+
+/* Sparse candidates with byte strides; for llama.cpp: ids = &cur->data[0].id, logits = &cur->data[0].logit,
+ * id_stride = logit_stride = sizeof(llama_token_data). */
+typedef struct tt_candidates_view {
+  int32_t *ids;
+  float *logits;
+  size_t n;
+  size_t id_stride;
+  size_t logit_stride;
+} tt_candidates_view;
+
+TT_API unsigned tt_version_number(void);
+TT_API const char *tt_status_string(tt_status status);
+/* The one-line message of the last failed call on this thread ("" if none). Never contains key material. */
+TT_API const char *tt_last_error(void);
+
+TT_API tt_params tt_params_default(tt_scheme scheme, uint32_t vocab_size);
+
+TT_API tt_status tt_keyring_generate(tt_keyring **out);
+TT_API tt_status tt_keyring_from_secret(const uint8_t *secret, size_t secret_len, tt_keyring **out);
+/* Refuses files readable or writable by group or others, truncated, corrupt or of another version. */
+TT_API tt_status tt_keyring_load(const char *path, tt_keyring **out);
+/* Creates `path` with mode 0600; never overwrites. */
+TT_API tt_status tt_keyring_save(const tt_keyring *keys, const char *path);
+TT_API tt_status tt_keyring_key_id(const tt_keyring *keys, uint8_t out[TT_KEY_ID_BYTES]);
+TT_API void tt_keyring_free(tt_keyring *keys); /* accepts NULL; wipes the secret */
+
+TT_API tt_status tt_hook_create(const tt_keyring *keys, const tt_params *params, tt_hook **out);
+TT_API void tt_hook_free(tt_hook *hook); /* accepts NULL */
+
+/* account: carried by account-aware schemes. rng_seed: seeds the fallback draws (no uniforms given, or a step that
+ * is not watermarked). */
+TT_API tt_status tt_seq_create(const tt_hook *hook, uint64_t account, uint64_t rng_seed, tt_seq **out);
+TT_API tt_status tt_seq_clone(const tt_seq *seq, tt_seq **out); /* deep copy */
+TT_API void tt_seq_reset(tt_seq *seq);
+/* The token the server emitted, or a prompt token being replayed; prompt tokens count as context. */
+TT_API void tt_seq_accept(tt_seq *seq, int32_t token);
+TT_API void tt_seq_free(tt_seq *seq); /* accepts NULL */
+
+/* Edits logits in place, one row per rows[r] (NULL: leave the row alone). top_k > 0: the server keeps only its top
+ * top_k ids after this call; only ids that can still be among them are touched, and after the server's top-k the
+ * row is bit-identical to top_k = 0. Allocation-free; disjoint row ranges may be processed on different threads. */
+TT_API tt_status tt_hook_bias(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits, uint32_t top_k);
+/* Candidates path (llama.cpp). top_k and excluded_max (an upper bound on the logit of every id not in the list,
+ * -INFINITY when the list is complete) let the hook check that the result is exact; TT_ERR_INCOMPLETE if not. */
+TT_API tt_status tt_hook_bias_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, uint32_t top_k,
+                                         float excluded_max);
+/* Makes the draw from the server's final logits (after temperature, top-k, top-p). uniforms[r] in [0, 1), or NULL
+ * for each sequence's own fallback draws. out_tokens[r] receives the id (-1 for a NULL row). mask_others: set every
+ * other logit of the row to -inf, for hosts that can only edit logits. KGW biases the row in place first. */
+TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits,
+                                const float *uniforms, int32_t *out_tokens, int mask_others);
+/* uniform < 0: the sequence's fallback draw. Writes the index of the chosen entry. */
+TT_API tt_status tt_hook_choose_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, float uniform,
+                                           size_t *out_index);
+
+TT_API tt_status tt_detector_create(const tt_keyring *keys, const tt_params *params, tt_detector **out);
+/* The per-token score of `token` after `window` (window_len must equal tt_detector_window_size): KGW 1/0 (green),
+ * Gumbel -ln(1-r), tournament the number of g-values equal to 1. */
+TT_API tt_status tt_detector_score(tt_detector *det, const int32_t *window, size_t window_len, int32_t token,
+                                   double *out_score);
+TT_API size_t tt_detector_window_size(const tt_detector *det);
+TT_API void tt_detector_free(tt_detector *det); /* accepts NULL */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TELLTALE_H_ */

@@ -1,0 +1,60 @@
+// Scheme parameters: everything that changes a bit of generation or detection, recorded with every result.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "telltale/keyring.hpp"
+#include "telltale/status.hpp"
+
+namespace telltale {
+
+// Red/green bias (Kirchenbauer et al. 2023). An id is green for a step when its keystream value, read at `bits`
+// bits per id, is below gamma * 2^bits; `bits` is the smallest of 1, 2, 4, 8, 16 that represents gamma exactly
+// (otherwise 16, and gamma is rounded to the nearest multiple of 2^-16: see effective_gamma).
+struct KgwParams {
+  double gamma = 0.25;  // fraction of the vocabulary that is green, in (0, 1)
+  float delta = 2.0f;   // added to green logits, in logits (natural-log units), >= 0
+};
+
+// Gumbel-max / exponential sampling (Aaronson 2022): token = argmax r_t^(1/p_t), r_t uniform from the keystream.
+struct GumbelParams {};
+
+// SynthID-style tournament sampling (Dathathri et al. 2024) with two-way matches: m layers of keyed g-values.
+struct TournamentParams {
+  uint32_t layers = 30;  // m, 1..32
+};
+
+struct SchemeParams {
+  SchemeKind scheme = SchemeKind::kKgw;
+  uint32_t vocab_size = 0;     // the tokenizer's vocabulary; ids >= vocab_size are never favoured or scored
+  uint32_t context_width = 4;  // h: tokens in the window that seeds a step, 1..16
+  bool self_hash = false;      // seed with the last h-1 tokens plus the candidate itself
+  // Generation-time de-duplication: a step whose context window was already watermarked in this sequence is left
+  // unwatermarked (bias: row untouched; choose: plain sampling). The default for the distortion-free schemes.
+  bool skip_repeated_contexts = false;
+  uint32_t context_history = 1024;  // how many distinct contexts a sequence remembers for that rule
+  KgwParams kgw;
+  GumbelParams gumbel;
+  TournamentParams tournament;
+};
+
+// The defaults we recommend for each scheme (KGW: gamma 0.25, delta 2, h 4, left-hash).
+SchemeParams default_params(SchemeKind scheme, uint32_t vocab_size);
+
+// Checks ranges; the message names the offending parameter.
+Status validate(const SchemeParams& params);
+
+// Bits per id and threshold that KGW reads for this gamma, and the gamma they give exactly.
+struct KgwLayout {
+  unsigned bits = 2;
+  uint32_t threshold = 1;  // green iff value < threshold
+  double effective_gamma() const { return static_cast<double>(threshold) / static_cast<double>(1ull << bits); }
+};
+KgwLayout kgw_layout(double gamma);
+
+// A one-line, stable description of the parameters (for reports and key commitments), e.g.
+// "scheme=kgw gamma=0.25 delta=2 h=4 seeding=left-hash vocab=512 skip_repeated=0".
+std::string describe(const SchemeParams& params);
+
+}  // namespace telltale

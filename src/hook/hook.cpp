@@ -1,0 +1,501 @@
+// The hook: per-row dispatch to the scheme, the context window and repeated-context rule, and the detector.
+#include "telltale/hook.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "schemes/gumbel.hpp"
+#include "schemes/kgw.hpp"
+#include "schemes/sampling.hpp"
+#include "schemes/tournament.hpp"
+
+namespace telltale {
+
+struct SeqState::Scratch {
+  detail::Workspace ws;
+  tournament::Buffers tournament;
+};
+
+namespace detail {
+struct HookImpl {
+  SchemeParams params;
+  SecretBytes subkeys;  // seeder key (16) || keystream key (16), in libsodium secure memory
+  Seeder seeder;
+  unsigned bits = 2;
+  kgw::Config kgw;
+
+  std::span<const uint8_t, kKeystreamKeyBytes> keystream_key() const {
+    return std::span<const uint8_t, kKeystreamKeyBytes>(subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes);
+  }
+  uint32_t window_size() const { return params.self_hash ? params.context_width - 1 : params.context_width; }
+
+  // Decides whether this step of `seq` is watermarked (full context, not a repeated one), prepares its keys and
+  // arms the state for accept().
+  bool prepare_step(SeqState& seq, StepKeys& keys) const;
+  // Picks the entry for one row or candidate list: the shared body of choose and choose_candidates.
+  template <typename List>
+  ptrdiff_t choose_one(SeqState& seq, const List& list, double uniform) const;
+};
+}  // namespace detail
+
+namespace {
+
+enum Armed : uint8_t { kNotArmed = 0, kArmedWatermarked = 1, kArmedRepeated = 2, kArmedNoContext = 3 };
+
+// A list view over a CandidatesView.
+struct CandidateList {
+  const CandidatesView* c;
+  size_t size() const { return c->n; }
+  uint32_t id(size_t i) const { return static_cast<uint32_t>(c->id(i)); }
+  float& logit(size_t i) const { return c->logit(i); }
+};
+
+// A list over the chosen ids of a dense row (the survivors of top-k pruning).
+struct SubsetList {
+  float* row;
+  const uint32_t* ids;
+  size_t n;
+  size_t size() const { return n; }
+  uint32_t id(size_t i) const { return ids[i]; }
+  float& logit(size_t i) const { return row[ids[i]]; }
+};
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The k-th largest of values[0..n) (k <= n, k <= heap capacity), with a min-heap in caller-provided storage.
+template <typename Get>
+float kth_largest(size_t n, size_t k, float* heap, Get get) {
+  for (size_t i = 0; i < k; ++i) heap[i] = get(i);
+  std::make_heap(heap, heap + k, std::greater<float>());
+  for (size_t i = k; i < n; ++i) {
+    const float v = get(i);
+    if (v > heap[0]) {
+      std::pop_heap(heap, heap + k, std::greater<float>());
+      heap[k - 1] = v;
+      std::push_heap(heap, heap + k, std::greater<float>());
+    }
+  }
+  return heap[0];
+}
+
+Status check_view(const LogitsView& v, size_t rows) {
+  if (v.data == nullptr) return invalid_argument("logits data is null");
+  if (v.n_vocab < 1 || v.row_stride < v.n_vocab || v.n_rows < 0) return invalid_argument("bad logits shape or stride");
+  if (static_cast<size_t>(v.n_rows) != rows) return invalid_argument("one sequence state per logits row is required");
+  return Status::ok();
+}
+
+}  // namespace
+
+// ---- SeqState ----
+
+SeqState::SeqState(SeqState&&) noexcept = default;
+SeqState& SeqState::operator=(SeqState&&) noexcept = default;
+SeqState::~SeqState() = default;
+
+std::span<const int32_t> SeqState::window() const {
+  const size_t n = accepted_ < width_ ? static_cast<size_t>(accepted_) : width_;
+  return {window_.data() + (width_ - n), n};
+}
+
+void SeqState::accept(int32_t token) {
+  if (armed_ == kArmedWatermarked) {
+    ++watermarked_;
+    if (!history_.empty()) {
+      history_[history_next_] = armed_context_;
+      history_next_ = (history_next_ + 1) % history_.size();
+      if (history_size_ < history_.size()) ++history_size_;
+    }
+  } else if (armed_ == kArmedRepeated) {
+    ++skipped_repeated_;
+  }
+  armed_ = kNotArmed;
+  if (width_ > 0) {
+    std::memmove(window_.data(), window_.data() + 1, sizeof(int32_t) * (width_ - 1));
+    window_[width_ - 1] = token;
+  }
+  ++accepted_;
+}
+
+void SeqState::reset() {
+  window_.fill(0);
+  accepted_ = 0;
+  armed_ = kNotArmed;
+  history_size_ = 0;
+  history_next_ = 0;
+  std::fill(history_.begin(), history_.end(), 0);
+  watermarked_ = 0;
+  skipped_repeated_ = 0;
+}
+
+bool SeqState::seen(uint64_t context) const {
+  for (size_t i = 0; i < history_size_; ++i) {
+    if (history_[i] == context) return true;
+  }
+  return false;
+}
+
+float SeqState::next_uniform() {
+  // A pure function of (seed, position): calling bias/choose twice on one step gives the same draw.
+  const uint64_t x = splitmix64(rng_seed_ ^ splitmix64(accepted_));
+  return static_cast<float>(x >> 40) * 0x1p-24f;
+}
+
+Result<SeqState> SeqState::clone() const {
+  SeqState s;
+  s.width_ = width_;
+  s.window_ = window_;
+  s.accepted_ = accepted_;
+  s.account_ = account_;
+  s.rng_seed_ = rng_seed_;
+  s.armed_ = armed_;
+  s.armed_context_ = armed_context_;
+  s.history_ = history_;
+  s.history_size_ = history_size_;
+  s.history_next_ = history_next_;
+  s.watermarked_ = watermarked_;
+  s.skipped_repeated_ = skipped_repeated_;
+  s.hook_ = hook_;
+  auto ks = Keystream::create(hook_->keystream_key());
+  if (!ks) return ks.status();
+  s.keystream_ = std::move(ks).value();
+  try {
+    s.scratch_ = std::make_unique<Scratch>();
+    s.scratch_->tournament.reserve(scratch_->tournament.index.size());
+  } catch (const std::bad_alloc&) {
+    return Status{StatusCode::kNoMemory, "cannot allocate sequence scratch"};
+  }
+  return s;
+}
+
+// ---- Hook ----
+
+Hook::Hook(std::unique_ptr<detail::HookImpl> impl) : impl_(std::move(impl)) {}
+Hook::Hook(Hook&&) noexcept = default;
+Hook& Hook::operator=(Hook&&) noexcept = default;
+Hook::~Hook() = default;
+
+const SchemeParams& Hook::params() const { return impl_->params; }
+
+Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
+  TT_RETURN_IF_ERROR(validate(params));
+  auto impl = std::make_unique<detail::HookImpl>();
+  impl->params = params;
+  auto sub = SecretBytes::allocate(kSeederKeyBytes + kKeystreamKeyBytes);
+  if (!sub) return sub.status();
+  impl->subkeys = std::move(sub).value();
+  TT_RETURN_IF_ERROR(
+      keys.derive(params.scheme, KeyPurpose::kSeeder, 0, {impl->subkeys.data(), kSeederKeyBytes}));
+  TT_RETURN_IF_ERROR(keys.derive(params.scheme, KeyPurpose::kKeystream, 0,
+                                 {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
+  impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
+  switch (params.scheme) {
+    case SchemeKind::kKgw:
+      impl->kgw.layout = kgw_layout(params.kgw.gamma);
+      impl->kgw.delta = params.kgw.delta;
+      impl->bits = impl->kgw.layout.bits;
+      break;
+    case SchemeKind::kGumbel: impl->bits = gumbel::kBits; break;
+    case SchemeKind::kTournament: impl->bits = tournament::kBits; break;
+    default: return unsupported("scheme not available");
+  }
+  return Hook(std::move(impl));
+}
+
+Result<SeqState> Hook::new_sequence(uint64_t account, uint64_t rng_seed) const {
+  SeqState s;
+  s.hook_ = impl_.get();
+  s.width_ = impl_->params.context_width;
+  s.account_ = account;
+  s.rng_seed_ = rng_seed;
+  auto ks = Keystream::create(impl_->keystream_key());
+  if (!ks) return ks.status();
+  s.keystream_ = std::move(ks).value();
+  try {
+    if (impl_->params.skip_repeated_contexts) s.history_.assign(impl_->params.context_history, 0);
+    s.scratch_ = std::make_unique<SeqState::Scratch>();
+    if (impl_->params.scheme == SchemeKind::kTournament) s.scratch_->tournament.reserve(impl_->params.vocab_size);
+  } catch (const std::bad_alloc&) {
+    return Status{StatusCode::kNoMemory, "cannot allocate sequence scratch"};
+  }
+  return s;
+}
+
+bool detail::HookImpl::prepare_step(SeqState& seq, StepKeys& keys) const {
+  keys.keystream = &seq.keystream_;
+  seq.armed_ = kArmedNoContext;
+  seq.armed_context_ = 0;
+  const uint32_t need = window_size();
+  const auto window = seq.window();
+  if (window.size() < need) return false;
+  keys.seeder = &seeder;
+  keys.window = window.subspan(window.size() - need, need);
+  keys.self_hash = params.self_hash;
+  keys.bits = bits;
+  // The context's identity for the repeated-context rule: its left-hash seed (self-hash: of the h-1 window).
+  keys.seed = seeder.left_hash(keys.window);
+  seq.armed_context_ = keys.seed.fingerprint();
+  if (params.skip_repeated_contexts && seq.seen(seq.armed_context_)) {
+    seq.armed_ = kArmedRepeated;
+    return false;
+  }
+  seq.armed_ = kArmedWatermarked;
+  return true;
+}
+
+Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, const BiasOptions& options) const noexcept {
+  const detail::HookImpl& impl = *impl_;
+  if (impl.params.scheme == SchemeKind::kGumbel) {
+    return unsupported("the gumbel scheme makes the draw itself: use choose (with mask_others for logit-only hosts)");
+  }
+  TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
+  const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(logits.n_vocab, impl.params.vocab_size));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    SeqState* seq = rows[r];
+    if (seq == nullptr) continue;
+    if (seq->hook_ != impl_.get()) return invalid_argument("a sequence state belongs to another hook");
+    float* row = logits.data + static_cast<int64_t>(r) * logits.row_stride;
+    detail::StepKeys keys;
+    if (!impl.prepare_step(*seq, keys)) continue;
+    detail::Workspace& ws = seq->scratch_->ws;
+    if (impl.params.scheme == SchemeKind::kKgw) {
+      const uint32_t k = options.top_k;
+      if (k == 0 || k >= n || k > detail::Workspace::kMaxTopK) {
+        kgw::bias_row(impl.kgw, keys, ws, row, n);
+        continue;
+      }
+      // Only ids with logit >= (k-th largest) - delta can be among the top k after the bias.
+      const float kth = kth_largest(n, k, ws.heap.data(), [row](size_t i) { return row[i]; });
+      const float floor = kth - impl.kgw.delta;
+      uint32_t* ids = ws.survivors.data();  // in batches; bias_list uses ws.ids, ws.order and ws.values
+      size_t m = 0;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (row[i] >= floor) {
+          ids[m++] = i;
+          if (m == detail::Workspace::kBatch) {
+            kgw::bias_list(impl.kgw, keys, ws, SubsetList{row, ids, m}, n);
+            m = 0;
+          }
+        }
+      }
+      if (m > 0) kgw::bias_list(impl.kgw, keys, ws, SubsetList{row, ids, m}, n);
+    } else {  // tournament
+      auto& buf = seq->scratch_->tournament;
+      const size_t count =
+          tournament::distribution(keys, ws, buf, detail::DenseList{row, n}, n, impl.params.tournament.layers);
+      tournament::write_log_probs(buf, count, detail::DenseList{row, n});
+    }
+  }
+  return Status::ok();
+}
+
+Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound) const noexcept {
+  const detail::HookImpl& impl = *impl_;
+  if (impl.params.scheme == SchemeKind::kGumbel) {
+    return unsupported("the gumbel scheme makes the draw itself: use choose_candidates");
+  }
+  if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
+  if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
+  detail::Workspace& ws = seq.scratch_->ws;
+  const float delta = impl.params.scheme == SchemeKind::kKgw ? impl.kgw.delta : 0.0f;
+  if (impl.params.scheme == SchemeKind::kTournament && bound.excluded_max > -std::numeric_limits<float>::infinity()) {
+    // The tournament renormalises over every id: it needs them all.
+    return Status{StatusCode::kIncomplete, "the tournament needs every id with a finite logit among the candidates"};
+  }
+  if (bound.top_k > 0 && bound.excluded_max > -std::numeric_limits<float>::infinity()) {
+    if (bound.top_k > cand.n || bound.top_k > detail::Workspace::kMaxTopK) {
+      return Status{StatusCode::kIncomplete, "fewer candidates than top_k"};
+    }
+    const float kth = kth_largest(cand.n, bound.top_k, ws.heap.data(), [&cand](size_t i) { return cand.logit(i); });
+    if (!(bound.excluded_max + delta < kth)) {
+      return Status{StatusCode::kIncomplete, "an excluded id could enter the top k after the bias"};
+    }
+  }
+  detail::StepKeys keys;
+  if (!impl.prepare_step(seq, keys)) return Status::ok();
+  const CandidateList list{&cand};
+  if (impl.params.scheme == SchemeKind::kKgw) {
+    kgw::bias_list(impl.kgw, keys, ws, list, impl.params.vocab_size);
+  } else {
+    auto& buf = seq.scratch_->tournament;
+    if (cand.n > buf.index.size()) return invalid_argument("more candidates than the vocabulary size");
+    const size_t count =
+        tournament::distribution(keys, ws, buf, list, impl.params.vocab_size, impl.params.tournament.layers);
+    tournament::write_log_probs(buf, count, list);
+  }
+  return Status::ok();
+}
+
+template <typename List>
+ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double uniform) const {
+  const detail::HookImpl& impl = *this;
+  StepKeys keys;
+  const uint32_t vocab = impl.params.vocab_size;
+  if (!prepare_step(seq, keys)) return detail::sample_list(list, vocab, uniform);
+  switch (impl.params.scheme) {
+    case SchemeKind::kKgw:
+      kgw::bias_list(impl.kgw, keys, seq.scratch_->ws, list, vocab);
+      return detail::sample_list(list, vocab, uniform);
+    case SchemeKind::kGumbel: return gumbel::choose(keys, seq.scratch_->ws, list, vocab);
+    case SchemeKind::kTournament: {
+      auto& buf = seq.scratch_->tournament;
+      const size_t count =
+          tournament::distribution(keys, seq.scratch_->ws, buf, list, vocab, impl.params.tournament.layers);
+      return tournament::sample(buf, count, uniform);
+    }
+    default: return -1;
+  }
+}
+
+Status Hook::choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms,
+                    int32_t* out_tokens, bool mask_others) const noexcept {
+  TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
+  if (out_tokens == nullptr) return invalid_argument("out_tokens is null");
+  const detail::HookImpl& impl = *impl_;
+  const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(logits.n_vocab, impl.params.vocab_size));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out_tokens[r] = -1;
+    SeqState* seq = rows[r];
+    if (seq == nullptr) continue;
+    if (seq->hook_ != impl_.get()) return invalid_argument("a sequence state belongs to another hook");
+    const double u = uniforms != nullptr ? uniforms[r] : seq->next_uniform();
+    if (!(u >= 0 && u < 1)) return invalid_argument("uniforms must be in [0, 1)");
+    float* row = logits.data + static_cast<int64_t>(r) * logits.row_stride;
+    // For KGW the dense list is the row itself (biased in place); for Gumbel and the tournament nothing is written.
+    const ptrdiff_t pick = impl.choose_one(*seq, detail::DenseList{row, n}, u);
+    out_tokens[r] = static_cast<int32_t>(pick);
+    if (mask_others && pick >= 0) {
+      const float keep = row[pick];
+      for (int64_t v = 0; v < logits.n_vocab; ++v) row[v] = -std::numeric_limits<float>::infinity();
+      row[pick] = std::isfinite(keep) ? keep : 0.0f;
+    }
+  }
+  return Status::ok();
+}
+
+Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform,
+                               size_t* out_index) const noexcept {
+  if (out_index == nullptr) return invalid_argument("out_index is null");
+  if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
+  if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
+  const double u = uniform >= 0 ? uniform : seq.next_uniform();
+  if (!(u < 1)) return invalid_argument("uniform must be in [0, 1)");
+  if (impl_->params.scheme == SchemeKind::kTournament && cand.n > seq.scratch_->tournament.index.size()) {
+    return invalid_argument("more candidates than the vocabulary size");
+  }
+  const ptrdiff_t pick = impl_->choose_one(seq, CandidateList{&cand}, u);
+  if (pick < 0) return invalid_argument("no candidate has a finite logit within the vocabulary");
+  *out_index = static_cast<size_t>(pick);
+  return Status::ok();
+}
+
+// ---- Detector ----
+
+Detector::Detector(Detector&&) noexcept = default;
+Detector& Detector::operator=(Detector&&) noexcept = default;
+Detector::~Detector() = default;
+
+Result<Detector> Detector::create(const KeyRing& keys, const SchemeParams& params) {
+  auto hook = Hook::create(keys, params);
+  if (!hook) return hook.status();
+  Detector d;
+  d.hook_ = std::make_unique<Hook>(std::move(hook).value());
+  auto ks = Keystream::create(d.hook_->impl_->keystream_key());
+  if (!ks) return ks.status();
+  d.keystream_ = std::move(ks).value();
+  d.ws_ = std::make_unique<detail::Workspace>();
+  return d;
+}
+
+Result<Detector> Detector::clone() const {
+  Detector d;
+  auto impl = std::make_unique<detail::HookImpl>();
+  const detail::HookImpl& src = *hook_->impl_;
+  impl->params = src.params;
+  auto sub = SecretBytes::allocate(src.subkeys.size());
+  if (!sub) return sub.status();
+  impl->subkeys = std::move(sub).value();
+  std::memcpy(impl->subkeys.data(), src.subkeys.data(), src.subkeys.size());
+  impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
+  impl->bits = src.bits;
+  impl->kgw = src.kgw;
+  d.hook_ = std::make_unique<Hook>(Hook(std::move(impl)));
+  auto ks = Keystream::create(d.hook_->impl_->keystream_key());
+  if (!ks) return ks.status();
+  d.keystream_ = std::move(ks).value();
+  d.ws_ = std::make_unique<detail::Workspace>();
+  return d;
+}
+
+const SchemeParams& Detector::params() const { return hook_->impl_->params; }
+
+NullModel Detector::null_model() const {
+  const detail::HookImpl& impl = *hook_->impl_;
+  switch (impl.params.scheme) {
+    case SchemeKind::kKgw: return {NullKind::kBernoulli, impl.kgw.layout.effective_gamma(), 1};
+    case SchemeKind::kGumbel: return {NullKind::kExponential, 1.0, 1};
+    default: return {NullKind::kBinomial, 0.5, impl.params.tournament.layers};
+  }
+}
+
+uint32_t Detector::window_size() const { return hook_->impl_->window_size(); }
+
+static double score_value(const detail::HookImpl& impl, uint32_t value) {
+  switch (impl.params.scheme) {
+    case SchemeKind::kKgw: return kgw::is_green(impl.kgw, value) ? 1.0 : 0.0;
+    case SchemeKind::kGumbel: return gumbel::score(value);
+    default: return tournament::score(value, impl.params.tournament.layers);
+  }
+}
+
+uint32_t Detector::g_values(std::span<const int32_t> window, int32_t token) {
+  const detail::HookImpl& impl = *hook_->impl_;
+  if (impl.params.scheme != SchemeKind::kTournament || token < 0 ||
+      static_cast<uint32_t>(token) >= impl.params.vocab_size) {
+    return 0;
+  }
+  const StepSeed seed = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
+  return keystream_.value(seed, static_cast<uint32_t>(token), impl.bits) &
+         tournament::layer_mask(impl.params.tournament.layers);
+}
+
+double Detector::score(std::span<const int32_t> window, int32_t token) {
+  const detail::HookImpl& impl = *hook_->impl_;
+  if (token < 0 || static_cast<uint32_t>(token) >= impl.params.vocab_size) return 0.0;
+  const StepSeed seed = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
+  return score_value(impl, keystream_.value(seed, static_cast<uint32_t>(token), impl.bits));
+}
+
+void Detector::score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out) {
+  const detail::HookImpl& impl = *hook_->impl_;
+  const size_t w = impl.window_size();
+  detail::Workspace& ws = *ws_;
+  const size_t n = tokens.size();
+  for (size_t start = first; start < n; start += detail::Workspace::kBatch) {
+    const size_t m = std::min(n - start, detail::Workspace::kBatch);
+    for (size_t j = 0; j < m; ++j) {
+      const size_t i = start + j;
+      const int32_t token = tokens[i];
+      const auto window = tokens.subspan(i - w, w);
+      ws.seeds[j] = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
+      // Out-of-vocabulary tokens are keyed as id 0 and scored 0 below.
+      ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
+                                                                                         : 0u;
+    }
+    keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, impl.bits, ws.values.data(), ws.blocks.data());
+    for (size_t j = 0; j < m; ++j) {
+      const int32_t token = tokens[start + j];
+      const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
+      out[start + j - first] = in_vocab ? score_value(impl, ws.values[j]) : 0.0;
+    }
+  }
+}
+
+}  // namespace telltale

@@ -1,0 +1,82 @@
+// Key files on disk: created private (0600, O_EXCL), refused when group/world accessible, parsed by KeyRing::parse.
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "telltale/keyring.hpp"
+
+namespace telltale {
+
+Status write_key_file(const KeyRing& keys, const std::string& path) {
+  auto bytes = keys.serialize();
+  if (!bytes) return bytes.status();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return io_error(path + ": already exists (refusing to overwrite a key file)");
+    return io_error(path + ": cannot create key file: " + std::strerror(errno));
+  }
+  // The umask may have cleared bits but never adds any; fchmod makes 0600 explicit whatever the umask.
+  bool ok = ::fchmod(fd, 0600) == 0;
+  size_t done = 0;
+  while (ok && done < bytes->size()) {
+    const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int saved = errno;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) {
+    ::unlink(path.c_str());
+    return io_error(path + ": cannot write key file: " + std::strerror(saved));
+  }
+  return Status::ok();
+}
+
+Result<KeyRing> read_key_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return key_error(path + ": cannot open key file: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return key_error(path + ": not a regular file");
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
+    return key_error(path + ": key file permissions " + mode +
+                     " are too open (group or others have access); run: chmod 600 " + path);
+  }
+  auto buf = SecretBytes::allocate(kKeyFileBytes + 1);  // one spare byte detects trailing data
+  if (!buf) {
+    ::close(fd);
+    return buf.status();
+  }
+  size_t got = 0;
+  while (got < buf->size()) {
+    const ssize_t n = ::read(fd, buf->data() + got, buf->size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd);
+      return key_error(path + ": cannot read key file: " + std::strerror(saved));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  auto ring = KeyRing::parse({buf->data(), got});
+  if (!ring) return key_error(path + ": " + ring.status().message());
+  return ring;
+}
+
+}  // namespace telltale

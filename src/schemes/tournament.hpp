@@ -1,0 +1,92 @@
+// SynthID-style tournament sampling with two-way matches (Dathathri et al., Nature 2024): the generation side
+// (reweight the distribution layer by layer with keyed g-values) and the detection score (the g-values), together.
+// g_l(id) is bit l of the id's 32-bit keystream value, for layers l = 0 .. m-1.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "hook/step.hpp"
+
+namespace telltale::tournament {
+
+inline constexpr unsigned kBits = 32;
+
+inline uint32_t g(uint32_t value, uint32_t layer) { return (value >> layer) & 1u; }
+inline uint32_t layer_mask(uint32_t layers) { return layers >= 32 ? 0xffffffffu : (1u << layers) - 1; }
+// The detection score of a token: how many of its m g-values are 1. Binomial(m, 1/2) under the null.
+inline double score(uint32_t value, uint32_t layers) {
+  return static_cast<double>(__builtin_popcount(value & layer_mask(layers)));
+}
+
+// Storage for one step's distribution; sized to the vocabulary once, when a sequence is created.
+struct Buffers {
+  std::vector<uint32_t> index;   // entry index in the list
+  std::vector<uint32_t> values;  // keyed 32-bit value of the entry's id
+  std::vector<double> probs;
+  void reserve(size_t n) {
+    index.resize(n);
+    values.resize(n);
+    probs.resize(n);
+  }
+};
+
+// Computes the tournament distribution over the list's finite entries (ids < vocab_size), walking the list in its
+// own order: each layer l multiplies p by (1 + g_l - sum_v g_l(v) p(v)), the exact distribution of a two-way
+// tournament's winner (Dathathri et al., SI). Returns the number of entries in buf (0: nothing finite).
+template <typename List>
+size_t distribution(const detail::StepKeys& keys, detail::Workspace& ws, Buffers& buf, const List& list,
+                    uint32_t vocab_size, uint32_t layers) {
+  double max_logit = -std::numeric_limits<double>::infinity();
+  size_t n = 0;
+  for (size_t i = 0; i < list.size() && n < buf.index.size(); ++i) {
+    const double l = list.logit(i);
+    if (list.id(i) >= vocab_size || !std::isfinite(l)) continue;
+    buf.index[n++] = static_cast<uint32_t>(i);
+    if (l > max_logit) max_logit = l;
+  }
+  if (n == 0) return 0;
+  for (size_t s = 0; s < n; s += detail::Workspace::kBatch) {
+    const size_t m = n - s < detail::Workspace::kBatch ? n - s : detail::Workspace::kBatch;
+    for (size_t j = 0; j < m; ++j) ws.ids[j] = list.id(buf.index[s + j]);
+    keys.values(ws, ws.ids.data(), m, buf.values.data() + s);
+  }
+  double total = 0;
+  for (size_t j = 0; j < n; ++j) {
+    buf.probs[j] = std::exp(static_cast<double>(list.logit(buf.index[j])) - max_logit);
+    total += buf.probs[j];
+  }
+  for (size_t j = 0; j < n; ++j) buf.probs[j] /= total;
+  for (uint32_t layer = 0; layer < layers; ++layer) {
+    double mass = 0;
+    for (size_t j = 0; j < n; ++j) mass += g(buf.values[j], layer) ? buf.probs[j] : 0.0;
+    for (size_t j = 0; j < n; ++j) buf.probs[j] *= 1.0 + static_cast<double>(g(buf.values[j], layer)) - mass;
+  }
+  return n;
+}
+
+// Writes ln p of the tournament distribution into the list's logits (ids with p = 0 get -inf).
+template <typename List>
+void write_log_probs(const Buffers& buf, size_t n, const List& list) {
+  for (size_t j = 0; j < n; ++j) {
+    const double p = buf.probs[j];
+    list.logit(buf.index[j]) = p > 0 ? static_cast<float>(std::log(p)) : -std::numeric_limits<float>::infinity();
+  }
+}
+
+// Draws from the tournament distribution by inverse CDF in list order; returns the entry index.
+inline ptrdiff_t sample(const Buffers& buf, size_t n, double uniform) {
+  double cum = 0;
+  for (size_t j = 0; j < n; ++j) {
+    cum += buf.probs[j];
+    if (cum > uniform) return buf.index[j];
+  }
+  for (size_t j = n; j-- > 0;) {
+    if (buf.probs[j] > 0) return buf.index[j];
+  }
+  return -1;
+}
+
+}  // namespace telltale::tournament

@@ -1,0 +1,232 @@
+// spec/test-vectors.json is the normative behaviour: the C++ API and the C ABI must both reproduce every entry.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "telltale.h"
+#include "telltale/telltale.hpp"
+#include "test_paths.hpp"
+
+using nlohmann::json;
+using namespace telltale;
+
+namespace {
+
+json load_vectors() {
+  std::ifstream in(std::string(test::kSourceDir) + "/spec/test-vectors.json");
+  REQUIRE(in.good());
+  return json::parse(in);
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(kHex[p[i] >> 4]);
+    s.push_back(kHex[p[i] & 15]);
+  }
+  return s;
+}
+
+std::vector<uint8_t> test_secret() {
+  std::vector<uint8_t> s(32);
+  for (size_t i = 0; i < 32; ++i) s[i] = static_cast<uint8_t>(i);
+  return s;
+}
+
+SchemeKind kind_of(const std::string& name) {
+  if (name == "kgw") return SchemeKind::kKgw;
+  if (name == "gumbel") return SchemeKind::kGumbel;
+  return SchemeKind::kTournament;
+}
+
+float from_bits(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("the key id and subkeys match the test vectors", "[vectors]") {
+  const json v = load_vectors();
+  auto ring = KeyRing::from_secret(test_secret());
+  REQUIRE(ring);
+  CHECK(ring->key_id_hex() == v["key_id"].get<std::string>());
+  for (const auto& e : v["subkeys"]) {
+    uint8_t seeder[16], ks[16];
+    const SchemeKind kind = kind_of(e["scheme"]);
+    REQUIRE(ring->derive(kind, KeyPurpose::kSeeder, 0, seeder));
+    REQUIRE(ring->derive(kind, KeyPurpose::kKeystream, 0, ks));
+    CHECK(hex(seeder, 16) == e["seeder"].get<std::string>());
+    CHECK(hex(ks, 16) == e["keystream"].get<std::string>());
+  }
+}
+
+TEST_CASE("seeds and keystream blocks match the test vectors", "[vectors]") {
+  const json v = load_vectors();
+  auto ring = KeyRing::from_secret(test_secret());
+  REQUIRE(ring);
+  uint8_t seeder_key[16], ks_key[16];
+  REQUIRE(ring->derive(SchemeKind::kKgw, KeyPurpose::kSeeder, 0, seeder_key));
+  REQUIRE(ring->derive(SchemeKind::kKgw, KeyPurpose::kKeystream, 0, ks_key));
+  Seeder seeder(std::span<const uint8_t, 16>(seeder_key, 16));
+  auto ks = Keystream::create(std::span<const uint8_t, 16>(ks_key, 16));
+  REQUIRE(ks);
+  for (const auto& e : v["seeds"]) {
+    const auto window = e["window"].get<std::vector<int32_t>>();
+    const StepSeed left = seeder.left_hash(window);
+    CHECK(hex(left.nonce.data(), 12) == e["left_hash_nonce"].get<std::string>());
+    const auto self_window = e["self_hash_window"].get<std::vector<int32_t>>();
+    const StepSeed self = seeder.self_hash(self_window, e["self_hash_candidate"].get<int32_t>());
+    CHECK(hex(self.nonce.data(), 12) == e["self_hash_nonce"].get<std::string>());
+    uint8_t block[16];
+    ks->blocks(left, 0, 1, block);
+    CHECK(hex(block, 16) == e["block_0"].get<std::string>());
+    ks->blocks(left, 1000, 1, block);
+    CHECK(hex(block, 16) == e["block_1000"].get<std::string>());
+  }
+}
+
+TEST_CASE("keystream block 0 equals AES-128 of nonce||be32(0) computed by the openssl command", "[vectors]") {
+  const json v = load_vectors();
+  std::string ks_key;
+  for (const auto& e : v["subkeys"]) {
+    if (e["scheme"] == "kgw") ks_key = e["keystream"];
+  }
+  const auto& first = v["seeds"][0];
+  const std::string input_hex = first["left_hash_nonce"].get<std::string>() + "00000000";
+  std::string cmd = "printf '";
+  for (size_t i = 0; i < input_hex.size(); i += 2) {
+    char oct[8];  // /bin/sh's printf knows octal escapes, not \x
+    std::snprintf(oct, sizeof oct, "\\%03o", static_cast<unsigned>(std::stoul(input_hex.substr(i, 2), nullptr, 16)));
+    cmd += oct;
+  }
+  cmd += "' | openssl enc -aes-128-ecb -nopad -K " + ks_key + " | od -An -tx1 | tr -d ' \\n'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char out[128] = {0};
+  REQUIRE(std::fgets(out, sizeof out, p) != nullptr);
+  ::pclose(p);
+  CHECK(std::string(out) == first["block_0"].get<std::string>());
+}
+
+TEST_CASE("per-token scores match the test vectors through the C++ API and the C ABI", "[vectors]") {
+  const json v = load_vectors();
+  auto ring = KeyRing::from_secret(test_secret());
+  REQUIRE(ring);
+  const auto secret = test_secret();
+  tt_keyring* ckeys = nullptr;
+  REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &ckeys) == TT_OK);
+  const std::vector<std::pair<std::string, SchemeParams>> cases = [] {
+    std::vector<std::pair<std::string, SchemeParams>> c;
+    SchemeParams p = default_params(SchemeKind::kKgw, 151936);
+    c.emplace_back("kgw-gamma0.25-h4-left", p);
+    p.kgw.gamma = 0.5;
+    p.context_width = 1;
+    c.emplace_back("kgw-gamma0.5-h1-left", p);
+    p = default_params(SchemeKind::kKgw, 151936);
+    p.kgw.gamma = 0.3;
+    p.self_hash = true;
+    c.emplace_back("kgw-gamma0.3-h4-self", p);
+    c.emplace_back("gumbel-h4-left", default_params(SchemeKind::kGumbel, 151936));
+    c.emplace_back("tournament-m30-h4-left", default_params(SchemeKind::kTournament, 151936));
+    return c;
+  }();
+  size_t checked = 0;
+  for (const auto& entry : v["schemes"]) {
+    const std::string name = entry["name"];
+    const SchemeParams* params = nullptr;
+    for (const auto& [n, p] : cases) {
+      if (n == name) params = &p;
+    }
+    REQUIRE(params != nullptr);
+    CHECK(entry["params"].get<std::string>() == describe(*params));
+    auto det = Detector::create(*ring, *params);
+    REQUIRE(det);
+    tt_params cp = tt_params_default(static_cast<tt_scheme>(params->scheme), params->vocab_size);
+    cp.context_width = params->context_width;
+    cp.self_hash = params->self_hash;
+    cp.gamma = params->kgw.gamma;
+    tt_detector* cdet = nullptr;
+    REQUIRE(tt_detector_create(ckeys, &cp, &cdet) == TT_OK);
+    for (const auto& s : entry["scores"]) {
+      const auto w = s["window"].get<std::vector<int32_t>>();
+      const int32_t token = s["token"];
+      const double expected = s["score"];
+      CHECK(det->score(w, token) == expected);
+      double c_score = -1;
+      REQUIRE(tt_detector_score(cdet, w.data(), w.size(), token, &c_score) == TT_OK);
+      CHECK(c_score == expected);
+      if (s.contains("g_values")) CHECK(det->g_values(w, token) == s["g_values"].get<uint32_t>());
+      ++checked;
+    }
+    tt_detector_free(cdet);
+  }
+  CHECK(checked == 5 * 5 * 5);
+  tt_keyring_free(ckeys);
+}
+
+TEST_CASE("one hook step matches the test vectors through the C++ API and the C ABI", "[vectors]") {
+  const json v = load_vectors();
+  auto ring = KeyRing::from_secret(test_secret());
+  REQUIRE(ring);
+  const auto secret = test_secret();
+  tt_keyring* ckeys = nullptr;
+  REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &ckeys) == TT_OK);
+  for (const auto& step : v["hook_steps"]) {
+    const SchemeKind kind = kind_of(step["scheme"]);
+    const uint32_t vocab = step["vocab"];
+    std::vector<float> logits;
+    for (uint32_t b : step["logits_bits"].get<std::vector<uint32_t>>()) logits.push_back(from_bits(b));
+    const auto context = step["context"].get<std::vector<int32_t>>();
+    const float u = step["uniform"].get<float>();
+
+    auto hook = Hook::create(*ring, default_params(kind, vocab));
+    REQUIRE(hook);
+    auto seq = hook->new_sequence(0, 1);
+    REQUIRE(seq);
+    for (int32_t t : context) seq->accept(t);
+    tt_params cp = tt_params_default(static_cast<tt_scheme>(kind), vocab);
+    tt_hook* chook = nullptr;
+    REQUIRE(tt_hook_create(ckeys, &cp, &chook) == TT_OK);
+    tt_seq* cseq = nullptr;
+    REQUIRE(tt_seq_create(chook, 0, 1, &cseq) == TT_OK);
+    for (int32_t t : context) tt_seq_accept(cseq, t);
+    SeqState* rows[] = {&seq.value()};
+    tt_seq* crows[] = {cseq};
+
+    if (step.contains("biased_bits")) {
+      const auto expected = step["biased_bits"].get<std::vector<uint32_t>>();
+      std::vector<float> a = logits, b = logits;
+      REQUIRE(hook->bias(rows, LogitsView{a.data(), 1, vocab, vocab}));
+      REQUIRE(tt_hook_bias(chook, crows, tt_logits_view{b.data(), 1, vocab, vocab}, 0) == TT_OK);
+      for (uint32_t i = 0; i < vocab; ++i) {
+        uint32_t ba, bb;
+        std::memcpy(&ba, &a[i], 4);
+        std::memcpy(&bb, &b[i], 4);
+        INFO(step["scheme"].get<std::string>() << " id " << i);
+        CHECK(ba == expected[i]);
+        CHECK(bb == expected[i]);
+      }
+    } else {
+      std::vector<float> a = logits;
+      CHECK(hook->bias(rows, LogitsView{a.data(), 1, vocab, vocab}).code() == StatusCode::kUnsupported);
+      CHECK(tt_hook_bias(chook, crows, tt_logits_view{a.data(), 1, vocab, vocab}, 0) == TT_ERR_UNSUPPORTED);
+      CHECK(std::string(tt_last_error()).find("choose") != std::string::npos);
+    }
+    std::vector<float> a = logits, b = logits;
+    int32_t ta = -2, tb = -2;
+    REQUIRE(hook->choose(rows, LogitsView{a.data(), 1, vocab, vocab}, &u, &ta));
+    REQUIRE(tt_hook_choose(chook, crows, tt_logits_view{b.data(), 1, vocab, vocab}, &u, &tb, 0) == TT_OK);
+    CHECK(ta == step["chosen"].get<int32_t>());
+    CHECK(tb == step["chosen"].get<int32_t>());
+    tt_seq_free(cseq);
+    tt_hook_free(chook);
+  }
+  tt_keyring_free(ckeys);
+}

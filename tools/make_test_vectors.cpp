@@ -1,0 +1,151 @@
+// Writes spec/test-vectors.json: the values of the PRF, the schemes' per-token scores and the hook's outputs for a
+// fixed test secret, so that a second implementation can check itself bit for bit. The tests re-derive every entry.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "telltale/telltale.hpp"
+
+using nlohmann::json;
+using namespace telltale;
+
+namespace {
+
+std::string hex(const uint8_t* p, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(kHex[p[i] >> 4]);
+    s.push_back(kHex[p[i] & 15]);
+  }
+  return s;
+}
+
+uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+int fail(const Status& s) {
+  std::cerr << "make_test_vectors: " << s.message() << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main() {
+  std::vector<uint8_t> secret(32);
+  for (size_t i = 0; i < 32; ++i) secret[i] = static_cast<uint8_t>(i);  // 00 01 02 ... 1f: a public test secret
+  auto ring = KeyRing::from_secret(secret);
+  if (!ring) return fail(ring.status());
+  json out;
+  out["description"] = "telltale PRF and scheme test vectors; see spec/prf.md. Secret bytes are 00..1f (public).";
+  out["master_secret"] = hex(secret.data(), 32);
+  out["key_id"] = ring->key_id_hex();
+
+  const SchemeKind kinds[] = {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament};
+  for (SchemeKind kind : kinds) {
+    uint8_t seeder_key[16], ks_key[16];
+    if (auto s = ring->derive(kind, KeyPurpose::kSeeder, 0, seeder_key); !s) return fail(s);
+    if (auto s = ring->derive(kind, KeyPurpose::kKeystream, 0, ks_key); !s) return fail(s);
+    out["subkeys"].push_back({{"scheme", scheme_name(kind)}, {"seeder", hex(seeder_key, 16)},
+                              {"keystream", hex(ks_key, 16)}});
+  }
+
+  // Seeds and keystream blocks under the KGW subkeys.
+  uint8_t seeder_key[16], ks_key[16];
+  (void)ring->derive(SchemeKind::kKgw, KeyPurpose::kSeeder, 0, seeder_key);
+  (void)ring->derive(SchemeKind::kKgw, KeyPurpose::kKeystream, 0, ks_key);
+  Seeder seeder(std::span<const uint8_t, 16>(seeder_key, 16));
+  auto ks = Keystream::create(std::span<const uint8_t, 16>(ks_key, 16));
+  if (!ks) return fail(ks.status());
+  const std::vector<std::vector<int32_t>> windows = {{1}, {1, 2, 3, 4}, {403, 407, 261, 378}, {0, 0, 0, 0},
+                                                     {151935, 7, 99999, 12}};
+  for (const auto& w : windows) {
+    const StepSeed left = seeder.left_hash(w);
+    const StepSeed self = seeder.self_hash(std::span<const int32_t>(w).subspan(1), 42);
+    uint8_t blocks[32];
+    ks->blocks(left, 0, 1, blocks);
+    ks->blocks(left, 1000, 1, blocks + 16);
+    out["seeds"].push_back({{"window", w},
+                            {"left_hash_nonce", hex(left.nonce.data(), 12)},
+                            {"self_hash_window", std::vector<int32_t>(w.begin() + 1, w.end())},
+                            {"self_hash_candidate", 42},
+                            {"self_hash_nonce", hex(self.nonce.data(), 12)},
+                            {"block_0", hex(blocks, 16)},
+                            {"block_1000", hex(blocks + 16, 16)}});
+  }
+
+  // Per-token scores for each scheme and seeding.
+  struct Case {
+    const char* name;
+    SchemeParams params;
+  };
+  std::vector<Case> cases;
+  {
+    SchemeParams p = default_params(SchemeKind::kKgw, 151936);
+    cases.push_back({"kgw-gamma0.25-h4-left", p});
+    p.kgw.gamma = 0.5;
+    p.context_width = 1;
+    cases.push_back({"kgw-gamma0.5-h1-left", p});
+    p = default_params(SchemeKind::kKgw, 151936);
+    p.kgw.gamma = 0.3;
+    p.self_hash = true;
+    cases.push_back({"kgw-gamma0.3-h4-self", p});
+    cases.push_back({"gumbel-h4-left", default_params(SchemeKind::kGumbel, 151936)});
+    cases.push_back({"tournament-m30-h4-left", default_params(SchemeKind::kTournament, 151936)});
+  }
+  for (const Case& c : cases) {
+    auto det = Detector::create(*ring, c.params);
+    if (!det) return fail(det.status());
+    json entry{{"name", c.name}, {"params", describe(c.params)}};
+    for (const auto& w4 : windows) {
+      const std::span<const int32_t> w = std::span<const int32_t>(w4).last(det->window_size());
+      for (int32_t token : {0, 5, 261, 100000, 151935}) {
+        json v{{"window", std::vector<int32_t>(w.begin(), w.end())}, {"token", token},
+               {"score", det->score(w, token)}};
+        if (c.params.scheme == SchemeKind::kTournament) v["g_values"] = det->g_values(w, token);
+        entry["scores"].push_back(v);
+      }
+    }
+    out["schemes"].push_back(entry);
+  }
+
+  // One hook step on a small vocabulary: the biased row (KGW) and the chosen ids (all schemes), as float bits.
+  {
+    const uint32_t vocab = 64;
+    std::vector<float> logits(vocab);
+    for (uint32_t i = 0; i < vocab; ++i) logits[i] = static_cast<float>(i % 7) * 0.5f - 1.0f;
+    for (SchemeKind kind : kinds) {
+      auto hook = Hook::create(*ring, default_params(kind, vocab));
+      if (!hook) return fail(hook.status());
+      auto seq = hook->new_sequence(0, 1);
+      if (!seq) return fail(seq.status());
+      for (int32_t t : {11, 12, 13, 14}) seq->accept(t);
+      json step{{"scheme", scheme_name(kind)}, {"vocab", vocab}, {"context", {11, 12, 13, 14}},
+                {"uniform", 0.375}};
+      std::vector<uint32_t> in_bits;
+      for (float f : logits) in_bits.push_back(float_bits(f));
+      step["logits_bits"] = in_bits;
+      SeqState* rows[] = {&seq.value()};
+      if (kind != SchemeKind::kGumbel) {
+        std::vector<float> biased = logits;
+        if (auto s = hook->bias(rows, LogitsView{biased.data(), 1, vocab, vocab}); !s) return fail(s);
+        std::vector<uint32_t> bits;
+        for (float f : biased) bits.push_back(float_bits(f));
+        step["biased_bits"] = bits;
+      }
+      std::vector<float> row = logits;
+      const float u = 0.375f;
+      int32_t token = -1;
+      if (auto s = hook->choose(rows, LogitsView{row.data(), 1, vocab, vocab}, &u, &token); !s) return fail(s);
+      step["chosen"] = token;
+      out["hook_steps"].push_back(step);
+    }
+  }
+  std::cout << out.dump(1) << "\n";
+  return 0;
+}
