@@ -1,0 +1,570 @@
+// _telltale: the Python binding of the telltale hook and detector (pybind11), a thin layer over the C++ API.
+// Logits are edited in place with no copy, from any CPU float32 buffer (NumPy) or DLPack tensor (torch); the GIL is
+// released while the C++ hook runs, so Python threads can drive disjoint rows in parallel.
+#include <dlfcn.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "telltale.h"
+#include "telltale/hook.hpp"
+#include "telltale/keyring.hpp"
+#include "telltale/scheme.hpp"
+#include "telltale/status.hpp"
+
+namespace py = pybind11;
+
+namespace {
+
+// ---- errors ----
+
+// Raised for unusable key material or key files. It is both an OSError (a missing or unsafe file) and a ValueError
+// (a corrupt one), so callers can catch it either way. Created at import; the module keeps the only reference.
+PyObject* g_key_file_error = nullptr;
+
+[[noreturn]] void raise(PyObject* type, const std::string& message) {
+  PyErr_SetString(type, message.c_str());
+  throw py::error_already_set();
+}
+
+// Maps a telltale::Status to the Python exception a caller would expect for it. Call with the GIL held.
+[[noreturn]] void throw_status(const telltale::Status& s) {
+  using telltale::StatusCode;
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: raise(PyExc_ValueError, s.message());
+    case StatusCode::kKey: raise(g_key_file_error, s.message());
+    case StatusCode::kIo: raise(PyExc_OSError, s.message());
+    case StatusCode::kUnsupported: raise(PyExc_NotImplementedError, s.message());
+    case StatusCode::kNoMemory: raise(PyExc_MemoryError, s.message());
+    default: raise(PyExc_RuntimeError, s.message());
+  }
+}
+
+void check(const telltale::Status& s) {
+  if (!s.is_ok()) throw_status(s);
+}
+
+template <typename T>
+T take(telltale::Result<T>&& r) {
+  if (!r.is_ok()) throw_status(r.status());
+  return std::move(r).value();
+}
+
+// ---- scheme names ----
+
+telltale::SchemeKind parse_scheme(const std::string& name) {
+  if (name == "kgw") return telltale::SchemeKind::kKgw;
+  if (name == "gumbel") return telltale::SchemeKind::kGumbel;
+  if (name == "tournament") return telltale::SchemeKind::kTournament;
+  raise(PyExc_ValueError, "unknown scheme '" + name + "' (expected 'kgw', 'gumbel' or 'tournament')");
+}
+
+// ---- objects ----
+
+// The hook is shared by every Sequence made from it (a SeqState points into the hook), so Python holds it by
+// shared_ptr and each Sequence keeps its hook alive.
+struct PyHook {
+  telltale::Hook hook;
+};
+
+struct PySequence {
+  PySequence(std::shared_ptr<PyHook> h, telltale::SeqState s) : owner(std::move(h)), state(std::move(s)) {}
+  std::shared_ptr<PyHook> owner;
+  telltale::SeqState state;
+  // A sequence has one writer at a time. The GIL is released during hook calls, so two Python threads could
+  // otherwise reach the same state at once (or one call could list it twice); this flag turns that into an error.
+  std::atomic<bool> busy{false};
+};
+
+struct PyDetector {
+  explicit PyDetector(telltale::Detector d) : det(std::move(d)) {}
+  telltale::Detector det;
+  std::atomic<bool> busy{false};
+};
+
+// Holds the busy flags of the sequences (or detector) one call uses, and releases them however the call ends.
+class BusyGuard {
+ public:
+  BusyGuard() = default;
+  BusyGuard(const BusyGuard&) = delete;
+  BusyGuard& operator=(const BusyGuard&) = delete;
+  ~BusyGuard() {
+    for (std::atomic<bool>* f : held_) f->store(false, std::memory_order_release);
+  }
+  void acquire(std::atomic<bool>& flag, const char* what) {
+    bool expected = false;
+    if (!flag.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+      raise(PyExc_RuntimeError, std::string(what) +
+                                    " is already in use (listed twice in one call, or used by another thread at "
+                                    "the same time: one writer per sequence)");
+    }
+    held_.push_back(&flag);
+  }
+
+ private:
+  std::vector<std::atomic<bool>*> held_;
+};
+
+// ---- logits: buffer protocol or DLPack, never a copy ----
+
+// The DLPack ABI (dmlc/dlpack, dlpack.h): only the structs and constants this import needs, declared here so the
+// build needs no dlpack package. Layouts are fixed by the DLPack specification (0.x legacy and 1.x versioned).
+struct DLDevice {
+  int32_t device_type;
+  int32_t device_id;
+};
+struct DLDataType {
+  uint8_t code;
+  uint8_t bits;
+  uint16_t lanes;
+};
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t* shape;
+  int64_t* strides;  // in elements; NULL means compact row-major
+  uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+struct DLPackVersion {
+  uint32_t major;
+  uint32_t minor;
+};
+struct DLManagedTensorVersioned {
+  DLPackVersion version;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensorVersioned*);
+  uint64_t flags;
+  DLTensor dl_tensor;
+};
+constexpr int32_t kDLCPU = 1;
+constexpr uint8_t kDLFloat = 2;
+constexpr uint64_t kDLPackFlagReadOnly = 1;
+
+// A writable float32 view of a 2-D CPU array, borrowed for the length of one call. The inner dimension must be
+// contiguous; rows may be padded (row stride >= vocabulary), which the hook reads as row_stride.
+class Logits {
+ public:
+  explicit Logits(const py::handle& obj) {
+    if (PyObject_CheckBuffer(obj.ptr())) {
+      from_buffer(obj);
+    } else if (py::hasattr(obj, "__dlpack__")) {
+      from_dlpack(obj);
+    } else {
+      raise(PyExc_TypeError, "logits must be a 2-D float32 CPU array: a NumPy array, a torch tensor or any object "
+                             "with the buffer protocol or __dlpack__ (got " +
+                                 std::string(py::str(py::type::of(obj))) + ")");
+    }
+  }
+  Logits(const Logits&) = delete;
+  Logits& operator=(const Logits&) = delete;
+  ~Logits() {
+    if (has_buffer_) PyBuffer_Release(&buffer_);
+  }
+  const telltale::LogitsView& view() const { return view_; }
+
+ private:
+  void from_buffer(const py::handle& obj) {
+    if (PyObject_GetBuffer(obj.ptr(), &buffer_, PyBUF_STRIDES | PyBUF_FORMAT) != 0) throw py::error_already_set();
+    has_buffer_ = true;
+    const std::string format = buffer_.format != nullptr ? buffer_.format : "B";
+    const bool is_f32 = buffer_.itemsize == 4 && (format == "f" || format == "<f" || format == "=f" || format == "@f");
+    if (!is_f32) raise(PyExc_TypeError, "logits must be float32 (buffer format '" + format + "')");
+    if (buffer_.readonly) raise(PyExc_ValueError, "logits must be writable: the hook edits them in place");
+    if (buffer_.ndim != 2) {
+      raise(PyExc_ValueError, "logits must be 2-D [rows, vocab] (got " + std::to_string(buffer_.ndim) + "-D)");
+    }
+    set_view(static_cast<char*>(buffer_.buf), buffer_.shape[0], buffer_.shape[1], buffer_.strides[0],
+             buffer_.strides[1], 4);
+  }
+
+  void from_dlpack(const py::handle& obj) {
+    // Ask where the data lives before exporting, so a GPU tensor gets a clear error rather than a device pointer.
+    if (py::hasattr(obj, "__dlpack_device__")) {
+      const auto dev = obj.attr("__dlpack_device__")().cast<py::tuple>();
+      if (dev[0].cast<int32_t>() != kDLCPU) {
+        raise(PyExc_ValueError, "logits are not in CPU memory (DLPack device type " +
+                                    std::to_string(dev[0].cast<int32_t>()) +
+                                    "): the hook reads host memory only; copy the rows to the CPU (or the top-k "
+                                    "candidates) first");
+      }
+    }
+    try {
+      capsule_ = obj.attr("__dlpack__")();
+    } catch (py::error_already_set& e) {
+      raise(PyExc_ValueError, std::string("cannot export logits through __dlpack__: ") + e.what());
+    }
+    // We borrow: the capsule keeps its name, so its own destructor still calls the producer's deleter when we drop
+    // it after the call; until then the tensor's memory stays alive.
+    const DLTensor* t = nullptr;
+    if (PyCapsule_IsValid(capsule_.ptr(), "dltensor")) {
+      t = &static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule_.ptr(), "dltensor"))->dl_tensor;
+    } else if (PyCapsule_IsValid(capsule_.ptr(), "dltensor_versioned")) {
+      auto* v = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(capsule_.ptr(), "dltensor_versioned"));
+      if (v->version.major != 1) raise(PyExc_ValueError, "unsupported DLPack major version");
+      if ((v->flags & kDLPackFlagReadOnly) != 0) {
+        raise(PyExc_ValueError, "logits must be writable: the hook edits them in place");
+      }
+      t = &v->dl_tensor;
+    } else {
+      raise(PyExc_ValueError, "__dlpack__ did not return a DLPack capsule");
+    }
+    if (t->device.device_type != kDLCPU) raise(PyExc_ValueError, "logits are not in CPU memory");
+    if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1) {
+      raise(PyExc_TypeError, "logits must be float32 (DLPack dtype code " + std::to_string(t->dtype.code) +
+                                 ", " + std::to_string(t->dtype.bits) + " bits)");
+    }
+    if (t->ndim != 2) raise(PyExc_ValueError, "logits must be 2-D [rows, vocab] (got " + std::to_string(t->ndim) + "-D)");
+    const int64_t rows = t->shape[0];
+    const int64_t cols = t->shape[1];
+    const int64_t s0 = t->strides != nullptr ? t->strides[0] : cols;
+    const int64_t s1 = t->strides != nullptr ? t->strides[1] : 1;
+    set_view(static_cast<char*>(t->data) + t->byte_offset, rows, cols, s0 * 4, s1 * 4, 4);
+  }
+
+  // Strides in bytes. Size-1 dimensions may carry any stride (NumPy and torch both report arbitrary ones).
+  void set_view(char* data, int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride, int64_t item) {
+    if (rows < 0 || cols < 1) raise(PyExc_ValueError, "logits must have at least one column");
+    if (cols > 1 && col_stride != item) {
+      raise(PyExc_ValueError, "logits rows must be contiguous (element stride " + std::to_string(col_stride) +
+                                  " bytes): pass a C-contiguous array, e.g. numpy.ascontiguousarray(x) or "
+                                  "x.contiguous(), and use the result");
+    }
+    if (rows <= 1) row_stride = cols * item;
+    if (row_stride < cols * item || row_stride % item != 0) {
+      raise(PyExc_ValueError, "logits rows overlap or are misaligned (row stride " + std::to_string(row_stride) +
+                                  " bytes): pass a C-contiguous array");
+    }
+    if (reinterpret_cast<uintptr_t>(data) % alignof(float) != 0) raise(PyExc_ValueError, "logits are misaligned");
+    view_.data = reinterpret_cast<float*>(data);
+    view_.n_rows = rows;
+    view_.n_vocab = cols;
+    view_.row_stride = row_stride / item;
+  }
+
+  Py_buffer buffer_{};
+  bool has_buffer_ = false;
+  py::object capsule_;
+  telltale::LogitsView view_;
+};
+
+// The per-row states of one call, checked against the hook and marked busy for its length.
+std::vector<telltale::SeqState*> rows_of(const PyHook& hook, const py::sequence& sequences, int64_t n_rows,
+                                         BusyGuard& guard) {
+  if (static_cast<int64_t>(py::len(sequences)) != n_rows) {
+    raise(PyExc_ValueError, "one sequence (or None) per logits row is required: " +
+                                std::to_string(py::len(sequences)) + " sequences for " + std::to_string(n_rows) +
+                                " rows");
+  }
+  std::vector<telltale::SeqState*> rows(static_cast<size_t>(n_rows), nullptr);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const py::handle item = sequences[r];
+    if (item.is_none()) continue;
+    auto& seq = item.cast<PySequence&>();
+    if (seq.owner.get() != &hook) raise(PyExc_ValueError, "sequence " + std::to_string(r) + " belongs to another Hook");
+    guard.acquire(seq.busy, "a Sequence");
+    rows[r] = &seq.state;
+  }
+  return rows;
+}
+
+std::vector<int32_t> tokens_of(const py::handle& obj) {
+  const auto arr = py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(obj);
+  if (!arr) raise(PyExc_TypeError, "tokens must be a sequence of integers");
+  if (arr.ndim() != 1) raise(PyExc_ValueError, "tokens must be 1-D");
+  return std::vector<int32_t>(arr.data(), arr.data() + arr.size());
+}
+
+std::string scheme_str(telltale::SchemeKind k) { return telltale::scheme_name(k); }
+
+std::string core_library_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&tt_version_number), &info) == 0 || info.dli_fname == nullptr) return "";
+  return info.dli_fname;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_telltale, m) {
+  m.doc() = "telltale: keyed watermarks for language-model output (the sampler hook and the per-token detector)";
+  m.attr("__version__") = std::to_string(TT_VERSION_MAJOR) + "." + std::to_string(TT_VERSION_MINOR) + "." +
+                          std::to_string(TT_VERSION_PATCH);
+  m.def("core_library_path", &core_library_path,
+        "The path of the libtelltale shared library this module is linked against (for ctypes users).");
+
+  {
+    py::tuple bases = py::make_tuple(py::handle(PyExc_OSError), py::handle(PyExc_ValueError));
+    g_key_file_error = PyErr_NewExceptionWithDoc(
+        "telltale.KeyFileError",
+        "Key material or a key file is missing, unreadable, unsafe (group/other permissions) or corrupt.",
+        bases.ptr(), nullptr);
+    if (g_key_file_error == nullptr) throw py::error_already_set();
+    m.attr("KeyFileError") = py::handle(g_key_file_error);
+  }
+
+  py::class_<telltale::KeyRing>(m, "KeyRing",
+                                "The master secret (libsodium secure memory) and its public key id. Create with "
+                                "generate(), load() or from_secret().")
+      .def_static("generate", [] { return take(telltale::KeyRing::generate()); },
+                  "A fresh 32-byte master secret from libsodium's CSPRNG.")
+      .def_static(
+          "load", [](const std::string& path) { return take(telltale::read_key_file(path)); }, py::arg("path"),
+          "Reads a key file. Refuses files readable or writable by group or others (KeyFileError).")
+      .def_static(
+          "from_secret",
+          [](const py::bytes& secret) {
+            const std::string_view s = secret;
+            return take(telltale::KeyRing::from_secret(
+                {reinterpret_cast<const uint8_t*>(s.data()), s.size()}));
+          },
+          py::arg("secret"), "From 32 known secret bytes (test vectors, escrow). Prefer generate() or load().")
+      .def(
+          "save", [](const telltale::KeyRing& k, const std::string& path) { check(telltale::write_key_file(k, path)); },
+          py::arg("path"), "Writes a key file with mode 0600; never overwrites (OSError if it exists).")
+      .def_property_readonly("key_id", &telltale::KeyRing::key_id_hex,
+                             "SHA-256 commitment to the secret, as 64 hex digits; safe to publish.")
+      .def("__repr__", [](const telltale::KeyRing& k) { return "<telltale.KeyRing key_id=" + k.key_id_hex() + ">"; });
+
+  py::class_<telltale::SchemeParams>(m, "Params",
+                                     "Scheme parameters. Starts from the recommended defaults of `scheme` and "
+                                     "applies the given overrides; validated when a Hook or Detector is made.")
+      .def(py::init([](const std::string& scheme, uint32_t vocab_size, std::optional<double> gamma,
+                       std::optional<float> delta, std::optional<uint32_t> context_width,
+                       std::optional<bool> self_hash, std::optional<bool> skip_repeated_contexts,
+                       std::optional<uint32_t> context_history, std::optional<uint32_t> layers) {
+             telltale::SchemeParams p = telltale::default_params(parse_scheme(scheme), vocab_size);
+             if (gamma) p.kgw.gamma = *gamma;
+             if (delta) p.kgw.delta = *delta;
+             if (context_width) p.context_width = *context_width;
+             if (self_hash) p.self_hash = *self_hash;
+             if (skip_repeated_contexts) p.skip_repeated_contexts = *skip_repeated_contexts;
+             if (context_history) p.context_history = *context_history;
+             if (layers) p.tournament.layers = *layers;
+             return p;
+           }),
+           py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("gamma") = py::none(),
+           py::arg("delta") = py::none(), py::arg("context_width") = py::none(), py::arg("self_hash") = py::none(),
+           py::arg("skip_repeated_contexts") = py::none(), py::arg("context_history") = py::none(),
+           py::arg("layers") = py::none())
+      .def_property(
+          "scheme", [](const telltale::SchemeParams& p) { return scheme_str(p.scheme); },
+          [](telltale::SchemeParams& p, const std::string& s) { p.scheme = parse_scheme(s); },
+          "'kgw', 'gumbel' or 'tournament'")
+      .def_readwrite("vocab_size", &telltale::SchemeParams::vocab_size,
+                     "The tokenizer's vocabulary size; ids >= vocab_size are never favoured.")
+      .def_readwrite("context_width", &telltale::SchemeParams::context_width, "h: tokens seeding a step, 1..16")
+      .def_readwrite("self_hash", &telltale::SchemeParams::self_hash,
+                     "Seed with the last h-1 tokens and the candidate itself.")
+      .def_readwrite("skip_repeated_contexts", &telltale::SchemeParams::skip_repeated_contexts,
+                     "Leave a step unwatermarked when its context was already watermarked in this sequence.")
+      .def_readwrite("context_history", &telltale::SchemeParams::context_history,
+                     "Contexts a sequence remembers for skip_repeated_contexts, 1..2^20.")
+      .def_property(
+          "gamma", [](const telltale::SchemeParams& p) { return p.kgw.gamma; },
+          [](telltale::SchemeParams& p, double g) { p.kgw.gamma = g; }, "KGW: green fraction in (0, 1).")
+      .def_property(
+          "delta", [](const telltale::SchemeParams& p) { return p.kgw.delta; },
+          [](telltale::SchemeParams& p, float d) { p.kgw.delta = d; }, "KGW: bias added to green logits, >= 0.")
+      .def_property(
+          "layers", [](const telltale::SchemeParams& p) { return p.tournament.layers; },
+          [](telltale::SchemeParams& p, uint32_t l) { p.tournament.layers = l; }, "Tournament: m, 1..32.")
+      .def_property_readonly(
+          "effective_gamma", [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },
+          "KGW: the green fraction actually used (gamma rounded to the bit layout).")
+      .def("validate", [](const telltale::SchemeParams& p) { check(telltale::validate(p)); },
+           "Raises ValueError naming the first parameter out of range.")
+      .def("describe", &telltale::describe, "The one-line description recorded in reports.")
+      .def("__repr__", [](const telltale::SchemeParams& p) { return "<telltale.Params " + telltale::describe(p) + ">"; });
+
+  py::class_<PySequence>(m, "Sequence",
+                         "One generating sequence: its context window and repeated-context memory. Made by "
+                         "Hook.new_sequence(). State changes only in accept()/reset(); bias/choose may run any "
+                         "number of times per step. One writer at a time.")
+      .def(
+          "accept",
+          [](PySequence& s, int32_t token) {
+            BusyGuard guard;
+            guard.acquire(s.busy, "the Sequence");
+            s.state.accept(token);
+          },
+          py::arg("token"), "The token the server emitted, or a prompt token being replayed (prompt tokens count as context).")
+      .def(
+          "extend",
+          [](PySequence& s, const py::handle& tokens) {
+            const std::vector<int32_t> ids = tokens_of(tokens);
+            BusyGuard guard;
+            guard.acquire(s.busy, "the Sequence");
+            for (int32_t t : ids) s.state.accept(t);
+          },
+          py::arg("tokens"), "accept() each token in order (e.g. the prompt).")
+      .def(
+          "reset",
+          [](PySequence& s) {
+            BusyGuard guard;
+            guard.acquire(s.busy, "the Sequence");
+            s.state.reset();
+          },
+          "Forgets the window, the repeated-context memory and the counters.")
+      .def(
+          "clone",
+          [](PySequence& s) {
+            BusyGuard guard;
+            guard.acquire(s.busy, "the Sequence");
+            return std::make_unique<PySequence>(s.owner, take(s.state.clone()));
+          },
+          "A deep copy (beam search, forks).")
+      .def("__copy__", [](PySequence& s) { return std::make_unique<PySequence>(s.owner, take(s.state.clone())); })
+      .def("__deepcopy__",
+           [](PySequence& s, const py::dict&) { return std::make_unique<PySequence>(s.owner, take(s.state.clone())); })
+      .def_property_readonly(
+          "window",
+          [](const PySequence& s) {
+            const auto w = s.state.window();
+            return std::vector<int32_t>(w.begin(), w.end());
+          },
+          "The last min(h, accepted) tokens, oldest first.")
+      .def_property_readonly("account", [](const PySequence& s) { return s.state.account(); })
+      .def_property_readonly("accepted", [](const PySequence& s) { return s.state.accepted(); })
+      .def_property_readonly("watermarked_steps", [](const PySequence& s) { return s.state.watermarked_steps(); })
+      .def_property_readonly("skipped_repeated", [](const PySequence& s) { return s.state.skipped_repeated(); });
+
+  py::class_<PyHook, std::shared_ptr<PyHook>>(
+      m, "Hook",
+      "One scheme with its parameters and subkeys; immutable, share it across threads. bias() for kgw and "
+      "tournament, choose() for every scheme (gumbel needs it).")
+      .def(py::init([](const telltale::KeyRing& keys, const telltale::SchemeParams& params) {
+             return std::make_shared<PyHook>(PyHook{take(telltale::Hook::create(keys, params))});
+           }),
+           py::arg("keys"), py::arg("params"))
+      .def_property_readonly("params", [](const PyHook& h) { return h.hook.params(); })
+      .def_property_readonly("scheme", [](const PyHook& h) { return scheme_str(h.hook.params().scheme); })
+      .def(
+          "new_sequence",
+          [](const std::shared_ptr<PyHook>& h, uint64_t account, uint64_t rng_seed) {
+            return std::make_unique<PySequence>(h, take(h->hook.new_sequence(account, rng_seed)));
+          },
+          py::arg("account") = 0, py::arg("rng_seed") = 0,
+          "A new Sequence. account: carried by account-aware schemes. rng_seed: seeds the fallback draws.")
+      .def(
+          "bias",
+          [](const PyHook& h, const py::sequence& sequences, const py::object& logits, uint32_t top_k) {
+            const Logits view(logits);
+            BusyGuard guard;
+            const auto rows = rows_of(h, sequences, view.view().n_rows, guard);
+            telltale::Status st;
+            if (view.view().n_rows > 0) {
+              py::gil_scoped_release nogil;
+              st = h.hook.bias(rows, view.view(), telltale::BiasOptions{top_k});
+            }
+            check(st);
+            return logits;
+          },
+          py::arg("sequences"), py::arg("logits"), py::arg("top_k") = 0,
+          "Edits logits [rows, vocab] (float32, CPU, rows contiguous) in place and returns the same object. "
+          "sequences[r] is the Sequence of row r (None: leave the row alone). top_k > 0: the server keeps only "
+          "its top_k ids afterwards; only ids that can still be among them are touched. NotImplementedError for "
+          "gumbel (use choose).")
+      .def(
+          "choose",
+          [](const PyHook& h, const py::sequence& sequences, const py::object& logits, const py::object& uniforms,
+             bool mask_others) {
+            const Logits view(logits);
+            BusyGuard guard;
+            const auto rows = rows_of(h, sequences, view.view().n_rows, guard);
+            const auto n = static_cast<py::ssize_t>(rows.size());
+            py::array_t<float, py::array::c_style | py::array::forcecast> u;
+            if (!uniforms.is_none()) {
+              u = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(uniforms);
+              if (!u || u.ndim() != 1 || u.size() != n) {
+                raise(PyExc_ValueError, "uniforms must be one float in [0, 1) per row");
+              }
+            }
+            py::array_t<int32_t> out(n);
+            telltale::Status st;
+            if (n > 0) {
+              const float* up = uniforms.is_none() ? nullptr : u.data();
+              int32_t* op = out.mutable_data();
+              py::gil_scoped_release nogil;
+              st = h.hook.choose(rows, view.view(), up, op, mask_others);
+            }
+            check(st);
+            return out;
+          },
+          py::arg("sequences"), py::arg("logits"), py::arg("uniforms") = py::none(), py::arg("mask_others") = false,
+          "Makes the draw from the server's final logits and returns the chosen ids (int32, -1 for a None row). "
+          "uniforms: one value in [0, 1) per row, or None for each sequence's own fallback draws. mask_others: "
+          "every other id of the row becomes -inf, for hosts that can only edit logits. KGW biases the row first.");
+
+  py::class_<PyDetector>(m, "Detector",
+                         "The detection side of a hook: per-token scores with the same keyed values. Not "
+                         "thread-safe: one per thread.")
+      .def(py::init([](const telltale::KeyRing& keys, const telltale::SchemeParams& params) {
+             return std::make_unique<PyDetector>(take(telltale::Detector::create(keys, params)));
+           }),
+           py::arg("keys"), py::arg("params"))
+      .def_property_readonly("params", [](const PyDetector& d) { return d.det.params(); })
+      .def_property_readonly("window_size", [](const PyDetector& d) { return d.det.window_size(); },
+                             "Tokens of context a token needs: h (left-hash) or h - 1 (self-hash).")
+      .def(
+          "null_model",
+          [](const PyDetector& d) {
+            const telltale::NullModel n = d.det.null_model();
+            const char* kind = n.kind == telltale::NullKind::kBernoulli     ? "bernoulli"
+                               : n.kind == telltale::NullKind::kExponential ? "exponential"
+                                                                            : "binomial";
+            py::dict out;
+            out["kind"] = kind;
+            out["p"] = n.p;
+            out["layers"] = n.layers;
+            return out;
+          },
+          "How a score is distributed for text that never saw the key: {'kind', 'p', 'layers'}.")
+      .def(
+          "score",
+          [](PyDetector& d, const py::handle& window, int32_t token) {
+            const std::vector<int32_t> w = tokens_of(window);
+            if (w.size() != d.det.window_size()) {
+              raise(PyExc_ValueError, "window must hold exactly window_size = " +
+                                          std::to_string(d.det.window_size()) + " tokens");
+            }
+            BusyGuard guard;
+            guard.acquire(d.busy, "the Detector");
+            return d.det.score(w, token);
+          },
+          py::arg("window"), py::arg("token"),
+          "The score of `token` after `window`: KGW 1/0 (green), gumbel -ln(1-r), tournament the count of g = 1.")
+      .def(
+          "score_sequence",
+          [](PyDetector& d, const py::handle& tokens, std::optional<size_t> first) {
+            const std::vector<int32_t> t = tokens_of(tokens);
+            const size_t start = first.value_or(d.det.window_size());
+            if (start < d.det.window_size()) raise(PyExc_ValueError, "first must be >= window_size");
+            const size_t n = t.size() > start ? t.size() - start : 0;
+            py::array_t<double> out(static_cast<py::ssize_t>(n));
+            if (n > 0) {
+              BusyGuard guard;
+              guard.acquire(d.busy, "the Detector");
+              double* op = out.mutable_data();
+              py::gil_scoped_release nogil;
+              d.det.score_sequence(t, start, {op, n});
+            }
+            return out;
+          },
+          py::arg("tokens"), py::arg("first") = py::none(),
+          "Scores tokens[i] for every i >= first (default window_size), each with the window taken from tokens.");
+}
