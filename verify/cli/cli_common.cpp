@@ -1,0 +1,46 @@
+#include "cli_common.hpp"
+
+#include <cstdio>
+
+namespace telltale::cli {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "telltale: error: %s\n", message.c_str());
+  return kExitError;
+}
+
+int fail(const Status& status) { return fail(status.message()); }
+
+void add_scheme_options(CLI::App& command, SchemeOptions& options) {
+  command.add_option("--scheme", options.scheme, "watermark scheme: kgw (red/green bias), gumbel, tournament")
+      ->check(CLI::IsMember({"kgw", "gumbel", "tournament"}))
+      ->capture_default_str();
+  command.add_option("--gamma", options.gamma, "kgw: fraction of the vocabulary that is green, in (0, 1)")
+      ->capture_default_str();
+  command.add_option("--delta", options.delta, "kgw: logit bias added to green ids, >= 0")->capture_default_str();
+  command.add_option("--context-width,-w", options.context_width, "h: tokens of context that seed each step, 1..16")
+      ->capture_default_str();
+  command.add_flag("--self-hash", options.self_hash, "seed with the last h-1 tokens plus the candidate itself");
+  command.add_option("--layers", options.layers, "tournament: number of layers m, 1..32")->capture_default_str();
+  command.add_option("--skip-repeated", options.skip_repeated,
+                     "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
+                     "(default: 1 for gumbel and tournament, 0 for kgw)");
+}
+
+Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_size) {
+  SchemeKind kind = SchemeKind::kKgw;
+  if (options.scheme == "gumbel") kind = SchemeKind::kGumbel;
+  else if (options.scheme == "tournament") kind = SchemeKind::kTournament;
+  else if (options.scheme != "kgw") return invalid_argument("unknown scheme '" + options.scheme + "'");
+  SchemeParams params = default_params(kind, vocab_size);
+  params.kgw.gamma = options.gamma;
+  params.kgw.delta = options.delta;
+  params.context_width = options.context_width;
+  params.self_hash = options.self_hash;
+  params.tournament.layers = options.layers;
+  if (options.skip_repeated >= 0) params.skip_repeated_contexts = options.skip_repeated != 0;
+  TT_RETURN_IF_ERROR(validate(params));
+  return params;
+}
+
+}  // namespace telltale::cli

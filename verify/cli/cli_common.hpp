@@ -1,0 +1,39 @@
+// What every `telltale` subcommand shares: exit codes, one-line errors, the scheme options, loading keys and models.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "telltale/keyring.hpp"
+#include "telltale/scheme.hpp"
+#include "telltale/status.hpp"
+
+namespace telltale::cli {
+
+// Exit codes scripts can rely on (documented in `telltale --help`).
+enum ExitCode : int {
+  kExitDetected = 0,     // also: the command succeeded
+  kExitNotDetected = 1,  // detect ran and found no watermark at the requested alpha
+  kExitError = 2,        // bad arguments, bad input, an unreadable or unsafe file
+};
+
+// Prints "telltale: error: <message>" on stderr (one line) and returns kExitError.
+int fail(const std::string& message);
+int fail(const Status& status);
+
+// The options that fix a scheme's parameters, shared by generate, detect and keyinfo.
+struct SchemeOptions {
+  std::string scheme = "kgw";
+  double gamma = 0.25;
+  float delta = 2.0f;
+  uint32_t context_width = 4;
+  bool self_hash = false;
+  uint32_t layers = 30;
+  int skip_repeated = -1;  // -1: the scheme's default; 0/1 forced
+};
+void add_scheme_options(CLI::App& command, SchemeOptions& options);
+// The parameters for a tokenizer of `vocab_size` ids, validated.
+Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_size);
+
+}  // namespace telltale::cli

@@ -1,0 +1,12 @@
+// The subcommands of `telltale`. Each registers itself on the app and, when chosen, runs and stores its exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace telltale::cli {
+
+void add_keygen_command(CLI::App& app, int& exit_code);
+void add_keyinfo_command(CLI::App& app, int& exit_code);
+void add_generate_command(CLI::App& app, int& exit_code);
+
+}  // namespace telltale::cli

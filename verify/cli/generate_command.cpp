@@ -1,0 +1,116 @@
+// `telltale generate`: watermarked (or, with --no-watermark, plain) text from the reference model.
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "generator.hpp"
+#include "input/tokenizer.hpp"
+
+namespace telltale::cli {
+namespace {
+
+struct GenerateOptions {
+  std::string key;
+  std::string model;
+  std::string tokenizer;
+  std::string prompt = "Once upon a time";
+  int tokens = 256;
+  int count = 1;
+  uint64_t seed = 1;
+  uint64_t account = 0;
+  float temperature = 1.0f;
+  float top_p = 0.9f;
+  bool no_watermark = false;
+  bool jsonl = false;
+  SchemeOptions scheme;
+};
+
+int run_generate(const GenerateOptions& options) {
+  auto tokenizer = input::Tokenizer::load(options.tokenizer);
+  if (!tokenizer) return fail(tokenizer.status());
+  auto model = refmodel::Llama2cModel::load(options.model);
+  if (!model) return fail(model.status());
+  if (model->vocab_size() != tokenizer->vocab_size())
+    return fail(options.model + ": the model has " + std::to_string(model->vocab_size()) + " ids but the tokenizer " +
+                std::to_string(tokenizer->vocab_size()));
+  auto params = scheme_params(options.scheme, static_cast<uint32_t>(tokenizer->vocab_size()));
+  if (!params) return fail(params.status());
+
+  std::optional<Hook> hook;  // none with --no-watermark
+  std::string key_id;
+  if (!options.no_watermark) {
+    if (options.key.empty()) return fail("generate needs --key FILE (or --no-watermark)");
+    auto keys = read_key_file(options.key);
+    if (!keys) return fail(keys.status());
+    auto h = Hook::create(*keys, *params);
+    if (!h) return fail(h.status());
+    hook.emplace(std::move(h).value());
+    key_id = keys->key_id_hex();
+  }
+  std::vector<int32_t> prompt;
+  if (Status s = tokenizer->encode(options.prompt, prompt); !s.is_ok()) return fail(s);
+
+  refmodel::Generator generator(*model);
+  for (int i = 0; i < options.count; ++i) {
+    refmodel::GenerationOptions gen;
+    gen.max_new_tokens = options.tokens;
+    gen.temperature = options.temperature;
+    gen.top_p = options.top_p;
+    gen.seed = options.seed + static_cast<uint64_t>(i);
+    std::optional<SeqState> seq;
+    if (hook) {
+      auto s = hook->new_sequence(options.account, gen.seed);
+      if (!s) return fail(s.status());
+      seq.emplace(std::move(s).value());
+    }
+    auto out = generator.run(prompt, hook ? &*hook : nullptr, seq ? &*seq : nullptr, gen);
+    if (!out) return fail(out.status());
+    std::vector<int32_t> all = out->prompt;
+    all.insert(all.end(), out->tokens.begin(), out->tokens.end());
+    auto text = tokenizer->decode(all);
+    if (!text) return fail(text.status());
+    if (options.jsonl) {
+      auto completion = tokenizer->decode(out->tokens);
+      if (!completion) return fail(completion.status());
+      nlohmann::json line = {{"prompt", options.prompt},  {"completion", *completion}, {"text", *text},
+                             {"seed", gen.seed},          {"watermarked", hook.has_value()},
+                             {"new_tokens", out->tokens.size()}};
+      if (hook.has_value()) {
+        line["key_id"] = key_id;
+        line["configuration"] = describe(*params);
+      }
+      std::printf("%s\n", line.dump().c_str());
+    } else {
+      std::printf("%s\n", text->c_str());
+    }
+  }
+  return kExitDetected;
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand("generate", "Generate text with the reference llama2.c model and the watermark");
+  cmd->add_option("--key,-k", options->key, "the key file (not needed with --no-watermark)");
+  cmd->add_option("--model,-m", options->model, "llama2.c-format model file (e.g. stories260K.bin)")->required();
+  cmd->add_option("--tokenizer,-t", options->tokenizer, "the model's SentencePiece tokenizer (.model)")->required();
+  cmd->add_option("--tokens,-n", options->tokens, "new tokens to generate at most")->capture_default_str();
+  cmd->add_option("--prompt,-p", options->prompt, "text the generation continues")->capture_default_str();
+  cmd->add_option("--seed,-s", options->seed, "seed of the sampler's draws (text i uses seed + i)")->capture_default_str();
+  cmd->add_option("--count,-c", options->count, "how many texts")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--account", options->account, "account id carried by account-aware schemes")->capture_default_str();
+  cmd->add_option("--temperature", options->temperature, "sampling temperature, > 0")->capture_default_str();
+  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass in (0, 1]")->capture_default_str();
+  cmd->add_flag("--no-watermark", options->no_watermark, "generate plain text (the same draws without the hook)");
+  cmd->add_flag("--jsonl", options->jsonl, "one JSON object per text: prompt, completion, text, seed, key id");
+  add_scheme_options(*cmd, options->scheme);
+  cmd->callback([options, &exit_code] { exit_code = run_generate(*options); });
+}
+
+}  // namespace telltale::cli
