@@ -1,0 +1,187 @@
+// The command line's handling of key files: one-line refusals with exit code 2, and no secret in any output.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "run_command.hpp"
+#include "telltale/keyring.hpp"
+#include "test_paths.hpp"
+
+namespace fs = std::filesystem;
+using telltale::test::run_command;
+using telltale::test::shell_quote;
+using telltale::test::slurp;
+using telltale::test::telltale_binary;
+
+namespace {
+
+constexpr size_t kSecretOffset = 16;  // spec/key-file.md: magic (8), version (4), reserved (4), then the secret
+constexpr size_t kSecretSize = 32;
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("telltale-cli-keys-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes, mode_t mode) {
+  fs::remove(p);
+  std::ofstream(p, std::ios::binary) << bytes;
+  ::chmod(p.c_str(), mode);
+}
+
+std::string keygen(const fs::path& key) {
+  const auto r = run_command(telltale_binary() + " keygen --out " + shell_quote(key.string()));
+  REQUIRE(r.exit_code == 0);
+  return slurp(key);
+}
+
+std::string hex(const std::string& bytes, bool upper) {
+  static const char* lower_digits = "0123456789abcdef";
+  static const char* upper_digits = "0123456789ABCDEF";
+  const char* d = upper ? upper_digits : lower_digits;
+  std::string s;
+  for (unsigned char c : bytes) {
+    s += d[c >> 4];
+    s += d[c & 15];
+  }
+  return s;
+}
+
+std::string base64(const std::string& bytes) {
+  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string s;
+  for (size_t i = 0; i + 2 < bytes.size(); i += 3) {  // full groups are enough to find a leak
+    const uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
+    for (int k = 3; k >= 0; --k) s += a[(v >> (6 * k)) & 63];
+  }
+  return s;
+}
+
+// Every encoding of `secret` we would plausibly print, at 8 bytes and longer (a shorter run could occur by chance).
+std::vector<std::string> encodings(const std::string& secret) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start + 8 <= secret.size(); start += 8) {
+    const std::string piece = secret.substr(start, 8);
+    out.push_back(piece);
+    out.push_back(hex(piece, false));
+    out.push_back(hex(piece, true));
+  }
+  const std::string b = base64(secret);
+  for (size_t start = 0; start + 12 <= b.size(); start += 12) out.push_back(b.substr(start, 12));
+  return out;
+}
+
+bool one_line_error(const std::string& err) {
+  return err.rfind("telltale: error: ", 0) == 0 && std::count(err.begin(), err.end(), '\n') == 1;
+}
+
+}  // namespace
+
+TEST_CASE("keyinfo refuses bad key files with one line naming the file and exit code 2", "[cli][keys]") {
+  const fs::path dir = fresh_dir("refusals");
+  const std::string good = keygen(dir / "good.key");
+  REQUIRE(good.size() == 80);
+  const fs::path bad = dir / "bad.key";
+  struct Case {
+    std::string name;
+    std::string bytes;
+    mode_t mode;
+    std::string expect;  // a word the message must contain
+  };
+  std::string flipped = good;
+  flipped[kSecretOffset + 5] = static_cast<char>(flipped[kSecretOffset + 5] ^ 0x10);
+  std::string wrong_version = good;
+  wrong_version[8] = 9;
+  const std::vector<Case> cases = {
+      {"group-readable", good, 0640, "permissions"},
+      {"world-readable", good, 0604, "permissions"},
+      {"truncated", good.substr(0, 47), 0600, ""},
+      {"empty", "", 0600, ""},
+      {"extended", good + "x", 0600, ""},
+      {"bit flip in the secret", flipped, 0600, "checksum"},
+      {"wrong version", wrong_version, 0600, "version"},
+  };
+  for (const Case& c : cases) {
+    INFO("case: " << c.name);
+    write_bytes(bad, c.bytes, c.mode);
+    const auto r = run_command(telltale_binary() + " keyinfo --key " + shell_quote(bad.string()));
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(one_line_error(r.err));
+    CHECK(r.err.find(bad.string()) != std::string::npos);
+    if (!c.expect.empty()) CHECK(r.err.find(c.expect) != std::string::npos);
+  }
+  SECTION("a missing key file") {
+    const auto r = run_command(telltale_binary() + " keyinfo --key " + shell_quote((dir / "none.key").string()));
+    CHECK(r.exit_code == 2);
+    CHECK(one_line_error(r.err));
+  }
+  SECTION("keygen never overwrites an existing file") {
+    const auto r = run_command(telltale_binary() + " keygen --out " + shell_quote((dir / "good.key").string()));
+    CHECK(r.exit_code == 2);
+    CHECK(one_line_error(r.err));
+    CHECK(slurp(dir / "good.key") == good);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("keygen creates the key file with mode 0600", "[cli][keys]") {
+  const fs::path dir = fresh_dir("mode");
+  ::umask(0);  // even a permissive umask must not widen the file
+  keygen(dir / "k.key");
+  ::umask(022);
+  struct stat st{};
+  REQUIRE(::stat((dir / "k.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the secret and its subkeys never appear in any output of the command line", "[cli][keys]") {
+  const fs::path dir = fresh_dir("leak");
+  const fs::path key = dir / "k.key";
+  const std::string file = keygen(key);
+  const std::string secret = file.substr(kSecretOffset, kSecretSize);
+
+  std::vector<std::string> needles = encodings(secret);
+  auto ring = telltale::KeyRing::from_secret(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()));
+  REQUIRE(ring.is_ok());
+  for (auto scheme : {telltale::SchemeKind::kKgw, telltale::SchemeKind::kGumbel, telltale::SchemeKind::kTournament,
+                      telltale::SchemeKind::kFingerprint}) {
+    for (auto purpose : {telltale::KeyPurpose::kSeeder, telltale::KeyPurpose::kKeystream, telltale::KeyPurpose::kAccount}) {
+      std::string sub(16, '\0');
+      REQUIRE(ring->derive(scheme, purpose, 0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(sub.data()), 16)).is_ok());
+      for (auto& e : encodings(sub)) needles.push_back(e);
+    }
+  }
+
+  const std::string model = std::string(telltale::test::kModelDir) + "/stories260K.bin";
+  const std::string tok = std::string(telltale::test::kModelDir) + "/tok512.model";
+  const std::string k = shell_quote(key.string());
+  std::vector<std::string> commands = {
+      "keyinfo --key " + k + " --tokenizer " + shell_quote(tok),
+      "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 64 --jsonl",
+      "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 32 --scheme gumbel",
+      "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 32 --scheme tournament",
+      "keyinfo --key " + k + " --gamma 7",          // an error path
+      "generate --key " + k + " -m /nonexistent",  // another
+      "--help",
+  };
+  for (const std::string& args : commands) {
+    const auto r = run_command(telltale_binary() + " " + args);
+    INFO("command: telltale " << args);
+    const std::string all = r.out + r.err;
+    CHECK(!all.empty());
+    for (const std::string& needle : needles) CHECK(all.find(needle) == std::string::npos);
+  }
+  fs::remove_all(dir);
+}
