@@ -114,7 +114,13 @@ TEST_CASE("truncated, extended, bit-flipped and wrong-version key files are refu
   auto longer = bytes;
   longer.push_back(0);
   write_all(bad, longer);
-  CHECK_FALSE(telltale::read_key_file(bad.string()));
+  auto extended = telltale::read_key_file(bad.string());
+  REQUIRE_FALSE(extended);
+  CHECK(extended.status().message().find("longer than 80 bytes") != std::string::npos);
+
+  auto other_format = bytes;
+  std::memcpy(other_format.data(), "PK\x03\x04", 4);  // e.g. a zip file given by mistake
+  CHECK(KeyRing::parse(other_format).status().message().find("bad magic") != std::string::npos);
 
   // Every single-bit flip anywhere in the file is caught (magic, version, reserved, secret or checksum).
   for (size_t byte = 0; byte < bytes.size(); ++byte) {
@@ -134,7 +140,8 @@ TEST_CASE("truncated, extended, bit-flipped and wrong-version key files are refu
   write_all(bad, v2);
   auto r = telltale::read_key_file(bad.string());
   REQUIRE_FALSE(r);
-  CHECK(r.status().message().find("unsupported key file version 2") != std::string::npos);
+  CHECK(r.status().message().find("unsupported key file version: the file is TTKEYv2 with version field 2") !=
+        std::string::npos);
   CHECK(r.status().message().find(bad.string()) != std::string::npos);
 
   CHECK_FALSE(telltale::read_key_file((dir / "missing.key").string()));

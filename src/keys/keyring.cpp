@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace telltale {
@@ -107,16 +109,25 @@ Result<KeyRing> KeyRing::from_secret(std::span<const uint8_t> secret) {
 
 // Layout (spec/key-file.md): magic[8] | version u32 LE | reserved u32 (0) | secret[32] | SHA-256 of bytes 0..47.
 Result<KeyRing> KeyRing::parse(std::span<const uint8_t> b) {
+  // The magic first, so that a file of another kind is called that, whatever its size. "TTKEYv" names the family;
+  // the version digit and the version field name the layout.
+  constexpr size_t kFamily = 6;
+  if (!b.empty() && std::memcmp(b.data(), kKeyFileMagic, std::min(b.size(), kFamily)) != 0) {
+    return key_error("not a telltale key file (bad magic)");
+  }
   if (b.size() < kKeyFileBytes) {
     return key_error("key file is truncated (" + std::to_string(b.size()) + " of " + std::to_string(kKeyFileBytes) +
                      " bytes)");
   }
-  if (b.size() > kKeyFileBytes) return key_error("key file has trailing bytes (" + std::to_string(b.size()) + " bytes)");
-  if (std::memcmp(b.data(), kKeyFileMagic, 5) != 0) return key_error("not a telltale key file (bad magic)");
+  if (b.size() > kKeyFileBytes) {
+    return key_error("key file is longer than " + std::to_string(kKeyFileBytes) + " bytes (trailing data)");
+  }
   const uint32_t version = get_le32(b.data() + 8);
   if (std::memcmp(b.data(), kKeyFileMagic, 8) != 0 || version != kKeyFileVersion) {
-    return key_error("unsupported key file version " + std::to_string(version) + " (this build reads version " +
-                     std::to_string(kKeyFileVersion) + ")");
+    const char letter = std::isalnum(b[6]) ? static_cast<char>(b[6]) : '?';
+    return key_error(std::string("unsupported key file version: the file is TTKEYv") + letter + " with version field " +
+                     std::to_string(version) + "; this build reads TTKEYv1 with version field " +
+                     std::to_string(kKeyFileVersion));
   }
   if (get_le32(b.data() + 12) != 0) return key_error("key file is corrupt (reserved field is not zero)");
   uint8_t digest[32];

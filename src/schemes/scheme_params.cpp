@@ -43,6 +43,10 @@ Status validate(const SchemeParams& p) {
   if (p.skip_repeated_contexts && (p.context_history < 1 || p.context_history > (1u << 20))) {
     return invalid_argument("context_history must be in [1, 2^20]");
   }
+  if (p.self_hash && p.context_width == 1 && p.skip_repeated_contexts) {
+    // The self-hash window then holds no earlier token: every step has the same (empty) context and would be skipped.
+    return invalid_argument("skip_repeated_contexts needs h >= 2 with self-hash seeding (h = 1 has no context)");
+  }
   if (p.scheme == SchemeKind::kKgw) {
     if (!(p.kgw.gamma > 0 && p.kgw.gamma < 1)) return invalid_argument("gamma must be in (0, 1)");
     if (!(p.kgw.delta >= 0 && p.kgw.delta <= 1000)) return invalid_argument("delta must be in [0, 1000] logits");
