@@ -1,0 +1,182 @@
+// verify/score: what counts as a scored tuple (first window, prompt, de-duplication), exact and order-independent
+// sums, and the exact merge of partial results.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "score/document_scorer.hpp"
+#include "score/exact_sum.hpp"
+#include "score/partial_file.hpp"
+#include "score/partial_result.hpp"
+#include "score/tally.hpp"
+#include "stats/tails.hpp"
+#include "verify_test_support.hpp"
+
+using namespace telltale;
+using namespace telltale::score;
+using telltale::test::fixed_key;
+using telltale::test::make_detector;
+
+namespace {
+
+std::vector<int32_t> random_tokens(size_t n, uint64_t seed, int32_t vocab = 512) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int32_t> id(0, vocab - 1);
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = id(rng);
+  return t;
+}
+
+DocumentScore score_doc(DocumentScorer& s, const std::vector<int32_t>& tokens, size_t prompt = 0) {
+  DocumentScore out;
+  s.score(tokens, prompt, out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an exact sum is the same in any order and equals the double sum of 0/1 scores", "[verify]") {
+  std::mt19937_64 rng(7);
+  std::exponential_distribution<double> ex(1.0);
+  std::vector<double> xs(10000);
+  for (auto& x : xs) x = ex(rng);
+  ExactSum forward, backward, halves_a, halves_b;
+  for (double x : xs) forward.add(x);
+  for (size_t i = xs.size(); i-- > 0;) backward.add(xs[i]);
+  for (size_t i = 0; i < xs.size(); i += 2) halves_a.add(xs[i]);
+  for (size_t i = 1; i < xs.size(); i += 2) halves_b.add(xs[i]);
+  halves_a.add(halves_b);
+  CHECK(forward == backward);
+  CHECK(forward == halves_a);
+  long double ref = 0;
+  for (double x : xs) ref += x;
+  CHECK(std::fabs(forward.value() - static_cast<double>(ref)) < 1e-9);
+  ExactSum ones;
+  for (int i = 0; i < 1234; ++i) ones.add(1.0);
+  CHECK(ones.value() == 1234.0);
+}
+
+TEST_CASE("the first window and the prompt are never scored", "[verify]") {
+  const auto keys = fixed_key(1);
+  const auto det = make_detector(keys, SchemeKind::kKgw);
+  auto scorer = DocumentScorer::create(det, {}).value();
+  const auto tokens = random_tokens(100, 3);
+  auto d = score_doc(scorer, tokens);
+  CHECK(d.tokens == 100);
+  CHECK(d.no_context == det.window_size());
+  CHECK(d.tally.scored + d.duplicates == 100 - det.window_size());
+  auto with_prompt = score_doc(scorer, tokens, 30);
+  CHECK(with_prompt.prompt_tokens == 30);
+  CHECK(with_prompt.no_context == 0);
+  CHECK(with_prompt.tally.scored + with_prompt.duplicates == 70);
+  // A document shorter than the window scores nothing.
+  auto tiny = score_doc(scorer, {1, 2});
+  CHECK(tiny.tally.scored == 0);
+  CHECK(tiny.no_context == 2);
+}
+
+TEST_CASE("a repeated n-gram is scored once", "[verify]") {
+  const auto keys = fixed_key(2);
+  const auto det = make_detector(keys, SchemeKind::kKgw);
+  auto dedup = DocumentScorer::create(det, {}).value();
+  ScoringRules off;
+  off.dedup = false;
+  auto raw = DocumentScorer::create(det, off).value();
+  std::vector<int32_t> tokens;
+  const auto phrase = random_tokens(20, 5);
+  for (int r = 0; r < 50; ++r) tokens.insert(tokens.end(), phrase.begin(), phrase.end());
+  const auto a = score_doc(dedup, tokens);
+  const auto b = score_doc(raw, tokens);
+  // 20 distinct tuples per period: the first 16 of the first copy, then 20 windows that wrap around (all distinct).
+  CHECK(a.tally.scored == 20);
+  CHECK(a.duplicates == tokens.size() - det.window_size() - 20);
+  CHECK(b.tally.scored == tokens.size() - det.window_size());
+  CHECK(b.duplicates == 0);
+  CHECK(a.entries.size() == a.tally.scored);
+}
+
+TEST_CASE("per-document scores agree with the detector's own per-token score", "[verify]") {
+  const auto keys = fixed_key(3);
+  for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
+    auto det = make_detector(keys, scheme);
+    ScoringRules off;
+    off.dedup = false;
+    auto scorer = DocumentScorer::create(det, off).value();
+    const auto tokens = random_tokens(300, 11);
+    const auto d = score_doc(scorer, tokens);
+    Tally ref;
+    const size_t w = det.window_size();
+    for (size_t i = w; i < tokens.size(); ++i) ref.add(det.score(std::span(tokens).subspan(i - w, w), tokens[i]));
+    CHECK(d.tally == ref);
+  }
+}
+
+TEST_CASE("p-values of tallies use the exact null of each scheme", "[verify]") {
+  Tally t;
+  for (int i = 0; i < 100; ++i) t.add(i < 40 ? 1.0 : 0.0);
+  const auto kgw = evaluate(t, {NullKind::kBernoulli, 0.25, 1});
+  CHECK(kgw.log_p == stats::log_binomial_sf(40, 100, 0.25));
+  CHECK(kgw.favoured_fraction() == 0.4);
+  const auto tour = evaluate(t, {NullKind::kBinomial, 0.5, 30});
+  CHECK(tour.log_p == stats::log_binomial_sf(40, 3000, 0.5));
+  const auto gum = evaluate(t, {NullKind::kExponential, 1.0, 1});
+  CHECK(gum.log_p == stats::log_gamma_sf(40.0, 100.0));
+  CHECK(evaluate(Tally{}, {}).log_p == 0.0);
+}
+
+TEST_CASE("partial results merged in input order equal one pass, bit for bit", "[verify]") {
+  const auto keys = fixed_key(4);
+  for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
+    for (bool dedup : {true, false}) {
+      const auto det = make_detector(keys, scheme);
+      ScoringRules rules;
+      rules.dedup = dedup;
+      rules.window_min = 16;
+      auto scorer = DocumentScorer::create(det, rules).value();
+      const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+      // Documents share phrases, so tuples repeat across documents and across shards.
+      std::vector<std::vector<int32_t>> docs;
+      const auto common = random_tokens(40, 99);
+      for (uint64_t i = 0; i < 30; ++i) {
+        auto d = random_tokens(50 + 7 * i, 100 + i);
+        if (i % 3 == 0) d.insert(d.begin() + 10, common.begin(), common.end());
+        docs.push_back(std::move(d));
+      }
+      PartialResult one(info);
+      for (const auto& d : docs) one.add_document(score_doc(scorer, d));
+      PartialResult a(info), b(info), c(info);
+      for (size_t i = 0; i < docs.size(); ++i) (i < 9 ? a : i < 20 ? b : c).add_document(score_doc(scorer, docs[i]));
+      // Through the file format too.
+      telltale::test::ScratchDir dir("merge");
+      std::vector<PartialResult> bs;
+      bs.push_back(std::move(b));
+      REQUIRE(write_partial_file(dir.path("b.part"), bs).is_ok());
+      auto back = read_partial_file(dir.path("b.part"));
+      REQUIRE(back.is_ok());
+      REQUIRE(a.append(std::move(back.value()[0])).is_ok());
+      REQUIRE(a.append(std::move(c)).is_ok());
+      const auto s1 = one.summarize();
+      const auto s2 = a.summarize();
+      INFO("scheme " << scheme_name(scheme) << " dedup " << dedup);
+      CHECK(s1.pooled.scored == s2.pooled.scored);
+      CHECK(std::bit_cast<uint64_t>(s1.pooled.statistic) == std::bit_cast<uint64_t>(s2.pooled.statistic));
+      CHECK(std::bit_cast<uint64_t>(s1.pooled.log_p) == std::bit_cast<uint64_t>(s2.pooled.log_p));
+      CHECK(std::bit_cast<uint64_t>(s1.fisher_log_p) == std::bit_cast<uint64_t>(s2.fisher_log_p));
+      CHECK(s1.fisher_documents == s2.fisher_documents);
+      CHECK(s1.duplicates_across_documents == s2.duplicates_across_documents);
+      CHECK(s1.window_doc == s2.window_doc);
+      CHECK(std::bit_cast<uint64_t>(s1.window_log_p) == std::bit_cast<uint64_t>(s2.window_log_p));
+      if (dedup) CHECK(s1.duplicates_across_documents > 0);
+    }
+  }
+}
+
+TEST_CASE("partial results of different analyses refuse to merge", "[verify]") {
+  const auto det = make_detector(fixed_key(5), SchemeKind::kKgw);
+  AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), {}, ""};
+  PartialResult a(info);
+  info.key_id = "other";
+  PartialResult b(info);
+  CHECK_FALSE(a.append(std::move(b)).is_ok());
+}

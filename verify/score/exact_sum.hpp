@@ -1,0 +1,47 @@
+// An order-independent, exact sum of non-negative scores: sharded, threaded and one-pass scoring add the same
+// numbers in different orders, and the report must not change by a single bit.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace telltale::score {
+
+// Fixed point with kFractionBits fractional bits in an unsigned 128-bit integer. Every per-token score of the
+// schemes (KGW 0/1, tournament 0..32, Gumbel -ln(1 - r) in [2^-33, 23]) is a double whose last bit is at least
+// 2^-85, so it converts exactly; addition of integers is associative, so the total is the same in any order.
+// Capacity: 2^128 / (32 * 2^86) = 2^37 (1.4e11) scores of the largest size. A score below 2^-86 granularity would be
+// truncated (rounded toward zero: conservative, and still the same in every order); none occurs.
+class ExactSum {
+ public:
+  __extension__ typedef unsigned __int128 Raw;
+  static constexpr int kFractionBits = 86;
+
+  // Adds x, which must be finite, >= 0 and < 2^36 (anything else is treated as 0: never favourable evidence).
+  void add(double x) noexcept {
+    if (!(x > 0) || !(x < 0x1p36)) return;
+    int e = 0;
+    const double f = std::frexp(x, &e);  // x = f 2^e, f in [0.5, 1)
+    const auto m = static_cast<uint64_t>(std::ldexp(f, 53));
+    const int shift = e - 53 + kFractionBits;
+    raw_ += shift >= 0 ? static_cast<Raw>(m) << shift : static_cast<Raw>(m >> -shift);
+  }
+  void add(const ExactSum& other) noexcept { raw_ += other.raw_; }
+
+  // The sum rounded to the nearest double.
+  double value() const noexcept { return std::ldexp(static_cast<double>(raw_), -kFractionBits); }
+
+  uint64_t low() const noexcept { return static_cast<uint64_t>(raw_); }
+  uint64_t high() const noexcept { return static_cast<uint64_t>(raw_ >> 64); }
+  static ExactSum from_parts(uint64_t low, uint64_t high) noexcept {
+    ExactSum s;
+    s.raw_ = (static_cast<Raw>(high) << 64) | low;
+    return s;
+  }
+  bool operator==(const ExactSum& other) const noexcept { return raw_ == other.raw_; }
+
+ private:
+  Raw raw_ = 0;
+};
+
+}  // namespace telltale::score

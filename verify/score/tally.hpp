@@ -1,0 +1,41 @@
+// What a set of scored tuples adds up to (count and exact score sum), and its exact p-value under the scheme's null.
+#pragma once
+
+#include <cstdint>
+
+#include "score/exact_sum.hpp"
+#include "telltale/hook.hpp"
+
+namespace telltale::score {
+
+// Mergeable: tallies of disjoint tuple sets add.
+struct Tally {
+  uint64_t scored = 0;  // number of scored tuples N
+  ExactSum sum;         // sum of their scores: green count (KGW), sum of -ln(1 - r) (Gumbel), sum of g-values
+
+  void add(double score) noexcept {
+    ++scored;
+    sum.add(score);
+  }
+  void add(const Tally& other) noexcept {
+    scored += other.scored;
+    sum.add(other.sum);
+  }
+  bool operator==(const Tally& other) const noexcept { return scored == other.scored && sum == other.sum; }
+};
+
+// The test of one tally (spec/statistics.md, section 2): exact upper tail, inclusive, in natural log.
+struct Evidence {
+  uint64_t scored = 0;
+  double statistic = 0;  // the observed sum
+  double expected = 0;   // its mean under H0
+  double trials = 0;     // Bernoulli trials behind the statistic: N (KGW), m N (tournament); N for Gumbel
+  double log_p = 0;      // ln P_H0(statistic >= observed); 0 when nothing was scored
+  double z = 0;          // (statistic - mean) / sd under H0: for orientation only, never a p-value
+  // The favoured fraction: green fraction (KGW), fraction of g-values that are 1 (tournament), mean score (Gumbel).
+  double favoured_fraction() const { return trials > 0 ? statistic / trials : 0.0; }
+};
+
+Evidence evaluate(const Tally& tally, const NullModel& null);
+
+}  // namespace telltale::score
