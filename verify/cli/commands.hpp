@@ -8,5 +8,7 @@ namespace telltale::cli {
 void add_keygen_command(CLI::App& app, int& exit_code);
 void add_keyinfo_command(CLI::App& app, int& exit_code);
 void add_generate_command(CLI::App& app, int& exit_code);
+void add_detect_command(CLI::App& app, int& exit_code);
+void add_merge_command(CLI::App& app, int& exit_code);
 
 }  // namespace telltale::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   add_keygen_command(app, exit_code);
   add_keyinfo_command(app, exit_code);
   add_generate_command(app, exit_code);
+  add_detect_command(app, exit_code);
+  add_merge_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,56 @@
+// `telltale merge`: combines the partial results of shards (detect --emit-partial), given in input order, into the
+// summary one pass over all the shards would print, bit for bit.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "score/partial_file.hpp"
+#include "summary_output.hpp"
+
+namespace telltale::cli {
+namespace {
+
+struct MergeOptions {
+  std::vector<std::string> partials;
+  std::string emit_partial;
+  double alpha = 1e-3;
+};
+
+int run_merge(const MergeOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
+  std::vector<score::PartialResult> merged;
+  for (const std::string& path : o.partials) {
+    auto part = score::read_partial_file(path);
+    if (!part) return fail(part.status());
+    if (merged.empty()) {
+      merged = std::move(part).value();
+      continue;
+    }
+    if (part->size() != merged.size()) return fail(path + ": a different number of analyses than " + o.partials[0]);
+    for (size_t a = 0; a < merged.size(); ++a) {
+      if (Status s = merged[a].append(std::move((*part)[a])); !s.is_ok()) return fail(path + ": " + s.message());
+    }
+  }
+  if (!o.emit_partial.empty()) {
+    if (Status w = score::write_partial_file(o.emit_partial, merged); !w.is_ok()) return fail(w);
+  }
+  return print_summary(merged, o.alpha, false);
+}
+
+}  // namespace
+
+void add_merge_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<MergeOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "merge",
+      "Merge partial results of shards (detect --emit-partial), given in input order, into one summary.\n"
+      "Exit 0 detected, 1 not detected, 2 error.");
+  cmd->add_option("partials", o->partials, "partial-result files, in the order of the shards' inputs")->required();
+  cmd->add_option("--alpha,-a", o->alpha, "significance level for 'detected'")->capture_default_str();
+  cmd->add_option("--emit-partial", o->emit_partial, "also write the merged partial result (new file)");
+  cmd->callback([o, &exit_code] { exit_code = run_merge(*o); });
+}
+
+}  // namespace telltale::cli

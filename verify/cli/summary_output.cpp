@@ -1,0 +1,23 @@
+#include "summary_output.hpp"
+
+#include <cstdio>
+
+#include "cli_common.hpp"
+#include "score/report_json.hpp"
+
+namespace telltale::cli {
+
+int print_summary(std::vector<score::PartialResult>& results, double alpha, bool one_line) {
+  std::vector<score::AnalysisInfo> infos;
+  std::vector<score::CorpusSummary> summaries;
+  for (score::PartialResult& r : results) {
+    infos.push_back(r.info());
+    summaries.push_back(r.summarize());
+  }
+  const auto json = score::summary_json(infos, summaries, alpha, "telltale " TELLTALE_VERSION);
+  std::printf("%s\n", json.dump(one_line ? -1 : 2).c_str());
+  std::fflush(stdout);
+  return json.at("detected").get<bool>() ? kExitDetected : kExitNotDetected;
+}
+
+}  // namespace telltale::cli
