@@ -1,16 +1,21 @@
 // verify/score: what counts as a scored tuple (first window, prompt, de-duplication), exact and order-independent
 // sums, and the exact merge of partial results.
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "input/document_source.hpp"
+#include "input/tokenizer.hpp"
+#include "score/corpus_scanner.hpp"
 #include "score/document_scorer.hpp"
 #include "score/exact_sum.hpp"
 #include "score/partial_file.hpp"
 #include "score/partial_result.hpp"
 #include "score/tally.hpp"
 #include "stats/tails.hpp"
+#include "test_paths.hpp"
 #include "verify_test_support.hpp"
 
 using namespace telltale;
@@ -179,4 +184,53 @@ TEST_CASE("partial results of different analyses refuse to merge", "[verify]") {
   info.key_id = "other";
   PartialResult b(info);
   CHECK_FALSE(a.append(std::move(b)).is_ok());
+}
+
+TEST_CASE("the corpus scanner's results do not depend on the thread count or batch size", "[verify]") {
+  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
+  REQUIRE(tokenizer.is_ok());
+  const auto keys = fixed_key(6);
+  const auto kgw = make_detector(keys, SchemeKind::kKgw);
+  const auto gumbel = make_detector(keys, SchemeKind::kGumbel);
+  const Detector* dets[] = {&kgw, &gumbel};
+  ScoringRules rules;
+  rules.window_min = 16;
+  input::InputOptions in;
+  in.max_document_bytes = 700;
+  const std::string corpus = std::string(test::kSharedDir) + "/corpora/tinyshakespeare.txt";
+  auto scan = [&](unsigned threads, size_t batch) {
+    ScanOptions options;
+    options.threads = threads;
+    options.batch_documents = batch;
+    auto scanner = CorpusScanner::create(&*tokenizer, dets, rules, options);
+    REQUIRE(scanner.is_ok());
+    auto source = input::DocumentSource::open({corpus}, in);
+    REQUIRE(source.is_ok());
+    std::vector<PartialResult> results;
+    for (const Detector* d : dets) results.emplace_back(analysis_info(*d, "id", rules, tokenizer->sha256_hex()));
+    std::vector<double> per_doc;
+    REQUIRE(scanner
+                ->run(*source, results,
+                      [&](const input::Document&, std::span<const DocumentScore> s) {
+                        for (const auto& d : s) per_doc.push_back(d.tally.sum.value() + 1e3 * d.window.log_p);
+                      })
+                .is_ok());
+    std::vector<double> out = per_doc;
+    for (auto& r : results) {
+      const auto s = r.summarize();
+      out.insert(out.end(), {s.pooled.log_p, s.pooled.statistic, s.fisher_log_p, s.window_log_p,
+                             static_cast<double>(s.duplicates_across_documents)});
+    }
+    return out;
+  };
+  const auto one = scan(1, 512);
+  REQUIRE(one.size() > 1000);
+  for (auto [threads, batch] : {std::pair{2u, size_t{512}}, std::pair{3u, size_t{7}}, std::pair{2u, size_t{1}}}) {
+    const auto other = scan(threads, batch);
+    INFO(threads << " threads, batches of " << batch);
+    REQUIRE(other.size() == one.size());
+    bool same = true;
+    for (size_t i = 0; i < one.size(); ++i) same = same && std::bit_cast<uint64_t>(one[i]) == std::bit_cast<uint64_t>(other[i]);
+    CHECK(same);
+  }
 }
