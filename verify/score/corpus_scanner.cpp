@@ -115,6 +115,7 @@ Status CorpusScanner::run(input::DocumentSource& source, std::span<PartialResult
                           const DocumentCallback& on_document, const ProgressCallback& on_progress) {
   Impl& im = *impl_;
   if (results.size() != im.workers[0].scorers.size()) return invalid_argument("one partial result per detector");
+  for (PartialResult& r : results) r.set_threads(static_cast<unsigned>(im.workers.size()));
   ScanProgress progress;
   uint64_t skipped_before = source.skipped_count();
   for (bool more = true; more;) {

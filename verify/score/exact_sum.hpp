@@ -2,6 +2,7 @@
 // numbers in different orders, and the report must not change by a single bit.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -20,11 +21,13 @@ class ExactSum {
   // Adds x, which must be finite, >= 0 and < 2^36 (anything else is treated as 0: never favourable evidence).
   void add(double x) noexcept {
     if (!(x > 0) || !(x < 0x1p36)) return;
-    int e = 0;
-    const double f = std::frexp(x, &e);  // x = f 2^e, f in [0.5, 1)
-    const auto m = static_cast<uint64_t>(std::ldexp(f, 53));
-    const int shift = e - 53 + kFractionBits;
-    raw_ += shift >= 0 ? static_cast<Raw>(m) << shift : static_cast<Raw>(m >> -shift);
+    // x = m 2^(e - 1075) with the 53-bit significand m (IEEE-754 binary64; subnormals have e = 0 and no hidden bit).
+    const auto b = std::bit_cast<uint64_t>(x);
+    const int e = static_cast<int>(b >> 52);
+    const uint64_t m = (b & ((uint64_t{1} << 52) - 1)) | (e > 0 ? uint64_t{1} << 52 : 0);
+    const int shift = (e > 0 ? e : 1) - 1075 + kFractionBits;
+    if (shift >= 0) raw_ += static_cast<Raw>(m) << shift;
+    else if (shift > -64) raw_ += static_cast<Raw>(m >> -shift);
   }
   void add(const ExactSum& other) noexcept { raw_ += other.raw_; }
 

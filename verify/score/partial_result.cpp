@@ -3,7 +3,10 @@
 #include "score/partial_result.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <span>
+#include <thread>
 
 #include "stats/multiple_testing.hpp"
 
@@ -11,15 +14,35 @@ namespace telltale::score {
 
 namespace {
 
-bool entry_less(const TupleEntry& a, const TupleEntry& b) {
-  return a.hash != b.hash ? a.hash < b.hash : a.doc < b.doc;
-}
+// A function object, so that std::sort inlines the comparison.
+struct EntryLess {
+  bool operator()(const TupleEntry& a, const TupleEntry& b) const {
+    return a.hash != b.hash ? a.hash < b.hash : a.doc < b.doc;
+  }
+};
 
 // Keeps the first entry of each run of equal hashes (the earliest document, as the input is sorted by (hash, doc)).
-void unique_by_hash(std::vector<TupleEntry>& v, size_t from) {
-  auto end = std::unique(v.begin() + static_cast<ptrdiff_t>(from), v.end(),
-                         [](const TupleEntry& a, const TupleEntry& b) { return a.hash == b.hash; });
+void unique_by_hash(std::vector<TupleEntry>& v) {
+  auto end = std::unique(v.begin(), v.end(), [](const TupleEntry& a, const TupleEntry& b) { return a.hash == b.hash; });
   v.erase(end, v.end());
+}
+
+// Appends the union of two hash-sorted, hash-unique runs to `out`; on equal hashes the entry of `first` (earlier in
+// the input) is kept.
+void merge_runs(std::span<const TupleEntry> first, std::span<const TupleEntry> second, std::vector<TupleEntry>& out) {
+  size_t i = 0, j = 0;
+  while (i < first.size() && j < second.size()) {
+    if (first[i].hash < second[j].hash) {
+      out.push_back(first[i++]);
+    } else if (second[j].hash < first[i].hash) {
+      out.push_back(second[j++]);
+    } else {
+      out.push_back(first[i++]);
+      ++j;
+    }
+  }
+  out.insert(out.end(), first.begin() + static_cast<ptrdiff_t>(i), first.end());
+  out.insert(out.end(), second.begin() + static_cast<ptrdiff_t>(j), second.end());
 }
 
 // Is a better than b as the corpus's best window? Smaller corrected p; ties keep the earlier document.
@@ -41,7 +64,16 @@ bool same_analysis(const AnalysisInfo& a, const AnalysisInfo& b) {
 PartialResult PartialResult::from_state(AnalysisInfo info, State state) {
   PartialResult r(std::move(info));
   r.state_ = std::move(state);
-  r.sorted_ = 0;
+  // The entries must already be sorted and unique (the file reader checks); sort defensively if not.
+  auto& v = r.state_.entries;
+  const bool strictly_sorted =
+      std::adjacent_find(v.begin(), v.end(), [](const TupleEntry& a, const TupleEntry& b) {
+        return !(a.hash < b.hash);
+      }) == v.end();
+  if (!strictly_sorted) {
+    std::sort(v.begin(), v.end(), EntryLess{});
+    unique_by_hash(v);
+  }
   return r;
 }
 
@@ -59,10 +91,11 @@ void PartialResult::add_document(const DocumentScore& doc) {
   s.duplicates_in_documents += doc.duplicates;
   if (info_.rules.dedup) {
     s.local_tuples += doc.entries.size();
-    for (const TupleEntry& e : doc.entries) s.entries.push_back({e.hash, ordinal, e.score});
-    // Sealing once the unsorted tail outgrows the sorted part keeps memory near the number of unique tuples.
-    const size_t tail = s.entries.size() - sorted_;
-    if (tail > (size_t{1} << 20) && tail > sorted_) seal();
+    if (staged_.empty()) staged_.resize(kStageBuckets);
+    for (const TupleEntry& e : doc.entries) staged_[e.hash >> kStageShift].push_back({e.hash, ordinal, e.score});
+    staged_count_ += doc.entries.size();
+    // Sealing once the staged tuples outnumber the sealed ones keeps memory near the number of unique tuples.
+    if (staged_count_ > (size_t{1} << 20) && staged_count_ > s.entries.size()) seal();
   } else {
     s.raw.add(doc.tally);
     s.doc_tallies.push_back(doc.tally);
@@ -77,13 +110,36 @@ void PartialResult::add_document(const DocumentScore& doc) {
 }
 
 void PartialResult::seal() {
-  auto& v = state_.entries;
-  if (sorted_ == v.size()) return;
-  std::sort(v.begin() + static_cast<ptrdiff_t>(sorted_), v.end(), entry_less);
-  unique_by_hash(v, sorted_);
-  std::inplace_merge(v.begin(), v.begin() + static_cast<ptrdiff_t>(sorted_), v.end(), entry_less);
-  unique_by_hash(v, 0);
-  sorted_ = v.size();
+  if (staged_count_ == 0) return;
+  // Staged tuples are bucketed by their top hash bits, so each bucket sorts in cache; the sealed entries are sorted
+  // by hash, so bucket b's sealed entries form one contiguous run, merged with the bucket in one linear pass.
+  // The buckets sort independently: on `threads_` threads.
+  std::atomic<size_t> next{0};
+  auto sort_buckets = [this, &next] {
+    for (size_t b = next.fetch_add(1); b < staged_.size(); b = next.fetch_add(1)) {
+      std::sort(staged_[b].begin(), staged_[b].end(), EntryLess{});
+      unique_by_hash(staged_[b]);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads_; ++t) helpers.emplace_back(sort_buckets);
+  sort_buckets();
+  for (auto& h : helpers) h.join();
+
+  const auto& sealed = state_.entries;
+  std::vector<TupleEntry> out;
+  out.reserve(sealed.size() + staged_count_);
+  size_t at = 0;
+  for (size_t b = 0; b < staged_.size(); ++b) {
+    auto& bucket = staged_[b];
+    size_t end = at;
+    while (end < sealed.size() && (sealed[end].hash >> kStageShift) == b) ++end;
+    merge_runs(std::span(sealed).subspan(at, end - at), bucket, out);
+    at = end;
+    bucket.clear();
+  }
+  state_.entries = std::move(out);
+  staged_count_ = 0;
 }
 
 Status PartialResult::append(PartialResult&& next) {
@@ -105,12 +161,10 @@ Status PartialResult::append(PartialResult&& next) {
   s.raw.add(o.raw);
   s.doc_tallies.insert(s.doc_tallies.end(), o.doc_tallies.begin(), o.doc_tallies.end());
   for (TupleEntry& e : o.entries) e.doc += offset;
-  s.entries.insert(s.entries.end(), o.entries.begin(), o.entries.end());
-  // Both halves are sorted; on equal hashes the merge keeps ours first (earlier documents), and unique keeps it.
-  std::inplace_merge(s.entries.begin(), s.entries.begin() + static_cast<ptrdiff_t>(sorted_), s.entries.end(),
-                     entry_less);
-  unique_by_hash(s.entries, 0);
-  sorted_ = s.entries.size();
+  std::vector<TupleEntry> merged;
+  merged.reserve(s.entries.size() + o.entries.size());
+  merge_runs(s.entries, o.entries, merged);  // on equal hashes ours (earlier documents) is kept
+  s.entries = std::move(merged);
   s.window_documents += o.window_documents;
   if (better_window(o.window, s.window)) {
     s.window = o.window;

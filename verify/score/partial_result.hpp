@@ -83,12 +83,21 @@ class PartialResult {
 
   CorpusSummary summarize();
 
+  // Threads that merging the staged tuples may use (>= 1; the result does not depend on it).
+  void set_threads(unsigned threads) { threads_ = threads < 1 ? 1 : threads; }
+
  private:
   void seal();
 
+  static constexpr size_t kStageBuckets = 256;
+  static constexpr int kStageShift = 56;  // bucket = top 8 bits of the hash
+
   AnalysisInfo info_;
-  State state_;
-  size_t sorted_ = 0;  // entries[0, sorted_) are sorted and unique
+  State state_;  // state_.entries: sealed, sorted by hash and unique
+  // Tuples added since the last seal, bucketed by hash (in input order within a bucket).
+  std::vector<std::vector<TupleEntry>> staged_;
+  size_t staged_count_ = 0;
+  unsigned threads_ = 1;
 };
 
 }  // namespace telltale::score
