@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <stdexcept>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -24,18 +25,18 @@ double from_bits(uint64_t b) { return std::bit_cast<double>(b); }
 
 class Writer {
  public:
-  explicit Writer(std::ofstream& out) : out_(out) {}
+  explicit Writer(std::ostream& out) : out_(out) {}
   void u64(uint64_t v) { out_.write(reinterpret_cast<const char*>(&v), sizeof v); }
   void u32(uint32_t v) { out_.write(reinterpret_cast<const char*>(&v), sizeof v); }
   void bytes(const void* p, size_t n) { out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); }
 
  private:
-  std::ofstream& out_;
+  std::ostream& out_;
 };
 
 class Reader {
  public:
-  explicit Reader(std::ifstream& in) : in_(in) {}
+  explicit Reader(std::istream& in) : in_(in) {}
   bool u64(uint64_t& v) { return read(&v, sizeof v); }
   bool u32(uint32_t& v) { return read(&v, sizeof v); }
   bool read(void* p, size_t n) {
@@ -44,7 +45,7 @@ class Reader {
   }
 
  private:
-  std::ifstream& in_;
+  std::istream& in_;
 };
 
 nlohmann::json header_json(const AnalysisInfo& info, const PartialResult::State& s) {
@@ -76,41 +77,54 @@ nlohmann::json header_json(const AnalysisInfo& info, const PartialResult::State&
   };
 }
 
+// An unsigned integer field. Checked first: nlohmann's get<> of a float into an integer is undefined behaviour.
+uint64_t u64(const nlohmann::json& j) {
+  if (!j.is_number_unsigned()) throw std::invalid_argument("a field is not an unsigned integer");
+  return j.get<uint64_t>();
+}
+uint32_t u32(const nlohmann::json& j) {
+  const uint64_t v = u64(j);
+  if (v > UINT32_MAX) throw std::invalid_argument("a field is out of range");
+  return static_cast<uint32_t>(v);
+}
+
 Status parse_header(const nlohmann::json& j, AnalysisInfo& info, PartialResult::State& s) {
   try {
     info.key_id = j.at("key_id").get<std::string>();
     info.configuration = j.at("configuration").get<std::string>();
-    const int kind = j.at("null_kind").get<int>();
-    if (kind < 0 || kind > 2) return invalid_argument("unknown null distribution");
+    const uint64_t kind = u64(j.at("null_kind"));
+    if (kind > 2) return invalid_argument("unknown null distribution");
     info.null.kind = static_cast<NullKind>(kind);
-    info.null.p = from_bits(j.at("null_p_bits").get<uint64_t>());
-    info.null.layers = j.at("null_layers").get<uint32_t>();
-    info.window_size = j.at("window_size").get<uint32_t>();
+    info.null.p = from_bits(u64(j.at("null_p_bits")));
+    info.null.layers = u32(j.at("null_layers"));
+    info.window_size = u32(j.at("window_size"));
     info.rules.dedup = j.at("dedup").get<bool>();
-    info.rules.window_min = j.at("window_min").get<uint64_t>();
-    info.rules.window_ratio = from_bits(j.at("window_ratio_bits").get<uint64_t>());
+    info.rules.window_min = u64(j.at("window_min"));
+    info.rules.window_ratio = from_bits(u64(j.at("window_ratio_bits")));
     info.tokenizer_sha256 = j.at("tokenizer_sha256").get<std::string>();
-    s.documents = j.at("documents").get<uint64_t>();
-    s.skipped_bad = j.at("skipped_bad").get<uint64_t>();
-    s.tokens = j.at("tokens").get<uint64_t>();
-    s.prompt_tokens = j.at("prompt_tokens").get<uint64_t>();
-    s.no_context = j.at("no_context").get<uint64_t>();
-    s.duplicates_in_documents = j.at("duplicates_in_documents").get<uint64_t>();
-    s.local_tuples = j.at("local_tuples").get<uint64_t>();
-    s.raw.scored = j.at("raw_scored").get<uint64_t>();
+    s.documents = u64(j.at("documents"));
+    s.skipped_bad = u64(j.at("skipped_bad"));
+    s.tokens = u64(j.at("tokens"));
+    s.prompt_tokens = u64(j.at("prompt_tokens"));
+    s.no_context = u64(j.at("no_context"));
+    s.duplicates_in_documents = u64(j.at("duplicates_in_documents"));
+    s.local_tuples = u64(j.at("local_tuples"));
+    s.raw.scored = u64(j.at("raw_scored"));
     const auto& sum = j.at("raw_sum");
-    s.raw.sum = ExactSum::from_parts(sum.at(0).get<uint64_t>(), sum.at(1).get<uint64_t>());
-    s.window_documents = j.at("window_documents").get<uint64_t>();
-    s.window_doc = j.at("window_doc").get<uint64_t>();
+    s.raw.sum = ExactSum::from_parts(u64(sum.at(0)), u64(sum.at(1)));
+    s.window_documents = u64(j.at("window_documents"));
+    s.window_doc = u64(j.at("window_doc"));
     const auto& w = j.at("window");
-    s.window.start = w.at(0).get<uint64_t>();
-    s.window.length = w.at(1).get<uint64_t>();
-    s.window.statistic = from_bits(w.at(2).get<uint64_t>());
-    s.window.log_p = from_bits(w.at(3).get<uint64_t>());
-    s.window.log_p_corrected = from_bits(w.at(4).get<uint64_t>());
-    s.window.windows_tried = w.at(5).get<uint64_t>();
-    s.window.lengths_tried = w.at(6).get<uint64_t>();
+    s.window.start = u64(w.at(0));
+    s.window.length = u64(w.at(1));
+    s.window.statistic = from_bits(u64(w.at(2)));
+    s.window.log_p = from_bits(u64(w.at(3)));
+    s.window.log_p_corrected = from_bits(u64(w.at(4)));
+    s.window.windows_tried = u64(w.at(5));
+    s.window.lengths_tried = u64(w.at(6));
   } catch (const nlohmann::json::exception& e) {
+    return invalid_argument(std::string("bad header: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     return invalid_argument(std::string("bad header: ") + e.what());
   }
   return Status::ok();
@@ -125,6 +139,13 @@ Status write_partial_file(const std::string& path, std::vector<PartialResult>& r
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return io_error(path + ": cannot create the file");
+  write_partial_stream(out, results);
+  out.flush();
+  if (!out) return io_error(path + ": write failed");
+  return Status::ok();
+}
+
+void write_partial_stream(std::ostream& out, std::vector<PartialResult>& results) {
   Writer w(out);
   w.bytes(kMagic, sizeof kMagic);
   w.u32(static_cast<uint32_t>(results.size()));
@@ -147,14 +168,15 @@ Status write_partial_file(const std::string& path, std::vector<PartialResult>& r
     }
   }
   w.bytes(kTrailer, sizeof kTrailer);
-  out.flush();
-  if (!out) return io_error(path + ": write failed");
-  return Status::ok();
 }
 
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path + ": cannot open the partial result");
+  return read_partial_stream(in, path);
+}
+
+Result<std::vector<PartialResult>> read_partial_stream(std::istream& in, const std::string& path) {
   Reader r(in);
   auto bad = [&path](const std::string& what) { return invalid_argument(path + ": not a telltale partial result (" + what + ")"); };
   char magic[8];
@@ -172,24 +194,31 @@ Result<std::vector<PartialResult>> read_partial_file(const std::string& path) {
     AnalysisInfo info;
     PartialResult::State s;
     if (Status st = parse_header(j, info, s); !st.is_ok()) return bad(st.message());
+    if (s.documents > kMaxRecords) return bad("bad document count");
+    // Records are read one by one (never sized from a count that may be corrupt) and checked as they come.
     uint64_t n = 0;
-    if (!r.u64(n) || n > kMaxRecords) return bad("bad document count");
-    s.doc_tallies.resize(n);
-    for (Tally& t : s.doc_tallies) {
+    if (!r.u64(n) || n != (info.rules.dedup ? 0 : s.documents)) return bad("bad number of document tallies");
+    Tally raw;
+    for (uint64_t i = 0; i < n; ++i) {
+      Tally t;
       uint64_t lo = 0;
       uint64_t hi = 0;
       if (!r.u64(t.scored) || !r.u64(lo) || !r.u64(hi)) return bad("truncated document tallies");
       t.sum = ExactSum::from_parts(lo, hi);
+      raw.add(t);
+      s.doc_tallies.push_back(t);
     }
-    if (!r.u64(n) || n > kMaxRecords) return bad("bad tuple count");
-    s.entries.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      TupleEntry& e = s.entries[i];
+    if (!info.rules.dedup && !(raw == s.raw)) return bad("document tallies do not add up to the total");
+    if (!r.u64(n) || n > kMaxRecords || (!info.rules.dedup && n != 0)) return bad("bad tuple count");
+    for (uint64_t i = 0; i < n; ++i) {
+      TupleEntry e;
       uint64_t score = 0;
       if (!r.u64(e.hash) || !r.u64(e.doc) || !r.u64(score)) return bad("truncated tuples");
       e.score = from_bits(score);
       if (e.doc >= s.documents) return bad("tuple of an unknown document");
-      if (i > 0 && !(s.entries[i - 1].hash < e.hash)) return bad("tuples not sorted");
+      if (!(e.score >= 0 && e.score < 0x1p36)) return bad("tuple score out of range");
+      if (i > 0 && !(s.entries.back().hash < e.hash)) return bad("tuples not sorted");
+      s.entries.push_back(e);
     }
     out.push_back(PartialResult::from_state(std::move(info), std::move(s)));
   }

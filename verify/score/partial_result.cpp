@@ -185,25 +185,33 @@ CorpusSummary PartialResult::summarize() {
   out.no_context = s.no_context;
   out.duplicates_in_documents = s.duplicates_in_documents;
 
-  std::vector<Tally> first_seen;  // per document: the tuples it was first to contain
-  const std::vector<Tally>* per_doc = &s.doc_tallies;
+  std::vector<double> log_ps;  // per document with at least one scored tuple, in document order
   Tally pooled = s.raw;
   if (info_.rules.dedup) {
-    first_seen.assign(s.documents, Tally{});
+    // Each tuple belongs to the document that first contained it; grouping (doc, score) pairs by document needs
+    // memory in the number of tuples, never in the document count.
+    std::vector<std::pair<uint64_t, double>> by_doc;
+    by_doc.reserve(s.entries.size());
     pooled = {};
     for (const TupleEntry& e : s.entries) {
       pooled.add(e.score);
-      first_seen[e.doc].add(e.score);
+      by_doc.emplace_back(e.doc, e.score);
     }
-    per_doc = &first_seen;
-    out.duplicates_across_documents = s.local_tuples - s.entries.size();
+    std::sort(by_doc.begin(), by_doc.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < by_doc.size();) {
+      Tally t;
+      const uint64_t doc = by_doc[i].first;
+      for (; i < by_doc.size() && by_doc[i].first == doc; ++i) t.add(by_doc[i].second);
+      log_ps.push_back(evaluate(t, info_.null).log_p);
+    }
+    out.duplicates_across_documents = s.local_tuples >= s.entries.size() ? s.local_tuples - s.entries.size() : 0;
+  } else {
+    for (const Tally& t : s.doc_tallies) {
+      if (t.scored > 0) log_ps.push_back(evaluate(t, info_.null).log_p);
+    }
   }
   out.pooled = evaluate(pooled, info_.null);
 
-  std::vector<double> log_ps;
-  for (const Tally& t : *per_doc) {
-    if (t.scored > 0) log_ps.push_back(evaluate(t, info_.null).log_p);
-  }
   out.fisher_documents = log_ps.size();
   out.fisher_log_p = log_ps.empty() ? 0.0 : stats::fisher_combine_log(log_ps);
 

@@ -237,7 +237,7 @@ struct Binom {
     const double lpmf = log_pmf(k);
     if (use_boost(lpmf, (n - k) / (k + 1.0) * odds.first))
       return std::log(boost::math::ibeta(k, n - k + 1.0, p, NoThrowPolicy()));
-    const auto [rho, rho_lo] = odds;
+    const double rho = odds.first, rho_lo = odds.second;  // not a structured binding: clang 14 cannot capture those
     auto ratio = [&](double j) {
       const double base = (n - k - j) / (k + j + 1.0);
       return std::fma(base, rho, base * rho_lo);
@@ -252,7 +252,7 @@ struct Binom {
     const double lpmf = log_pmf(k);
     if (use_boost(lpmf, k / (n - k + 1.0) * inv_odds.first))
       return std::log(boost::math::ibetac(k + 1.0, n - k, p, NoThrowPolicy()));
-    const auto [rho, rho_lo] = inv_odds;
+    const double rho = inv_odds.first, rho_lo = inv_odds.second;
     auto ratio = [&](double j) {
       const double base = (k - j) / (n - k + j + 1.0);
       return std::fma(base, rho, base * rho_lo);
