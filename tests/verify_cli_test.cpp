@@ -207,3 +207,21 @@ TEST_CASE("bad input gives a one-line error naming the file and line, exit 2; --
   CHECK((skip_files.rc == 0 || skip_files.rc == 1));
   CHECK(nlohmann::json::parse(skip_files.out).at("skipped_bad").get<int>() == 3);
 }
+
+TEST_CASE("telltale demo runs end to end and prints a verdict for every text", "[verify][cli]") {
+  ScratchDir dir("cli-demo");
+  const Run r = run(dir, "demo --out out --seed 3");
+  INFO(r.out << r.err);
+  REQUIRE(r.rc == 0);
+  for (const char* row : {"watermarked story 1", "plain story 3", "Austen ", "Austen + stories 1-2"})
+    CHECK(r.out.find(row) != std::string::npos);
+  // Unwatermarked text is never flagged at the demo's alpha (1e-6): each row is an exact, corrected test.
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("plain story", 0) == 0 || line.rfind("Austen  ", 0) == 0) CHECK(line.find("not detected") != std::string::npos);
+  }
+  // The texts and the key are kept in --out, and detect agrees with the demo on them.
+  const Run d = run(dir, "detect -q -k out/demo.key -t " + tok() + " --per-doc --window 32 out/texts");
+  CHECK(d.rc == 0);
+}

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -72,4 +74,63 @@ TEST_CASE("200 watermarked KGW tokens from the reference model are detected at p
   std::sort(log10_p.begin(), log10_p.end());
   CHECK(log10_p[texts / 2] < -6.0);
   CHECK(summary.pooled.log_p < std::log(1e-100));
+}
+
+TEST_CASE("the window search finds a watermarked passage pasted into human text, corrected for windows tried",
+          "[verify][power]") {
+  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
+  REQUIRE(tokenizer.is_ok());
+  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
+  REQUIRE(model.is_ok());
+  const KeyRing keys = test::fixed_key(41);
+  const SchemeParams params = default_params(SchemeKind::kKgw, 512);
+  auto hook = Hook::create(keys, params);
+  auto det = Detector::create(keys, params);
+  REQUIRE(det.is_ok());
+  // 400 watermarked tokens (two stories) ...
+  refmodel::Generator generator(*model);
+  std::vector<int32_t> prompt;
+  REQUIRE(tokenizer->encode("Once upon a time", prompt).is_ok());
+  std::string passage;
+  for (uint64_t seed : {7u, 8u}) {
+    refmodel::GenerationOptions gen;
+    gen.max_new_tokens = 200;
+    gen.stop_at_end = false;
+    gen.top_p = 1.0f;
+    gen.seed = seed;
+    auto seq = hook->new_sequence(0, seed);
+    auto out = generator.run(prompt, &*hook, &*seq, gen);
+    REQUIRE(out.is_ok());
+    passage += tokenizer->decode(out->tokens).value() + "\n\n";
+  }
+  // ... in the middle of about 6000 tokens of Austen.
+  std::ifstream in(std::string(test::kSharedDir) + "/corpora/austen_6novels.txt", std::ios::binary);
+  std::string austen((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string before = austen.substr(2000000, 5000), after = austen.substr(2005000, 5000);
+  std::vector<int32_t> human_ids, mixed_ids;
+  REQUIRE(tokenizer->encode(before + after, human_ids).is_ok());
+  REQUIRE(tokenizer->encode(before + "\n\n" + passage + after, mixed_ids).is_ok());
+  ScoringRules rules;
+  rules.window_min = 32;
+  auto scorer = DocumentScorer::create(*det, rules).value();
+  DocumentScore human, mixed;
+  scorer.score(human_ids, 0, human);
+  scorer.score(mixed_ids, 0, mixed);
+  const double whole = evaluate(mixed.tally, det->null_model()).log_p;
+  INFO("mixed: " << mixed.tally.scored << " tuples, whole-document log10 p " << whole / std::log(10.0)
+                 << ", best window [" << mixed.window.start << ", +" << mixed.window.length << ") raw log10 p "
+                 << mixed.window.log_p / std::log(10.0) << ", corrected over " << mixed.window.windows_tried
+                 << " windows " << mixed.window.log_p_corrected / std::log(10.0) << "; human alone: corrected log10 p "
+                 << human.window.log_p_corrected / std::log(10.0));
+  REQUIRE(mixed.window_searched);
+  // The window is found where the passage is (it starts after about 2/5 of the scored tuples) ...
+  const double start = static_cast<double>(mixed.window.start) / static_cast<double>(mixed.tally.scored);
+  CHECK(start > 0.3);
+  CHECK(start < 0.6);
+  // ... its corrected p-value beats the diluted whole-document test and is small, and the correction is real:
+  CHECK(mixed.window.log_p_corrected < whole);
+  CHECK(mixed.window.log_p_corrected < std::log(1e-6));
+  CHECK(mixed.window.log_p_corrected > mixed.window.log_p);
+  // The same human text without the passage finds nothing.
+  CHECK(human.window.log_p_corrected > std::log(1e-3));
 }

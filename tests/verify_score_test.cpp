@@ -234,3 +234,17 @@ TEST_CASE("the corpus scanner's results do not depend on the thread count or bat
     CHECK(same);
   }
 }
+
+TEST_CASE("a completion that copies its prompt adds no evidence: prompt tuples count as seen", "[verify]") {
+  const auto det = make_detector(fixed_key(7), SchemeKind::kKgw);
+  auto scorer = DocumentScorer::create(det, {}).value();
+  const auto prompt = random_tokens(60, 8);
+  std::vector<int32_t> doc = prompt;
+  doc.insert(doc.end(), prompt.begin(), prompt.end());  // the completion repeats the prompt verbatim
+  DocumentScore d;
+  scorer.score(doc, prompt.size(), d);
+  CHECK(d.prompt_tokens == 60);
+  // Only the tuples whose window straddles the prompt's end are new (window_size of them).
+  CHECK(d.tally.scored == det.window_size());
+  CHECK(d.duplicates == 60 - det.window_size());
+}

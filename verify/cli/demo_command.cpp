@@ -82,7 +82,7 @@ Result<std::string> make_key(const DemoOptions& o, std::string& key_path, std::s
 int run_demo(const DemoOptions& o) {
   if (!o.out.empty()) {
     std::error_code ec;
-    fs::create_directories(o.out, ec);
+    fs::create_directories(fs::path(o.out) / "texts", ec);
     if (ec) return fail(o.out + ": cannot create the output directory: " + ec.message());
   }
   auto tokenizer = input::Tokenizer::load(o.tokenizer);
@@ -155,7 +155,7 @@ int run_demo(const DemoOptions& o) {
   const Detector* det = &*detector;
   for (const DemoText& t : texts) {
     if (!o.out.empty()) {
-      std::ofstream f(fs::path(o.out) / (t.name + ".txt"), std::ios::binary);
+      std::ofstream f(fs::path(o.out) / "texts" / (t.name + ".txt"), std::ios::binary);
       f << t.text;
     }
     score::ScanOptions scan;
@@ -186,8 +186,9 @@ int run_demo(const DemoOptions& o) {
       "window tried. The verdict uses both, Holm-corrected.\n",
       detector->null_model().p);
   if (!o.out.empty()) {
+    const std::string text_dir = (fs::path(o.out) / "texts").string();
     std::printf("texts written to %s; try: telltale detect --key %s --tokenizer %s --per-doc --window 32 %s\n",
-                o.out.c_str(), key_path.c_str(), o.tokenizer.c_str(), o.out.c_str());
+                text_dir.c_str(), key_path.c_str(), o.tokenizer.c_str(), text_dir.c_str());
   }
   if (!temp_dir.empty()) {
     std::error_code ec;
@@ -206,7 +207,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--tokenizer,-t", o->tokenizer, "its SentencePiece model")->capture_default_str();
   cmd->add_option("--human", o->human, "human prose to hide a watermarked story in")->capture_default_str();
   cmd->add_option("--key,-k", o->key, "use this key file (default: a new key in a temporary directory)");
-  cmd->add_option("--out,-o", o->out, "keep the key (if new) and the texts in this directory");
+  cmd->add_option("--out,-o", o->out, "keep the key (if new) in this directory, and the texts in its texts/");
   cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")->check(CLI::Range(16, 400))
       ->capture_default_str();
   cmd->add_option("--seed,-s", o->seed, "seed of the sampler's draws")->capture_default_str();
