@@ -124,9 +124,13 @@ TEST_CASE("sharded detect + merge prints the one-pass summary byte for byte; --t
     std::system(("rm -f " + dir.path("a.part") + " " + dir.path("b.part")).c_str());
     REQUIRE(run(dir, detect(common + "--emit-partial a.part wm.jsonl")).rc != 2);
     REQUIRE(run(dir, detect(common + "--emit-partial b.part plain.jsonl")).rc != 2);
-    const Run merged = run(dir, "merge a.part b.part");
+    const Run merged = run(dir, "merge a.part b.part");  // streaming
     CHECK(merged.rc == one.rc);
     CHECK(merged.out == one.out);
+    std::system(("rm -f " + dir.path("m.part")).c_str());
+    const Run in_memory = run(dir, "merge --emit-partial m.part a.part b.part");  // in memory, writes m.part
+    CHECK(in_memory.out == one.out);
+    CHECK(run(dir, "merge m.part").out == one.out);
     for (const char* threads : {"-j 2", "-j 3"}) {
       const Run t = run(dir, detect(common + threads + " --per-doc wm.jsonl plain.jsonl"));
       const Run t1 = run(dir, detect(common + "-j 1 --per-doc wm.jsonl plain.jsonl"));

@@ -3,6 +3,8 @@
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "score/document_scorer.hpp"
 #include "score/exact_sum.hpp"
 #include "score/partial_file.hpp"
+#include "score/partial_merge.hpp"
 #include "score/partial_result.hpp"
 #include "score/tally.hpp"
 #include "stats/tails.hpp"
@@ -37,6 +40,20 @@ DocumentScore score_doc(DocumentScorer& s, const std::vector<int32_t>& tokens, s
   DocumentScore out;
   s.score(tokens, prompt, out);
   return out;
+}
+
+// Two summaries are the same, bit for bit.
+void check_same_summary(const CorpusSummary& s1, const CorpusSummary& s2) {
+  CHECK(s1.documents == s2.documents);
+  CHECK(s1.tokens == s2.tokens);
+  CHECK(s1.pooled.scored == s2.pooled.scored);
+  CHECK(std::bit_cast<uint64_t>(s1.pooled.statistic) == std::bit_cast<uint64_t>(s2.pooled.statistic));
+  CHECK(std::bit_cast<uint64_t>(s1.pooled.log_p) == std::bit_cast<uint64_t>(s2.pooled.log_p));
+  CHECK(std::bit_cast<uint64_t>(s1.fisher_log_p) == std::bit_cast<uint64_t>(s2.fisher_log_p));
+  CHECK(s1.fisher_documents == s2.fisher_documents);
+  CHECK(s1.duplicates_across_documents == s2.duplicates_across_documents);
+  CHECK(s1.window_doc == s2.window_doc);
+  CHECK(std::bit_cast<uint64_t>(s1.window_log_p) == std::bit_cast<uint64_t>(s2.window_log_p));
 }
 
 }  // namespace
@@ -164,14 +181,7 @@ TEST_CASE("partial results merged in input order equal one pass, bit for bit", "
       const auto s1 = one.summarize();
       const auto s2 = a.summarize();
       INFO("scheme " << scheme_name(scheme) << " dedup " << dedup);
-      CHECK(s1.pooled.scored == s2.pooled.scored);
-      CHECK(std::bit_cast<uint64_t>(s1.pooled.statistic) == std::bit_cast<uint64_t>(s2.pooled.statistic));
-      CHECK(std::bit_cast<uint64_t>(s1.pooled.log_p) == std::bit_cast<uint64_t>(s2.pooled.log_p));
-      CHECK(std::bit_cast<uint64_t>(s1.fisher_log_p) == std::bit_cast<uint64_t>(s2.fisher_log_p));
-      CHECK(s1.fisher_documents == s2.fisher_documents);
-      CHECK(s1.duplicates_across_documents == s2.duplicates_across_documents);
-      CHECK(s1.window_doc == s2.window_doc);
-      CHECK(std::bit_cast<uint64_t>(s1.window_log_p) == std::bit_cast<uint64_t>(s2.window_log_p));
+      check_same_summary(s1, s2);
       if (dedup) CHECK(s1.duplicates_across_documents > 0);
     }
   }
@@ -247,4 +257,54 @@ TEST_CASE("a completion that copies its prompt adds no evidence: prompt tuples c
   // Only the tuples whose window straddles the prompt's end are new (window_size of them).
   CHECK(d.tally.scored == det.window_size());
   CHECK(d.duplicates == 60 - det.window_size());
+}
+
+TEST_CASE("the streaming merge of partial files equals one pass, bit for bit", "[verify]") {
+  const auto keys = fixed_key(9);
+  telltale::test::ScratchDir dir("stream-merge");
+  for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel}) {
+    for (bool dedup : {true, false}) {
+      const auto det = make_detector(keys, scheme);
+      ScoringRules rules;
+      rules.dedup = dedup;
+      rules.window_min = 16;
+      auto scorer = DocumentScorer::create(det, rules).value();
+      const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+      const auto common = random_tokens(40, 77);
+      std::vector<std::vector<int32_t>> docs;
+      for (uint64_t i = 0; i < 40; ++i) {
+        auto d = random_tokens(30 + 11 * i, 300 + i);
+        if (i % 4 == 1) d.insert(d.begin() + 5, common.begin(), common.end());
+        docs.push_back(std::move(d));
+      }
+      PartialResult one(info);
+      std::vector<std::string> paths;
+      for (size_t shard = 0; shard < 4; ++shard) {
+        std::vector<PartialResult> part;
+        part.emplace_back(info);
+        for (size_t i = shard * 10; i < shard * 10 + 10; ++i) {
+          DocumentScore d = score_doc(scorer, docs[i]);
+          one.add_document(d);
+          part[0].add_document(d);
+        }
+        paths.push_back(dir.path(std::string(scheme_name(scheme)) + (dedup ? "-d" : "-n") + std::to_string(shard)));
+        REQUIRE(write_partial_file(paths.back(), part).is_ok());
+      }
+      auto merged = merge_partial_files(paths);
+      REQUIRE(merged.is_ok());
+      REQUIRE(merged->size() == 1);
+      const auto s1 = one.summarize();
+      const auto& s2 = (*merged)[0].summary;
+      INFO("scheme " << scheme_name(scheme) << " dedup " << dedup);
+      check_same_summary(s1, s2);
+    }
+  }
+  // A truncated file is refused by name.
+  const std::string whole = dir.path("kgw-d0");
+  std::ifstream in(whole, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cut = dir.file("cut.part", bytes.substr(0, bytes.size() - 30));
+  auto bad = merge_partial_files({whole, cut});
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("cut.part") != std::string::npos);
 }

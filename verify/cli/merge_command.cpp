@@ -7,6 +7,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "score/partial_file.hpp"
+#include "score/partial_merge.hpp"
 #include "summary_output.hpp"
 
 namespace telltale::cli {
@@ -20,6 +21,19 @@ struct MergeOptions {
 
 int run_merge(const MergeOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
+  if (o.emit_partial.empty()) {
+    // Streaming: memory in the number of documents, whatever the number of tuples.
+    auto merged = score::merge_partial_files(o.partials);
+    if (!merged) return fail(merged.status());
+    std::vector<score::AnalysisInfo> infos;
+    std::vector<score::CorpusSummary> summaries;
+    for (const auto& m : *merged) {
+      infos.push_back(m.info);
+      summaries.push_back(m.summary);
+    }
+    return print_summary(infos, summaries, o.alpha, false);
+  }
+  // A merged partial result is wanted too: the tuples are held in memory to be written out.
   std::vector<score::PartialResult> merged;
   for (const std::string& path : o.partials) {
     auto part = score::read_partial_file(path);
@@ -49,7 +63,8 @@ void add_merge_command(CLI::App& app, int& exit_code) {
       "Exit 0 detected, 1 not detected, 2 error.");
   cmd->add_option("partials", o->partials, "partial-result files, in the order of the shards' inputs")->required();
   cmd->add_option("--alpha,-a", o->alpha, "significance level for 'detected'")->capture_default_str();
-  cmd->add_option("--emit-partial", o->emit_partial, "also write the merged partial result (new file)");
+  cmd->add_option("--emit-partial", o->emit_partial,
+                  "also write the merged partial result (new file; holds the tuples in memory, unlike a plain merge)");
   cmd->callback([o, &exit_code] { exit_code = run_merge(*o); });
 }
 

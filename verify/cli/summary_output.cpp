@@ -14,6 +14,11 @@ int print_summary(std::vector<score::PartialResult>& results, double alpha, bool
     infos.push_back(r.info());
     summaries.push_back(r.summarize());
   }
+  return print_summary(infos, summaries, alpha, one_line);
+}
+
+int print_summary(const std::vector<score::AnalysisInfo>& infos, const std::vector<score::CorpusSummary>& summaries,
+                  double alpha, bool one_line) {
   const auto json = score::summary_json(infos, summaries, alpha, "telltale " TELLTALE_VERSION);
   std::printf("%s\n", json.dump(one_line ? -1 : 2).c_str());
   std::fflush(stdout);

@@ -11,5 +11,7 @@ namespace telltale::cli {
 // Prints the summary JSON on stdout (one line when `one_line`, else indented) and returns kExitDetected or
 // kExitNotDetected.
 int print_summary(std::vector<score::PartialResult>& results, double alpha, bool one_line);
+int print_summary(const std::vector<score::AnalysisInfo>& infos, const std::vector<score::CorpusSummary>& summaries,
+                  double alpha, bool one_line);
 
 }  // namespace telltale::cli

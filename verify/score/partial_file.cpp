@@ -176,54 +176,117 @@ Result<std::vector<PartialResult>> read_partial_file(const std::string& path) {
   return read_partial_stream(in, path);
 }
 
-Result<std::vector<PartialResult>> read_partial_stream(std::istream& in, const std::string& path) {
+Status PartialReader::bad(const std::string& what) const {
+  return invalid_argument(name_ + ": not a telltale partial result (" + what + ")");
+}
+
+Result<PartialReader> PartialReader::open(std::istream& in, std::string name) {
+  PartialReader p(in, std::move(name));
   Reader r(in);
-  auto bad = [&path](const std::string& what) { return invalid_argument(path + ": not a telltale partial result (" + what + ")"); };
   char magic[8];
-  if (!r.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0) return bad("bad magic");
-  uint32_t count = 0;
-  if (!r.u32(count) || count == 0 || count > 1024) return bad("bad analysis count");
+  if (!r.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0) return p.bad("bad magic");
+  if (!r.u32(p.analyses_) || p.analyses_ == 0 || p.analyses_ > 1024) return p.bad("bad analysis count");
+  return p;
+}
+
+Status PartialReader::next_analysis(AnalysisInfo& info, PartialResult::State& counters) {
+  if (tallies_left_ != 0 || entries_left_ != 0 || (read_analyses_ > 0 && !entries_counted_))
+    return Status(StatusCode::kState, name_ + ": the previous analysis was not read to its end");
+  if (read_analyses_ == analyses_) return Status(StatusCode::kState, name_ + ": no more analyses");
+  Reader r(*in_);
+  uint64_t len = 0;
+  if (!r.u64(len) || len > kMaxHeaderBytes) return bad("bad header size");
+  std::string header(len, '\0');
+  if (!r.read(header.data(), len)) return bad("truncated header");
+  const auto j = nlohmann::json::parse(header, nullptr, false);
+  if (j.is_discarded()) return bad("header is not JSON");
+  info = AnalysisInfo{};
+  counters = PartialResult::State{};
+  if (Status st = parse_header(j, info, counters); !st.is_ok()) return bad(st.message());
+  if (counters.documents > kMaxRecords) return bad("bad document count");
+  if (!r.u64(tallies_left_) || tallies_left_ != (info.rules.dedup ? 0 : counters.documents))
+    return bad("bad number of document tallies");
+  dedup_ = info.rules.dedup;
+  documents_ = counters.documents;
+  raw_ = counters.raw;
+  tallies_sum_ = {};
+  entries_counted_ = false;
+  has_last_ = false;
+  ++read_analyses_;
+  if (tallies_left_ == 0) return count_entries();
+  return Status::ok();
+}
+
+Status PartialReader::count_entries() {
+  if (!dedup_ && !(tallies_sum_ == raw_)) return bad("document tallies do not add up to the total");
+  Reader r(*in_);
+  if (!r.u64(entries_left_) || entries_left_ > kMaxRecords || (!dedup_ && entries_left_ != 0))
+    return bad("bad tuple count");
+  entries_counted_ = true;
+  return Status::ok();
+}
+
+Result<bool> PartialReader::read_tally(Tally& t) {
+  if (tallies_left_ == 0) return false;
+  Reader r(*in_);
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  if (!r.u64(t.scored) || !r.u64(lo) || !r.u64(hi)) return bad("truncated document tallies");
+  t.sum = ExactSum::from_parts(lo, hi);
+  tallies_sum_.add(t);
+  if (--tallies_left_ == 0) TT_RETURN_IF_ERROR(count_entries());
+  return true;
+}
+
+Result<bool> PartialReader::read_entry(TupleEntry& e) {
+  if (!entries_counted_ || entries_left_ == 0) return false;
+  Reader r(*in_);
+  uint64_t score = 0;
+  if (!r.u64(e.hash) || !r.u64(e.doc) || !r.u64(score)) return bad("truncated tuples");
+  e.score = from_bits(score);
+  if (e.doc >= documents_) return bad("tuple of an unknown document");
+  if (!(e.score >= 0 && e.score < 0x1p36)) return bad("tuple score out of range");
+  if (has_last_ && !(last_hash_ < e.hash)) return bad("tuples not sorted");
+  has_last_ = true;
+  last_hash_ = e.hash;
+  --entries_left_;
+  return true;
+}
+
+Status PartialReader::finish() {
+  if (read_analyses_ != analyses_ || tallies_left_ != 0 || entries_left_ != 0 || !entries_counted_)
+    return Status(StatusCode::kState, name_ + ": not read to its end");
+  Reader r(*in_);
+  char trailer[8];
+  if (!r.read(trailer, sizeof trailer) || std::memcmp(trailer, kTrailer, sizeof trailer) != 0) return bad("truncated");
+  return Status::ok();
+}
+
+Result<std::vector<PartialResult>> read_partial_stream(std::istream& in, const std::string& name) {
+  auto reader = PartialReader::open(in, name);
+  if (!reader) return reader.status();
   std::vector<PartialResult> out;
-  for (uint32_t a = 0; a < count; ++a) {
-    uint64_t len = 0;
-    if (!r.u64(len) || len > kMaxHeaderBytes) return bad("bad header size");
-    std::string header(len, '\0');
-    if (!r.read(header.data(), len)) return bad("truncated header");
-    const auto j = nlohmann::json::parse(header, nullptr, false);
-    if (j.is_discarded()) return bad("header is not JSON");
+  for (uint32_t a = 0; a < reader->analyses(); ++a) {
     AnalysisInfo info;
     PartialResult::State s;
-    if (Status st = parse_header(j, info, s); !st.is_ok()) return bad(st.message());
-    if (s.documents > kMaxRecords) return bad("bad document count");
-    // Records are read one by one (never sized from a count that may be corrupt) and checked as they come.
-    uint64_t n = 0;
-    if (!r.u64(n) || n != (info.rules.dedup ? 0 : s.documents)) return bad("bad number of document tallies");
-    Tally raw;
-    for (uint64_t i = 0; i < n; ++i) {
-      Tally t;
-      uint64_t lo = 0;
-      uint64_t hi = 0;
-      if (!r.u64(t.scored) || !r.u64(lo) || !r.u64(hi)) return bad("truncated document tallies");
-      t.sum = ExactSum::from_parts(lo, hi);
-      raw.add(t);
+    TT_RETURN_IF_ERROR(reader->next_analysis(info, s));
+    Tally t;
+    for (;;) {
+      auto got = reader->read_tally(t);
+      if (!got) return got.status();
+      if (!*got) break;
       s.doc_tallies.push_back(t);
     }
-    if (!info.rules.dedup && !(raw == s.raw)) return bad("document tallies do not add up to the total");
-    if (!r.u64(n) || n > kMaxRecords || (!info.rules.dedup && n != 0)) return bad("bad tuple count");
-    for (uint64_t i = 0; i < n; ++i) {
-      TupleEntry e;
-      uint64_t score = 0;
-      if (!r.u64(e.hash) || !r.u64(e.doc) || !r.u64(score)) return bad("truncated tuples");
-      e.score = from_bits(score);
-      if (e.doc >= s.documents) return bad("tuple of an unknown document");
-      if (!(e.score >= 0 && e.score < 0x1p36)) return bad("tuple score out of range");
-      if (i > 0 && !(s.entries.back().hash < e.hash)) return bad("tuples not sorted");
+    TupleEntry e;
+    for (;;) {
+      auto got = reader->read_entry(e);
+      if (!got) return got.status();
+      if (!*got) break;
       s.entries.push_back(e);
     }
     out.push_back(PartialResult::from_state(std::move(info), std::move(s)));
   }
-  char trailer[8];
-  if (!r.read(trailer, sizeof trailer) || std::memcmp(trailer, kTrailer, sizeof trailer) != 0) return bad("truncated");
+  TT_RETURN_IF_ERROR(reader->finish());
   return out;
 }
 

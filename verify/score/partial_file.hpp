@@ -17,6 +17,44 @@ Status write_partial_file(const std::string& path, std::vector<PartialResult>& r
 // Reads a partial file; errors name the file and what is wrong with it.
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path);
 
+// Reads a partial file's analyses one at a time and their records one by one, in file order, without holding them:
+// what a streaming merge of many large files needs. Every record is checked as it is read (sorted fingerprints,
+// known documents, scores in range, document tallies adding up); errors name the stream.
+class PartialReader {
+ public:
+  // Reads the magic and the number of analyses from `in`, which must outlive the reader.
+  static Result<PartialReader> open(std::istream& in, std::string name);
+  uint32_t analyses() const { return analyses_; }
+  // The next analysis's info and counters (the state without records). The previous one must have been read to its
+  // end: all its tallies, then all its entries.
+  Status next_analysis(AnalysisInfo& info, PartialResult::State& counters);
+  // The next per-document tally (only without dedup), or false when there are no more.
+  Result<bool> read_tally(Tally& t);
+  // The next tuple record, in fingerprint order, or false when there are no more.
+  Result<bool> read_entry(TupleEntry& e);
+  // Checks the trailer, after the last analysis was read to its end.
+  Status finish();
+
+ private:
+  PartialReader(std::istream& in, std::string name) : in_(&in), name_(std::move(name)) {}
+  Status bad(const std::string& what) const;
+  Status count_entries();
+
+  std::istream* in_;
+  std::string name_;
+  uint32_t analyses_ = 0;
+  uint32_t read_analyses_ = 0;
+  bool dedup_ = true;
+  uint64_t documents_ = 0;
+  uint64_t tallies_left_ = 0;
+  uint64_t entries_left_ = 0;
+  bool entries_counted_ = false;
+  Tally raw_;
+  Tally tallies_sum_;
+  bool has_last_ = false;
+  uint64_t last_hash_ = 0;
+};
+
 // The same on streams (`name` is used in messages). A stream that is not a valid partial result gives an error,
 // never a crash or an allocation sized by a corrupt count.
 void write_partial_stream(std::ostream& out, std::vector<PartialResult>& results);

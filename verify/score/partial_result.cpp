@@ -142,6 +142,23 @@ void PartialResult::seal() {
   staged_count_ = 0;
 }
 
+void add_counters(PartialResult::State& a, const PartialResult::State& b) {
+  const uint64_t offset = a.documents;
+  a.documents += b.documents;
+  a.skipped_bad += b.skipped_bad;
+  a.tokens += b.tokens;
+  a.prompt_tokens += b.prompt_tokens;
+  a.no_context += b.no_context;
+  a.duplicates_in_documents += b.duplicates_in_documents;
+  a.local_tuples += b.local_tuples;
+  a.raw.add(b.raw);
+  a.window_documents += b.window_documents;
+  if (better_window(b.window, a.window)) {
+    a.window = b.window;
+    a.window_doc = b.window_doc + offset;
+  }
+}
+
 Status PartialResult::append(PartialResult&& next) {
   if (!same_analysis(info_, next.info_)) {
     return invalid_argument("partial results of different analyses (key, scheme, rules or tokenizer) cannot merge");
@@ -151,32 +168,19 @@ Status PartialResult::append(PartialResult&& next) {
   State& s = state_;
   State& o = next.state_;
   const uint64_t offset = s.documents;
-  s.documents += o.documents;
-  s.skipped_bad += o.skipped_bad;
-  s.tokens += o.tokens;
-  s.prompt_tokens += o.prompt_tokens;
-  s.no_context += o.no_context;
-  s.duplicates_in_documents += o.duplicates_in_documents;
-  s.local_tuples += o.local_tuples;
-  s.raw.add(o.raw);
+  add_counters(s, o);
   s.doc_tallies.insert(s.doc_tallies.end(), o.doc_tallies.begin(), o.doc_tallies.end());
   for (TupleEntry& e : o.entries) e.doc += offset;
   std::vector<TupleEntry> merged;
   merged.reserve(s.entries.size() + o.entries.size());
   merge_runs(s.entries, o.entries, merged);  // on equal hashes ours (earlier documents) is kept
   s.entries = std::move(merged);
-  s.window_documents += o.window_documents;
-  if (better_window(o.window, s.window)) {
-    s.window = o.window;
-    s.window_doc = o.window_doc + offset;
-  }
   o = State{};
   return Status::ok();
 }
 
-CorpusSummary PartialResult::summarize() {
-  seal();
-  const State& s = state_;
+CorpusSummary finish_summary(const AnalysisInfo& info, const PartialResult::State& s, const Tally& pooled,
+                             std::span<const double> doc_log_p, uint64_t unique_tuples) {
   CorpusSummary out;
   out.documents = s.documents;
   out.skipped_bad = s.skipped_bad;
@@ -184,7 +188,22 @@ CorpusSummary PartialResult::summarize() {
   out.prompt_tokens = s.prompt_tokens;
   out.no_context = s.no_context;
   out.duplicates_in_documents = s.duplicates_in_documents;
+  if (info.rules.dedup) {
+    out.duplicates_across_documents = s.local_tuples >= unique_tuples ? s.local_tuples - unique_tuples : 0;
+  }
+  out.pooled = evaluate(pooled, info.null);
+  out.fisher_documents = doc_log_p.size();
+  out.fisher_log_p = doc_log_p.empty() ? 0.0 : stats::fisher_combine_log(doc_log_p);
+  out.window_documents = s.window_documents;
+  out.window_doc = s.window_doc;
+  out.window = s.window;
+  out.window_log_p = s.window.length > 0 ? stats::bonferroni_log(s.window.log_p_corrected, s.window_documents) : 0.0;
+  return out;
+}
 
+CorpusSummary PartialResult::summarize() {
+  seal();
+  const State& s = state_;
   std::vector<double> log_ps;  // per document with at least one scored tuple, in document order
   Tally pooled = s.raw;
   if (info_.rules.dedup) {
@@ -204,22 +223,12 @@ CorpusSummary PartialResult::summarize() {
       for (; i < by_doc.size() && by_doc[i].first == doc; ++i) t.add(by_doc[i].second);
       log_ps.push_back(evaluate(t, info_.null).log_p);
     }
-    out.duplicates_across_documents = s.local_tuples >= s.entries.size() ? s.local_tuples - s.entries.size() : 0;
   } else {
     for (const Tally& t : s.doc_tallies) {
       if (t.scored > 0) log_ps.push_back(evaluate(t, info_.null).log_p);
     }
   }
-  out.pooled = evaluate(pooled, info_.null);
-
-  out.fisher_documents = log_ps.size();
-  out.fisher_log_p = log_ps.empty() ? 0.0 : stats::fisher_combine_log(log_ps);
-
-  out.window_documents = s.window_documents;
-  out.window_doc = s.window_doc;
-  out.window = s.window;
-  out.window_log_p = s.window.length > 0 ? stats::bonferroni_log(s.window.log_p_corrected, s.window_documents) : 0.0;
-  return out;
+  return finish_summary(info_, s, pooled, log_ps, s.entries.size());
 }
 
 }  // namespace telltale::score

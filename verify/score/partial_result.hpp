@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,5 +100,15 @@ class PartialResult {
   size_t staged_count_ = 0;
   unsigned threads_ = 1;
 };
+
+// Adds b's counters (not its records) to a's, b's documents following a's: documents, tokens, skips, the raw tally
+// and the best window (ties keep a's).
+void add_counters(PartialResult::State& a, const PartialResult::State& b);
+
+// The summary from an analysis's counters, its pooled tally, the per-document ln p values for Fisher (documents with
+// at least one scored tuple, in document order) and the number of unique tuples: shared by summarize() and the
+// streaming merge, so that both give the same bits.
+CorpusSummary finish_summary(const AnalysisInfo& info, const PartialResult::State& counters, const Tally& pooled,
+                             std::span<const double> doc_log_p, uint64_t unique_tuples);
 
 }  // namespace telltale::score

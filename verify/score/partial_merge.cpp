@@ -1,0 +1,110 @@
+// The streaming merge: for each analysis, every file's header, then its document tallies (without dedup) or a
+// heap-ordered walk over all files' records (with dedup), keeping on equal fingerprints the record of the earliest
+// file -- the same first-occurrence rule as PartialResult::append.
+#include "score/partial_merge.hpp"
+
+#include <fstream>
+#include <memory>
+#include <queue>
+
+#include "score/partial_file.hpp"
+
+namespace telltale::score {
+
+namespace {
+
+struct Head {
+  TupleEntry entry;
+  size_t file = 0;
+};
+// Min-heap on (hash, file): the earliest file first on equal hashes.
+struct HeadAfter {
+  bool operator()(const Head& a, const Head& b) const {
+    return a.entry.hash != b.entry.hash ? a.entry.hash > b.entry.hash : a.file > b.file;
+  }
+};
+
+}  // namespace
+
+Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths) {
+  if (paths.empty()) return invalid_argument("no partial results to merge");
+  std::vector<std::unique_ptr<std::ifstream>> files;
+  std::vector<PartialReader> readers;
+  for (const std::string& path : paths) {
+    files.push_back(std::make_unique<std::ifstream>(path, std::ios::binary));
+    if (!*files.back()) return io_error(path + ": cannot open the partial result");
+    auto r = PartialReader::open(*files.back(), path);
+    if (!r) return r.status();
+    if (!readers.empty() && r->analyses() != readers[0].analyses())
+      return invalid_argument(path + ": a different number of analyses than " + paths[0]);
+    readers.push_back(std::move(r).value());
+  }
+  std::vector<MergedAnalysis> out;
+  for (uint32_t a = 0; a < readers[0].analyses(); ++a) {
+    AnalysisInfo info;
+    PartialResult::State total;
+    std::vector<uint64_t> offsets;
+    for (size_t f = 0; f < readers.size(); ++f) {
+      AnalysisInfo fi;
+      PartialResult::State counters;
+      TT_RETURN_IF_ERROR(readers[f].next_analysis(fi, counters));
+      if (f == 0) {
+        info = fi;
+      } else if (!same_analysis(info, fi)) {
+        return invalid_argument(paths[f] + ": partial results of different analyses (key, scheme, rules or tokenizer) "
+                                "cannot merge");
+      }
+      offsets.push_back(total.documents);
+      add_counters(total, counters);
+    }
+    std::vector<double> log_ps;
+    Tally pooled = total.raw;
+    uint64_t unique = 0;
+    if (!info.rules.dedup) {
+      Tally t;
+      for (PartialReader& r : readers) {
+        for (;;) {
+          auto got = r.read_tally(t);
+          if (!got) return got.status();
+          if (!*got) break;
+          if (t.scored > 0) log_ps.push_back(evaluate(t, info.null).log_p);
+        }
+      }
+    } else {
+      pooled = {};
+      std::vector<Tally> per_doc(total.documents);
+      std::priority_queue<Head, std::vector<Head>, HeadAfter> heap;
+      auto pull = [&](size_t f) -> Status {
+        Head h;
+        h.file = f;
+        auto got = readers[f].read_entry(h.entry);
+        if (!got) return got.status();
+        if (*got) heap.push(h);
+        return Status::ok();
+      };
+      for (size_t f = 0; f < readers.size(); ++f) TT_RETURN_IF_ERROR(pull(f));
+      bool has_last = false;
+      uint64_t last = 0;
+      while (!heap.empty()) {
+        const Head h = heap.top();
+        heap.pop();
+        if (!has_last || h.entry.hash != last) {
+          pooled.add(h.entry.score);
+          per_doc[offsets[h.file] + h.entry.doc].add(h.entry.score);
+          ++unique;
+          has_last = true;
+          last = h.entry.hash;
+        }
+        TT_RETURN_IF_ERROR(pull(h.file));
+      }
+      for (const Tally& t : per_doc) {
+        if (t.scored > 0) log_ps.push_back(evaluate(t, info.null).log_p);
+      }
+    }
+    out.push_back({info, finish_summary(info, total, pooled, log_ps, unique)});
+  }
+  for (PartialReader& r : readers) TT_RETURN_IF_ERROR(r.finish());
+  return out;
+}
+
+}  // namespace telltale::score

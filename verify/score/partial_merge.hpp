@@ -1,0 +1,22 @@
+// Merging partial-result files without holding their tuples: a k-way merge of the files' fingerprint-sorted records,
+// in memory proportional to the number of documents (32 bytes each), not of tuples. Gives the same summary, bit for
+// bit, as reading every file into memory and appending (PartialResult::append) in the same order.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "score/partial_result.hpp"
+#include "telltale/status.hpp"
+
+namespace telltale::score {
+
+struct MergedAnalysis {
+  AnalysisInfo info;
+  CorpusSummary summary;
+};
+
+// `paths` in input order (shard 1 first). All files must hold the same analyses (key, scheme, rules, tokenizer).
+Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths);
+
+}  // namespace telltale::score
