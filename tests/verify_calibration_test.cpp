@@ -180,3 +180,42 @@ TEST_CASE("the normal approximation is anti-conservative on real detector scores
   // And the z-test's rate agrees with its exact value 3.37e-3 (6 sd bounds of Bin(200000, 3.37e-3)).
   CHECK(std::fabs(static_cast<double>(z_rejects) - 674.1) < 6 * std::sqrt(674.1));
 }
+
+TEST_CASE("calibration: the corrected window search does not flag human text beyond alpha", "[verify][calib]") {
+  // The window p-value is Bonferroni-corrected for every window tried in the document; under H0 it is valid (and
+  // conservative), so the documents it flags at alpha stay within the binomial bound of alpha.
+  const auto tokenizer = load_tokenizer();
+  const auto vocab = static_cast<uint32_t>(tokenizer.vocab_size());
+  const Detector kgw = test::make_detector(test::fixed_key(50), SchemeKind::kKgw, vocab);
+  const Detector gumbel = test::make_detector(test::fixed_key(51), SchemeKind::kGumbel, vocab);
+  const Detector* detectors[] = {&kgw, &gumbel};
+  ScoringRules rules;
+  rules.window_min = 16;
+  std::vector<PartialResult> results;
+  for (const Detector* d : detectors) results.emplace_back(analysis_info(*d, "k", rules, tokenizer.sha256_hex()));
+  input::InputOptions in;
+  in.max_document_bytes = 1000;
+  auto source = input::DocumentSource::open({corpus("austen_6novels.txt")}, in);
+  REQUIRE(source.is_ok());
+  ScanOptions scan;
+  scan.threads = 2;
+  auto scanner = CorpusScanner::create(&tokenizer, detectors, rules, scan);
+  REQUIRE(scanner.is_ok());
+  uint64_t searched = 0, flagged2 = 0, flagged3 = 0;
+  auto on_doc = [&](const input::Document&, std::span<const DocumentScore> scores) {
+    for (const DocumentScore& s : scores) {
+      if (!s.window_searched) continue;
+      ++searched;
+      if (s.window.log_p_corrected <= std::log(1e-2)) ++flagged2;
+      if (s.window.log_p_corrected <= std::log(1e-3)) ++flagged3;
+    }
+  };
+  REQUIRE(scanner->run(*source, results, on_doc).is_ok());
+  INFO(searched << " window searches: " << flagged2 << " at 1e-2 (bound " << upper_bound_count(searched, 1e-2) << "), "
+                << flagged3 << " at 1e-3 (bound " << upper_bound_count(searched, 1e-3) << ")");
+  CHECK(searched > 7000);
+  CHECK(flagged2 <= upper_bound_count(searched, 1e-2));
+  CHECK(flagged3 <= upper_bound_count(searched, 1e-3));
+  // The corpus-level window test (best document, corrected again for the documents searched) finds nothing.
+  for (PartialResult& r : results) CHECK(r.summarize().window_log_p > std::log(1e-3));
+}
