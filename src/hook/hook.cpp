@@ -44,12 +44,13 @@ namespace {
 
 enum Armed : uint8_t { kNotArmed = 0, kArmedWatermarked = 1, kArmedRepeated = 2, kArmedNoContext = 3 };
 
-// A list view over a CandidatesView.
+// A list view over a CandidatesView. A copy of the view, not a pointer to it: its pointers and strides then stay in
+// registers in the hot loops instead of being reloaded after every store.
 struct CandidateList {
-  const CandidatesView* c;
-  size_t size() const { return c->n; }
-  uint32_t id(size_t i) const { return static_cast<uint32_t>(c->id(i)); }
-  float& logit(size_t i) const { return c->logit(i); }
+  CandidatesView c;
+  size_t size() const { return c.n; }
+  uint32_t id(size_t i) const { return static_cast<uint32_t>(c.id(i)); }
+  float& logit(size_t i) const { return c.logit(i); }
 };
 
 // A list over the chosen ids of a dense row (the survivors of top-k pruning).
@@ -69,19 +70,36 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// The k-th largest of values[0..n) (k <= n, k <= heap capacity), with a min-heap in caller-provided storage.
-template <typename Get>
-float kth_largest(size_t n, size_t k, float* heap, Get get) {
-  for (size_t i = 0; i < k; ++i) heap[i] = get(i);
+// The scans of a dense row below look for a few hundred entries among ~10^5. They test kScanGroup entries at a time
+// with a count the compiler vectorises (no branch per entry) and look closer only at a group that has one.
+constexpr size_t kScanGroup = 16;
+
+template <typename Pred>
+bool any_in_group(const float* p, Pred pred) {
+  int count = 0;
+  for (size_t j = 0; j < kScanGroup; ++j) count += pred(p[j]);
+  return count != 0;
+}
+
+// The k-th largest of values[0..n) (k <= n, k <= heap capacity), with a min-heap in caller-provided storage. A group
+// with no value above the heap's minimum is skipped: each of its values would have been tested and left out anyway.
+float kth_largest(const float* values, size_t n, size_t k, float* heap) {
+  for (size_t i = 0; i < k; ++i) heap[i] = values[i];
   std::make_heap(heap, heap + k, std::greater<float>());
-  for (size_t i = k; i < n; ++i) {
-    const float v = get(i);
+  const auto offer = [heap, k](float v) {
     if (v > heap[0]) {
       std::pop_heap(heap, heap + k, std::greater<float>());
       heap[k - 1] = v;
       std::push_heap(heap, heap + k, std::greater<float>());
     }
+  };
+  size_t i = k;
+  for (; i + kScanGroup <= n; i += kScanGroup) {
+    const float min = heap[0];
+    if (!any_in_group(values + i, [min](float v) { return v > min; })) continue;
+    for (size_t j = i; j < i + kScanGroup; ++j) offer(values[j]);
   }
+  for (; i < n; ++i) offer(values[i]);
   return heap[0];
 }
 
@@ -272,20 +290,25 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, con
         continue;
       }
       // Only ids with logit >= (k-th largest) - delta can be among the top k after the bias.
-      const float kth = kth_largest(n, k, ws.heap.data(), [row](size_t i) { return row[i]; });
-      const float floor = kth - impl.kgw.delta;
-      uint32_t* ids = ws.survivors.data();  // in batches; bias_list uses ws.ids, ws.order and ws.values
+      const float floor = kth_largest(row, n, k, ws.heap.data()) - impl.kgw.delta;
+      uint32_t* ids = ws.survivors.data();  // in batches of kBatch, its capacity
       size_t m = 0;
-      for (uint32_t i = 0; i < n; ++i) {
+      const auto keep = [&](uint32_t i) {
         if (row[i] >= floor) {
           ids[m++] = i;
           if (m == detail::Workspace::kBatch) {
-            kgw::bias_list(impl.kgw, keys, ws, SubsetList{row, ids, m}, n);
+            kgw::bias_list(impl.kgw, keys, SubsetList{row, ids, m}, n);
             m = 0;
           }
         }
+      };
+      uint32_t i = 0;
+      for (; i + kScanGroup <= n; i += kScanGroup) {
+        if (!any_in_group(row + i, [floor](float v) { return v >= floor; })) continue;
+        for (uint32_t j = i; j < i + kScanGroup; ++j) keep(j);
       }
-      if (m > 0) kgw::bias_list(impl.kgw, keys, ws, SubsetList{row, ids, m}, n);
+      for (; i < n; ++i) keep(i);
+      if (m > 0) kgw::bias_list(impl.kgw, keys, SubsetList{row, ids, m}, n);
     } else {  // tournament
       auto& buf = seq->scratch_->tournament;
       const size_t count =
@@ -313,16 +336,25 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
     if (bound.top_k > cand.n || bound.top_k > detail::Workspace::kMaxTopK) {
       return Status{StatusCode::kIncomplete, "fewer candidates than top_k"};
     }
-    const float kth = kth_largest(cand.n, bound.top_k, ws.heap.data(), [&cand](size_t i) { return cand.logit(i); });
-    if (!(bound.excluded_max + delta < kth)) {
+    // No excluded id can enter the top k iff the k-th largest candidate logit is above excluded_max + delta, i.e. iff
+    // at least k candidates are. Counting needs no heap and no branch per candidate, and stops once k are found (the
+    // first k when the list is sorted, as llama.cpp's is). A NaN logit counts as not above: kIncomplete, the safe side.
+    const float limit = bound.excluded_max + delta;
+    const CandidatesView c = cand;  // a local copy: its pointer and stride stay in registers
+    size_t above = 0;
+    for (size_t i = 0; i < c.n && above < bound.top_k; i += kScanGroup) {
+      const size_t end = c.n - i < kScanGroup ? c.n : i + kScanGroup;
+      for (size_t j = i; j < end; ++j) above += c.logit(j) > limit;
+    }
+    if (above < bound.top_k) {
       return Status{StatusCode::kIncomplete, "an excluded id could enter the top k after the bias"};
     }
   }
   detail::StepKeys keys;
   if (!impl.prepare_step(seq, keys)) return Status::ok();
-  const CandidateList list{&cand};
+  const CandidateList list{cand};
   if (impl.params.scheme == SchemeKind::kKgw) {
-    kgw::bias_list(impl.kgw, keys, ws, list, impl.params.vocab_size);
+    kgw::bias_list(impl.kgw, keys, list, impl.params.vocab_size);
   } else {
     auto& buf = seq.scratch_->tournament;
     if (cand.n > buf.index.size()) return invalid_argument("more candidates than the vocabulary size");
@@ -341,7 +373,7 @@ ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double u
   if (!prepare_step(seq, keys)) return detail::sample_list(list, vocab, uniform);
   switch (impl.params.scheme) {
     case SchemeKind::kKgw:
-      kgw::bias_list(impl.kgw, keys, seq.scratch_->ws, list, vocab);
+      kgw::bias_list(impl.kgw, keys, list, vocab);
       return detail::sample_list(list, vocab, uniform);
     case SchemeKind::kGumbel: return gumbel::choose(keys, seq.scratch_->ws, list, vocab);
     case SchemeKind::kTournament: {
@@ -390,7 +422,7 @@ Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float 
   if (impl_->params.scheme == SchemeKind::kTournament && cand.n > seq.scratch_->tournament.index.size()) {
     return invalid_argument("more candidates than the vocabulary size");
   }
-  const ptrdiff_t pick = impl_->choose_one(seq, CandidateList{&cand}, u);
+  const ptrdiff_t pick = impl_->choose_one(seq, CandidateList{cand}, u);
   if (pick < 0) return invalid_argument("no candidate has a finite logit within the vocabulary");
   *out_index = static_cast<size_t>(pick);
   return Status::ok();

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "prf/keyed_values.hpp"
 #include "telltale/prf.hpp"
 
 namespace telltale::detail {
@@ -33,14 +34,30 @@ struct StepKeys {
   Keystream* keystream = nullptr;
   unsigned bits = 2;
 
-  // out[i] = value of ids[i] at this step; n <= Workspace::kBatch.
-  void values(Workspace& ws, const uint32_t* ids, size_t n, uint32_t* out) const {
-    if (self_hash) {
-      for (size_t i = 0; i < n; ++i) ws.seeds[i] = seeder->self_hash(window, static_cast<int32_t>(ids[i]));
-      keystream->gather({ws.seeds.data(), n}, {ids, n}, bits, out, ws.blocks.data());
-    } else {
-      keystream->gather({&seed, 1}, {ids, n}, bits, out, ws.blocks.data());
-    }
+  // Calls use(i, value) for i in [0, n), value = the keyed value of id id_of(i) at this step. One keystream block per
+  // id, kChunk ids per cipher call, through a buffer on the stack: it stays in L1, where the per-sequence Workspace is
+  // cold when many sequences take turns.
+  template <typename IdOf, typename Use>
+  void for_each_value(size_t n, IdOf id_of, Use use) const {
+    constexpr size_t kChunk = 128;
+    alignas(16) uint8_t blocks[16 * kChunk];
+    with_bits(bits, [&](auto width) {
+      constexpr unsigned kBits = decltype(width)::value;
+      if (self_hash) {
+        const auto counters_of = [&](size_t i) {
+          return CounterBlocks(seeder->self_hash(window, static_cast<int32_t>(id_of(i))));
+        };
+        read_values<kBits>(*keystream, n, counters_of, id_of, use, blocks, kChunk);
+      } else {
+        const CounterBlocks counters(seed);
+        read_values<kBits>(*keystream, n, [&counters](size_t) { return counters; }, id_of, use, blocks, kChunk);
+      }
+    });
+  }
+
+  // out[i] = value of ids[i] at this step.
+  void values(const uint32_t* ids, size_t n, uint32_t* out) const {
+    for_each_value(n, [ids](size_t i) { return ids[i]; }, [out](size_t i, uint32_t value) { out[i] = value; });
   }
 };
 

@@ -1,18 +1,13 @@
 // Keystream: AES-128 (OpenSSL EVP, ECB over counter blocks, i.e. CTR mode with random access) keyed once per object.
 #include <openssl/evp.h>
 
-#include <cstring>
-
+#include "prf/keyed_values.hpp"
 #include "telltale/prf.hpp"
 
 namespace telltale {
 
 void make_counter_block(const StepSeed& seed, uint32_t counter, uint8_t* out) {
-  std::memcpy(out, seed.nonce.data(), 12);
-  out[12] = static_cast<uint8_t>(counter >> 24);
-  out[13] = static_cast<uint8_t>(counter >> 16);
-  out[14] = static_cast<uint8_t>(counter >> 8);
-  out[15] = static_cast<uint8_t>(counter);
+  detail::CounterBlocks(seed).write(counter, out);
 }
 
 Result<Keystream> Keystream::create(std::span<const uint8_t, kKeystreamKeyBytes> key) {
@@ -47,31 +42,33 @@ void Keystream::encrypt_blocks(uint8_t* inout, size_t count) {
 }
 
 void Keystream::blocks(const StepSeed& seed, uint32_t first, uint32_t count, uint8_t* out) {
-  for (uint32_t i = 0; i < count; ++i) make_counter_block(seed, first + i, out + 16 * size_t{i});
+  const detail::CounterBlocks counters(seed);
+  for (uint32_t i = 0; i < count; ++i) counters.write(first + i, out + 16 * size_t{i});
   encrypt_blocks(out, count);
 }
 
 uint32_t Keystream::value(const StepSeed& seed, uint32_t id, unsigned bits) {
+  uint32_t out = 0;
   uint8_t block[16];
-  const uint32_t b = block_of(id, bits);
-  blocks(seed, b, 1, block);
-  return extract_value(block, b, id, bits);
+  gather({&seed, 1}, {&id, 1}, bits, &out, block);
+  return out;
 }
-
-}  // namespace telltale
-
-namespace telltale {
 
 void Keystream::gather(std::span<const StepSeed> seeds, std::span<const uint32_t> ids, unsigned bits, uint32_t* out,
                        uint8_t* scratch) {
-  const bool one_seed = seeds.size() == 1;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    make_counter_block(seeds[one_seed ? 0 : i], block_of(ids[i], bits), scratch + 16 * i);
-  }
-  encrypt_blocks(scratch, ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    out[i] = extract_value(scratch + 16 * i, block_of(ids[i], bits), ids[i], bits);
-  }
+  const size_t n = ids.size();
+  const auto id_of = [ids](size_t i) { return ids[i]; };
+  const auto store = [out](size_t i, uint32_t value) { out[i] = value; };
+  detail::with_bits(bits, [&](auto width) {
+    constexpr unsigned kBits = decltype(width)::value;
+    if (seeds.size() == 1) {
+      const detail::CounterBlocks counters(seeds[0]);
+      detail::read_values<kBits>(*this, n, [&counters](size_t) { return counters; }, id_of, store, scratch, n);
+    } else {
+      const auto counters_of = [seeds](size_t i) { return detail::CounterBlocks(seeds[i]); };
+      detail::read_values<kBits>(*this, n, counters_of, id_of, store, scratch, n);
+    }
+  });
 }
 
 }  // namespace telltale

@@ -40,13 +40,13 @@ ptrdiff_t choose(const detail::StepKeys& keys, detail::Workspace& ws, const List
   if (top < 0) return -1;
   uint32_t v = 0;
   const uint32_t top_id = list.id(static_cast<size_t>(top));
-  keys.values(ws, &top_id, 1, &v);
+  keys.values(&top_id, 1, &v);
   double best_key = race_key(top_logit, v);
   ptrdiff_t best = top;
   const double floor = best_key - max_gumbel();
   size_t k = 0;
   auto flush = [&] {
-    keys.values(ws, ws.ids.data(), k, ws.values.data());
+    keys.values(ws.ids.data(), k, ws.values.data());
     for (size_t j = 0; j < k; ++j) {
       const size_t idx = ws.order[j];
       const double key = race_key(list.logit(idx), ws.values[j]);

@@ -1,6 +1,8 @@
 // Red/green bias (KGW): the generation side (add delta to green ids) and the detection score (1 if green), together.
 #pragma once
 
+#include <bit>
+
 #include "hook/step.hpp"
 #include "telltale/scheme.hpp"
 
@@ -13,30 +15,29 @@ struct Config {
 
 inline bool is_green(const Config& c, uint32_t value) { return value < c.layout.threshold; }
 
+// green ? x + delta : x, bit for bit, without a branch: the keystream bits are random, so a branch mispredicts on a
+// large share of ids. A select, not an add of 0: adding +0.0 would turn -0.0 into +0.0, and every path (full row,
+// pruned, candidates) must give the same bits.
+inline float select_add(float x, float delta, bool green) {
+  const uint32_t m = 0u - static_cast<uint32_t>(green);
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(x + delta) & m) | (std::bit_cast<uint32_t>(x) & ~m));
+}
+
 // Adds delta to every green id of row[0..n): left-hash in cipher-sized chunks of the keystream; self-hash by batches.
 void bias_row(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, float* row, uint32_t n);
 
-// Adds delta to the green ids of a list (candidates, or the survivors of top-k pruning).
+// Adds delta to the green ids of a list (candidates, or the survivors of top-k pruning). The list is taken by value so
+// that its pointers stay in registers across the stores.
 template <typename List>
-void bias_list(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, const List& list,
-               uint32_t vocab_size) {
-  const size_t n = list.size();
-  for (size_t start = 0; start < n; start += detail::Workspace::kBatch) {
-    const size_t m = n - start < detail::Workspace::kBatch ? n - start : detail::Workspace::kBatch;
-    size_t k = 0;
-    for (size_t i = 0; i < m; ++i) {
-      const uint32_t id = list.id(start + i);
-      if (id < vocab_size) {
-        ws.ids[k] = id;
-        ws.order[k] = static_cast<uint32_t>(start + i);
-        ++k;
-      }
-    }
-    keys.values(ws, ws.ids.data(), k, ws.values.data());
-    for (size_t i = 0; i < k; ++i) {
-      if (is_green(c, ws.values[i])) list.logit(ws.order[i]) += c.delta;
-    }
-  }
+void bias_list(const Config& c, const detail::StepKeys& keys, List list, uint32_t vocab_size) {
+  const float delta = c.delta;  // a local: the float stores below could alias c.delta
+  keys.for_each_value(
+      list.size(), [list](size_t i) { return list.id(i); },
+      [&](size_t i, uint32_t value) {
+        const bool in_vocab = list.id(i) < vocab_size;  // an id outside the vocabulary is left as it is
+        float& x = list.logit(i);
+        x = select_add(x, delta, in_vocab & is_green(c, value));  // & rather than &&: no branch
+      });
 }
 
 }  // namespace telltale::kgw

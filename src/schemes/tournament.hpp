@@ -51,7 +51,7 @@ size_t distribution(const detail::StepKeys& keys, detail::Workspace& ws, Buffers
   for (size_t s = 0; s < n; s += detail::Workspace::kBatch) {
     const size_t m = n - s < detail::Workspace::kBatch ? n - s : detail::Workspace::kBatch;
     for (size_t j = 0; j < m; ++j) ws.ids[j] = list.id(buf.index[s + j]);
-    keys.values(ws, ws.ids.data(), m, buf.values.data() + s);
+    keys.values(ws.ids.data(), m, buf.values.data() + s);
   }
   double total = 0;
   for (size_t j = 0; j < n; ++j) {
