@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -167,7 +168,21 @@ TEST_CASE("the secret and its subkeys never appear in any output of the command 
   const std::string model = std::string(telltale::test::kModelDir) + "/stories260K.bin";
   const std::string tok = std::string(telltale::test::kModelDir) + "/tok512.model";
   const std::string k = shell_quote(key.string());
+  // Watermarked text for the verifier's commands to read.
+  const fs::path texts = dir / "texts.jsonl";
+  const auto gen = run_command(telltale_binary() + " generate --key " + k + " -m " + shell_quote(model) + " -t " +
+                               shell_quote(tok) + " -n 64 -c 3 --jsonl");
+  REQUIRE(gen.exit_code == 0);
+  std::ofstream(texts) << gen.out;
+  const std::string t = shell_quote(texts.string());
+  const std::string partial = shell_quote((dir / "p.partial").string());
   std::vector<std::string> commands = {
+      "detect --key " + k + " -t " + shell_quote(tok) + " --field text --per-doc --window 16 " + t,
+      "detect --key " + k + " -t " + shell_quote(tok) + " --field text -q --emit-partial " + partial + " " + t,
+      "merge " + partial,
+      "detect --key " + k + " -t " + shell_quote(tok) + " --field nothing " + t,  // an error path
+      "demo --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " --out " +
+          shell_quote((dir / "demo").string()),
       "keyinfo --key " + k + " --tokenizer " + shell_quote(tok),
       "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 64 --jsonl",
       "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 32 --scheme gumbel",
@@ -183,5 +198,16 @@ TEST_CASE("the secret and its subkeys never appear in any output of the command 
     CHECK(!all.empty());
     for (const std::string& needle : needles) CHECK(all.find(needle) == std::string::npos);
   }
+  // And nothing the commands wrote to files (the partial result, the demo's texts), other than the key itself.
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path() == key) continue;
+    INFO("file: " << entry.path());
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ++files;
+    for (const std::string& needle : needles) CHECK(bytes.find(needle) == std::string::npos);
+  }
+  CHECK(files >= 3);
   fs::remove_all(dir);
 }

@@ -344,3 +344,47 @@ TEST_CASE("bad arguments give a status, not a crash", "[hook]") {
   SeqState* own_rows[] = {&own.value()};
   CHECK_FALSE(hook->choose(own_rows, LogitsView{row.data(), 1, 100, 100}, &u, &tok));
 }
+
+TEST_CASE("the tournament's biased row is a log-distribution over the vocabulary: padded ids become -inf", "[hook]") {
+  const KeyRing ring = test_ring(9);
+  const uint32_t vocab = 100, padded = 128;
+  auto hook = Hook::create(ring, default_params(SchemeKind::kTournament, vocab));
+  REQUIRE(hook);
+  auto seq = hook->new_sequence();
+  REQUIRE(seq);
+  for (int32_t t : {3, 1, 4, 1, 5}) seq->accept(t);
+  std::mt19937_64 rng(11);
+  std::vector<float> row = random_logits(rng, padded);
+  for (uint32_t i = vocab; i < padded; ++i) row[i] = 50.0f;  // padding a careless host would sample
+  SeqState* rows[] = {&seq.value()};
+  REQUIRE(hook->bias(rows, LogitsView{row.data(), 1, padded, padded}));
+  double mass = 0;
+  for (uint32_t i = 0; i < vocab; ++i) mass += std::exp(static_cast<double>(row[i]));
+  CHECK(mass == Approx(1.0).epsilon(1e-5));
+  for (uint32_t i = vocab; i < padded; ++i) CHECK(row[i] == kNegInf);
+}
+
+TEST_CASE("score_sequence equals score at every position and refuses a first inside the first window", "[hook]") {
+  const KeyRing ring = test_ring(10);
+  for (SchemeKind kind : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
+    for (bool self_hash : {false, true}) {
+      SchemeParams p = default_params(kind, 1000);
+      p.self_hash = self_hash;
+      auto det = Detector::create(ring, p);
+      REQUIRE(det);
+      const size_t w = det->window_size();
+      std::mt19937_64 rng(12);
+      std::vector<int32_t> tokens(300);
+      for (auto& t : tokens) t = static_cast<int32_t>(rng() % 1100);  // some ids past the vocabulary
+      std::vector<double> out(tokens.size() - w, -1.0);
+      REQUIRE(det->score_sequence(tokens, w, out));
+      for (size_t i = w; i < tokens.size(); ++i) {
+        const std::span<const int32_t> window(tokens.data() + i - w, w);
+        REQUIRE(out[i - w] == det->score(window, tokens[i]));
+      }
+      if (w > 0) CHECK(det->score_sequence(tokens, w - 1, out).code() == StatusCode::kInvalidArgument);
+      std::vector<double> short_out(out.size() - 1);
+      CHECK(det->score_sequence(tokens, w, short_out).code() == StatusCode::kInvalidArgument);
+    }
+  }
+}

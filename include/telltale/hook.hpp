@@ -169,9 +169,10 @@ class Detector {
   // The score of `token` after `window` (exactly window_size() tokens, oldest first). Ids >= vocab_size score as if
   // red / r = 0 (never favoured).
   double score(std::span<const int32_t> window, int32_t token);
-  // Scores tokens[i] for every i in [first, tokens.size()), with the window taken from tokens itself; first must be
-  // >= window_size(). Writes tokens.size() - first scores. Batched through the cipher: the fast path.
-  void score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out);
+  // Scores tokens[i] for every i in [first, tokens.size()), with the window taken from tokens itself, and writes the
+  // tokens.size() - first scores to out. Refuses (invalid argument, nothing written) first < window_size() and an
+  // out shorter than the scores. Batched through the cipher: the fast path.
+  Status score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out);
   // For the tournament: the m g-values of `token` as bits (bit l = layer l). Other schemes: 0.
   uint32_t g_values(std::span<const int32_t> window, int32_t token);
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "schemes/gumbel.hpp"
 #include "schemes/kgw.hpp"
@@ -314,6 +315,8 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, con
       const size_t count =
           tournament::distribution(keys, ws, buf, detail::DenseList{row, n}, n, impl.params.tournament.layers);
       tournament::write_log_probs(buf, count, detail::DenseList{row, n});
+      // The row now holds a log-distribution over the vocabulary: ids past vocab_size (padding) must not compete.
+      std::fill(row + n, row + logits.n_vocab, -std::numeric_limits<float>::infinity());
     }
   }
   return Status::ok();
@@ -505,11 +508,13 @@ double Detector::score(std::span<const int32_t> window, int32_t token) {
   return score_value(impl, keystream_.value(seed, static_cast<uint32_t>(token), impl.bits));
 }
 
-void Detector::score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out) {
+Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out) {
   const detail::HookImpl& impl = *hook_->impl_;
   const size_t w = impl.window_size();
   detail::Workspace& ws = *ws_;
   const size_t n = tokens.size();
+  if (first < w) return invalid_argument("score_sequence: first is smaller than the window size");
+  if (first < n && out.size() < n - first) return invalid_argument("score_sequence: the output is too short");
   for (size_t start = first; start < n; start += detail::Workspace::kBatch) {
     const size_t m = std::min(n - start, detail::Workspace::kBatch);
     for (size_t j = 0; j < m; ++j) {
@@ -528,6 +533,7 @@ void Detector::score_sequence(std::span<const int32_t> tokens, size_t first, std
       out[start + j - first] = in_vocab ? score_value(impl, ws.values[j]) : 0.0;
     }
   }
+  return Status::ok();
 }
 
 }  // namespace telltale

@@ -1,5 +1,9 @@
 // Gumbel-max / exponential sampling (Aaronson): the generation side (argmax r^(1/p)) and the detection score
-// (-ln(1 - r)), together. r for an id is its 32-bit keystream value v mapped to (v + 1/2) / 2^32, never 0 or 1.
+// (-ln(1 - r)), together. For the draw, r for an id is its 32-bit keystream value v mapped to the cell's midpoint
+// (v + 1/2) / 2^32, never 0 or 1. For the score, r is the cell's lower end v / 2^32, so that the score is at most
+// the Exp(1) variable of a continuous uniform in the same cell: the Gamma(n, 1) tail is then exact or conservative,
+// never anti-conservative (with the midpoint, the top cell would score 33 ln 2 where the tail promises 2^-33, not
+// the true 2^-32).
 #pragma once
 
 #include <cmath>
@@ -13,8 +17,8 @@ namespace telltale::gumbel {
 inline constexpr unsigned kBits = 32;
 
 inline double uniform(uint32_t v) { return (static_cast<double>(v) + 0.5) * 0x1p-32; }
-// Under the null r is uniform, so -ln(1 - r) is Exp(1) (up to the 2^-32 grid).
-inline double score(uint32_t v) { return -std::log1p(-uniform(v)); }
+// Under the null v is uniform on [0, 2^32), so -ln(1 - v / 2^32) is stochastically below Exp(1).
+inline double score(uint32_t v) { return -std::log1p(-static_cast<double>(v) * 0x1p-32); }
 // argmax_t r_t^(1/p_t) = argmax_t (logit_t + G(r_t)) with G(r) = -ln(-ln r): the Gumbel-max form, free of softmax.
 inline double race_key(double logit, uint32_t v) { return logit - std::log(-std::log(uniform(v))); }
 // The largest G any id can get: an id whose logit is below (a known key) - kMaxGumbel cannot win.

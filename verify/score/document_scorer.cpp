@@ -35,7 +35,8 @@ void DocumentScorer::score(std::span<const int32_t> tokens, size_t prompt_tokens
   if (first >= n) return;
 
   scores_.resize(n - first);
-  detector_.score_sequence(tokens, first, scores_);
+  // first >= window_size() here (first < n) and scores_ has room for every score: the call cannot refuse.
+  (void)detector_.score_sequence(tokens, first, scores_);
   const bool track_positions = rules_.window_min > 0;
   if (!rules_.dedup) {
     for (size_t i = first; i < n; ++i) {
