@@ -26,6 +26,7 @@
 #include "stats/multiple_testing.hpp"
 #include "stats/tails.hpp"
 #include "stats/windowed.hpp"
+#include "telltale/scheme.hpp"
 
 namespace {
 
@@ -567,4 +568,56 @@ TEST_CASE("windowed search finds a planted passage and corrects for the windows 
   CHECK(short_doc.log_p_corrected == 0.0);
   CHECK(ts::window_lengths(100, {.min_length = 16, .max_length = 0, .length_ratio = 2.0}) ==
         std::vector<uint64_t>{16, 32, 64, 100});
+}
+
+TEST_CASE("the Chernoff bound on the weighted Bernoulli tail is never below the exact tail, and tight at the ends",
+          "[stats]") {
+  // Brute-force-checked DP values as the reference: small and medium histograms, every threshold.
+  const std::vector<std::vector<uint64_t>> configs = {
+      {0, 3}, {0, 2, 1, 0, 0, 1}, {0, 1, 2, 3, 2, 1}, {0, 40, 40, 40, 0, 0, 0, 0, 0, 0, 40}, {0, 0, 7, 0, 13}};
+  for (const auto& counts : configs) {
+    uint64_t total = 0, terms = 0;
+    for (size_t w = 0; w < counts.size(); ++w) {
+      total += w * counts[w];
+      terms += w > 0 ? counts[w] : 0;
+    }
+    for (uint64_t t = 0; t <= total + 1; ++t) {
+      const double exact = ts::log_weighted_bernoulli_sf(counts, t);
+      const double bound = ts::log_weighted_bernoulli_sf_bound(counts, t);
+      INFO("threshold " << t << " of " << total << ": exact " << exact << ", bound " << bound);
+      REQUIRE(bound >= exact - 1e-9 * std::fabs(exact));
+      if (2 * t <= total) CHECK(bound == 0.0);
+    }
+    CHECK(ts::log_weighted_bernoulli_sf_bound(counts, total + 1) == -kInf);
+    CHECK_LOG_CLOSE(ts::log_weighted_bernoulli_sf_bound(counts, total),
+                    -static_cast<double>(terms) * std::log(2.0));
+  }
+  // The bound loses only a polynomial factor: at 300 tuples x 30 layers (SynthID's weights), 20 standard deviations
+  // out, within a factor 1000 of the exact tail.
+  std::vector<uint64_t> synthid(11, 0);
+  for (uint32_t l = 0; l < 30; ++l) synthid[telltale::tournament_weight(l, 30)] += 300;
+  uint64_t total = 0;
+  double var = 0;
+  for (size_t w = 0; w < synthid.size(); ++w) {
+    total += w * synthid[w];
+    var += 0.25 * static_cast<double>(w * w * synthid[w]);
+  }
+  const auto t = static_cast<uint64_t>(0.5 * static_cast<double>(total) + 20 * std::sqrt(var));
+  const double exact = ts::log_weighted_bernoulli_sf(synthid, t);
+  const double bound = ts::log_weighted_bernoulli_sf_bound(synthid, t);
+  INFO("exact " << exact << ", bound " << bound);
+  CHECK(bound >= exact);
+  CHECK(bound - exact < std::log(1000.0));
+}
+
+TEST_CASE("the weighted-mean weights are SynthID's linspace(10, 1, m) rounded to integers", "[stats]") {
+  for (uint32_t m = 2; m <= 32; ++m) {
+    for (uint32_t l = 0; l < m; ++l) {
+      const double ideal = 10.0 - 9.0 * l / (m - 1);
+      CHECK(std::fabs(telltale::tournament_weight(l, m) - ideal) <= 0.5);
+    }
+    CHECK(telltale::tournament_weight(0, m) == 10);
+    CHECK(telltale::tournament_weight(m - 1, m) == 1);
+  }
+  CHECK(telltale::tournament_weight(0, 1) == 1);
 }

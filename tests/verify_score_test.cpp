@@ -308,3 +308,34 @@ TEST_CASE("the streaming merge of partial files equals one pass, bit for bit", "
   REQUIRE_FALSE(bad.is_ok());
   CHECK(bad.status().message().find("cut.part") != std::string::npos);
 }
+
+TEST_CASE("the weighted-mean tournament score is scored, evaluated and refused a window search", "[verify]") {
+  SchemeParams params = default_params(SchemeKind::kTournament, 512);
+  params.tournament.score = TournamentScore::kWeightedMean;
+  auto det = Detector::create(test::fixed_key(3), params);
+  REQUIRE(det.is_ok());
+  CHECK(det->null_model().kind == NullKind::kWeightedBits);
+  ScoringRules window;
+  window.window_min = 20;
+  CHECK(DocumentScorer::create(*det, window).status().code() == StatusCode::kInvalidArgument);
+  // A score is the weighted sum of the token's g-values.
+  const std::vector<int32_t> w = {1, 2, 3, 4};
+  const uint32_t g = det->g_values(w, 77);
+  double expected = 0;
+  for (uint32_t l = 0; l < 30; ++l) expected += ((g >> l) & 1u) * tournament_weight(l, 30);
+  CHECK(det->score(w, 77) == expected);
+  // Short tallies get the exact tail, long ones the (larger, never smaller) Chernoff bound.
+  Tally small;
+  for (int i = 0; i < 20; ++i) small.add(100.0);
+  const Evidence e_small = evaluate(small, det->null_model());
+  CHECK_FALSE(e_small.bound);
+  Tally large;
+  for (int i = 0; i < 2000; ++i) large.add(90.0);
+  const Evidence e_large = evaluate(large, det->null_model());
+  CHECK(e_large.bound);
+  CHECK(e_large.log_p < 0);
+  double weight_sum = 0;
+  for (uint32_t l = 0; l < 30; ++l) weight_sum += tournament_weight(l, 30);
+  CHECK(e_large.expected == 2000 * weight_sum / 2);
+  CHECK(e_large.favoured_fraction() == Approx(90.0 / weight_sum));
+}

@@ -145,6 +145,7 @@ enum class NullKind {
   kBernoulli,     // score in {0, 1}, P(1) = p                               (KGW: p = effective gamma)
   kExponential,   // score = -ln(1 - r), r uniform: Exp(1); sums are Gamma   (Gumbel)
   kBinomial,      // score = number of ones among `layers` fair bits         (tournament)
+  kWeightedBits,  // score = sum_l tournament_weight(l, layers) * (fair bit l)  (tournament, weighted mean)
 };
 struct NullModel {
   NullKind kind = NullKind::kBernoulli;

@@ -20,9 +20,23 @@ struct KgwParams {
 // Gumbel-max / exponential sampling (Aaronson 2022): token = argmax r_t^(1/p_t), r_t uniform from the keystream.
 struct GumbelParams {};
 
+// How the detector scores a tournament token (generation ignores it): the number of g-values that are 1 (mean
+// score), or SynthID's weighted mean, sum_l w_l g_l with integer weights w_l = round(linspace(10, 1, m))
+// (spec/synthid.md), which counts the early layers, where the tournament leaves more signal, more.
+enum class TournamentScore : uint32_t { kMean = 0, kWeightedMean = 1 };
+
+// The integer weight of layer `layer` (0-based) of `layers` in the weighted mean: round(10 - 9 layer / (m - 1)),
+// SynthID's linspace(10, 1, m) rounded so that the null law of the weighted sum has an exact tail.
+constexpr uint32_t tournament_weight(uint32_t layer, uint32_t layers) {
+  if (layers <= 1) return 1;
+  const uint32_t span = layers - 1;
+  return 10 - (9 * layer * 2 + span) / (2 * span);  // 10 - round(9 layer / span), halves rounded up
+}
+
 // SynthID-style tournament sampling (Dathathri et al. 2024) with two-way matches: m layers of keyed g-values.
 struct TournamentParams {
   uint32_t layers = 30;  // m, 1..32
+  TournamentScore score = TournamentScore::kMean;  // detection only
 };
 
 struct SchemeParams {

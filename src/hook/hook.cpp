@@ -476,7 +476,10 @@ NullModel Detector::null_model() const {
   switch (impl.params.scheme) {
     case SchemeKind::kKgw: return {NullKind::kBernoulli, impl.kgw.layout.effective_gamma(), 1};
     case SchemeKind::kGumbel: return {NullKind::kExponential, 1.0, 1};
-    default: return {NullKind::kBinomial, 0.5, impl.params.tournament.layers};
+    default:
+      return {impl.params.tournament.score == TournamentScore::kWeightedMean ? NullKind::kWeightedBits
+                                                                              : NullKind::kBinomial,
+              0.5, impl.params.tournament.layers};
   }
 }
 
@@ -486,7 +489,10 @@ static double score_value(const detail::HookImpl& impl, uint32_t value) {
   switch (impl.params.scheme) {
     case SchemeKind::kKgw: return kgw::is_green(impl.kgw, value) ? 1.0 : 0.0;
     case SchemeKind::kGumbel: return gumbel::score(value);
-    default: return tournament::score(value, impl.params.tournament.layers);
+    default:
+      return impl.params.tournament.score == TournamentScore::kWeightedMean
+                 ? tournament::weighted_score(value, impl.params.tournament.layers)
+                 : tournament::score(value, impl.params.tournament.layers);
   }
 }
 

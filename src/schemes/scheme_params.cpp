@@ -54,6 +54,9 @@ Status validate(const SchemeParams& p) {
   if (p.scheme == SchemeKind::kTournament && (p.tournament.layers < 1 || p.tournament.layers > 32)) {
     return invalid_argument("tournament layers must be in [1, 32]");
   }
+  if (p.tournament.score != TournamentScore::kMean && p.tournament.score != TournamentScore::kWeightedMean) {
+    return invalid_argument("unknown tournament score");
+  }
   return Status::ok();
 }
 
@@ -66,7 +69,8 @@ std::string describe(const SchemeParams& p) {
                     kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta));
       break;
     case SchemeKind::kTournament:
-      std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u", p.tournament.layers);
+      std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u%s", p.tournament.layers,
+                    p.tournament.score == TournamentScore::kWeightedMean ? " score=weighted-mean" : "");
       break;
     default:
       std::snprintf(buf, sizeof buf, "scheme=%s", scheme_name(p.scheme));

@@ -21,6 +21,13 @@ inline double score(uint32_t value, uint32_t layers) {
   return static_cast<double>(__builtin_popcount(value & layer_mask(layers)));
 }
 
+// The weighted-mean detection score: sum over layers of tournament_weight(l, m) * g_l (include/telltale/scheme.hpp).
+inline double weighted_score(uint32_t value, uint32_t layers) {
+  uint32_t sum = 0;
+  for (uint32_t l = 0; l < layers; ++l) sum += tournament_weight(l, layers) * g(value, l);
+  return static_cast<double>(sum);
+}
+
 // Storage for one step's distribution; sized to the vocabulary once, when a sequence is created.
 struct Buffers {
   std::vector<uint32_t> index;   // entry index in the list

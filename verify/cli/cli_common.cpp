@@ -22,6 +22,10 @@ void add_scheme_options(CLI::App& command, SchemeOptions& options) {
       ->capture_default_str();
   command.add_flag("--self-hash", options.self_hash, "seed with the last h-1 tokens plus the candidate itself");
   command.add_option("--layers", options.layers, "tournament: number of layers m, 1..32")->capture_default_str();
+  command.add_option("--tournament-score", options.tournament_score,
+                     "tournament detection: mean (g-values that are 1) or weighted-mean (SynthID's weights 10..1)")
+      ->check(CLI::IsMember({"mean", "weighted-mean"}))
+      ->capture_default_str();
   command.add_option("--skip-repeated", options.skip_repeated,
                      "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
                      "(default: 1 for gumbel and tournament, 0 for kgw)");
@@ -38,6 +42,8 @@ Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_
   params.context_width = options.context_width;
   params.self_hash = options.self_hash;
   params.tournament.layers = options.layers;
+  params.tournament.score =
+      options.tournament_score == "weighted-mean" ? TournamentScore::kWeightedMean : TournamentScore::kMean;
   if (options.skip_repeated >= 0) params.skip_repeated_contexts = options.skip_repeated != 0;
   TT_RETURN_IF_ERROR(validate(params));
   return params;

@@ -30,6 +30,7 @@ struct SchemeOptions {
   uint32_t context_width = 4;
   bool self_hash = false;
   uint32_t layers = 30;
+  std::string tournament_score = "mean";
   int skip_repeated = -1;  // -1: the scheme's default; 0/1 forced
 };
 void add_scheme_options(CLI::App& command, SchemeOptions& options);

@@ -12,6 +12,9 @@ Result<DocumentScorer> DocumentScorer::create(const Detector& detector, const Sc
   if (rules.window_min > 0 && !(rules.window_ratio >= 1.0)) {
     return invalid_argument("the window length ratio must be >= 1");
   }
+  if (rules.window_min > 0 && detector.null_model().kind == NullKind::kWeightedBits) {
+    return invalid_argument("the window search is not available for the tournament's weighted-mean score");
+  }
   auto clone = detector.clone();
   if (!clone) return clone.status();
   return DocumentScorer(std::move(clone).value(), rules);
@@ -92,6 +95,8 @@ void DocumentScorer::search_window(std::span<const int32_t> tokens, DocumentScor
       if (hits_.size() < options.min_length) return;
       out.window = stats::find_best_binomial_window(hits_, 0.5, options);
       break;
+    case NullKind::kWeightedBits:
+      return;  // no window search for the weighted mean: DocumentScorer::create refuses the combination
   }
   out.window_searched = true;
 }

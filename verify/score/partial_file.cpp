@@ -93,10 +93,11 @@ Status parse_header(const nlohmann::json& j, AnalysisInfo& info, PartialResult::
     info.key_id = j.at("key_id").get<std::string>();
     info.configuration = j.at("configuration").get<std::string>();
     const uint64_t kind = u64(j.at("null_kind"));
-    if (kind > 2) return invalid_argument("unknown null distribution");
+    if (kind > 3) return invalid_argument("unknown null distribution");
     info.null.kind = static_cast<NullKind>(kind);
     info.null.p = from_bits(u64(j.at("null_p_bits")));
     info.null.layers = u32(j.at("null_layers"));
+    if (info.null.layers < 1 || info.null.layers > 32) return invalid_argument("null_layers must be in [1, 32]");
     info.window_size = u32(j.at("window_size"));
     info.rules.dedup = j.at("dedup").get<bool>();
     info.rules.window_min = u64(j.at("window_min"));

@@ -15,6 +15,7 @@ const char* fraction_name(const NullModel& null) {
     case NullKind::kBernoulli: return "green_fraction";
     case NullKind::kExponential: return "mean_score";
     case NullKind::kBinomial: return "g_value_fraction";
+    case NullKind::kWeightedBits: return "weighted_g_value_fraction";
   }
   return "favoured_fraction";
 }
@@ -24,6 +25,9 @@ const char* test_name(const NullModel& null) {
     case NullKind::kBernoulli: return "exact binomial upper tail P(Bin(N, gamma) >= green)";
     case NullKind::kExponential: return "exact gamma upper tail P(Gamma(N, 1) >= sum of -ln(1 - r))";
     case NullKind::kBinomial: return "exact binomial upper tail P(Bin(m N, 1/2) >= sum of g-values)";
+    case NullKind::kWeightedBits:
+      return "exact upper tail of sum_l w_l Bin(N, 1/2), w = round(linspace(10, 1, m)) (Chernoff bound when "
+             "marked)";
   }
   return "";
 }
@@ -37,6 +41,7 @@ nlohmann::json evidence_json(const Evidence& e, const NullModel& null) {
   nlohmann::json j = {{"scored_tokens", e.scored}, {"statistic", e.statistic}, {"expected", e.expected}};
   j[fraction_name(null)] = e.favoured_fraction();
   put_p(j, e.log_p);
+  if (e.bound) j["p_value_is_upper_bound"] = true;
   j["z_score"] = e.z;
   return j;
 }

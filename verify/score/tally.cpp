@@ -3,6 +3,8 @@
 #include "score/tally.hpp"
 
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "stats/tails.hpp"
 
@@ -37,6 +39,30 @@ Evidence evaluate(const Tally& tally, const NullModel& null) {
       e.expected = 0.5 * static_cast<double>(bits);
       e.log_p = stats::log_binomial_sf(k, bits, 0.5);
       e.z = stats::z_score_binomial(k, bits, 0.5);
+      break;
+    }
+    case NullKind::kWeightedBits: {
+      // Every scored tuple contributes one fair bit per layer, layer l with weight w_l: the histogram of weights
+      // over all N m bits is N times the per-tuple one.
+      std::vector<uint64_t> count_by_weight;
+      double weight_sum = 0, weight_sq = 0;
+      for (uint32_t l = 0; l < null.layers; ++l) {
+        const uint32_t w = tournament_weight(l, null.layers);
+        if (count_by_weight.size() <= w) count_by_weight.resize(w + 1, 0);
+        count_by_weight[w] += n;
+        weight_sum += w;
+        weight_sq += static_cast<double>(w) * w;
+      }
+      const auto t = static_cast<uint64_t>(e.statistic);  // an integer sum of integers, exact in ExactSum
+      e.trials = static_cast<double>(n) * weight_sum;
+      e.expected = 0.5 * e.trials;
+      e.z = (e.statistic - e.expected) / std::sqrt(0.25 * static_cast<double>(n) * weight_sq);
+      double exact = std::numeric_limits<double>::quiet_NaN();
+      if (stats::weighted_bernoulli_sf_cost(count_by_weight, t) <= kWeightedExactBudget) {
+        exact = stats::log_weighted_bernoulli_sf(count_by_weight, t);
+      }
+      e.bound = std::isnan(exact);
+      e.log_p = e.bound ? stats::log_weighted_bernoulli_sf_bound(count_by_weight, t) : exact;
       break;
     }
   }

@@ -557,6 +557,66 @@ double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint
   return direct ? lower : log1m_exp(lower);
 }
 
+double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
+  double terms = 0, total = 0;
+  uint64_t g = 0, groups = 0;
+  for (size_t w = 1; w < count_by_weight.size(); ++w) {
+    if (count_by_weight[w] == 0) continue;
+    terms += static_cast<double>(count_by_weight[w]);
+    total += static_cast<double>(w) * static_cast<double>(count_by_weight[w]);
+    g = std::gcd(g, static_cast<uint64_t>(w));
+    ++groups;
+  }
+  if (groups <= 1 || threshold == 0 || static_cast<double>(threshold) > total) return 0.0;
+  const double t = std::ceil(static_cast<double>(threshold) / static_cast<double>(g));
+  const double w_total = total / static_cast<double>(g);
+  const double side = 2 * t > w_total ? w_total - t : t - 1;
+  return terms * (side + 1);
+}
+
+double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
+  double total = 0;
+  for (size_t w = 1; w < count_by_weight.size(); ++w) {
+    total += static_cast<double>(w) * static_cast<double>(count_by_weight[w]);
+  }
+  const double mean = total / 2;
+  const double t = static_cast<double>(threshold);
+  if (t <= mean) return 0.0;
+  if (t > total) return -kInf;
+  // f(lambda) = sum_w c_w ln((1 + e^(lambda w)) / 2) - lambda t is convex with f'(lambda) = E_lambda[T] - t.
+  auto log_mgf = [&](double lambda) {
+    double s = 0;
+    for (size_t w = 1; w < count_by_weight.size(); ++w) {
+      if (count_by_weight[w] == 0) continue;
+      const double x = lambda * static_cast<double>(w);
+      s += static_cast<double>(count_by_weight[w]) * (x + std::log1p(std::exp(-x)) - kLn2);  // x >= 0
+    }
+    return s;
+  };
+  auto tilted_mean = [&](double lambda) {
+    double m = 0;
+    for (size_t w = 1; w < count_by_weight.size(); ++w) {
+      const double wd = static_cast<double>(w);
+      m += static_cast<double>(count_by_weight[w]) * wd / (1.0 + std::exp(-lambda * wd));
+    }
+    return m;
+  };
+  if (t == total) {  // every term must be 1: the infimum (lambda -> inf) is the exact -C ln 2
+    double terms = 0;
+    for (size_t w = 1; w < count_by_weight.size(); ++w) terms += static_cast<double>(count_by_weight[w]);
+    return -terms * kLn2;
+  }
+  double lo = 0, hi = 1;
+  while (tilted_mean(hi) < t && hi < 1e6) hi *= 2;
+  for (int it = 0; it < 200 && hi - lo > 1e-15 * hi; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (tilted_mean(mid) < t ? lo : hi) = mid;
+  }
+  // Any lambda >= 0 gives a valid bound; the root makes it the tightest.
+  const double lambda = 0.5 * (lo + hi);
+  return std::min(0.0, log_mgf(lambda) - lambda * t);
+}
+
 double z_score_binomial(uint64_t k, uint64_t n, double p) noexcept {
   if (!(p > 0.0 && p < 1.0) || n == 0) return kNaN;
   const double nd = static_cast<double>(n);

@@ -63,6 +63,15 @@ double log_gamma_cdf(double x, double shape) noexcept;
 inline constexpr uint64_t kMaxWeightedStates = uint64_t{1} << 25;
 double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold);
 
+// The multiply-adds log_weighted_bernoulli_sf would spend on (count_by_weight, threshold): C * (D + 1), with C the
+// number of terms and D its DP size (0 when it answers in closed form). Lets a caller choose it or the bound below.
+double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold);
+
+// ln of the Chernoff bound on the same tail: min over lambda >= 0 of ln E[e^(lambda T)] - lambda * threshold.
+// Never below the exact ln P(T >= threshold), so it is a valid, conservative p-value; it costs O(groups) per
+// iteration of a root search, whatever the counts. 0 when threshold <= E[T]; -inf above the total weight.
+double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold);
+
 // ln(1 - e^a) for a <= 0, accurate for all a (Maechler 2012, "Accurately computing log(1-exp(-|a|))").
 // a = 0 gives -inf; a > 0 or NaN gives NaN.
 double log1m_exp(double a) noexcept;
