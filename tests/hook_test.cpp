@@ -398,7 +398,9 @@ TEST_CASE("the vectorised row scans find exactly the entries a scalar loop finds
     const size_t n = std::uniform_int_distribution<size_t>(0, 300)(rng);
     std::vector<float> row = random_logits(rng, static_cast<uint32_t>(n));
     for (auto& x : row) {
-      if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) x = specials[std::uniform_int_distribution<int>(0, 7)(rng)];
+      if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) {
+        x = specials[std::uniform_int_distribution<int>(0, 7)(rng)];
+      }
     }
     float lo = std::round(std::normal_distribution<float>(0.0f, 4.0f)(rng));
     float hi = lo + static_cast<float>(std::uniform_int_distribution<int>(0, 8)(rng));

@@ -147,7 +147,8 @@ float max_sse2(const float* row, size_t n, float lo, float hi) {
 RangeHits scan_range(const float* row, size_t begin, size_t end, float lo, float hi, uint32_t* out, size_t cap) {
   const RangeHits h{0, end, kNegInf};
 #if defined(TELLTALE_SCAN_X86)
-  return have_avx2() ? scan_avx2(row, begin, end, lo, hi, out, cap, h) : scan_sse2(row, begin, end, lo, hi, out, cap, h);
+  if (have_avx2()) return scan_avx2(row, begin, end, lo, hi, out, cap, h);
+  return scan_sse2(row, begin, end, lo, hi, out, cap, h);
 #else
   return scan_tail(row, begin, end, lo, hi, out, cap, h);
 #endif
