@@ -40,6 +40,10 @@ inline double if_g(uint32_t g, double p) {
   return std::bit_cast<double>(std::bit_cast<uint64_t>(p) & (uint64_t{0} - g));
 }
 
+// One layer over the n entries: p *= 1 + g_layer - mass, and (unless `last`) the next layer's mass, the sum in entry
+// order of the updated p with g_(layer+1) = 1 (0 when last). tournament.cpp: AVX2 when the CPU has it, same bits.
+double layer_pass(double* probs, const uint32_t* values, size_t n, uint32_t layer, double mass, bool last);
+
 // The tournament weights over buf's n entries, whose index and keyed value are filled: p = softmax(logit) and then,
 // for each layer l, p *= 1 + g_l - mass_l with mass_l = sum of p over the entries with g_l = 1. Every sum runs over the
 // entries in buf's order, as the layer-by-layer loops did; the next layer's mass is summed in the pass that updates p
@@ -59,19 +63,7 @@ void reweight(Buffers& buf, size_t n, const List& list, double max_logit, uint32
     mass += if_g(g(values[j], 0), probs[j]);
   }
   for (uint32_t layer = 0; layer < layers; ++layer) {
-    // 1 + g - mass for g = 0 and g = 1: (1.0 + 0.0) - mass and (1.0 + 1.0) - mass, as the per-entry form rounds it.
-    const double factor[2] = {1.0 - mass, 2.0 - mass};
-    if (layer + 1 == layers) {
-      for (size_t j = 0; j < n; ++j) probs[j] *= factor[g(values[j], layer)];
-      break;
-    }
-    double next = 0;
-    for (size_t j = 0; j < n; ++j) {
-      const double p = probs[j] * factor[g(values[j], layer)];
-      probs[j] = p;
-      next += if_g(g(values[j], layer + 1), p);
-    }
-    mass = next;
+    mass = layer_pass(probs, values, n, layer, mass, layer + 1 == layers);
   }
 }
 
