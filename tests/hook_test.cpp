@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "hook/row_scan.hpp"
 #include "telltale/telltale.hpp"
 
 using namespace telltale;
@@ -386,5 +387,48 @@ TEST_CASE("score_sequence equals score at every position and refuses a first ins
       std::vector<double> short_out(out.size() - 1);
       CHECK(det->score_sequence(tokens, w, short_out).code() == StatusCode::kInvalidArgument);
     }
+  }
+}
+
+TEST_CASE("the vectorised row scans find exactly the entries a scalar loop finds", "[hook][prune]") {
+  std::mt19937_64 rng(31);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), kNegInf,
+                            -0.0f, 0.0f, 1e-40f, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()};
+  for (int trial = 0; trial < 3000; ++trial) {
+    const size_t n = std::uniform_int_distribution<size_t>(0, 300)(rng);
+    std::vector<float> row = random_logits(rng, static_cast<uint32_t>(n));
+    for (auto& x : row) {
+      if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) {
+        x = specials[std::uniform_int_distribution<int>(0, 7)(rng)];
+      }
+    }
+    float lo = std::round(std::normal_distribution<float>(0.0f, 4.0f)(rng));
+    float hi = lo + static_cast<float>(std::uniform_int_distribution<int>(0, 8)(rng));
+    if (trial % 3 == 0) lo = -std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::max();
+    const size_t begin = std::uniform_int_distribution<size_t>(0, n)(rng);
+    const size_t cap = std::uniform_int_distribution<size_t>(0, n)(rng);
+    std::vector<uint32_t> expect;
+    float expect_max = kNegInf, all_max = kNegInf;
+    size_t expect_next = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (!(lo <= row[i] && row[i] <= hi)) continue;
+      all_max = std::max(all_max, row[i]);
+      if (i < begin || expect_next != n) continue;
+      if (expect.size() == cap) {
+        expect_next = i;
+        continue;
+      }
+      expect.push_back(static_cast<uint32_t>(i));
+      expect_max = std::max(expect_max, row[i]);
+    }
+    std::vector<uint32_t> out(n + 1, 0xdeadbeefu);
+    const detail::RangeHits hits = detail::scan_range(row.data(), begin, n, lo, hi, out.data(), cap);
+    INFO("trial " << trial << " n " << n << " begin " << begin << " cap " << cap);
+    REQUIRE(hits.count == expect.size());
+    REQUIRE(std::equal(expect.begin(), expect.end(), out.begin()));
+    REQUIRE(out[hits.count] == 0xdeadbeefu);
+    REQUIRE(hits.next == expect_next);
+    REQUIRE(hits.max == expect_max);
+    REQUIRE(detail::max_in_range(row.data(), n, lo, hi) == all_max);
   }
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <type_traits>
 
 #include "schemes/gumbel.hpp"
 #include "schemes/kgw.hpp"
@@ -312,8 +313,7 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, con
       if (m > 0) kgw::bias_list(impl.kgw, keys, SubsetList{row, ids, m}, n);
     } else {  // tournament
       auto& buf = seq->scratch_->tournament;
-      const size_t count =
-          tournament::distribution(keys, ws, buf, detail::DenseList{row, n}, n, impl.params.tournament.layers);
+      const size_t count = tournament::distribution_row(keys, buf, row, n, impl.params.tournament.layers);
       tournament::write_log_probs(buf, count, detail::DenseList{row, n});
       // The row now holds a log-distribution over the vocabulary: ids past vocab_size (padding) must not compete.
       std::fill(row + n, row + logits.n_vocab, -std::numeric_limits<float>::infinity());
@@ -371,6 +371,8 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
 template <typename List>
 ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double uniform) const {
   const detail::HookImpl& impl = *this;
+  // A dense row (ids 0..n-1, n <= vocab_size) takes the vectorised row paths, which give the same answers.
+  constexpr bool kDense = std::is_same_v<List, DenseList>;
   StepKeys keys;
   const uint32_t vocab = impl.params.vocab_size;
   if (!prepare_step(seq, keys)) return detail::sample_list(list, vocab, uniform);
@@ -378,11 +380,18 @@ ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double u
     case SchemeKind::kKgw:
       kgw::bias_list(impl.kgw, keys, list, vocab);
       return detail::sample_list(list, vocab, uniform);
-    case SchemeKind::kGumbel: return gumbel::choose(keys, seq.scratch_->ws, list, vocab);
+    case SchemeKind::kGumbel:
+      if constexpr (kDense) return gumbel::choose_row(keys, seq.scratch_->ws, list.row, static_cast<uint32_t>(list.n));
+      return gumbel::choose(keys, seq.scratch_->ws, list, vocab);
     case SchemeKind::kTournament: {
       auto& buf = seq.scratch_->tournament;
-      const size_t count =
-          tournament::distribution(keys, seq.scratch_->ws, buf, list, vocab, impl.params.tournament.layers);
+      const uint32_t layers = impl.params.tournament.layers;
+      size_t count = 0;
+      if constexpr (kDense) {
+        count = tournament::distribution_row(keys, buf, list.row, static_cast<uint32_t>(list.n), layers);
+      } else {
+        count = tournament::distribution(keys, seq.scratch_->ws, buf, list, vocab, layers);
+      }
       return tournament::sample(buf, count, uniform);
     }
     default: return -1;
