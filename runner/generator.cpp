@@ -69,6 +69,20 @@ void Generator::filter(std::span<const float> logits, const GenerationOptions& o
   for (size_t i = keep; i < order_.size(); ++i) row_[order_[i]] = kMinusInf;
 }
 
+void Generator::record_model_stats(std::span<const float> logits, int32_t token, Generation& out) const {
+  const double max = *std::max_element(logits.begin(), logits.end());
+  double z = 0;
+  double weighted = 0;  // sum of e^(x - max) (x - max)
+  for (float x : logits) {
+    const double e = std::exp(x - max);
+    z += e;
+    weighted += e * (x - max);
+  }
+  const double log_z = std::log(z);
+  out.model_log_prob.push_back(logits[static_cast<size_t>(token)] - max - log_z);
+  out.model_entropy.push_back(log_z - weighted / z);
+}
+
 Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* hook, SeqState* state,
                                   const GenerationOptions& options) {
   if (!(options.temperature > 0) || !(options.top_p > 0 && options.top_p <= 1) || options.max_new_tokens < 0)
@@ -121,6 +135,7 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
     out.tokens.push_back(token);
     out.watermarked.push_back(marked);
     out.green_mass.push_back(green);
+    record_model_stats(logits, token, out);
     logits = model_.forward(token, pos++);
   }
   return out;

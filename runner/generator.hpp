@@ -29,6 +29,10 @@ struct Generation {
   // Per generated token, for KGW: the probability mass of the green ids in the distribution the token was drawn from
   // (after the bias). It is what theory predicts for the chance that the token is green. NaN where no bias applied.
   std::vector<double> green_mass;
+  // Per generated token: ln p of the token, and the entropy (nats) of the distribution, under the model's own
+  // unmodified next-token distribution (temperature 1, every id): what text quality is measured against.
+  std::vector<double> model_log_prob;
+  std::vector<double> model_entropy;
 };
 
 // The BOS id of llama2.c models (also their stop token).
@@ -47,6 +51,7 @@ class Generator {
 
  private:
   void filter(std::span<const float> logits, const GenerationOptions& options);
+  void record_model_stats(std::span<const float> logits, int32_t token, Generation& out) const;
 
   Llama2cModel& model_;
   std::vector<float> row_;       // the filtered logits handed to the hook (excluded ids at -inf)

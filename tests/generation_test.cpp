@@ -1,9 +1,11 @@
 // End to end with a real model: KGW-watermarked generations from stories260K are green far more often than gamma,
 // by as much as the model's own distributions predict; the same draws without the hook are not.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -119,4 +121,45 @@ TEST_CASE("the same draws without the hook are green at rate gamma over unique t
   // Two-sided exact binomial test at alpha: neither tail may be smaller than alpha / 2.
   CHECK(stats::log_binomial_sf(c.unique_green, c.unique, 0.25) > std::log(kAlpha / 2));
   CHECK(stats::log_binomial_cdf(c.unique_green, c.unique, 0.25) > std::log(kAlpha / 2));
+}
+
+TEST_CASE("the generator records ln p and entropy of the model's own distribution for every token",
+          "[e2e][refmodel]") {
+  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
+  REQUIRE(model.is_ok());
+  auto hook = Hook::create(test_key(), default_params(SchemeKind::kKgw, 512));
+  REQUIRE(hook.is_ok());
+  auto state = hook->new_sequence(0, 5);
+  REQUIRE(state.is_ok());
+  refmodel::Generator generator(*model);
+  refmodel::GenerationOptions options;
+  options.max_new_tokens = 40;
+  options.top_p = 0.9f;  // the recorded values ignore the nucleus and the watermark: the model at temperature 1
+  options.temperature = 0.8f;
+  options.seed = 5;
+  auto g = generator.run(kPrompts[0], &*hook, &*state, options);
+  REQUIRE(g.is_ok());
+  REQUIRE(g->model_log_prob.size() == g->tokens.size());
+  REQUIRE(g->model_entropy.size() == g->tokens.size());
+  // Replay the same ids and recompute both from the raw logits in long double.
+  int pos = 0;
+  std::span<const float> logits = model->forward(refmodel::kLlama2cBos, pos++);
+  for (int32_t id : kPrompts[0]) logits = model->forward(id, pos++);
+  for (size_t i = 0; i < g->tokens.size(); ++i) {
+    long double max = logits[0];
+    for (float x : logits) max = std::max<long double>(max, x);
+    long double z = 0, weighted = 0;
+    for (float x : logits) {
+      z += std::exp(x - max);
+      weighted += std::exp(x - max) * (x - max);
+    }
+    const long double log_p = logits[static_cast<size_t>(g->tokens[i])] - max - std::log(z);
+    const long double entropy = std::log(z) - weighted / z;
+    INFO("token " << i);
+    CHECK(std::abs(static_cast<double>(log_p) - g->model_log_prob[i]) < 1e-9);
+    CHECK(std::abs(static_cast<double>(entropy) - g->model_entropy[i]) < 1e-9);
+    CHECK(g->model_entropy[i] >= 0);
+    CHECK(g->model_entropy[i] <= std::log(512.0) + 1e-12);
+    logits = model->forward(g->tokens[i], pos++);
+  }
 }
