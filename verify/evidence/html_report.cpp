@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "evidence/record.hpp"
 #include "evidence/svg_plot.hpp"
@@ -30,15 +31,23 @@ std::string p_text(double log10_p) {
   return fmt("%.2g", std::pow(10.0, log10_p - e)) + " &times; 10<sup>" + fmt("%.0f", e) + "</sup>";
 }
 
+// A count from the record: a non-negative integer, else the report cannot be rendered (no float-to-integer cast).
+uint64_t count(const json& j) {
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
+  throw std::invalid_argument("expected a non-negative integer, got " + j.dump().substr(0, 40));
+}
+uint64_t count_or_zero(const json& j, const char* key) { return j.contains(key) ? count(j.at(key)) : 0; }
+
 std::string str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
 // The analysis the summary reports (the key id it names), or the first.
 size_t reported_analysis(const json& record) {
-  const std::string id = str(record["result"], "key_id");
-  for (size_t a = 0; a < record["plots"].size(); ++a) {
-    if (record["plots"][a].value("key_id", "") == id) return a;
+  const std::string id = str(record.at("result"), "key_id");
+  for (size_t a = 0; a < record.at("plots").size(); ++a) {
+    if (record.at("plots").at(a).value("key_id", "") == id) return a;
   }
   return 0;
 }
@@ -69,29 +78,29 @@ std::string row(const std::string& name, const std::string& value_html) {
 std::string code(const std::string& s) { return "<code>" + esc(s) + "</code>"; }
 
 std::string scores_plot(const json& plot, const json& scheme) {
-  const json& sc = plot["scores"];
+  const json& sc = plot.at("scores");
   if (sc.is_null()) return "<p class=\"note\">Not available: the run scored repeated tuples again (--no-dedup).</p>";
-  const auto& observed = sc["observed"];
-  const auto& expected = sc["expected_under_null"];
-  const auto& lower = sc["bin_lower"];
+  const auto& observed = sc.at("observed");
+  const auto& expected = sc.at("expected_under_null");
+  const auto& lower = sc.at("bin_lower");
   const size_t n = observed.size();
   double total = 0, top = 0;
   for (size_t b = 0; b < n; ++b) {
-    total += observed[b].get<double>();
-    top = std::max({top, observed[b].get<double>(), expected[b].get<double>()});
+    total += observed.at(b).get<double>();
+    top = std::max({top, observed.at(b).get<double>(), expected.at(b).get<double>()});
   }
   if (total == 0) return "<p class=\"note\">No token was scored.</p>";
   const bool gumbel = scheme.value("name", "") == "gumbel";
   const double width = gumbel ? 0.5 : 1.0;
-  const double x0 = lower[0].get<double>(), x1 = lower[n - 1].get<double>() + width;
+  const double x0 = lower.at(0).get<double>(), x1 = lower.at(n - 1).get<double>() + width;
   SvgPlot p("plot-scores", "Scores of the tested tokens against what unwatermarked text gives",
             gumbel ? "per-token score -ln(1 - r)" : (scheme.value("name", "") == "kgw" ? "0 = red token, 1 = green token"
                                                                                    : "g-values equal to 1 per token"),
             "share of scored tokens", x0, x1, 0, top / total * 1.1);
   for (size_t b = 0; b < n; ++b) {
-    const double lo = lower[b].get<double>();
-    p.bar(lo + 0.08 * width, lo + 0.48 * width, expected[b].get<double>() / total, "null");
-    p.bar(lo + 0.52 * width, lo + 0.92 * width, observed[b].get<double>() / total, "observed");
+    const double lo = lower.at(b).get<double>();
+    p.bar(lo + 0.08 * width, lo + 0.48 * width, expected.at(b).get<double>() / total, "null");
+    p.bar(lo + 0.52 * width, lo + 0.92 * width, observed.at(b).get<double>() / total, "observed");
   }
   p.legend("expected without the key", "null");
   p.legend("observed", "observed");
@@ -99,17 +108,17 @@ std::string scores_plot(const json& plot, const json& scheme) {
 }
 
 std::string documents_plot(const json& record, double alpha) {
-  const json& docs = record["documents"];
+  const json& docs = record.at("documents");
   if (docs.empty()) return "<p class=\"note\">No documents.</p>";
   const size_t n = std::min(docs.size(), kMaxPlottedDocuments);
   double top = -std::log10(alpha);
-  for (size_t i = 0; i < n; ++i) top = std::max(top, -docs[i]["log10_p_value"].get<double>());
+  for (size_t i = 0; i < n; ++i) top = std::max(top, -docs.at(i).at("log10_p_value").get<double>());
   SvgPlot p("plot-documents", "Evidence per document (each document tested on its own)", "document (input order)",
             "-log10 p-value", 0, static_cast<double>(n), 0, top * 1.1);
   for (size_t i = 0; i < n; ++i) {
-    const double v = -docs[i]["log10_p_value"].get<double>();
+    const double v = -docs.at(i).at("log10_p_value").get<double>();
     p.bar(static_cast<double>(i) + 0.1, static_cast<double>(i) + 0.9, v,
-          docs[i].value("detected", false) ? "observed" : "null");
+          docs.at(i).value("detected", false) ? "observed" : "null");
   }
   p.reference(-std::log10(alpha), "significance level alpha = " + fmt("%g", alpha));
   std::string out = p.render();
@@ -121,13 +130,13 @@ std::string documents_plot(const json& record, double alpha) {
 }
 
 std::string curve_plot(const json& plot, double alpha) {
-  const json& points = plot["curve"]["points"];
+  const json& points = plot.at("curve").at("points");
   if (points.empty()) return "<p class=\"note\">No documents.</p>";
   std::vector<double> x, y;
   double top = -std::log10(alpha), right = 1;
   for (const json& pt : points) {
-    x.push_back(pt[1].get<double>());
-    y.push_back(-pt[2].get<double>());
+    x.push_back(pt.at(1).get<double>());
+    y.push_back(-pt.at(2).get<double>());
     top = std::max(top, y.back());
     right = std::max(right, x.back());
   }
@@ -139,19 +148,19 @@ std::string curve_plot(const json& plot, double alpha) {
 }
 
 std::string window_plot(const json& plot, const json& scheme) {
-  const json& w = plot["window"];
+  const json& w = plot.at("window");
   if (w.is_null()) return "";
-  const auto& scores = w["scores"];
+  const auto& scores = w.at("scores");
   const size_t n = scores.size();
   if (n == 0) return "";
-  const uint64_t start = w["start"].get<uint64_t>(), length = std::max<uint64_t>(1, w["length"].get<uint64_t>());
+  const uint64_t start = count(w.at("start")), length = std::max<uint64_t>(1, count(w.at("length")));
   // A moving average over the best window's length: the local favoured fraction (KGW, tournament) or mean score.
   const size_t span = std::min<size_t>(n, length);
   std::vector<double> x, y;
   double sum = 0, top = 0;
   for (size_t i = 0; i < n; ++i) {
-    sum += scores[i].get<double>();
-    if (i >= span) sum -= scores[i - span].get<double>();
+    sum += scores.at(i).get<double>();
+    if (i >= span) sum -= scores.at(i - span).get<double>();
     if (i + 1 >= span) {
       x.push_back(static_cast<double>(i + 1 - span));
       y.push_back(sum / static_cast<double>(span));
@@ -166,12 +175,12 @@ std::string window_plot(const json& plot, const json& scheme) {
             "position in the document (scored tokens)", "moving average over " + std::to_string(span) + " tokens", 0,
             static_cast<double>(n), 0, top * 1.15);
   p.band(static_cast<double>(start), static_cast<double>(start + length),
-         "best window, p = " + fmt("%.2g", std::pow(10.0, w["log10_p_value"].get<double>())) + " corrected");
+         "best window, p = " + fmt("%.2g", std::pow(10.0, w.at("log10_p_value").get<double>())) + " corrected");
   p.line(x, y, "curve");
   p.reference(null_mean, "expected without the key");
   std::string out = p.render();
-  out += "<p class=\"note\">Document: " + code(w["source"].value("source", "")) + " (document " +
-         std::to_string(w["document"].get<uint64_t>() + 1) + " in input order). The shaded band is the window with the "
+  out += "<p class=\"note\">Document: " + code(w.at("source").value("source", "")) + " (document " +
+         std::to_string(count(w.at("document")) + 1) + " in input order). The shaded band is the window with the "
          "smallest p-value, which is corrected for every window tried.</p>";
   return out;
 }
@@ -196,39 +205,39 @@ pre{font-size:7pt}.appendix{break-before:page}@page{size:A4;margin:18mm}}
 }  // namespace
 
 std::string verdict_sentence(const json& record) {
-  const json& r = record["result"];
-  const bool detected = r["detected"].get<bool>();
+  const json& r = record.at("result");
+  const bool detected = r.at("detected").get<bool>();
   const std::string key = str(r, "key_id").substr(0, 16);
-  const std::string docs = std::to_string(r.value("documents", uint64_t{0}));
+  const std::string docs = std::to_string(count_or_zero(r, "documents"));
   if (detected) {
     return "The watermark of key " + key + "&hellip; was detected in the tested text (" + docs +
-           " document(s)): p = " + p_text(r["log10_p_value"].get<double>()) + ", below the significance level " +
-           fmt("%g", r["alpha"].get<double>()) + " chosen in advance.";
+           " document(s)): p = " + p_text(r.at("log10_p_value").get<double>()) + ", below the significance level " +
+           fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
   }
   return "The watermark of key " + key + "&hellip; was not detected in the tested text (" + docs + " document(s)): p = " +
-         p_text(r["log10_p_value"].get<double>()) + ", not below the significance level " +
-         fmt("%g", r["alpha"].get<double>()) + " chosen in advance.";
+         p_text(r.at("log10_p_value").get<double>()) + ", not below the significance level " +
+         fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
 }
 
 namespace {
 
 std::string render(const json& record) {
-  const json& r = record["result"];
-  const json& recipe = record["recipe"];
-  const json& scheme = recipe["scheme"];
-  const double alpha = r["alpha"].get<double>();
-  const double log10_p = r["log10_p_value"].get<double>();
-  const bool detected = r["detected"].get<bool>();
-  const json& plot = record["plots"][reported_analysis(record)];
+  const json& r = record.at("result");
+  const json& recipe = record.at("recipe");
+  const json& scheme = recipe.at("scheme");
+  const double alpha = r.at("alpha").get<double>();
+  const double log10_p = r.at("log10_p_value").get<double>();
+  const bool detected = r.at("detected").get<bool>();
+  const json& plot = record.at("plots").at(reported_analysis(record));
 
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
                   "<title>Watermark evidence report</title><style>";
   h += kStyle;
   h += "</style></head><body>\n<h1>Watermark evidence report</h1>\n";
-  h += "<p class=\"note\">Made by telltale " + esc(record["software"]["version"].get<std::string>()) + " on " +
-       esc(record["created_utc"].get<std::string>()) + ". Signed with Ed25519 key " +
-       code(record["signer"]["public_key_id"].get<std::string>()) + ".</p>\n";
+  h += "<p class=\"note\">Made by telltale " + esc(record.at("software").at("version").get<std::string>()) + " on " +
+       esc(record.at("created_utc").get<std::string>()) + ". Signed with Ed25519 key " +
+       code(record.at("signer").at("public_key_id").get<std::string>()) + ".</p>\n";
   h += std::string("<p id=\"verdict\" class=\"verdict ") + (detected ? "detected" : "not-detected") + "\">" +
        verdict_sentence(record) + "</p>\n";
 
@@ -242,20 +251,20 @@ std::string render(const json& record) {
   h += "<h2>The key, fixed in advance</h2>\n<p>The secret key itself never appears in this report. Its public id is a "
        "SHA-256 commitment to the secret: the company can publish it (with <code>telltale keyinfo</code>) before any "
        "dispute, and anyone can later check that the key tested here is the one published.</p>\n<table>";
-  for (const json& k : record["watermark_keys"]) {
-    h += row("public key id", code(k["key_id"].get<std::string>()));
-    h += row("key id scheme", code(k["key_id_scheme"].get<std::string>()));
+  for (const json& k : record.at("watermark_keys")) {
+    h += row("public key id", code(k.at("key_id").get<std::string>()));
+    h += row("key id scheme", code(k.at("key_id_scheme").get<std::string>()));
   }
-  h += row("scheme configuration", code(scheme["configuration"].get<std::string>()));
-  h += row("tokenizer SHA-256", code(record["tokenizer"]["sha256"].get<std::string>()));
+  h += row("scheme configuration", code(scheme.at("configuration").get<std::string>()));
+  h += row("tokenizer SHA-256", code(record.at("tokenizer").at("sha256").get<std::string>()));
   h += "</table>\n";
 
   h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + "</p>\n<p>Each (context, token) pair is "
        "scored once across all the text, so copied or repeated passages cannot inflate the evidence; the first tokens "
        "of every document, which lack a full context, are skipped.";
-  if (recipe["rules"]["window_min"].get<uint64_t>() > 0) {
+  if (count(recipe.at("rules").at("window_min")) > 0) {
     h += " Every document was also searched for a watermarked passage of at least " +
-         std::to_string(recipe["rules"]["window_min"].get<uint64_t>()) +
+         std::to_string(count(recipe.at("rules").at("window_min"))) +
          " scored tokens, with a correction for every window tried.";
   }
   h += "</p>\n";
@@ -263,10 +272,10 @@ std::string render(const json& record) {
   h += "<h2>Results</h2>\n<table>";
   h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
   h += row("detected", detected ? "yes" : "no");
-  h += row("documents tested", std::to_string(r.value("documents", uint64_t{0})));
-  h += row("tokens read", std::to_string(r.value("tokens", uint64_t{0})));
-  h += row("unique tokens scored", std::to_string(r["scored_tokens"].get<uint64_t>()));
-  h += row("hypotheses (Holm)", std::to_string(r.value("hypotheses", uint64_t{0})));
+  h += row("documents tested", std::to_string(count_or_zero(r, "documents")));
+  h += row("tokens read", std::to_string(count_or_zero(r, "tokens")));
+  h += row("unique tokens scored", std::to_string(count(r.at("scored_tokens"))));
+  h += row("hypotheses (Holm)", std::to_string(count_or_zero(r, "hypotheses")));
   h += "</table>\n";
 
   h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme);
@@ -276,42 +285,42 @@ std::string render(const json& record) {
   if (!window.empty()) h += "<h3>Windowed detection along a document</h3>\n" + window;
 
   h += "<h2>Parameters</h2>\n<table>";
-  h += row("scheme", code(scheme["name"].get<std::string>()));
-  if (scheme["name"] == "kgw") {
-    h += row("gamma (green fraction)", fmt("%g", scheme["gamma"].get<double>()));
-    h += row("delta (logit bias)", fmt("%g", scheme["delta"].get<double>()));
+  h += row("scheme", code(scheme.at("name").get<std::string>()));
+  if (scheme.at("name") == "kgw") {
+    h += row("gamma (green fraction)", fmt("%g", scheme.at("gamma").get<double>()));
+    h += row("delta (logit bias)", fmt("%g", scheme.at("delta").get<double>()));
   }
-  if (scheme["name"] == "tournament") h += row("layers", std::to_string(scheme["layers"].get<uint64_t>()));
-  h += row("context width h", std::to_string(scheme["context_width"].get<uint64_t>()));
-  h += row("seeding", scheme["self_hash"].get<bool>() ? "self-hash" : "left-hash");
-  h += row("vocabulary size", std::to_string(scheme["vocab_size"].get<uint64_t>()));
-  h += row("de-duplication", recipe["rules"]["dedup"].get<bool>() ? "on" : "off");
-  h += row("window search", recipe["rules"]["window_min"].get<uint64_t>() > 0
-                                ? "at least " + std::to_string(recipe["rules"]["window_min"].get<uint64_t>()) + " tokens"
+  if (scheme.at("name") == "tournament") h += row("layers", std::to_string(count(scheme.at("layers"))));
+  h += row("context width h", std::to_string(count(scheme.at("context_width"))));
+  h += row("seeding", scheme.at("self_hash").get<bool>() ? "self-hash" : "left-hash");
+  h += row("vocabulary size", std::to_string(count(scheme.at("vocab_size"))));
+  h += row("de-duplication", recipe.at("rules").at("dedup").get<bool>() ? "on" : "off");
+  h += row("window search", count(recipe.at("rules").at("window_min")) > 0
+                                ? "at least " + std::to_string(count(recipe.at("rules").at("window_min"))) + " tokens"
                                 : std::string("off"));
   h += row("alpha", fmt("%g", alpha));
-  if (!recipe["field"].get<std::string>().empty()) h += row("JSONL field", code(recipe["field"].get<std::string>()));
-  if (!recipe["prompt"].get<std::string>().empty()) h += row("known prompt", code(recipe["prompt"].get<std::string>()));
+  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
+  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
   h += "</table>\n";
 
   h += "<h2>Exactly which bytes were tested</h2>\n<table>";
-  h += row("tokenizer " + record["tokenizer"]["path"].get<std::string>(), code(record["tokenizer"]["sha256"].get<std::string>()));
-  for (const json& f : record["input_files"]) {
-    h += row(f["path"].get<std::string>() + " (" + std::to_string(f["bytes"].get<uint64_t>()) + " bytes)",
-             code(f["sha256"].get<std::string>()));
+  h += row("tokenizer " + record.at("tokenizer").at("path").get<std::string>(), code(record.at("tokenizer").at("sha256").get<std::string>()));
+  for (const json& f : record.at("input_files")) {
+    h += row(f.at("path").get<std::string>() + " (" + std::to_string(count(f.at("bytes"))) + " bytes)",
+             code(f.at("sha256").get<std::string>()));
   }
   h += "</table>\n";
 
   std::string argv;
-  for (const json& a : record["command_line"]) argv += (argv.empty() ? "" : " ") + a.get<std::string>();
+  for (const json& a : record.at("command_line")) argv += (argv.empty() ? "" : " ") + a.get<std::string>();
   h += "<h2>Software and provenance</h2>\n<table>";
-  h += row("software", esc("telltale " + record["software"]["version"].get<std::string>()));
-  h += row("source commit", code(record["software"]["source_commit"].get<std::string>()));
-  h += row("executable SHA-256 (build id)", code(record["software"]["executable_sha256"].get<std::string>()));
+  h += row("software", esc("telltale " + record.at("software").at("version").get<std::string>()));
+  h += row("source commit", code(record.at("software").at("source_commit").get<std::string>()));
+  h += row("executable SHA-256 (build id)", code(record.at("software").at("executable_sha256").get<std::string>()));
   h += row("command line", code(argv));
-  h += row("working directory", code(record["working_directory"].get<std::string>()));
-  h += row("created (UTC)", esc(record["created_utc"].get<std::string>()));
-  h += row("signing public key", code(record["signer"]["public_key"].get<std::string>()));
+  h += row("working directory", code(record.at("working_directory").get<std::string>()));
+  h += row("created (UTC)", esc(record.at("created_utc").get<std::string>()));
+  h += row("signing public key", code(record.at("signer").at("public_key").get<std::string>()));
   h += "</table>\n<p>To check this bundle: <code>telltale report verify BUNDLE --pubkey signing.pub</code> checks the "
        "signature and every hash; adding <code>--key</code> with the watermark key re-runs the test on the same bytes "
        "and confirms every number.</p>\n";
@@ -327,6 +336,8 @@ Result<std::string> render_html_report(const json& record) {
   try {
     return render(record);
   } catch (const json::exception& e) {  // a field parse_record does not check has the wrong type
+    return invalid_argument(std::string("record.json: cannot render the report: ") + e.what());
+  } catch (const std::invalid_argument& e) {
     return invalid_argument(std::string("record.json: cannot render the report: ") + e.what());
   }
 }
