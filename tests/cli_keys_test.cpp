@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "run_command.hpp"
+#include "secret_search.hpp"
 #include "telltale/keyring.hpp"
 #include "test_paths.hpp"
 
@@ -42,42 +43,6 @@ std::string keygen(const fs::path& key) {
   const auto r = run_command(telltale_binary() + " keygen --out " + shell_quote(key.string()));
   REQUIRE(r.exit_code == 0);
   return slurp(key);
-}
-
-std::string hex(const std::string& bytes, bool upper) {
-  static const char* lower_digits = "0123456789abcdef";
-  static const char* upper_digits = "0123456789ABCDEF";
-  const char* d = upper ? upper_digits : lower_digits;
-  std::string s;
-  for (unsigned char c : bytes) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
-std::string base64(const std::string& bytes) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string s;
-  for (size_t i = 0; i + 2 < bytes.size(); i += 3) {  // full groups are enough to find a leak
-    const uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
-    for (int k = 3; k >= 0; --k) s += a[(v >> (6 * k)) & 63];
-  }
-  return s;
-}
-
-// Every encoding of `secret` we would plausibly print, at 8 bytes and longer (a shorter run could occur by chance).
-std::vector<std::string> encodings(const std::string& secret) {
-  std::vector<std::string> out;
-  for (size_t start = 0; start + 8 <= secret.size(); start += 8) {
-    const std::string piece = secret.substr(start, 8);
-    out.push_back(piece);
-    out.push_back(hex(piece, false));
-    out.push_back(hex(piece, true));
-  }
-  const std::string b = base64(secret);
-  for (size_t start = 0; start + 12 <= b.size(); start += 12) out.push_back(b.substr(start, 12));
-  return out;
 }
 
 bool one_line_error(const std::string& err) {
@@ -152,18 +117,7 @@ TEST_CASE("the secret and its subkeys never appear in any output of the command 
   const std::string file = keygen(key);
   const std::string secret = file.substr(kSecretOffset, kSecretSize);
 
-  std::vector<std::string> needles = encodings(secret);
-  auto ring = telltale::KeyRing::from_secret(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()));
-  REQUIRE(ring.is_ok());
-  for (auto scheme : {telltale::SchemeKind::kKgw, telltale::SchemeKind::kGumbel, telltale::SchemeKind::kTournament,
-                      telltale::SchemeKind::kFingerprint}) {
-    for (auto purpose : {telltale::KeyPurpose::kSeeder, telltale::KeyPurpose::kKeystream, telltale::KeyPurpose::kAccount}) {
-      std::string sub(16, '\0');
-      REQUIRE(ring->derive(scheme, purpose, 0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(sub.data()), 16)).is_ok());
-      for (auto& e : encodings(sub)) needles.push_back(e);
-    }
-  }
+  const std::vector<std::string> needles = telltale::test::key_needles(secret);
 
   const std::string model = std::string(telltale::test::kModelDir) + "/stories260K.bin";
   const std::string tok = std::string(telltale::test::kModelDir) + "/tok512.model";

@@ -73,6 +73,25 @@ class KeyRing {
   std::array<uint8_t, kKeyIdBytes> key_id_{};
 };
 
+// The 80-byte sealed layout of key files, shared with the verifier's signing key files (spec/key-file.md section 2):
+// magic[8] | version u32 LE (1) | reserved u32 (0) | secret[32] | SHA-256 of bytes 0..47. `magic` is 8 bytes, its
+// first six name the family and the seventh the layout version; `name` ("key file") starts every error message.
+struct SealedFileKind {
+  const char* magic;
+  const char* name;
+};
+// The 32 secret bytes of a sealed file, checked in the order of spec/key-file.md section 3 (messages without a path).
+Result<SecretBytes> parse_sealed_secret(std::span<const uint8_t> file_bytes, const SealedFileKind& kind);
+// The 80 file bytes holding `secret` (exactly 32 bytes), in secure memory.
+Result<SecretBytes> seal_secret(std::span<const uint8_t> secret, const SealedFileKind& kind);
+
+// Private files (key files and other secrets): write creates `path` with mode 0600 and O_EXCL (never overwrites);
+// read refuses anything but a regular file with no group or other permission bits, and reads at most `max_bytes`
+// (plus one spare byte, so that trailing data shows) into secure memory. `what` ("key file") names the file's kind in
+// messages, which name the path but never print its content.
+Status write_private_file(const std::string& path, std::span<const uint8_t> bytes, const std::string& what);
+Result<SecretBytes> read_private_file(const std::string& path, size_t max_bytes, const std::string& what);
+
 // Key files on disk. The only file I/O in the core library: servers need to load keys without the verifier.
 // write: creates the file with mode 0600 and O_EXCL (never overwrites). read: refuses files readable or writable by
 // group or others, and anything that does not parse; messages name the file but never print key material.

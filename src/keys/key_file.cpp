@@ -1,4 +1,5 @@
-// Key files on disk: created private (0600, O_EXCL), refused when group/world accessible, parsed by KeyRing::parse.
+// Key files and other private files on disk: created private (0600, O_EXCL), refused when group/world accessible;
+// key files are then parsed by KeyRing::parse.
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -11,19 +12,17 @@
 
 namespace telltale {
 
-Status write_key_file(const KeyRing& keys, const std::string& path) {
-  auto bytes = keys.serialize();
-  if (!bytes) return bytes.status();
+Status write_private_file(const std::string& path, std::span<const uint8_t> bytes, const std::string& what) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return io_error(path + ": already exists (refusing to overwrite a key file)");
-    return io_error(path + ": cannot create key file: " + std::strerror(errno));
+    if (errno == EEXIST) return io_error(path + ": already exists (refusing to overwrite a " + what + ")");
+    return io_error(path + ": cannot create " + what + ": " + std::strerror(errno));
   }
   // The umask may have cleared bits but never adds any; fchmod makes 0600 explicit whatever the umask.
   bool ok = ::fchmod(fd, 0600) == 0;
   size_t done = 0;
-  while (ok && done < bytes->size()) {
-    const ssize_t n = ::write(fd, bytes->data() + done, bytes->size() - done);
+  while (ok && done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ok = false;
@@ -36,14 +35,20 @@ Status write_key_file(const KeyRing& keys, const std::string& path) {
   ok = (::close(fd) == 0) && ok;
   if (!ok) {
     ::unlink(path.c_str());
-    return io_error(path + ": cannot write key file: " + std::strerror(saved));
+    return io_error(path + ": cannot write " + what + ": " + std::strerror(saved));
   }
   return Status::ok();
 }
 
-Result<KeyRing> read_key_file(const std::string& path) {
+Status write_key_file(const KeyRing& keys, const std::string& path) {
+  auto bytes = keys.serialize();
+  if (!bytes) return bytes.status();
+  return write_private_file(path, bytes->bytes(), "key file");
+}
+
+Result<SecretBytes> read_private_file(const std::string& path, size_t max_bytes, const std::string& what) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return key_error(path + ": cannot open key file: " + std::strerror(errno));
+  if (fd < 0) return key_error(path + ": cannot open " + what + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -53,10 +58,10 @@ Result<KeyRing> read_key_file(const std::string& path) {
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
-    return key_error(path + ": key file permissions " + mode +
+    return key_error(path + ": " + what + " permissions " + mode +
                      " are too open (group or others have access); run: chmod 600 " + path);
   }
-  auto buf = SecretBytes::allocate(kKeyFileBytes + 1);  // one spare byte detects trailing data
+  auto buf = SecretBytes::allocate(max_bytes + 1);  // one spare byte detects trailing data
   if (!buf) {
     ::close(fd);
     return buf.status();
@@ -68,13 +73,23 @@ Result<KeyRing> read_key_file(const std::string& path) {
     if (n < 0) {
       const int saved = errno;
       ::close(fd);
-      return key_error(path + ": cannot read key file: " + std::strerror(saved));
+      return key_error(path + ": cannot read " + what + ": " + std::strerror(saved));
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  auto ring = KeyRing::parse({buf->data(), got});
+  if (got == 0) return SecretBytes{};
+  auto exact = SecretBytes::allocate(got);
+  if (!exact) return exact.status();
+  std::memcpy(exact->data(), buf->data(), got);
+  return exact;
+}
+
+Result<KeyRing> read_key_file(const std::string& path) {
+  auto bytes = read_private_file(path, kKeyFileBytes, "key file");
+  if (!bytes) return bytes.status();
+  auto ring = KeyRing::parse(bytes->bytes());
   if (!ring) return key_error(path + ": " + ring.status().message());
   return ring;
 }

@@ -107,48 +107,64 @@ Result<KeyRing> KeyRing::from_secret(std::span<const uint8_t> secret) {
   return ring;
 }
 
+const SealedFileKind kKeyFileKind{kKeyFileMagic, "key file"};
+
 // Layout (spec/key-file.md): magic[8] | version u32 LE | reserved u32 (0) | secret[32] | SHA-256 of bytes 0..47.
-Result<KeyRing> KeyRing::parse(std::span<const uint8_t> b) {
-  // The magic first, so that a file of another kind is called that, whatever its size. "TTKEYv" names the family;
-  // the version digit and the version field name the layout.
+Result<SecretBytes> parse_sealed_secret(std::span<const uint8_t> b, const SealedFileKind& kind) {
+  // The magic first, so that a file of another kind is called that, whatever its size. The first six bytes
+  // ("TTKEYv") name the family; the version digit and the version field name the layout.
   constexpr size_t kFamily = 6;
-  if (!b.empty() && std::memcmp(b.data(), kKeyFileMagic, std::min(b.size(), kFamily)) != 0) {
-    return key_error("not a telltale key file (bad magic)");
+  const std::string what = kind.name;
+  if (!b.empty() && std::memcmp(b.data(), kind.magic, std::min(b.size(), kFamily)) != 0) {
+    return key_error("not a telltale " + what + " (bad magic)");
   }
   if (b.size() < kKeyFileBytes) {
-    return key_error("key file is truncated (" + std::to_string(b.size()) + " of " + std::to_string(kKeyFileBytes) +
+    return key_error(what + " is truncated (" + std::to_string(b.size()) + " of " + std::to_string(kKeyFileBytes) +
                      " bytes)");
   }
   if (b.size() > kKeyFileBytes) {
-    return key_error("key file is longer than " + std::to_string(kKeyFileBytes) + " bytes (trailing data)");
+    return key_error(what + " is longer than " + std::to_string(kKeyFileBytes) + " bytes (trailing data)");
   }
   const uint32_t version = get_le32(b.data() + 8);
-  if (std::memcmp(b.data(), kKeyFileMagic, 8) != 0 || version != kKeyFileVersion) {
+  if (std::memcmp(b.data(), kind.magic, 8) != 0 || version != kKeyFileVersion) {
     const char letter = std::isalnum(b[6]) ? static_cast<char>(b[6]) : '?';
-    return key_error(std::string("unsupported key file version: the file is TTKEYv") + letter + " with version field " +
-                     std::to_string(version) + "; this build reads TTKEYv1 with version field " +
-                     std::to_string(kKeyFileVersion));
+    const std::string family(kind.magic, kFamily);
+    return key_error("unsupported " + what + " version: the file is " + family + letter + " with version field " +
+                     std::to_string(version) + "; this build reads " + family + kind.magic[6] +
+                     " with version field " + std::to_string(kKeyFileVersion));
   }
-  if (get_le32(b.data() + 12) != 0) return key_error("key file is corrupt (reserved field is not zero)");
+  if (get_le32(b.data() + 12) != 0) return key_error(what + " is corrupt (reserved field is not zero)");
   uint8_t digest[32];
   if (!sha256(b.subspan(0, 48), {}, digest)) return Status{StatusCode::kInternal, "SHA-256 failed"};
   const bool match = sodium_memcmp(digest, b.data() + 48, 32) == 0;
   sodium_memzero(digest, sizeof digest);
-  if (!match) return key_error("key file is corrupt (checksum mismatch)");
-  return from_secret(b.subspan(16, kMasterSecretBytes));
+  if (!match) return key_error(what + " is corrupt (checksum mismatch)");
+  auto secret = SecretBytes::allocate(kMasterSecretBytes);
+  if (!secret) return secret.status();
+  std::memcpy(secret->data(), b.data() + 16, kMasterSecretBytes);
+  return secret;
 }
 
-Result<SecretBytes> KeyRing::serialize() const {
+Result<SecretBytes> seal_secret(std::span<const uint8_t> secret, const SealedFileKind& kind) {
+  if (secret.size() != kMasterSecretBytes) return invalid_argument("a sealed secret is exactly 32 bytes");
   auto out = SecretBytes::allocate(kKeyFileBytes);
   if (!out) return out.status();
   uint8_t* p = out->data();
-  std::memcpy(p, kKeyFileMagic, 8);
+  std::memcpy(p, kind.magic, 8);
   put_le32(p + 8, kKeyFileVersion);
   put_le32(p + 12, 0);
-  std::memcpy(p + 16, secret_.data(), kMasterSecretBytes);
+  std::memcpy(p + 16, secret.data(), kMasterSecretBytes);
   if (!sha256({p, 48}, {}, p + 48)) return Status{StatusCode::kInternal, "SHA-256 failed"};
   return out;
 }
+
+Result<KeyRing> KeyRing::parse(std::span<const uint8_t> b) {
+  auto secret = parse_sealed_secret(b, kKeyFileKind);
+  if (!secret) return secret.status();
+  return from_secret(secret->bytes());
+}
+
+Result<SecretBytes> KeyRing::serialize() const { return seal_secret(secret_.bytes(), kKeyFileKind); }
 
 std::string KeyRing::key_id_hex() const {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -1,6 +1,10 @@
 #include "cli_common.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace telltale::cli {
 
@@ -10,6 +14,30 @@ int fail(const std::string& message) {
 }
 
 int fail(const Status& status) { return fail(status.message()); }
+
+Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& paths,
+                                            const std::vector<std::string>& expect_ids) {
+  std::vector<KeyRing> keys;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto k = read_key_file(paths[i]);
+    if (!k) return k.status();
+    if (i < expect_ids.size() && k->key_id_hex() != expect_ids[i]) {
+      return key_error(paths[i] + ": key id " + k->key_id_hex() + " is not the expected " + expect_ids[i]);
+    }
+    keys.push_back(std::move(k).value());
+  }
+  return keys;
+}
+
+Result<evidence::SigningPublicKey> read_public_key(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  auto key = evidence::parse_public_key(s.str());
+  if (!key) return key_error(path + ": " + key.status().message());
+  return key;
+}
 
 void add_scheme_options(CLI::App& command, SchemeOptions& options) {
   command.add_option("--scheme", options.scheme, "watermark scheme: kgw (red/green bias), gumbel, tournament")

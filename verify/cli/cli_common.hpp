@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "evidence/signing_key.hpp"
 #include "telltale/keyring.hpp"
 #include "telltale/scheme.hpp"
 #include "telltale/status.hpp"
@@ -21,6 +23,13 @@ enum ExitCode : int {
 // Prints "telltale: error: <message>" on stderr (one line) and returns kExitError.
 int fail(const std::string& message);
 int fail(const Status& status);
+
+// Reads each key file; with `expect_ids` (one per file, or empty), refuses a key whose public id differs.
+Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& paths,
+                                            const std::vector<std::string>& expect_ids = {});
+
+// Reads an evidence signing public key file (telltale keygen --signing writes it as OUT.pub).
+Result<evidence::SigningPublicKey> read_public_key(const std::string& path);
 
 // The options that fix a scheme's parameters, shared by generate, detect and keyinfo.
 struct SchemeOptions {

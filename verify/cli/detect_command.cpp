@@ -7,16 +7,24 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/record.hpp"
+#include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
 #include "score/corpus_scanner.hpp"
+#include "score/detection.hpp"
 #include "score/partial_file.hpp"
 #include "score/report_json.hpp"
+#include "run_context.hpp"
 #include "summary_output.hpp"
 
 namespace telltale::cli {
@@ -32,6 +40,8 @@ struct DetectOptions {
   std::string split = "file";
   std::string prompt;
   std::string emit_partial;
+  std::string bundle;
+  std::string signing_key;
   double alpha = 1e-3;
   bool per_doc = false;
   bool skip_bad = false;
@@ -97,55 +107,60 @@ class ProgressMeter {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+// The recipe a run follows, from the options (the scheme checked against the tokenizer's vocabulary).
+Result<evidence::DetectionRecipe> recipe_of(const DetectOptions& o, uint32_t vocab) {
+  auto params = scheme_params(o.scheme, vocab);
+  if (!params) return params.status();
+  evidence::DetectionRecipe r;
+  r.tokenizer = o.tokenizer;
+  r.inputs = o.inputs;
+  r.field = o.field;
+  r.split = o.split == "paragraph" ? input::TextSplit::kParagraph
+            : o.split == "line"    ? input::TextSplit::kLine
+                                   : input::TextSplit::kFile;
+  r.prompt = o.prompt;
+  r.skip_bad = o.skip_bad;
+  r.params = *params;
+  r.rules.dedup = !o.no_dedup;
+  r.rules.window_min = o.window;
+  r.alpha = o.alpha;
+  return r;
+}
+
+void report_skipped(uint64_t count, const std::vector<std::string>& messages) {
+  if (count == 0) return;
+  std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n", static_cast<unsigned long long>(count),
+               count > messages.size() ? "; the first ones:" : ":");
+  for (const std::string& m : messages) std::fprintf(stderr, "  %s\n", m.c_str());
+}
+
 int run_detect(const DetectOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
   if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
     return fail("give one --expect-key-id per --key");
+  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
   auto tokenizer = input::Tokenizer::load(o.tokenizer);
   if (!tokenizer) return fail(tokenizer.status());
   if (!o.expect_tokenizer_sha256.empty() && o.expect_tokenizer_sha256 != tokenizer->sha256_hex())
     return fail(o.tokenizer + ": SHA-256 " + tokenizer->sha256_hex() + " is not the expected " +
                 o.expect_tokenizer_sha256 + " (the generator's tokenizer)");
-  const auto vocab = static_cast<uint32_t>(tokenizer->vocab_size());
-  auto params = scheme_params(o.scheme, vocab);
-  if (!params) return fail(params.status());
-
-  score::ScoringRules rules;
-  rules.dedup = !o.no_dedup;
-  rules.window_min = o.window;
-  std::vector<Detector> detectors;
-  std::vector<score::PartialResult> results;
-  for (size_t i = 0; i < o.keys.size(); ++i) {
-    auto keys = read_key_file(o.keys[i]);
-    if (!keys) return fail(keys.status());
-    if (!o.expect_key_ids.empty() && keys->key_id_hex() != o.expect_key_ids[i])
-      return fail(o.keys[i] + ": key id " + keys->key_id_hex() + " is not the expected " + o.expect_key_ids[i]);
-    auto d = Detector::create(*keys, *params);
-    if (!d) return fail(o.keys[i] + ": " + d.status().message());
-    results.emplace_back(score::analysis_info(*d, keys->key_id_hex(), rules, tokenizer->sha256_hex()));
-    detectors.push_back(std::move(d).value());
+  auto recipe = recipe_of(o, static_cast<uint32_t>(tokenizer->vocab_size()));
+  if (!recipe) return fail(recipe.status());
+  auto keys = read_key_files(o.keys, o.expect_key_ids);
+  if (!keys) return fail(keys.status());
+  std::optional<evidence::SigningKey> signer;
+  if (!o.signing_key.empty()) {
+    auto k = evidence::SigningKey::read(o.signing_key);
+    if (!k) return fail(k.status());
+    signer = std::move(k).value();
   }
-  std::vector<const Detector*> detector_ptrs;
-  for (const Detector& d : detectors) detector_ptrs.push_back(&d);
-
-  input::InputOptions in;
-  in.field = o.field;
-  in.split = o.split == "paragraph" ? input::TextSplit::kParagraph
-             : o.split == "line"    ? input::TextSplit::kLine
-                                    : input::TextSplit::kFile;
-  in.vocab_size = vocab;
-  in.skip_bad = o.skip_bad;
-  auto source = input::DocumentSource::open(o.inputs, in);
-  if (!source) return fail(source.status());
-
-  score::ScanOptions scan;
-  scan.threads = o.threads;
-  scan.prompt = o.prompt;
-  auto scanner = score::CorpusScanner::create(&*tokenizer, detector_ptrs, rules, scan);
-  if (!scanner) return fail(scanner.status());
 
   std::vector<score::AnalysisInfo> infos;
-  for (const auto& r : results) infos.push_back(r.info());
+  for (const KeyRing& k : *keys) {
+    auto d = Detector::create(k, recipe->params);
+    if (!d) return fail(d.status());
+    infos.push_back(score::analysis_info(*d, k.key_id_hex(), recipe->rules, tokenizer->sha256_hex()));
+  }
   score::CorpusScanner::DocumentCallback on_doc;
   if (o.per_doc) {
     on_doc = [&infos, &o](const input::Document& d, std::span<const score::DocumentScore> s) {
@@ -153,18 +168,33 @@ int run_detect(const DetectOptions& o) {
     };
   }
   ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
-  Status s = scanner->run(*source, results, on_doc, [&meter](const score::ScanProgress& p) { meter.update(p); });
-  if (!s.is_ok()) return fail(s);
-  if (source->skipped_count() > 0) {
-    std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n",
-                 static_cast<unsigned long long>(source->skipped_count()),
-                 source->skipped_count() > source->skipped_messages().size() ? "; the first ones:" : ":");
-    for (const std::string& m : source->skipped_messages()) std::fprintf(stderr, "  %s\n", m.c_str());
+  auto on_progress = [&meter](const score::ScanProgress& p) { meter.update(p); };
+
+  if (signer) {
+    auto run = evidence::run_with_evidence(*recipe, *tokenizer, *keys, o.threads, "telltale " TELLTALE_VERSION,
+                                           on_doc, on_progress);
+    if (!run) return fail(run.status());
+    report_skipped(run->run.skipped, run->run.skipped_messages);
+    evidence::RunContext context = run_context(*keys, *tokenizer, run->files, signer->public_key());
+    const nlohmann::json record =
+        evidence::make_record(context, *recipe, run->summary, run->documents, run->plots);
+    auto html = evidence::render_html_report(record);
+    if (!html) return fail(html.status());
+    if (Status w = evidence::write_bundle(o.bundle, record.dump(1) + "\n", *html, *signer); !w.is_ok()) return fail(w);
+    if (!o.emit_partial.empty()) {
+      if (Status w = score::write_partial_file(o.emit_partial, run->run.results); !w.is_ok()) return fail(w);
+    }
+    std::fprintf(stderr, "telltale: evidence bundle written to %s\n", o.bundle.c_str());
+    return print_summary(run->run.results, o.alpha, o.per_doc);
   }
+
+  auto run = score::run_detection(evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads), on_doc, on_progress);
+  if (!run) return fail(run.status());
+  report_skipped(run->skipped, run->skipped_messages);
   if (!o.emit_partial.empty()) {
-    if (Status w = score::write_partial_file(o.emit_partial, results); !w.is_ok()) return fail(w);
+    if (Status w = score::write_partial_file(o.emit_partial, run->results); !w.is_ok()) return fail(w);
   }
-  return print_summary(results, o.alpha, o.per_doc);
+  return print_summary(run->results, o.alpha, o.per_doc);
 }
 
 }  // namespace
@@ -201,6 +231,9 @@ void add_detect_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--expect-tokenizer-sha256", o->expect_tokenizer_sha256,
                   "refuse a tokenizer whose SHA-256 differs (the hash published with the key)");
   cmd->add_option("--expect-key-id", o->expect_key_ids, "refuse a key whose public id differs (one per --key)");
+  cmd->add_option("--bundle", o->bundle,
+                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+  cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress lines on stderr");
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }

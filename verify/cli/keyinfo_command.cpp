@@ -1,5 +1,6 @@
 // `telltale keyinfo --key FILE`: what a company can publish before any dispute: the key id (a commitment to the
-// secret) and the exact scheme configuration, optionally bound to a tokenizer model by its SHA-256.
+// secret), the exact scheme configuration, optionally bound to a tokenizer model by its SHA-256, and the public key
+// that will sign evidence bundles.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -7,6 +8,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "evidence/signing_key.hpp"
 #include "input/tokenizer.hpp"
 
 namespace telltale::cli {
@@ -16,6 +18,7 @@ struct KeyinfoOptions {
   std::string key;
   std::string tokenizer;
   uint32_t vocab_size = 0;
+  std::string signing_pubkey;
   SchemeOptions scheme;
 };
 
@@ -35,6 +38,13 @@ int run_keyinfo(const KeyinfoOptions& options) {
     if (!params) return fail(params.status());
     out["configuration"] = describe(*params);
   }
+  if (!options.signing_pubkey.empty()) {
+    auto signer = read_public_key(options.signing_pubkey);
+    if (!signer) return fail(signer.status());
+    out["evidence_signing_key"] = {{"algorithm", "ed25519"},
+                                   {"public_key", evidence::to_hex(*signer)},
+                                   {"public_key_id", evidence::public_key_id(*signer)}};
+  }
   std::printf("%s\n", out.dump(2).c_str());
   return kExitDetected;
 }
@@ -47,6 +57,8 @@ void add_keyinfo_command(CLI::App& app, int& exit_code) {
       "keyinfo", "Print the public key id and scheme configuration to publish before a dispute (never the secret)");
   cmd->add_option("--key,-k", options->key, "the key file")->required();
   cmd->add_option("--tokenizer,-t", options->tokenizer, "the SentencePiece model the generator uses (hashed)");
+  cmd->add_option("--signing-pubkey", options->signing_pubkey,
+                  "also publish the public key that will sign evidence bundles (telltale keygen --signing)");
   cmd->add_option("--vocab-size", options->vocab_size, "vocabulary size, when no tokenizer is given");
   add_scheme_options(*cmd, options->scheme);
   cmd->callback([options, &exit_code] { exit_code = run_keyinfo(*options); });

@@ -5,6 +5,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "run_context.hpp"
 
 int main(int argc, char** argv) {
   using namespace telltale::cli;
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success (detect: watermark detected), 1 detect found no watermark, 2 error."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "telltale " TELLTALE_VERSION);
+  set_command_line(argc, argv);
   int exit_code = kExitError;
   add_keygen_command(app, exit_code);
   add_keyinfo_command(app, exit_code);
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
   add_detect_command(app, exit_code);
   add_merge_command(app, exit_code);
   add_demo_command(app, exit_code);
+  add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -270,6 +270,7 @@ struct DocumentSource::Impl {
   uint64_t documents = 0;
   uint64_t skipped = 0;
   std::vector<std::string> skipped_messages;
+  std::vector<std::string> files_opened;
   std::optional<Status> sticky;
 
   // Under skip_bad, counts `s` and returns ok; otherwise makes it the stream's final error and returns it.
@@ -366,6 +367,7 @@ struct DocumentSource::Impl {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return record_bad(io_error(path + ": cannot open: " + std::strerror(errno)));
     start_input(std::make_unique<FdInput>(fd, true), path, detect_format(path, options));
+    files_opened.push_back(path);
     return Status::ok();
   }
 
@@ -400,6 +402,7 @@ struct DocumentSource::Impl {
       const std::string& path = paths[next_path++];
       if (path == "-") {
         start_input(std::make_unique<FdInput>(STDIN_FILENO, false), "<stdin>", detect_format(path, options));
+        files_opened.emplace_back("<stdin>");
         break;
       }
       std::error_code ec;
@@ -732,6 +735,7 @@ Result<DocumentSource> DocumentSource::from_input(std::string name, std::unique_
   const InputFormat detected = detect_format(name, options);
   impl->options = std::move(options);
   impl->selector = std::move(selector).value();
+  impl->files_opened.push_back(name);
   impl->start_input(std::move(input), std::move(name), detected);
   return DocumentSource(std::move(impl));
 }
@@ -790,5 +794,6 @@ uint64_t DocumentSource::bytes_read() const { return impl_->bytes_read; }
 uint64_t DocumentSource::documents_read() const { return impl_->documents; }
 uint64_t DocumentSource::skipped_count() const { return impl_->skipped; }
 const std::vector<std::string>& DocumentSource::skipped_messages() const { return impl_->skipped_messages; }
+const std::vector<std::string>& DocumentSource::files_opened() const { return impl_->files_opened; }
 
 }  // namespace telltale::input

@@ -120,6 +120,9 @@ class DocumentSource {
   // Bad documents or files skipped under skip_bad, and the first kMaxSkippedMessages of their messages.
   uint64_t skipped_count() const;
   const std::vector<std::string>& skipped_messages() const;
+  // Every input opened so far, in order: file paths (files found in a directory as dir/sub/file), "<stdin>" for
+  // stdin, and the name of an in-memory or stream input.
+  const std::vector<std::string>& files_opened() const;
 
  private:
   struct Impl;

@@ -1,0 +1,460 @@
+// Evidence bundles: signing keys, the signed bundle and its verification (every single-byte change is caught and the
+// file named), the re-run that confirms every number, the record's reader, no key material in any output byte, and
+// the HTML report rendered by headless Chromium.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iterator>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/record.hpp"
+#include "evidence/signing_key.hpp"
+#include "run_command.hpp"
+#include "secret_search.hpp"
+#include "telltale/keyring.hpp"
+#include "test_paths.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using telltale::test::run_command;
+using telltale::test::shell_quote;
+using telltale::test::slurp;
+using telltale::test::telltale_binary;
+
+namespace {
+
+constexpr size_t kSecretOffset = 16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
+constexpr size_t kSecretSize = 32;
+
+std::string model_file(const char* name) { return std::string(telltale::test::kModelDir) + "/" + name; }
+
+void write_text(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+bool one_line_error(const std::string& err) {
+  return err.rfind("telltale: error: ", 0) == 0 && std::count(err.begin(), err.end(), '\n') == 1;
+}
+
+// A small case: two watermarked texts and a piece of Austen, a watermark key and a signing key pair, and a bundle
+// made by `detect --bundle` from inside `dir` with relative paths (as an analyst would type it).
+struct Fixture {
+  fs::path dir;
+  fs::path bundle;
+  fs::path pubkey;
+  fs::path key;
+  std::string detect_out, detect_err;
+
+  explicit Fixture(const std::string& name, const std::string& extra = "--window 16") {
+    dir = fs::temp_directory_path() / ("telltale-evidence-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "texts");
+    key = dir / "wm.key";
+    pubkey = dir / "sign.key.pub";
+    bundle = dir / "bundle";
+    const std::string t = telltale_binary();
+    const std::string cd = "cd " + shell_quote(dir.string()) + " && ";
+    REQUIRE(run_command(cd + t + " keygen --out wm.key").exit_code == 0);
+    REQUIRE(run_command(cd + t + " keygen --signing --out sign.key").exit_code == 0);
+    const auto gen = run_command(cd + t + " generate --key wm.key -m " + shell_quote(model_file("stories260K.bin")) +
+                                 " -t " + shell_quote(model_file("tok512.model")) + " -n 80 -c 2 --jsonl");
+    REQUIRE(gen.exit_code == 0);
+    write_text(dir / "texts" / "gen.jsonl", gen.out);
+    std::ifstream austen(std::string(telltale::test::kSharedDir) + "/corpora/austen_6novels.txt", std::ios::binary);
+    std::string human(1200, '\0');
+    austen.read(human.data(), static_cast<std::streamsize>(human.size()));
+    write_text(dir / "texts" / "human.txt", human);
+    const auto r = run_command(cd + t + " detect -q --key wm.key -t " + shell_quote(model_file("tok512.model")) +
+                               " --field completion " + extra + " --bundle bundle --signing-key sign.key texts");
+    INFO("detect: " << r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    detect_out = r.out;
+    detect_err = r.err;
+  }
+  ~Fixture() { fs::remove_all(dir); }
+
+  telltale::evidence::SigningPublicKey public_key() const {
+    auto k = telltale::evidence::parse_public_key(slurp(pubkey));
+    REQUIRE(k.is_ok());
+    return *k;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("keygen --signing makes a private signing key and a public key file; an exposed signing key is refused",
+          "[evidence]") {
+  const fs::path dir = fs::temp_directory_path() / ("telltale-evidence-keys-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string k = shell_quote((dir / "s.key").string());
+  const auto r = run_command(telltale_binary() + " keygen --signing --out " + k);
+  REQUIRE(r.exit_code == 0);
+  struct stat st {};
+  REQUIRE(::stat((dir / "s.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(fs::file_size(dir / "s.key") == 80);
+  CHECK(slurp(dir / "s.key").substr(0, 8) == "TTSIGv1\n");
+  auto pub = telltale::evidence::parse_public_key(slurp(dir / "s.key.pub"));
+  REQUIRE(pub.is_ok());
+  CHECK(json::parse(r.out)["public_key_id"] == telltale::evidence::public_key_id(*pub));
+  SECTION("never overwrites") {
+    const auto again = run_command(telltale_binary() + " keygen --signing --out " + k);
+    CHECK(again.exit_code == 2);
+    CHECK(one_line_error(again.err));
+  }
+  SECTION("a group-readable signing key is refused, naming the file") {
+    ::chmod((dir / "s.key").c_str(), 0640);
+    auto key = telltale::evidence::SigningKey::read((dir / "s.key").string());
+    REQUIRE(!key.is_ok());
+    CHECK(key.status().message().find("permissions") != std::string::npos);
+    CHECK(key.status().message().find((dir / "s.key").string()) != std::string::npos);
+  }
+  SECTION("a watermark key file is not a signing key") {
+    REQUIRE(run_command(telltale_binary() + " keygen --out " + shell_quote((dir / "w.key").string())).exit_code == 0);
+    auto key = telltale::evidence::SigningKey::read((dir / "w.key").string());
+    REQUIRE(!key.is_ok());
+    CHECK(key.status().message().find("bad magic") != std::string::npos);
+  }
+  SECTION("keyinfo publishes the signing public key beside the key id and configuration") {
+    REQUIRE(run_command(telltale_binary() + " keygen --out " + shell_quote((dir / "w.key").string())).exit_code == 0);
+    const auto info = run_command(telltale_binary() + " keyinfo --key " + shell_quote((dir / "w.key").string()) +
+                                  " --vocab-size 512 --signing-pubkey " + shell_quote((dir / "s.key.pub").string()));
+    REQUIRE(info.exit_code == 0);
+    const json j = json::parse(info.out);
+    CHECK(j["evidence_signing_key"]["public_key_id"] == telltale::evidence::public_key_id(*pub));
+    CHECK(j["configuration"].get<std::string>().find("scheme=kgw") == 0);
+    CHECK(j.contains("key_id"));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a bundle verifies, and the re-run on the recorded inputs confirms every number", "[evidence]") {
+  Fixture f("rerun");
+  const std::string verify = telltale_binary() + " report verify " + shell_quote(f.bundle.string()) + " --pubkey " +
+                             shell_quote(f.pubkey.string());
+  const auto plain = run_command(verify);
+  INFO("stderr: " << plain.err);
+  REQUIRE(plain.exit_code == 0);
+  CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
+
+  // From another directory: relative inputs resolve in the recorded working directory.
+  const auto full = run_command("cd / && " + verify + " --key " + shell_quote(f.key.string()));
+  INFO("stderr: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+
+  auto record = telltale::evidence::verify_bundle(f.bundle.string(), f.public_key());
+  REQUIRE(record.is_ok());
+  SECTION("the evidence curve ends at the reported pooled test") {
+    const json& points = (*record)["plots"][0]["curve"]["points"];
+    REQUIRE(!points.empty());
+    CHECK(points.back()[1] == (*record)["result"]["analyses"][0]["pooled"]["scored_tokens"]);
+    CHECK(points.back()[2] == (*record)["result"]["analyses"][0]["pooled"]["log10_p_value"]);
+    CHECK((*record)["input_files"].size() == 2);
+    CHECK((*record)["documents"].size() == 3);
+  }
+  SECTION("a changed input is named and fails the re-run") {
+    write_text(f.dir / "texts" / "human.txt", "Not the text that was tested.\n");
+    const auto r = run_command(verify + " --key " + shell_quote(f.key.string()));
+    CHECK(r.exit_code == 2);
+    CHECK(one_line_error(r.err));
+    CHECK(r.err.find("texts/human.txt") != std::string::npos);
+  }
+  SECTION("numbers altered in a record are caught by the re-run even when the record is signed again") {
+    json forged = *record;
+    forged["result"]["analyses"][0]["pooled"]["statistic"] = 10000;
+    const fs::path before = fs::current_path();
+    fs::current_path(f.dir);  // the record's inputs are relative to where detect ran
+    auto keys = telltale::read_key_file(f.key.string());
+    REQUIRE(keys.is_ok());
+    std::vector<telltale::KeyRing> ring;
+    ring.push_back(std::move(keys).value());
+    auto honest = telltale::evidence::reproduce(*record, ring, 1);
+    CHECK(honest.is_ok());
+    auto caught = telltale::evidence::reproduce(forged, ring, 1);
+    REQUIRE(!caught.is_ok());
+    CHECK(caught.status().message().find("/result/analyses/0/pooled/statistic") != std::string::npos);
+    fs::current_path(before);
+  }
+}
+
+TEST_CASE("any single-byte change to any file of a bundle makes verification fail naming the file", "[evidence]") {
+  Fixture f("bytes", "--window 0");
+  const auto key = f.public_key();
+  const std::string dir = f.bundle.string();
+  auto files = telltale::evidence::read_bundle_files(dir);
+  REQUIRE(files.is_ok());
+  REQUIRE(files->size() == 4);
+  REQUIRE(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
+  std::mt19937 rng(7);
+  // Each byte changed to a different value drawn at random (never the same byte).
+  auto change = [&rng](std::string& bytes, size_t i) {
+    bytes[i] = static_cast<char>(static_cast<uint8_t>(bytes[i]) ^ (1 + rng() % 255));
+  };
+  SECTION("every byte position of every file, verified from memory") {
+    size_t checked = 0;
+    for (auto& [name, bytes] : *files) {
+      const std::string original = bytes;
+      for (size_t i = 0; i < original.size(); ++i) {
+        change(bytes, i);
+        auto r = telltale::evidence::verify_bundle_files(dir, *files, key);
+        if (r.is_ok() || r.status().message().find(dir + "/" + name) == std::string::npos) {
+          FAIL("changing byte " << i << " of " << name << " was not caught or not named: "
+                                << (r.is_ok() ? std::string("verified") : r.status().message()));
+        }
+        bytes[i] = original[i];
+        ++checked;
+      }
+    }
+    INFO("positions checked: " << checked);
+    CHECK(checked > 5000);
+    CHECK(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
+  }
+  SECTION("a random sample of positions, changed on disk") {
+    for (int trial = 0; trial < 40; ++trial) {
+      auto it = files->begin();
+      std::advance(it, static_cast<long>(rng() % files->size()));
+      const std::string& name = it->first;
+      std::string changed = it->second;
+      const size_t i = rng() % changed.size();
+      change(changed, i);
+      write_text(f.bundle / name, changed);
+      auto r = telltale::evidence::verify_bundle(dir, key);
+      write_text(f.bundle / name, it->second);
+      INFO("byte " << i << " of " << name);
+      REQUIRE(!r.is_ok());
+      CHECK(r.status().message().find(dir + "/" + name) != std::string::npos);
+    }
+    CHECK(telltale::evidence::verify_bundle(dir, key).is_ok());
+  }
+  SECTION("a truncated or extended file, an added file and a missing file are named") {
+    const fs::path record = f.bundle / telltale::evidence::kRecordFile;
+    const std::string original = slurp(record);
+    write_text(record, original + " ");
+    auto r = telltale::evidence::verify_bundle(f.bundle.string(), key);
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find("record.json") != std::string::npos);
+    write_text(record, original);
+    write_text(f.bundle / "extra.txt", "x");
+    r = telltale::evidence::verify_bundle(f.bundle.string(), key);
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find("extra.txt") != std::string::npos);
+    fs::remove(f.bundle / "extra.txt");
+    fs::remove(f.bundle / telltale::evidence::kReportFile);
+    r = telltale::evidence::verify_bundle(f.bundle.string(), key);
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find("report.html") != std::string::npos);
+  }
+  SECTION("the command line says it in one line, exit code 2") {
+    const fs::path report = f.bundle / telltale::evidence::kReportFile;
+    std::string changed = slurp(report);
+    changed[changed.size() / 2] ^= 0x01;
+    write_text(report, changed);
+    const auto r = run_command(telltale_binary() + " report verify " + shell_quote(f.bundle.string()) + " --pubkey " +
+                               shell_quote(f.pubkey.string()));
+    CHECK(r.exit_code == 2);
+    CHECK(one_line_error(r.err));
+    CHECK(r.err.find("report.html") != std::string::npos);
+  }
+  SECTION("another signer's public key is refused") {
+    auto other = telltale::evidence::SigningKey::generate();
+    REQUIRE(other.is_ok());
+    auto r = telltale::evidence::verify_bundle(f.bundle.string(), other->public_key());
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find("signature does not verify") != std::string::npos);
+  }
+}
+
+TEST_CASE("the bundle, the report and the command output never contain the secret key or a derived subkey",
+          "[evidence][keys]") {
+  Fixture f("leak");
+  const std::string wm = slurp(f.key);
+  const std::string signing = slurp(f.dir / "sign.key");
+  std::vector<std::string> needles = telltale::test::key_needles(wm.substr(kSecretOffset, kSecretSize));
+  for (const std::string& e : telltale::test::encodings(signing.substr(kSecretOffset, kSecretSize))) needles.push_back(e);
+  const fs::path html = f.dir / "again.html";
+  const auto rendered = run_command(telltale_binary() + " report html " + shell_quote(f.bundle.string()) + " --pubkey " +
+                                    shell_quote(f.pubkey.string()) + " -o " + shell_quote(html.string()));
+  REQUIRE(rendered.exit_code == 0);
+  const auto verified = run_command(telltale_binary() + " report verify " + shell_quote(f.bundle.string()) +
+                                    " --pubkey " + shell_quote(f.pubkey.string()) + " --key " +
+                                    shell_quote(f.key.string()));
+  REQUIRE(verified.exit_code == 0);
+  std::vector<std::pair<std::string, std::string>> outputs = {
+      {"detect output", f.detect_out + f.detect_err},
+      {"report html output", rendered.out + rendered.err},
+      {"report verify output", verified.out + verified.err},
+      {"again.html", slurp(html)}};
+  for (const auto& entry : fs::directory_iterator(f.bundle)) {
+    outputs.emplace_back(entry.path().filename().string(), slurp(entry.path()));
+  }
+  REQUIRE(outputs.size() == 8);
+  for (const auto& [name, bytes] : outputs) {
+    INFO("output: " << name);
+    CHECK(!bytes.empty());
+    for (const std::string& needle : needles) CHECK(bytes.find(needle) == std::string::npos);
+  }
+  // The public ids are there, so the search looked at the real content.
+  const std::string record = slurp(f.bundle / telltale::evidence::kRecordFile);
+  auto ring = telltale::KeyRing::parse(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(wm.data()), wm.size()));
+  REQUIRE(ring.is_ok());
+  CHECK(record.find(ring->key_id_hex()) != std::string::npos);
+}
+
+TEST_CASE("the record reader refuses malformed records with a message naming the field", "[evidence]") {
+  Fixture f("reader", "--window 0");
+  const std::string text = slurp(f.bundle / telltale::evidence::kRecordFile);
+  auto good = telltale::evidence::parse_record(text);
+  REQUIRE(good.is_ok());
+  auto html = telltale::evidence::render_html_report(*good);
+  REQUIRE(html.is_ok());
+  CHECK(html->find("id=\"verdict\"") != std::string::npos);
+
+  struct Case {
+    std::string pointer;
+    json value;        // null with remove = true: the field is removed
+    bool remove;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"/format", "telltale-evidence-0", false, "format"},
+      {"/software/executable_sha256", "abc", false, "/software/executable_sha256"},
+      {"/result/p_value", "small", false, "/result/p_value"},
+      {"/recipe/scheme/layers", -1, false, "/recipe/scheme/layers"},
+      {"/watermark_keys", json::array(), false, "/watermark_keys"},
+      {"/documents", nullptr, true, "/documents"},
+      {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
+  };
+  for (const Case& c : cases) {
+    INFO("case: " << c.pointer);
+    json bad = *good;
+    if (c.remove) bad.erase(c.pointer.substr(1));
+    else bad[json::json_pointer(c.pointer)] = c.value;
+    auto r = telltale::evidence::parse_record(bad.dump());
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find(c.expect) != std::string::npos);
+  }
+  CHECK(!telltale::evidence::parse_record("{").is_ok());
+  CHECK(!telltale::evidence::parse_record("[]").is_ok());
+  SECTION("a recipe whose parameters do not give its configuration is refused") {
+    json bad = *good;
+    bad["recipe"]["scheme"]["gamma"] = 0.5;
+    auto r = telltale::evidence::recipe_from_json(bad);
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find("configuration") != std::string::npos);
+  }
+}
+
+TEST_CASE("once_in puts a p-value in words", "[evidence]") {
+  CHECK(telltale::evidence::once_in(-2) == "about once in 100");
+  CHECK(telltale::evidence::once_in(-4) == "about once in 10 thousand");
+  CHECK(telltale::evidence::once_in(-6.5) == "about once in 3 million");
+  CHECK(telltale::evidence::once_in(-45.2).find("10^45") != std::string::npos);
+}
+
+namespace {
+
+std::string find_chromium() {
+  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+// Requests the page made (not the browser's own background traffic): net-log events whose isolation key is the
+// file:// page and whose URL is not a file.
+std::vector<std::string> page_requests(const fs::path& netlog) {
+  const json log = json::parse(slurp(netlog), nullptr, false);
+  REQUIRE(!log.is_discarded());
+  std::vector<std::string> urls;
+  for (const json& e : log.value("events", json::array())) {
+    if (!e.contains("params") || !e["params"].is_object()) continue;
+    const json& p = e["params"];
+    if (!p.contains("url") || !p["url"].is_string() || !p.contains("network_isolation_key")) continue;
+    const std::string url = p["url"].get<std::string>();
+    if (p["network_isolation_key"].dump().find("file://") != std::string::npos && url.rfind("file:", 0) != 0) {
+      urls.push_back(url);
+    }
+  }
+  return urls;
+}
+
+struct Rendering {
+  telltale::test::CommandResult run;
+  std::string dom;
+  std::vector<std::string> requests;
+};
+
+// One headless Chromium run: DOM on stdout, a PNG screenshot, a PDF print, a net log; a dead proxy so that nothing
+// could leave the machine even if the page asked.
+Rendering render(const std::string& chromium, const fs::path& page, const fs::path& work) {
+  fs::create_directories(work);
+  const std::string cmd =
+      chromium + " --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check"
+      " --disable-background-networking --disable-component-update --disable-sync --disable-default-apps"
+      " --disable-extensions --user-data-dir=" + shell_quote((work / "profile").string()) +
+      " --enable-logging=stderr --log-level=0 --proxy-server=127.0.0.1:9 --window-size=1000,2400"
+      " --log-net-log=" + shell_quote((work / "net.json").string()) +
+      " --screenshot=" + shell_quote((work / "report.png").string()) +
+      " --print-to-pdf=" + shell_quote((work / "report.pdf").string()) + " --no-pdf-header-footer --dump-dom " +
+      shell_quote("file://" + page.string());
+  Rendering r;
+  r.run = run_command(cmd);
+  r.dom = r.run.out;
+  r.requests = page_requests(work / "net.json");
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the HTML report renders in headless Chromium to PNG and PDF with its verdict and plots, no error and no "
+          "network request", "[evidence][chromium]") {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) {
+    WARN("chromium is not installed (scripts/setup installs Debian's chromium): the rendering test did not run");
+    return;
+  }
+  Fixture f("render");
+  const Rendering r = render(chromium, f.bundle / telltale::evidence::kReportFile, f.dir / "chromium");
+  INFO("chromium stderr: " << r.run.err);
+  REQUIRE(r.run.exit_code == 0);
+  CHECK(slurp(f.dir / "chromium" / "report.png").rfind("\x89PNG\r\n", 0) == 0);
+  CHECK(fs::file_size(f.dir / "chromium" / "report.png") > 10000);
+  CHECK(slurp(f.dir / "chromium" / "report.pdf").rfind("%PDF-", 0) == 0);
+  CHECK(fs::file_size(f.dir / "chromium" / "report.pdf") > 10000);
+  // The verdict sentence and every plot are in the rendered document.
+  CHECK(r.dom.find("id=\"verdict\"") != std::string::npos);
+  CHECK((r.dom.find("was detected in the tested text") != std::string::npos ||
+         r.dom.find("was not detected in the tested text") != std::string::npos));
+  CHECK(r.dom.find("would happen about once in") != std::string::npos);
+  for (const char* plot : {"plot-scores", "plot-documents", "plot-curve", "plot-window"}) {
+    INFO("plot: " << plot);
+    CHECK(r.dom.find(std::string("<svg id=\"") + plot + "\"") != std::string::npos);
+  }
+  CHECK(r.dom.find("<script") == std::string::npos);
+  // No console error, no refused or failed load.
+  for (const char* bad : {"CONSOLE", "Refused to", "net::ERR_", "Uncaught", "Failed to load"}) {
+    INFO("stderr marker: " << bad);
+    CHECK(r.run.err.find(bad) == std::string::npos);
+  }
+  CHECK(r.requests.empty());
+
+  SECTION("the same check sees a page that does make a request") {
+    write_text(f.dir / "canary.html",
+               "<!DOCTYPE html><html><body><img src=\"http://canary.invalid/x.png\"><p>canary</p></body></html>");
+    const Rendering c = render(chromium, f.dir / "canary.html", f.dir / "canary");
+    REQUIRE(c.run.exit_code == 0);
+    REQUIRE(c.requests.size() >= 1);
+    CHECK(c.requests[0] == "http://canary.invalid/x.png");
+  }
+}

@@ -1,0 +1,109 @@
+// `telltale report verify|html`: checks an evidence bundle (signature, every hash, and with --key a re-run on the
+// recorded inputs that must give identical numbers), or renders its HTML report again from the verified record.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_common.hpp"
+#include "commands.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/signing_key.hpp"
+
+namespace telltale::cli {
+namespace {
+
+struct ReportOptions {
+  std::string bundle;
+  std::string pubkey;
+  std::vector<std::string> keys;
+  std::string base;
+  std::string out;
+  unsigned threads = 1;
+};
+
+Result<nlohmann::json> verified_record(const ReportOptions& o) {
+  auto key = read_public_key(o.pubkey);
+  if (!key) return key.status();
+  return evidence::verify_bundle(o.bundle, *key);
+}
+
+int run_verify(const ReportOptions& o) {
+  auto record = verified_record(o);
+  if (!record) return fail(record.status());
+  nlohmann::json out = {{"bundle", o.bundle},
+                        {"signature", "valid"},
+                        {"signing_key_id", (*record)["signer"]["public_key_id"]},
+                        {"files", "record.json and report.html match the signed manifest"},
+                        {"detected", (*record)["result"]["detected"]},
+                        {"p_value", (*record)["result"]["p_value"]},
+                        {"log10_p_value", (*record)["result"]["log10_p_value"]}};
+  if (o.keys.empty()) {
+    out["rerun"] = "skipped: give the watermark key(s) with --key to re-run the test on the recorded inputs";
+  } else {
+    auto keys = read_key_files(o.keys);
+    if (!keys) return fail(keys.status());
+    // Relative input paths are the ones recorded: resolve them where the run resolved them, or in --base.
+    const std::string base = o.base.empty() ? (*record)["working_directory"].get<std::string>() : o.base;
+    if (::chdir(base.c_str()) != 0) return fail(base + ": cannot enter the inputs' directory: " + std::strerror(errno));
+    auto confirmed = evidence::reproduce(*record, *keys, o.threads);
+    if (!confirmed) return fail(confirmed.status());
+    out["rerun"] = *confirmed;
+  }
+  std::printf("%s\n", out.dump(2).c_str());
+  return kExitDetected;
+}
+
+int run_html(const ReportOptions& o) {
+  auto record = verified_record(o);
+  if (!record) return fail(record.status());
+  auto html = evidence::render_html_report(*record);
+  if (!html) return fail(html.status());
+  std::error_code ec;
+  if (std::filesystem::exists(o.out, ec)) return fail(o.out + ": already exists (refusing to overwrite)");
+  std::ofstream out(o.out, std::ios::binary);
+  out << *html;
+  out.flush();
+  if (!out) return fail(o.out + ": cannot write");
+  const nlohmann::json done = {{"report", o.out}, {"verdict", evidence::verdict_sentence(*record)}};
+  std::printf("%s\n", done.dump().c_str());
+  return kExitDetected;
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, int& exit_code) {
+  CLI::App* report = app.add_subcommand("report", "Check an evidence bundle, or render its HTML report");
+  report->require_subcommand(1);
+
+  auto v = std::make_shared<ReportOptions>();
+  CLI::App* verify = report->add_subcommand(
+      "verify",
+      "Check a bundle's Ed25519 signature and every file's SHA-256; with --key, also re-run the test on the recorded\n"
+      "inputs (which must have the recorded SHA-256) and confirm identical numbers. Exit 0 when every check passed.");
+  verify->add_option("bundle", v->bundle, "the bundle directory")->required();
+  verify->add_option("--pubkey,-p", v->pubkey, "the signer's public key file (telltale keygen --signing)")->required();
+  verify->add_option("--key,-k", v->keys, "watermark key file(s), in the recorded order: re-run the test");
+  verify->add_option("--base", v->base, "directory where relative input paths resolve (default: the recorded one)");
+  verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(CLI::Range(1u, 1024u));
+  verify->callback([v, &exit_code] { exit_code = run_verify(*v); });
+
+  auto h = std::make_shared<ReportOptions>();
+  CLI::App* html = report->add_subcommand("html", "Verify a bundle, then write its HTML report to a new file");
+  html->add_option("bundle", h->bundle, "the bundle directory")->required();
+  html->add_option("--pubkey,-p", h->pubkey, "the signer's public key file")->required();
+  html->add_option("--out,-o", h->out, "the HTML file to create")->required();
+  html->callback([h, &exit_code] { exit_code = run_html(*h); });
+}
+
+}  // namespace telltale::cli

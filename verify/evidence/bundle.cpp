@@ -1,0 +1,160 @@
+#include "evidence/bundle.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "evidence/record.hpp"
+#include "input/tokenizer.hpp"
+
+namespace telltale::evidence {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::span<const uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+Status write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) return io_error(path.string() + ": cannot write: " + std::strerror(errno));
+  return Status::ok();
+}
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path.string() + ": cannot open: " + std::strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return io_error(path.string() + ": cannot read");
+  return s.str();
+}
+
+std::string signature_text(const Signature& s) { return to_hex(s) + "\n"; }
+
+}  // namespace
+
+Status write_bundle(const std::string& dir, const std::string& record_json, const std::string& report_html,
+                    const SigningKey& key) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) return io_error(dir + ": already exists (a bundle is written into a new directory)");
+  if (!fs::create_directory(dir, ec)) return io_error(dir + ": cannot create directory: " + ec.message());
+  const fs::path d(dir);
+  TT_RETURN_IF_ERROR(write_file(d / kRecordFile, record_json));
+  TT_RETURN_IF_ERROR(write_file(d / kReportFile, report_html));
+  json files = json::array();
+  for (const auto& [name, bytes] : {std::pair<const char*, const std::string*>{kRecordFile, &record_json},
+                                    std::pair<const char*, const std::string*>{kReportFile, &report_html}}) {
+    files.push_back({{"name", name}, {"sha256", input::sha256_hex(*bytes)}, {"bytes", bytes->size()}});
+  }
+  const json manifest = {
+      {"format", kManifestFormat},
+      {"signer",
+       {{"algorithm", "ed25519"},
+        {"public_key", to_hex(key.public_key())},
+        {"public_key_id", public_key_id(key.public_key())}}},
+      {"files", std::move(files)}};
+  const std::string manifest_text = manifest.dump(2) + "\n";
+  TT_RETURN_IF_ERROR(write_file(d / kManifestFile, manifest_text));
+  return write_file(d / kSignatureFile, signature_text(key.sign(as_bytes(manifest_text))));
+}
+
+Result<BundleFiles> read_bundle_files(const std::string& dir) {
+  const fs::path d(dir);
+  std::error_code ec;
+  if (!fs::is_directory(d, ec)) return invalid_argument(dir + ": not a bundle directory");
+  const std::set<std::string> expected = {kRecordFile, kReportFile, kManifestFile, kSignatureFile};
+  BundleFiles files;
+  for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (expected.count(name) == 0) return invalid_argument(dir + "/" + name + ": not part of a bundle (a file was added)");
+    if (!it->is_regular_file()) return invalid_argument(dir + "/" + name + ": not a regular file");
+    auto bytes = read_file(it->path());
+    if (!bytes) return bytes.status();
+    files.emplace(name, std::move(bytes).value());
+  }
+  if (ec) return io_error(dir + ": cannot list directory: " + ec.message());
+  for (const std::string& name : expected) {
+    if (files.count(name) == 0) return invalid_argument(dir + "/" + name + ": missing from the bundle");
+  }
+  return files;
+}
+
+Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& files, const SigningPublicKey& key) {
+  auto file = [&files](const char* name) -> const std::string& {
+    static const std::string kEmpty;
+    const auto it = files.find(name);
+    return it == files.end() ? kEmpty : it->second;
+  };
+  const std::string& signature_bytes = file(kSignatureFile);
+  Signature signature{};
+  if (signature_bytes.size() != 2 * kSignatureBytes + 1 || signature_bytes.back() != '\n' ||
+      !from_hex(std::string_view(signature_bytes).substr(0, 2 * kSignatureBytes), signature)) {
+    return invalid_argument(dir + "/" + kSignatureFile + ": not an Ed25519 signature (128 lowercase hex digits and a newline)");
+  }
+  const std::string& manifest_text = file(kManifestFile);
+  if (!verify_signature(key, as_bytes(manifest_text), signature)) {
+    return invalid_argument(dir + "/" + kManifestFile + " or " + dir + "/" + kSignatureFile +
+                            ": the signature does not verify under signing key " + public_key_id(key) +
+                            " (one of them was altered, or another key signed the bundle)");
+  }
+
+  // From here on every byte read is either signed or checked against a signed digest.
+  const json manifest = json::parse(manifest_text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.is_object() || manifest.value("format", "") != kManifestFormat ||
+      !manifest.contains("files") || !manifest["files"].is_array() || !manifest.contains("signer") ||
+      !manifest["signer"].is_object()) {
+    return invalid_argument(dir + "/" + kManifestFile + ": not a telltale evidence manifest");
+  }
+  if (manifest["signer"].value("public_key", "") != to_hex(key)) {
+    return invalid_argument(dir + "/" + kManifestFile + ": names a signer other than the given key");
+  }
+  std::set<std::string> listed;
+  for (const json& f : manifest["files"]) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string() || !f.contains("sha256") ||
+        !f["sha256"].is_string() || !f.contains("bytes") || !f["bytes"].is_number_unsigned()) {
+      return invalid_argument(dir + "/" + kManifestFile + ": a file entry lacks name, sha256 or bytes");
+    }
+    const std::string name = f["name"].get<std::string>();
+    if (name != kRecordFile && name != kReportFile) {
+      return invalid_argument(dir + "/" + kManifestFile + ": lists an unexpected file '" + name + "'");
+    }
+    listed.insert(name);
+    const std::string& bytes = file(name.c_str());
+    if (bytes.size() != f["bytes"].get<uint64_t>()) {
+      return invalid_argument(dir + "/" + name + ": " + std::to_string(bytes.size()) + " bytes, the signed manifest says " +
+                              std::to_string(f["bytes"].get<uint64_t>()) + " (the file was altered)");
+    }
+    const std::string digest = input::sha256_hex(bytes);
+    if (digest != f["sha256"].get<std::string>()) {
+      return invalid_argument(dir + "/" + name + ": SHA-256 " + digest + " differs from the signed manifest's " +
+                              f["sha256"].get<std::string>() + " (the file was altered)");
+    }
+  }
+  if (listed.size() != 2) return invalid_argument(dir + "/" + kManifestFile + ": must list record.json and report.html");
+
+  auto record = parse_record(file(kRecordFile));
+  if (!record) return invalid_argument(dir + "/" + record.status().message());
+  if ((*record)["signer"]["public_key"] != to_hex(key)) {
+    return invalid_argument(dir + "/" + kRecordFile + ": names a signer other than the given key");
+  }
+  return record;
+}
+
+Result<json> verify_bundle(const std::string& dir, const SigningPublicKey& key) {
+  auto files = read_bundle_files(dir);
+  if (!files) return files.status();
+  return verify_bundle_files(dir, *files, key);
+}
+
+}  // namespace telltale::evidence

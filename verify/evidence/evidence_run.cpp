@@ -1,0 +1,123 @@
+#include "evidence/evidence_run.hpp"
+
+#include <filesystem>
+
+#include "evidence/evidence_collector.hpp"
+#include "score/report_json.hpp"
+
+namespace telltale::evidence {
+
+using nlohmann::json;
+
+score::DetectionSetup detection_setup(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
+                                      std::span<const KeyRing> keys, unsigned threads) {
+  score::DetectionSetup setup;
+  setup.tokenizer = &tokenizer;
+  setup.keys = keys;
+  setup.params = recipe.params;
+  setup.rules = recipe.rules;
+  setup.inputs = recipe.inputs;
+  setup.input.field = recipe.field;
+  setup.input.split = recipe.split;
+  setup.input.skip_bad = recipe.skip_bad;
+  setup.scan.threads = threads;
+  setup.scan.prompt = recipe.prompt;
+  return setup;
+}
+
+Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
+                                      std::span<const KeyRing> keys, unsigned threads, const std::string& software,
+                                      const score::CorpusScanner::DocumentCallback& on_document,
+                                      const score::CorpusScanner::ProgressCallback& on_progress) {
+  for (const std::string& in : recipe.inputs) {
+    if (in == "-") return invalid_argument("an evidence bundle needs input files, not stdin (their bytes are hashed)");
+  }
+  const score::DetectionSetup setup = detection_setup(recipe, tokenizer, keys, threads);
+  std::vector<score::AnalysisInfo> infos;
+  for (const KeyRing& k : keys) {
+    auto d = Detector::create(k, recipe.params);
+    if (!d) return d.status();
+    infos.push_back(score::analysis_info(*d, k.key_id_hex(), recipe.rules, tokenizer.sha256_hex()));
+  }
+  EvidenceCollector collector(infos, recipe.alpha);
+  auto run = score::run_detection(
+      setup,
+      [&](const input::Document& doc, std::span<const score::DocumentScore> scores) {
+        collector.add(doc, scores);
+        if (on_document) on_document(doc, scores);
+      },
+      on_progress);
+  if (!run) return run.status();
+  EvidenceRun out;
+  std::vector<score::CorpusSummary> summaries;
+  for (score::PartialResult& r : run->results) summaries.push_back(r.summarize());
+  out.summary = score::summary_json(infos, summaries, recipe.alpha, software);
+  out.documents = collector.documents();
+  out.plots = collector.plots();
+  for (const std::string& path : run->files_read) {
+    auto digest = input::sha256_file_hex(path);
+    if (!digest) return digest.status();
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    out.files.push_back({path, *digest, ec ? 0 : static_cast<uint64_t>(size)});
+  }
+  out.run = std::move(run).value();
+  return out;
+}
+
+Status check_recorded_inputs(const json& record) {
+  const std::string tok = record["tokenizer"]["path"].get<std::string>();
+  auto tok_digest = input::sha256_file_hex(tok);
+  if (!tok_digest) return tok_digest.status();
+  if (*tok_digest != record["tokenizer"]["sha256"]) {
+    return invalid_argument(tok + ": SHA-256 " + *tok_digest + " is not the recorded " +
+                            record["tokenizer"]["sha256"].get<std::string>() + " (a different tokenizer)");
+  }
+  for (const json& f : record["input_files"]) {
+    const std::string path = f["path"].get<std::string>();
+    auto digest = input::sha256_file_hex(path);
+    if (!digest) return digest.status();
+    if (*digest != f["sha256"]) {
+      return invalid_argument(path + ": SHA-256 " + *digest + " is not the recorded " + f["sha256"].get<std::string>() +
+                              " (the input changed)");
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys, unsigned threads) {
+  auto recipe = recipe_from_json(record);
+  if (!recipe) return recipe.status();
+  const json& recorded_keys = record["watermark_keys"];
+  if (keys.size() != recorded_keys.size()) {
+    return invalid_argument("the record tested " + std::to_string(recorded_keys.size()) + " key(s); give the same " +
+                            "number of --key files, in the same order");
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].key_id_hex() != recorded_keys[i]["key_id"]) {
+      return invalid_argument("key " + std::to_string(i + 1) + " has id " + keys[i].key_id_hex() +
+                              ", the record's is " + recorded_keys[i]["key_id"].get<std::string>());
+    }
+  }
+  TT_RETURN_IF_ERROR(check_recorded_inputs(record));
+  auto tokenizer = input::Tokenizer::load(recipe->tokenizer);
+  if (!tokenizer) return tokenizer.status();
+  auto again = run_with_evidence(*recipe, *tokenizer, keys, threads, record["result"].value("software", ""));
+  if (!again) return again.status();
+  json files = json::array();
+  for (const InputFile& f : again->files) files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}});
+  const std::pair<const char*, const json*> parts[] = {
+      {"input_files", &files}, {"result", &again->summary}, {"documents", &again->documents}, {"plots", &again->plots}};
+  for (const auto& [name, value] : parts) {
+    const json written = json::parse(value->dump());  // as the record holds it (NaN and infinities become null)
+    if (record[name] != written) {
+      const json patch = json::diff(record[name], written);
+      const std::string where = patch.empty() ? "" : patch[0].value("path", "");
+      return invalid_argument(std::string("the re-run differs from the record in /") + name + where);
+    }
+  }
+  return "re-ran the test on " + std::to_string(again->files.size()) + " input file(s): the result, " +
+         std::to_string(again->documents.size()) + " document result(s) and every plotted number are identical";
+}
+
+}  // namespace telltale::evidence

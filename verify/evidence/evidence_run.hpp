@@ -1,0 +1,46 @@
+// A detection run that keeps its evidence: the summary, every document, the plot series and the SHA-256 of every
+// file read. `telltale detect --bundle` records one; `telltale report verify` runs the same recipe again and compares
+// every number (reproduce).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "evidence/record.hpp"
+#include "input/tokenizer.hpp"
+#include "score/corpus_scanner.hpp"
+#include "score/detection.hpp"
+#include "telltale/keyring.hpp"
+
+namespace telltale::evidence {
+
+// The detection setup a recipe describes (tokenizer and keys must outlive it).
+score::DetectionSetup detection_setup(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
+                                      std::span<const KeyRing> keys, unsigned threads);
+
+struct EvidenceRun {
+  score::DetectionRun run;
+  nlohmann::json summary;    // score::summary_json
+  nlohmann::json documents;  // every document's JSON
+  nlohmann::json plots;      // EvidenceCollector::plots
+  std::vector<InputFile> files;
+};
+
+// Runs the recipe, calling `on_document` (if set) for each document too. `software` labels the summary.
+// Fails on stdin input (its bytes cannot be hashed afterwards).
+Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
+                                      std::span<const KeyRing> keys, unsigned threads, const std::string& software,
+                                      const score::CorpusScanner::DocumentCallback& on_document = {},
+                                      const score::CorpusScanner::ProgressCallback& on_progress = {});
+
+// Checks that the record's tokenizer and every recorded input file are present (paths as recorded, relative ones in
+// the current directory) with the recorded SHA-256. Errors name the file.
+Status check_recorded_inputs(const nlohmann::json& record);
+
+// Runs the record's recipe again with `keys` (their ids must be the recorded ones, in order) and compares the
+// result, every document and every plot series with the record. The message says what was confirmed.
+Result<std::string> reproduce(const nlohmann::json& record, std::span<const KeyRing> keys, unsigned threads);
+
+}  // namespace telltale::evidence

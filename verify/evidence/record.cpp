@@ -1,0 +1,260 @@
+#include "evidence/record.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace telltale::evidence {
+
+namespace {
+
+using nlohmann::json;
+
+const char* split_name(input::TextSplit s) {
+  switch (s) {
+    case input::TextSplit::kParagraph: return "paragraph";
+    case input::TextSplit::kLine: return "line";
+    case input::TextSplit::kFile: return "file";
+  }
+  return "file";
+}
+
+enum class Kind { kString, kNumber, kUnsigned, kBool, kObject, kArray, kHex64 };
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kString: return "a string";
+    case Kind::kNumber: return "a number";
+    case Kind::kUnsigned: return "a non-negative integer";
+    case Kind::kBool: return "true or false";
+    case Kind::kObject: return "an object";
+    case Kind::kArray: return "an array";
+    case Kind::kHex64: return "64 lowercase hex digits";
+  }
+  return "";
+}
+
+bool is_hex64(const json& j) {
+  if (!j.is_string()) return false;
+  const auto& s = j.get_ref<const std::string&>();
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool has_kind(const json& j, Kind k) {
+  switch (k) {
+    case Kind::kString: return j.is_string();
+    case Kind::kNumber: return j.is_number();
+    case Kind::kUnsigned: return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0);
+    case Kind::kBool: return j.is_boolean();
+    case Kind::kObject: return j.is_object();
+    case Kind::kArray: return j.is_array();
+    case Kind::kHex64: return is_hex64(j);
+  }
+  return false;
+}
+
+Status require(const json& record, const std::string& pointer, Kind kind) {
+  const json::json_pointer p(pointer);
+  if (!record.contains(p)) return invalid_argument("record.json: missing field " + pointer);
+  if (!has_kind(record.at(p), kind)) {
+    return invalid_argument(std::string("record.json: field ") + pointer + " must be " + kind_name(kind));
+  }
+  return Status::ok();
+}
+
+Status require_each(const json& array, const std::string& pointer, const std::vector<std::pair<std::string, Kind>>& fields) {
+  for (size_t i = 0; i < array.size(); ++i) {
+    for (const auto& [name, kind] : fields) {
+      if (!require(array[i], "/" + name, kind).is_ok()) {
+        return invalid_argument("record.json: " + pointer + "/" + std::to_string(i) + "/" + name +
+                                " is missing or not " + kind_name(kind));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+json recipe_json(const DetectionRecipe& r) {
+  const SchemeParams& p = r.params;
+  return {{"tokenizer", r.tokenizer},
+          {"inputs", r.inputs},
+          {"field", r.field},
+          {"split", split_name(r.split)},
+          {"prompt", r.prompt},
+          {"skip_bad", r.skip_bad},
+          {"scheme",
+           {{"name", scheme_name(p.scheme)},
+            {"vocab_size", p.vocab_size},
+            {"context_width", p.context_width},
+            {"self_hash", p.self_hash},
+            {"skip_repeated_contexts", p.skip_repeated_contexts},
+            {"context_history", p.context_history},
+            {"gamma", p.kgw.gamma},
+            {"delta", p.kgw.delta},
+            {"layers", p.tournament.layers},
+            {"configuration", describe(p)}}},
+          {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
+          {"alpha", r.alpha}};
+}
+
+namespace {
+
+Result<DetectionRecipe> recipe_of(const json& record) {
+  const json& j = record.at("recipe");
+  DetectionRecipe r;
+  r.tokenizer = j.at("tokenizer").get<std::string>();
+  r.inputs = j.at("inputs").get<std::vector<std::string>>();
+  r.field = j.at("field").get<std::string>();
+  const std::string split = j.at("split").get<std::string>();
+  if (split == "paragraph") r.split = input::TextSplit::kParagraph;
+  else if (split == "line") r.split = input::TextSplit::kLine;
+  else if (split != "file") return invalid_argument("record.json: unknown split '" + split + "'");
+  r.prompt = j.at("prompt").get<std::string>();
+  r.skip_bad = j.at("skip_bad").get<bool>();
+  const json& s = j.at("scheme");
+  const std::string name = s.at("name").get<std::string>();
+  SchemeKind kind = SchemeKind::kKgw;
+  if (name == "gumbel") kind = SchemeKind::kGumbel;
+  else if (name == "tournament") kind = SchemeKind::kTournament;
+  else if (name != "kgw") return invalid_argument("record.json: unknown scheme '" + name + "'");
+  r.params = default_params(kind, s.at("vocab_size").get<uint32_t>());
+  r.params.context_width = s.at("context_width").get<uint32_t>();
+  r.params.self_hash = s.at("self_hash").get<bool>();
+  r.params.skip_repeated_contexts = s.at("skip_repeated_contexts").get<bool>();
+  r.params.context_history = s.at("context_history").get<uint32_t>();
+  r.params.kgw.gamma = s.at("gamma").get<double>();
+  r.params.kgw.delta = s.at("delta").get<float>();
+  r.params.tournament.layers = s.at("layers").get<uint32_t>();
+  TT_RETURN_IF_ERROR(validate(r.params));
+  if (describe(r.params) != s.at("configuration").get<std::string>()) {
+    return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
+  }
+  const json& rules = j.at("rules");
+  r.rules.dedup = rules.at("dedup").get<bool>();
+  r.rules.window_min = rules.at("window_min").get<uint64_t>();
+  r.rules.window_ratio = rules.at("window_ratio").get<double>();
+  r.alpha = j.at("alpha").get<double>();
+  if (!(r.alpha > 0 && r.alpha < 1)) return invalid_argument("record.json: alpha must be in (0, 1)");
+  return r;
+}
+
+}  // namespace
+
+Result<DetectionRecipe> recipe_from_json(const json& record) {
+  try {
+    return recipe_of(record);
+  } catch (const json::exception& e) {
+    return invalid_argument(std::string("record.json: bad recipe: ") + e.what());
+  }
+}
+
+json make_record(const RunContext& c, const DetectionRecipe& recipe, json summary, json documents, json plots) {
+  json keys = json::array();
+  for (const std::string& id : c.key_ids) keys.push_back({{"key_id", id}, {"key_id_scheme", kKeyIdScheme}});
+  json files = json::array();
+  for (const InputFile& f : c.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}});
+  return {{"format", kRecordFormat},
+          {"created_utc", c.created_utc},
+          {"software",
+           {{"name", "telltale"},
+            {"version", c.version},
+            {"source_commit", c.source_commit},
+            {"executable_sha256", c.executable_sha256}}},
+          {"command_line", c.command_line},
+          {"working_directory", c.working_directory},
+          {"watermark_keys", std::move(keys)},
+          {"tokenizer", {{"path", recipe.tokenizer}, {"sha256", c.tokenizer_sha256}, {"vocab_size", c.vocab_size}}},
+          {"input_files", std::move(files)},
+          {"recipe", recipe_json(recipe)},
+          {"signer",
+           {{"algorithm", "ed25519"}, {"public_key", c.signer_public_key}, {"public_key_id", c.signer_public_key_id}}},
+          {"result", std::move(summary)},
+          {"documents", std::move(documents)},
+          {"plots", std::move(plots)}};
+}
+
+Result<json> parse_record(std::string_view bytes) {
+  json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (j.is_discarded()) return invalid_argument("record.json: not valid JSON");
+  if (!j.is_object()) return invalid_argument("record.json: not a JSON object");
+  if (!j.contains("format") || j["format"] != kRecordFormat) {
+    return invalid_argument(std::string("record.json: format is not ") + kRecordFormat);
+  }
+  static const std::vector<std::pair<std::string, Kind>> kFields = {
+      {"/created_utc", Kind::kString},         {"/software", Kind::kObject},
+      {"/software/name", Kind::kString},       {"/software/version", Kind::kString},
+      {"/software/source_commit", Kind::kString}, {"/software/executable_sha256", Kind::kHex64},
+      {"/command_line", Kind::kArray},         {"/working_directory", Kind::kString},
+      {"/watermark_keys", Kind::kArray},       {"/tokenizer/path", Kind::kString},
+      {"/tokenizer/sha256", Kind::kHex64},     {"/tokenizer/vocab_size", Kind::kUnsigned},
+      {"/input_files", Kind::kArray},          {"/recipe", Kind::kObject},
+      {"/recipe/tokenizer", Kind::kString},    {"/recipe/inputs", Kind::kArray},
+      {"/recipe/field", Kind::kString},        {"/recipe/split", Kind::kString},
+      {"/recipe/prompt", Kind::kString},       {"/recipe/skip_bad", Kind::kBool},
+      {"/recipe/scheme", Kind::kObject},       {"/recipe/scheme/name", Kind::kString},
+      {"/recipe/scheme/vocab_size", Kind::kUnsigned}, {"/recipe/scheme/context_width", Kind::kUnsigned},
+      {"/recipe/scheme/self_hash", Kind::kBool}, {"/recipe/scheme/skip_repeated_contexts", Kind::kBool},
+      {"/recipe/scheme/context_history", Kind::kUnsigned}, {"/recipe/scheme/gamma", Kind::kNumber},
+      {"/recipe/scheme/delta", Kind::kNumber}, {"/recipe/scheme/layers", Kind::kUnsigned},
+      {"/recipe/scheme/configuration", Kind::kString}, {"/recipe/rules/dedup", Kind::kBool},
+      {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
+      {"/recipe/alpha", Kind::kNumber},        {"/signer/algorithm", Kind::kString},
+      {"/signer/public_key", Kind::kHex64},    {"/signer/public_key_id", Kind::kHex64},
+      {"/result", Kind::kObject},              {"/result/p_value", Kind::kNumber},
+      {"/result/log10_p_value", Kind::kNumber}, {"/result/detected", Kind::kBool},
+      {"/result/alpha", Kind::kNumber},        {"/result/scored_tokens", Kind::kUnsigned},
+      {"/result/analyses", Kind::kArray},      {"/documents", Kind::kArray},
+      {"/result/software", Kind::kString},     {"/plots", Kind::kArray},
+  };
+  for (const auto& [pointer, kind] : kFields) TT_RETURN_IF_ERROR(require(j, pointer, kind));
+  for (const json& s : j["command_line"]) {
+    if (!s.is_string()) return invalid_argument("record.json: /command_line must hold strings");
+  }
+  for (const json& s : j["recipe"]["inputs"]) {
+    if (!s.is_string()) return invalid_argument("record.json: /recipe/inputs must hold strings");
+  }
+  TT_RETURN_IF_ERROR(require_each(j["watermark_keys"], "/watermark_keys", {{"key_id", Kind::kHex64}, {"key_id_scheme", Kind::kString}}));
+  if (j["watermark_keys"].empty()) return invalid_argument("record.json: /watermark_keys is empty");
+  TT_RETURN_IF_ERROR(require_each(j["input_files"], "/input_files",
+                                  {{"path", Kind::kString}, {"sha256", Kind::kHex64}, {"bytes", Kind::kUnsigned}}));
+  TT_RETURN_IF_ERROR(require_each(j["documents"], "/documents",
+                                  {{"source", Kind::kString}, {"p_value", Kind::kNumber},
+                                   {"log10_p_value", Kind::kNumber}, {"detected", Kind::kBool}}));
+  TT_RETURN_IF_ERROR(require_each(j["plots"], "/plots", {{"key_id", Kind::kHex64}, {"curve", Kind::kObject}}));
+  for (size_t a = 0; a < j["plots"].size(); ++a) {
+    const json& curve = j["plots"][a]["curve"];
+    if (!curve.contains("points") || !curve["points"].is_array()) {
+      return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must be an array");
+    }
+    for (const json& p : curve["points"]) {
+      if (!p.is_array() || p.size() != 3 || !p[0].is_number() || !p[1].is_number() || !p[2].is_number()) {
+        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must hold [n, n, x]");
+      }
+    }
+    for (const char* part : {"scores", "window"}) {
+      if (!j["plots"][a].contains(part)) {
+        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/" + part + " is missing");
+      }
+    }
+  }
+  return j;
+}
+
+std::string once_in(double log10_p) {
+  if (!(log10_p < 0)) return "about every time";
+  const double n = -log10_p;  // once in 10^n
+  char buf[96];
+  if (n < 3) std::snprintf(buf, sizeof buf, "about once in %.0f", std::pow(10.0, n));
+  else if (n < 6) std::snprintf(buf, sizeof buf, "about once in %.0f thousand", std::pow(10.0, n - 3));
+  else if (n < 9) std::snprintf(buf, sizeof buf, "about once in %.0f million", std::pow(10.0, n - 6));
+  else if (n < 12) std::snprintf(buf, sizeof buf, "about once in %.0f billion", std::pow(10.0, n - 9));
+  else std::snprintf(buf, sizeof buf, "about once in 10^%.0f (a one followed by %.0f zeros)", std::floor(n), std::floor(n));
+  return buf;
+}
+
+}  // namespace telltale::evidence
