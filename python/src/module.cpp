@@ -526,7 +526,8 @@ PYBIND11_MODULE(_telltale, m) {
             const telltale::NullModel n = d.det.null_model();
             const char* kind = n.kind == telltale::NullKind::kBernoulli     ? "bernoulli"
                                : n.kind == telltale::NullKind::kExponential ? "exponential"
-                                                                            : "binomial";
+                               : n.kind == telltale::NullKind::kBinomial    ? "binomial"
+                                                                            : "weighted_bits";
             py::dict out;
             out["kind"] = kind;
             out["p"] = n.p;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "score/report_json.hpp"
+#include "telltale/scheme.hpp"
 #include "stats/tails.hpp"
 
 namespace telltale::evidence {
@@ -13,12 +14,20 @@ namespace {
 constexpr size_t kGumbelBins = 16;
 constexpr double kGumbelBinWidth = 0.5;
 
+// The largest weighted-mean score of a token: the sum of the m layer weights.
+long weighted_max(const NullModel& null) {
+  long w = 0;
+  for (uint32_t l = 0; l < null.layers; ++l) w += tournament_weight(l, null.layers);
+  return w;
+}
+
 }  // namespace
 
 size_t histogram_bin(const NullModel& null, double score) {
   switch (null.kind) {
     case NullKind::kBernoulli: return score > 0.5 ? 1 : 0;
     case NullKind::kBinomial: return static_cast<size_t>(std::clamp(std::lround(score), 0L, long{null.layers}));
+    case NullKind::kWeightedBits: return static_cast<size_t>(std::clamp(std::lround(score), 0L, weighted_max(null)));
     case NullKind::kExponential: {
       if (!(score >= 0)) return 0;
       return std::min(kGumbelBins - 1, static_cast<size_t>(score / kGumbelBinWidth));
@@ -37,6 +46,16 @@ std::vector<double> null_bin_mass(const NullModel& null) {
       for (uint32_t k = 0; k <= null.layers; ++k) {
         mass.push_back(std::ldexp(c, -static_cast<int>(null.layers)));
         c = c * static_cast<double>(null.layers - k) / static_cast<double>(k + 1);
+      }
+      break;
+    }
+    case NullKind::kWeightedBits: {
+      // The law of sum_l w_l B_l, B_l fair bits: a DP over the layers, each step halving (exact in doubles).
+      mass.assign(static_cast<size_t>(weighted_max(null)) + 1, 0.0);
+      mass[0] = 1.0;
+      for (uint32_t l = 0; l < null.layers; ++l) {
+        const size_t w = tournament_weight(l, null.layers);
+        for (size_t v = mass.size(); v-- > 0;) mass[v] = 0.5 * (mass[v] + (v >= w ? mass[v - w] : 0.0));
       }
       break;
     }
@@ -130,6 +149,7 @@ nlohmann::json EvidenceCollector::plots() const {
                        {"expected_under_null", std::move(expected)},
                        {"unit", null.kind == NullKind::kExponential ? "-ln(1 - r)"
                                 : null.kind == NullKind::kBinomial  ? "g-values equal to 1"
+                                : null.kind == NullKind::kWeightedBits ? "weighted sum of the g-values"
                                                                     : "green (1) or red (0)"}};
     } else {
       one["scores"] = nullptr;

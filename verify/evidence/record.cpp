@@ -97,6 +97,7 @@ json recipe_json(const DetectionRecipe& r) {
             {"gamma", p.kgw.gamma},
             {"delta", p.kgw.delta},
             {"layers", p.tournament.layers},
+            {"tournament_score", p.tournament.score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean"},
             {"configuration", describe(p)}}},
           {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
           {"alpha", r.alpha}};
@@ -130,6 +131,9 @@ Result<DetectionRecipe> recipe_of(const json& record) {
   r.params.kgw.gamma = s.at("gamma").get<double>();
   r.params.kgw.delta = s.at("delta").get<float>();
   r.params.tournament.layers = s.at("layers").get<uint32_t>();
+  const std::string score = s.at("tournament_score").get<std::string>();
+  if (score == "weighted-mean") r.params.tournament.score = TournamentScore::kWeightedMean;
+  else if (score != "mean") return invalid_argument("record.json: unknown tournament score '" + score + "'");
   TT_RETURN_IF_ERROR(validate(r.params));
   if (describe(r.params) != s.at("configuration").get<std::string>()) {
     return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
@@ -201,6 +205,7 @@ Result<json> parse_record(std::string_view bytes) {
       {"/recipe/scheme/self_hash", Kind::kBool}, {"/recipe/scheme/skip_repeated_contexts", Kind::kBool},
       {"/recipe/scheme/context_history", Kind::kUnsigned}, {"/recipe/scheme/gamma", Kind::kNumber},
       {"/recipe/scheme/delta", Kind::kNumber}, {"/recipe/scheme/layers", Kind::kUnsigned},
+      {"/recipe/scheme/tournament_score", Kind::kString},
       {"/recipe/scheme/configuration", Kind::kString}, {"/recipe/rules/dedup", Kind::kBool},
       {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
       {"/recipe/alpha", Kind::kNumber},        {"/signer/algorithm", Kind::kString},
