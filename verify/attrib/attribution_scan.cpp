@@ -37,8 +37,7 @@ Result<AttributionScan> AttributionScan::create(const Detector& detector, const 
   return AttributionScan(std::move(clone).value(), registry, options);
 }
 
-const DocumentAttribution& AttributionScan::add_document(std::span<const int32_t> ids, size_t prompt_tokens,
-                                                         const std::string& label) {
+void AttributionScan::collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document) {
   const size_t n = ids.size();
   const size_t w = detector_.window_size();
   const size_t p = std::min(prompt_tokens, n);
@@ -48,24 +47,33 @@ const DocumentAttribution& AttributionScan::add_document(std::span<const int32_t
   doc_.prompt_tokens = p;
   doc_.no_context = first - p;
   doc_evidence_.clear();
-  if (first < n) {
-    marks_.resize(n - first);
-    // The detector is a fingerprint detector and first >= w: account_marks cannot fail here.
-    if (!detector_.account_marks(ids, first, marks_).is_ok()) marks_.assign(n - first, kFingerprintNoMark);
-    doc_seen_.reset(n);
-    for (size_t i = w; i < p; ++i) doc_seen_.insert(context_hash(ids.subspan(i - w, w)));
-    for (size_t i = first; i < n; ++i) {
-      const uint32_t mark = marks_[i - first];
-      const uint64_t h = context_hash(ids.subspan(i - w, w));
-      if (!doc_seen_.insert(h)) {
-        ++doc_.duplicates;
-        continue;
-      }
-      if (mark == kFingerprintNoMark) continue;
-      doc_evidence_.add(mark);
-      if (pool_seen_.insert(h).second) pool_evidence_.add(mark);
+  if (first >= n) return;
+  marks_.resize(n - first);
+  // The detector is a fingerprint detector and first >= w: account_marks cannot fail here.
+  if (!detector_.account_marks(ids, first, marks_).is_ok()) marks_.assign(n - first, kFingerprintNoMark);
+  doc_seen_.reset(n);
+  for (size_t i = w; i < p; ++i) doc_seen_.insert(context_hash(ids.subspan(i - w, w)));
+  for (size_t i = first; i < n; ++i) {
+    const uint32_t mark = marks_[i - first];
+    const uint64_t h = context_hash(ids.subspan(i - w, w));
+    if (!doc_seen_.insert(h)) {
+      ++doc_.duplicates;
+      continue;
     }
+    if (mark == kFingerprintNoMark) continue;
+    if (per_document) doc_evidence_.add(mark);
+    if (pool_seen_.insert(h)) pool_evidence_.add(mark);
   }
+}
+
+void AttributionScan::pool_document(std::span<const int32_t> ids, size_t prompt_tokens) {
+  collect(ids, prompt_tokens, false);
+  ++documents_;
+}
+
+const DocumentAttribution& AttributionScan::add_document(std::span<const int32_t> ids, size_t prompt_tokens,
+                                                         const std::string& label) {
+  collect(ids, prompt_tokens, true);
   doc_.result = attribute(doc_evidence_, *registry_, theta_, options_);
   const double keep_log = std::log(options_.alpha) - std::log(static_cast<double>(registry_->size()));
   for (const RankedAccount& r : doc_.result.ranked) {

@@ -7,12 +7,12 @@
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "attrib/account_evidence.hpp"
 #include "attrib/account_registry.hpp"
 #include "attrib/attribution.hpp"
+#include "attrib/context_set.hpp"
 #include "score/tuple_set.hpp"
 #include "telltale/hook.hpp"
 #include "telltale/status.hpp"
@@ -65,6 +65,10 @@ class AttributionScan {
   // new contexts to the pool. `label` names it in accusations. The result is valid until the next call.
   const DocumentAttribution& add_document(std::span<const int32_t> ids, size_t prompt_tokens, const std::string& label);
 
+  // Adds a document's new contexts to the pool only, without its own test: the linear-cost path for corpora whose
+  // documents need not be attributed one by one (cost: tokens, plus positions x accounts once in finish()).
+  void pool_document(std::span<const int32_t> ids, size_t prompt_tokens);
+
   CorpusAttribution finish() const;
 
   double theta() const { return theta_; }
@@ -72,6 +76,8 @@ class AttributionScan {
 
  private:
   AttributionScan(Detector detector, const AccountRegistry& registry, const AttributionOptions& options);
+  // Marks and de-duplicates one document's contexts into doc_ (counts) and the pool; into doc_evidence_ if asked.
+  void collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document);
   Detector detector_;
   const AccountRegistry* registry_;
   AttributionOptions options_;
@@ -80,7 +86,7 @@ class AttributionScan {
   AccountEvidence doc_evidence_;
   AccountEvidence pool_evidence_;
   score::TupleSet doc_seen_;
-  std::unordered_set<uint64_t> pool_seen_;
+  ContextSet pool_seen_;
   std::vector<uint32_t> marks_;
   uint64_t documents_ = 0;
   std::vector<Accusation> candidates_;  // document-level pairs with p <= alpha / registry size
