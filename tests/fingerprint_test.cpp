@@ -1,9 +1,11 @@
 // The fingerprint scheme's core: the account code (distance), the hook's two layers bit for bit, and its refusals.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <array>
 #include <random>
 #include <vector>
 
+#include "telltale.h"
 #include "telltale/fingerprint.hpp"
 #include "telltale/hook.hpp"
 #include "verify_test_support.hpp"
@@ -145,4 +147,67 @@ TEST_CASE("the fingerprint scheme refuses 33-bit account ids and self-hash seedi
   std::vector<int32_t> tokens = {1, 2, 3, 4, 5};
   uint32_t mark = 0;
   CHECK(kgw_det->account_marks(tokens, 4, {&mark, 1}).code() == StatusCode::kUnsupported);
+}
+
+TEST_CASE("account-layer marks of spec/fingerprint.md section 8 (test secret 00..1f)", "[fingerprint]") {
+  std::array<uint8_t, kMasterSecretBytes> secret{};
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(i);
+  const KeyRing keys = KeyRing::from_secret(secret).value();
+  auto det = Detector::create(keys, default_params(SchemeKind::kFingerprint, 151936));
+  REQUIRE(det.is_ok());
+  // Window [403, 407, 261, 378]: position 1898 (0x76a); the token's bit is keystream bit `token` under the account
+  // layer's nonce. mark = position << 1 | bit. Reproduced by an independent Python implementation (spec section 8).
+  const std::vector<std::pair<int32_t, uint32_t>> expected = {
+      {0, 3796}, {2, 3797}, {4, 3797}, {5, 3796}, {261, 3796}, {100000, 3796}};
+  for (const auto& [token, mark] : expected) {
+    std::vector<int32_t> tokens = {403, 407, 261, 378, token};
+    uint32_t got = 0;
+    REQUIRE(det->account_marks(tokens, 4, {&got, 1}).is_ok());
+    INFO("token " << token << ": position " << (got >> 1) << " bit " << (got & 1));
+    CHECK(got == mark);
+  }
+}
+
+TEST_CASE("the C ABI runs the fingerprint scheme with one account per row", "[fingerprint]") {
+  std::array<uint8_t, kMasterSecretBytes> secret{};
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(73 + i);
+  tt_keyring* keys = nullptr;
+  REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &keys) == TT_OK);
+  tt_params params = tt_params_default(TT_SCHEME_FINGERPRINT, 512);
+  CHECK(params.fingerprint_delta == 2.0f);
+  params.fingerprint_delta = 3.0f;
+  tt_hook* hook = nullptr;
+  REQUIRE(tt_hook_create(keys, &params, &hook) == TT_OK);
+  tt_seq* bad = nullptr;
+  CHECK(tt_seq_create(hook, 0x100000000ull, 0, &bad) == TT_ERR_INVALID_ARGUMENT);
+  tt_seq* rows[2] = {nullptr, nullptr};
+  REQUIRE(tt_seq_create(hook, 17, 1, &rows[0]) == TT_OK);
+  REQUIRE(tt_seq_create(hook, 4000000000ull, 1, &rows[1]) == TT_OK);
+  for (tt_seq* s : rows) {
+    for (int32_t t : {11, 12, 13, 14}) tt_seq_accept(s, t);
+  }
+  std::vector<float> logits(2 * 512, 0.0f);
+  REQUIRE(tt_hook_bias(hook, rows, tt_logits_view{logits.data(), 2, 512, 512}, 0) == TT_OK);
+  // Same context, different accounts: the zero-bit layer (+2) is the same; the account layer (+3) favours the same
+  // half when the two codewords agree at the step's position, and the complementary half when they do not.
+  auto det = Detector::create(KeyRing::from_secret(secret).value(), [&] {
+    SchemeParams p = default_params(SchemeKind::kFingerprint, 512);
+    p.fingerprint.delta = 3.0f;
+    return p;
+  }());
+  REQUIRE(det.is_ok());
+  std::vector<int32_t> tokens = {11, 12, 13, 14, 0};
+  uint32_t mark = 0;
+  REQUIRE(det->account_marks(tokens, 4, {&mark, 1}).is_ok());
+  const bool same_half = fingerprint_codeword_bit(17, mark >> 1) == fingerprint_codeword_bit(4000000000u, mark >> 1);
+  int same = 0;
+  for (size_t v = 0; v < 512; ++v) {
+    const float a = logits[v], b = logits[512 + v];
+    CHECK((a >= 2.0f && a != 3.0f) == (b >= 2.0f && b != 3.0f));  // green: 2 or 5
+    same += std::fmod(a, 2.0f) == std::fmod(b, 2.0f);               // the account layer's 3 is odd
+  }
+  CHECK(same == (same_half ? 512 : 0));
+  for (tt_seq* s : rows) tt_seq_free(s);
+  tt_hook_free(hook);
+  tt_keyring_free(keys);
 }
