@@ -177,7 +177,7 @@ TEST_CASE("theta bounds the worst innocent account: one sharing 3 symbols with t
   CHECK(true_found == docs);
 }
 
-TEST_CASE("FWER on human text: 25,000 registered accounts, no document accuses anyone beyond alpha",
+TEST_CASE("FWER on human text: 25000 registered accounts and no document accuses anyone beyond alpha",
           "[attribution][calib]") {
   auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
   REQUIRE(tokenizer.is_ok());
@@ -225,7 +225,7 @@ TEST_CASE("FWER on human text: 25,000 registered accounts, no document accuses a
   CHECK(corpus.pooled.attributed == 0);
 }
 
-TEST_CASE("reference-model texts from 8 accounts among 1,000 are attributed to them and to no one else",
+TEST_CASE("reference-model texts from 8 accounts among 1000 are attributed to them and to no one else",
           "[attribution][power]") {
   auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
   REQUIRE(tokenizer.is_ok());
