@@ -11,6 +11,7 @@
 
 #include "hook/row_scan.hpp"
 #include "hook/step.hpp"
+#include "telltale/scheme.hpp"
 
 namespace telltale::tournament {
 
