@@ -53,7 +53,8 @@ typedef enum tt_scheme {
   TT_SCHEME_KGW = 0,        /* red/green bias: use tt_hook_bias (or tt_hook_choose) */
   TT_SCHEME_GUMBEL = 1,     /* Gumbel-max: makes the draw, use tt_hook_choose */
   TT_SCHEME_TOURNAMENT = 2, /* SynthID-style tournament: tt_hook_bias writes its log-probabilities, or choose */
-  TT_SCHEME_FINGERPRINT = 3 /* account fingerprint (reserved) */
+  TT_SCHEME_FINGERPRINT = 3 /* account fingerprint: KGW zero-bit layer + account layer; tt_hook_bias or choose. Each
+                               tt_seq carries its account id (tt_seq_create's account, 0 .. 2^32 - 1) */
 } tt_scheme;
 
 /* Scheme parameters. Start from tt_params_default and change what you need. */
@@ -67,6 +68,8 @@ typedef struct tt_params {
   double gamma;                   /* KGW: green fraction in (0, 1) */
   float delta;                    /* KGW: bias added to green logits, in logits, >= 0 */
   uint32_t tournament_layers;     /* tournament: m, 1..32 */
+  float fingerprint_delta;        /* fingerprint: bias of the account layer, in logits, >= 0 (gamma/delta: its
+                                     zero-bit KGW layer) */
 } tt_params;
 
 /* Dense float32 logits: element (r, v) is data[r * row_stride + v]; only v < n_vocab is read (row_stride >= n_vocab
@@ -107,7 +110,8 @@ TT_API void tt_keyring_free(tt_keyring *keys); /* accepts NULL; wipes the secret
 TT_API tt_status tt_hook_create(const tt_keyring *keys, const tt_params *params, tt_hook **out);
 TT_API void tt_hook_free(tt_hook *hook); /* accepts NULL */
 
-/* account: carried by account-aware schemes. rng_seed: seeds the fallback draws (no uniforms given, or a step that
+/* account: carried by account-aware schemes (fingerprint: the 32-bit account id the sequence's text will carry;
+ * larger values are TT_ERR_INVALID_ARGUMENT). rng_seed: seeds the fallback draws (no uniforms given, or a step that
  * is not watermarked). */
 TT_API tt_status tt_seq_create(const tt_hook *hook, uint64_t account, uint64_t rng_seed, tt_seq **out);
 TT_API tt_status tt_seq_clone(const tt_seq *seq, tt_seq **out); /* deep copy */

@@ -100,6 +100,7 @@ class SeqState {
   uint64_t skipped_repeated_ = 0;
   const detail::HookImpl* hook_ = nullptr;  // the hook this state belongs to
   Keystream keystream_;
+  Keystream account_keystream_;  // the fingerprint scheme's account layer (not created for other schemes)
   std::unique_ptr<Scratch> scratch_;
   bool seen(uint64_t context) const;
   float next_uniform();
@@ -113,7 +114,8 @@ class Hook {
   Hook& operator=(Hook&&) noexcept;
   ~Hook();
 
-  // A new sequence. `account` is carried by account-aware schemes; `rng_seed` seeds the fallback sampler used when
+  // A new sequence. `account` is carried by account-aware schemes (fingerprint: the account id, 0 .. 2^32 - 1, which
+  // its multi-bit layer embeds; a larger value is kInvalidArgument); `rng_seed` seeds the fallback sampler used when
   // choose() is given no uniforms and for unwatermarked (skipped) steps.
   Result<SeqState> new_sequence(uint64_t account = 0, uint64_t rng_seed = 0) const;
 
@@ -176,11 +178,18 @@ class Detector {
   Status score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out);
   // For the tournament: the m g-values of `token` as bits (bit l = layer l). Other schemes: 0.
   uint32_t g_values(std::span<const int32_t> window, int32_t token);
+  // For the fingerprint scheme's account layer: out[i - first] = position << 1 | bit for tokens[i], i in
+  // [first, tokens.size()) (first >= window_size()), where position (0..65535) is the codeword position the step
+  // carried and bit the token's keyed bit; 0xffffffff for an id outside the vocabulary (spec/fingerprint.md).
+  // (score() and score_sequence() of a fingerprint detector score its zero-bit layer, exactly as KGW.)
+  // kUnsupported for other schemes.
+  Status account_marks(std::span<const int32_t> tokens, size_t first, std::span<uint32_t> out);
 
  private:
   Detector() = default;
   std::unique_ptr<Hook> hook_;
   Keystream keystream_;
+  Keystream account_keystream_;
   std::unique_ptr<detail::Workspace> ws_;
 };
 

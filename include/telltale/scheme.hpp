@@ -39,6 +39,14 @@ struct TournamentParams {
   TournamentScore score = TournamentScore::kMean;  // detection only
 };
 
+// Account fingerprint (spec/fingerprint.md): a zero-bit layer that is exactly KGW (the `kgw` parameters, KGW's own
+// subkeys, so the plain KGW detector finds it) plus a multi-bit layer that carries the sequence's 32-bit account id:
+// each step picks one of 65536 codeword positions from the context and adds `delta` to the ids whose keyed bit equals
+// the account's codeword bit there. Left-hash seeding only.
+struct FingerprintParams {
+  float delta = 2.0f;  // added to the ids of the account's half of the vocabulary, in logits, >= 0
+};
+
 struct SchemeParams {
   SchemeKind scheme = SchemeKind::kKgw;
   uint32_t vocab_size = 0;     // the tokenizer's vocabulary; ids >= vocab_size are never favoured or scored
@@ -51,6 +59,7 @@ struct SchemeParams {
   KgwParams kgw;
   GumbelParams gumbel;
   TournamentParams tournament;
+  FingerprintParams fingerprint;
 };
 
 // The defaults we recommend for each scheme (KGW: gamma 0.25, delta 2, h 4, left-hash).

@@ -65,7 +65,9 @@ telltale::SchemeKind parse_scheme(const std::string& name) {
   if (name == "kgw") return telltale::SchemeKind::kKgw;
   if (name == "gumbel") return telltale::SchemeKind::kGumbel;
   if (name == "tournament") return telltale::SchemeKind::kTournament;
-  raise(PyExc_ValueError, "unknown scheme '" + name + "' (expected 'kgw', 'gumbel' or 'tournament')");
+  if (name == "fingerprint") return telltale::SchemeKind::kFingerprint;
+  raise(PyExc_ValueError,
+        "unknown scheme '" + name + "' (expected 'kgw', 'gumbel', 'tournament' or 'fingerprint')");
 }
 
 // ---- objects ----
@@ -346,7 +348,8 @@ PYBIND11_MODULE(_telltale, m) {
       .def(py::init([](const std::string& scheme, uint32_t vocab_size, std::optional<double> gamma,
                        std::optional<float> delta, std::optional<uint32_t> context_width,
                        std::optional<bool> self_hash, std::optional<bool> skip_repeated_contexts,
-                       std::optional<uint32_t> context_history, std::optional<uint32_t> layers) {
+                       std::optional<uint32_t> context_history, std::optional<uint32_t> layers,
+                       std::optional<float> account_delta) {
              telltale::SchemeParams p = telltale::default_params(parse_scheme(scheme), vocab_size);
              if (gamma) p.kgw.gamma = *gamma;
              if (delta) p.kgw.delta = *delta;
@@ -355,12 +358,13 @@ PYBIND11_MODULE(_telltale, m) {
              if (skip_repeated_contexts) p.skip_repeated_contexts = *skip_repeated_contexts;
              if (context_history) p.context_history = *context_history;
              if (layers) p.tournament.layers = *layers;
+             if (account_delta) p.fingerprint.delta = *account_delta;
              return p;
            }),
            py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("gamma") = py::none(),
            py::arg("delta") = py::none(), py::arg("context_width") = py::none(), py::arg("self_hash") = py::none(),
            py::arg("skip_repeated_contexts") = py::none(), py::arg("context_history") = py::none(),
-           py::arg("layers") = py::none())
+           py::arg("layers") = py::none(), py::arg("account_delta") = py::none())
       .def_property(
           "scheme", [](const telltale::SchemeParams& p) { return scheme_str(p.scheme); },
           [](telltale::SchemeParams& p, const std::string& s) { p.scheme = parse_scheme(s); },
@@ -383,6 +387,10 @@ PYBIND11_MODULE(_telltale, m) {
       .def_property(
           "layers", [](const telltale::SchemeParams& p) { return p.tournament.layers; },
           [](telltale::SchemeParams& p, uint32_t l) { p.tournament.layers = l; }, "Tournament: m, 1..32.")
+      .def_property(
+          "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.delta; },
+          [](telltale::SchemeParams& p, float d) { p.fingerprint.delta = d; },
+          "Fingerprint: bias of the account layer (the sequence's account id), >= 0.")
       .def_property_readonly(
           "effective_gamma", [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },
           "KGW: the green fraction actually used (gamma rounded to the bit layout).")

@@ -90,6 +90,18 @@ def test_bias_edits_the_numpy_buffer_in_place_without_a_copy(keys) -> None:
     np.testing.assert_allclose(x[changed] - before[changed], 2.0, rtol=1e-5)  # delta, on green ids only
 
 
+def test_fingerprint_bias_adds_the_zero_bit_and_the_account_layer_per_row(keys) -> None:
+    hook = make_hook(keys, "fingerprint", account_delta=3.0)
+    assert telltale.Params("fingerprint", VOCAB, account_delta=3.0).account_delta == 3.0
+    x = np.zeros((2, VOCAB), dtype=np.float32)
+    hook.bias(prepared(hook, 2, account=4000000000), x)
+    # Each id gets 0, 2 (green), 3 (the account's half) or 5 (both); about half of the ids are in the account's half.
+    assert set(np.unique(x).tolist()) <= {0.0, 2.0, 3.0, 5.0}
+    assert 0.3 < np.isin(x, [3.0, 5.0]).mean() < 0.7
+    with pytest.raises(ValueError):
+        hook.new_sequence(2**32, 0)
+
+
 def test_a_view_of_wider_rows_is_edited_through_its_row_stride(keys) -> None:
     hook = make_hook(keys, "kgw")
     wide = random_logits(2, VOCAB + 64)

@@ -23,6 +23,7 @@ class TtParams(ctypes.Structure):
         ("gamma", ctypes.c_double),
         ("delta", ctypes.c_float),
         ("tournament_layers", ctypes.c_uint32),
+        ("fingerprint_delta", ctypes.c_float),
     ]
 
 

@@ -48,6 +48,7 @@ telltale::SchemeParams to_cpp(const tt_params& p) {
   s.kgw.gamma = p.gamma;
   s.kgw.delta = p.delta;
   s.tournament.layers = p.tournament_layers;
+  s.fingerprint.delta = p.fingerprint_delta;
   return s;
 }
 
@@ -111,6 +112,7 @@ tt_params tt_params_default(tt_scheme scheme, uint32_t vocab_size) {
   p.gamma = s.kgw.gamma;
   p.delta = s.kgw.delta;
   p.tournament_layers = s.tournament.layers;
+  p.fingerprint_delta = s.fingerprint.delta;
   return p;
 }
 

@@ -8,6 +8,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "schemes/fingerprint.hpp"
 #include "schemes/gumbel.hpp"
 #include "schemes/kgw.hpp"
 #include "schemes/sampling.hpp"
@@ -27,11 +28,36 @@ struct HookImpl {
   Seeder seeder;
   unsigned bits = 2;
   kgw::Config kgw;
+  // Fingerprint: the zero-bit layer is KGW with KGW's subkeys above; the account layer has its own subkeys.
+  SecretBytes account_subkeys;  // seeder key (16) || keystream key (16)
+  Seeder account_seeder;
+  fingerprint::Config fingerprint;
 
   std::span<const uint8_t, kKeystreamKeyBytes> keystream_key() const {
     return std::span<const uint8_t, kKeystreamKeyBytes>(subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes);
   }
+  std::span<const uint8_t, kKeystreamKeyBytes> account_keystream_key() const {
+    return std::span<const uint8_t, kKeystreamKeyBytes>(account_subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes);
+  }
   uint32_t window_size() const { return params.self_hash ? params.context_width - 1 : params.context_width; }
+  bool has_account_layer() const { return params.scheme == SchemeKind::kFingerprint; }
+  // Derives the account layer's subkeys (fingerprint scheme only).
+  Status derive_account_keys(const KeyRing& keys);
+  // Copies another impl's parameters and subkeys (for Detector::clone).
+  Status copy_from(const HookImpl& src);
+
+  // The account layer's bias of one watermarked step: `keys` are the step's zero-bit keys (window set).
+  template <typename List>
+  void bias_account(SeqState& seq, const StepKeys& keys, List list, uint32_t vocab) const {
+    StepKeys account = keys;
+    account.seeder = &account_seeder;
+    account.seed = account_seeder.left_hash(keys.window);
+    account.keystream = &seq.account_keystream_;
+    account.bits = fingerprint::kBits;
+    const unsigned favoured =
+        fingerprint_codeword_bit(static_cast<uint32_t>(seq.account_), fingerprint::position(account.seed));
+    fingerprint::bias_list(fingerprint, account, list, vocab, favoured);
+  }
 
   // Decides whether this step of `seq` is watermarked (full context, not a repeated one), prepares its keys and
   // arms the state for accept().
@@ -186,6 +212,11 @@ Result<SeqState> SeqState::clone() const {
   auto ks = Keystream::create(hook_->keystream_key());
   if (!ks) return ks.status();
   s.keystream_ = std::move(ks).value();
+  if (hook_->has_account_layer()) {
+    auto aks = Keystream::create(hook_->account_keystream_key());
+    if (!aks) return aks.status();
+    s.account_keystream_ = std::move(aks).value();
+  }
   try {
     s.scratch_ = std::make_unique<Scratch>();
     s.scratch_->tournament.reserve(scratch_->tournament.index.size());
@@ -204,6 +235,38 @@ Hook::~Hook() = default;
 
 const SchemeParams& Hook::params() const { return impl_->params; }
 
+Status detail::HookImpl::derive_account_keys(const KeyRing& keys) {
+  auto sub = SecretBytes::allocate(kSeederKeyBytes + kKeystreamKeyBytes);
+  if (!sub) return sub.status();
+  account_subkeys = std::move(sub).value();
+  TT_RETURN_IF_ERROR(
+      keys.derive(SchemeKind::kFingerprint, KeyPurpose::kSeeder, 0, {account_subkeys.data(), kSeederKeyBytes}));
+  TT_RETURN_IF_ERROR(keys.derive(SchemeKind::kFingerprint, KeyPurpose::kAccount, 0,
+                                 {account_subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
+  account_seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(account_subkeys.data(), kSeederKeyBytes));
+  fingerprint.delta = params.fingerprint.delta;
+  return Status::ok();
+}
+
+Status detail::HookImpl::copy_from(const HookImpl& src) {
+  params = src.params;
+  for (auto [to, from] : {std::pair{&subkeys, &src.subkeys}, std::pair{&account_subkeys, &src.account_subkeys}}) {
+    if (from->size() == 0) continue;
+    auto sub = SecretBytes::allocate(from->size());
+    if (!sub) return sub.status();
+    *to = std::move(sub).value();
+    std::memcpy(to->data(), from->data(), from->size());
+  }
+  seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(subkeys.data(), kSeederKeyBytes));
+  if (account_subkeys.size() > 0) {
+    account_seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(account_subkeys.data(), kSeederKeyBytes));
+  }
+  bits = src.bits;
+  kgw = src.kgw;
+  fingerprint = src.fingerprint;
+  return Status::ok();
+}
+
 Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
   TT_RETURN_IF_ERROR(validate(params));
   auto impl = std::make_unique<detail::HookImpl>();
@@ -211,12 +274,16 @@ Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
   auto sub = SecretBytes::allocate(kSeederKeyBytes + kKeystreamKeyBytes);
   if (!sub) return sub.status();
   impl->subkeys = std::move(sub).value();
+  // The fingerprint scheme's zero-bit layer is KGW itself, under KGW's subkeys: the plain KGW detector finds it.
+  const SchemeKind layer = params.scheme == SchemeKind::kFingerprint ? SchemeKind::kKgw : params.scheme;
+  TT_RETURN_IF_ERROR(keys.derive(layer, KeyPurpose::kSeeder, 0, {impl->subkeys.data(), kSeederKeyBytes}));
   TT_RETURN_IF_ERROR(
-      keys.derive(params.scheme, KeyPurpose::kSeeder, 0, {impl->subkeys.data(), kSeederKeyBytes}));
-  TT_RETURN_IF_ERROR(keys.derive(params.scheme, KeyPurpose::kKeystream, 0,
-                                 {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
+      keys.derive(layer, KeyPurpose::kKeystream, 0, {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
   impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
   switch (params.scheme) {
+    case SchemeKind::kFingerprint:
+      TT_RETURN_IF_ERROR(impl->derive_account_keys(keys));
+      [[fallthrough]];
     case SchemeKind::kKgw:
       impl->kgw.layout = kgw_layout(params.kgw.gamma);
       impl->kgw.delta = params.kgw.delta;
@@ -230,6 +297,9 @@ Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
 }
 
 Result<SeqState> Hook::new_sequence(uint64_t account, uint64_t rng_seed) const {
+  if (impl_->has_account_layer() && account > 0xffffffffull) {
+    return invalid_argument("the fingerprint scheme's account ids are 32-bit: 0 .. 4294967295");
+  }
   SeqState s;
   s.hook_ = impl_.get();
   s.width_ = impl_->params.context_width;
@@ -238,6 +308,11 @@ Result<SeqState> Hook::new_sequence(uint64_t account, uint64_t rng_seed) const {
   auto ks = Keystream::create(impl_->keystream_key());
   if (!ks) return ks.status();
   s.keystream_ = std::move(ks).value();
+  if (impl_->has_account_layer()) {
+    auto aks = Keystream::create(impl_->account_keystream_key());
+    if (!aks) return aks.status();
+    s.account_keystream_ = std::move(aks).value();
+  }
   try {
     if (impl_->params.skip_repeated_contexts) s.history_.assign(impl_->params.context_history, 0);
     s.scratch_ = std::make_unique<SeqState::Scratch>();
@@ -285,6 +360,12 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, con
     detail::StepKeys keys;
     if (!impl.prepare_step(*seq, keys)) continue;
     detail::Workspace& ws = seq->scratch_->ws;
+    if (impl.has_account_layer()) {
+      // Both layers over the full row (no top-k pruning: the two deltas add on some ids).
+      kgw::bias_row(impl.kgw, keys, ws, row, n);
+      impl.bias_account(*seq, keys, detail::DenseList{row, n}, n);
+      continue;
+    }
     if (impl.params.scheme == SchemeKind::kKgw) {
       const uint32_t k = options.top_k;
       if (k == 0 || k >= n || k > detail::Workspace::kMaxTopK) {
@@ -330,7 +411,9 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
   if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
   if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
   detail::Workspace& ws = seq.scratch_->ws;
-  const float delta = impl.params.scheme == SchemeKind::kKgw ? impl.kgw.delta : 0.0f;
+  const float delta = impl.params.scheme == SchemeKind::kKgw           ? impl.kgw.delta
+                      : impl.params.scheme == SchemeKind::kFingerprint ? impl.kgw.delta + impl.fingerprint.delta
+                                                                       : 0.0f;
   if (impl.params.scheme == SchemeKind::kTournament && bound.excluded_max > -std::numeric_limits<float>::infinity()) {
     // The tournament renormalises over every id: it needs them all.
     return Status{StatusCode::kIncomplete, "the tournament needs every id with a finite logit among the candidates"};
@@ -356,8 +439,9 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
   detail::StepKeys keys;
   if (!impl.prepare_step(seq, keys)) return Status::ok();
   const CandidateList list{cand};
-  if (impl.params.scheme == SchemeKind::kKgw) {
+  if (impl.params.scheme == SchemeKind::kKgw || impl.has_account_layer()) {
     kgw::bias_list(impl.kgw, keys, list, impl.params.vocab_size);
+    if (impl.has_account_layer()) impl.bias_account(seq, keys, list, impl.params.vocab_size);
   } else {
     auto& buf = seq.scratch_->tournament;
     if (cand.n > buf.index.size()) return invalid_argument("more candidates than the vocabulary size");
@@ -379,6 +463,10 @@ ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double u
   switch (impl.params.scheme) {
     case SchemeKind::kKgw:
       kgw::bias_list(impl.kgw, keys, list, vocab);
+      return detail::sample_list(list, vocab, uniform);
+    case SchemeKind::kFingerprint:
+      kgw::bias_list(impl.kgw, keys, list, vocab);
+      bias_account(seq, keys, list, vocab);
       return detail::sample_list(list, vocab, uniform);
     case SchemeKind::kGumbel:
       if constexpr (kDense) return gumbel::choose_row(keys, seq.scratch_->ws, list.row, static_cast<uint32_t>(list.n));
@@ -446,35 +534,38 @@ Detector::Detector(Detector&&) noexcept = default;
 Detector& Detector::operator=(Detector&&) noexcept = default;
 Detector::~Detector() = default;
 
+namespace {
+// The detector's keystreams and scratch, once its hook is in place.
+Status finish_detector(const detail::HookImpl& impl, Keystream& keystream, Keystream& account_keystream,
+                       std::unique_ptr<detail::Workspace>& ws) {
+  auto ks = Keystream::create(impl.keystream_key());
+  if (!ks) return ks.status();
+  keystream = std::move(ks).value();
+  if (impl.has_account_layer()) {
+    auto aks = Keystream::create(impl.account_keystream_key());
+    if (!aks) return aks.status();
+    account_keystream = std::move(aks).value();
+  }
+  ws = std::make_unique<detail::Workspace>();
+  return Status::ok();
+}
+}  // namespace
+
 Result<Detector> Detector::create(const KeyRing& keys, const SchemeParams& params) {
   auto hook = Hook::create(keys, params);
   if (!hook) return hook.status();
   Detector d;
   d.hook_ = std::make_unique<Hook>(std::move(hook).value());
-  auto ks = Keystream::create(d.hook_->impl_->keystream_key());
-  if (!ks) return ks.status();
-  d.keystream_ = std::move(ks).value();
-  d.ws_ = std::make_unique<detail::Workspace>();
+  TT_RETURN_IF_ERROR(finish_detector(*d.hook_->impl_, d.keystream_, d.account_keystream_, d.ws_));
   return d;
 }
 
 Result<Detector> Detector::clone() const {
   Detector d;
   auto impl = std::make_unique<detail::HookImpl>();
-  const detail::HookImpl& src = *hook_->impl_;
-  impl->params = src.params;
-  auto sub = SecretBytes::allocate(src.subkeys.size());
-  if (!sub) return sub.status();
-  impl->subkeys = std::move(sub).value();
-  std::memcpy(impl->subkeys.data(), src.subkeys.data(), src.subkeys.size());
-  impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
-  impl->bits = src.bits;
-  impl->kgw = src.kgw;
+  TT_RETURN_IF_ERROR(impl->copy_from(*hook_->impl_));
   d.hook_ = std::make_unique<Hook>(Hook(std::move(impl)));
-  auto ks = Keystream::create(d.hook_->impl_->keystream_key());
-  if (!ks) return ks.status();
-  d.keystream_ = std::move(ks).value();
-  d.ws_ = std::make_unique<detail::Workspace>();
+  TT_RETURN_IF_ERROR(finish_detector(*d.hook_->impl_, d.keystream_, d.account_keystream_, d.ws_));
   return d;
 }
 
@@ -483,7 +574,8 @@ const SchemeParams& Detector::params() const { return hook_->impl_->params; }
 NullModel Detector::null_model() const {
   const detail::HookImpl& impl = *hook_->impl_;
   switch (impl.params.scheme) {
-    case SchemeKind::kKgw: return {NullKind::kBernoulli, impl.kgw.layout.effective_gamma(), 1};
+    case SchemeKind::kKgw:
+    case SchemeKind::kFingerprint: return {NullKind::kBernoulli, impl.kgw.layout.effective_gamma(), 1};
     case SchemeKind::kGumbel: return {NullKind::kExponential, 1.0, 1};
     default:
       return {impl.params.tournament.score == TournamentScore::kWeightedMean ? NullKind::kWeightedBits
@@ -496,7 +588,8 @@ uint32_t Detector::window_size() const { return hook_->impl_->window_size(); }
 
 static double score_value(const detail::HookImpl& impl, uint32_t value) {
   switch (impl.params.scheme) {
-    case SchemeKind::kKgw: return kgw::is_green(impl.kgw, value) ? 1.0 : 0.0;
+    case SchemeKind::kKgw:
+    case SchemeKind::kFingerprint: return kgw::is_green(impl.kgw, value) ? 1.0 : 0.0;  // its zero-bit layer
     case SchemeKind::kGumbel: return gumbel::score(value);
     default:
       return impl.params.tournament.score == TournamentScore::kWeightedMean
@@ -546,6 +639,34 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
       const int32_t token = tokens[start + j];
       const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
       out[start + j - first] = in_vocab ? score_value(impl, ws.values[j]) : 0.0;
+    }
+  }
+  return Status::ok();
+}
+
+Status Detector::account_marks(std::span<const int32_t> tokens, size_t first, std::span<uint32_t> out) {
+  const detail::HookImpl& impl = *hook_->impl_;
+  if (!impl.has_account_layer()) return unsupported("only the fingerprint scheme has an account layer");
+  const size_t w = impl.window_size();
+  const size_t n = tokens.size();
+  if (first < w || first > n || out.size() < n - first) return invalid_argument("account_marks: bad range");
+  detail::Workspace& ws = *ws_;
+  for (size_t start = first; start < n; start += detail::Workspace::kBatch) {
+    const size_t m = std::min(n - start, detail::Workspace::kBatch);
+    for (size_t j = 0; j < m; ++j) {
+      const size_t i = start + j;
+      const int32_t token = tokens[i];
+      ws.seeds[j] = impl.account_seeder.left_hash(tokens.subspan(i - w, w));
+      ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
+                                                                                         : 0u;
+    }
+    account_keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, fingerprint::kBits, ws.values.data(),
+                              ws.blocks.data());
+    for (size_t j = 0; j < m; ++j) {
+      const int32_t token = tokens[start + j];
+      const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
+      out[start + j - first] =
+          in_vocab ? fingerprint::mark(fingerprint::position(ws.seeds[j]), ws.values[j]) : fingerprint::kNoMark;
     }
   }
   return Status::ok();

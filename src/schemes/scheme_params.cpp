@@ -35,7 +35,6 @@ KgwLayout kgw_layout(double gamma) {
 
 Status validate(const SchemeParams& p) {
   if (static_cast<uint32_t>(p.scheme) > 3) return invalid_argument("unknown scheme");
-  if (p.scheme == SchemeKind::kFingerprint) return unsupported("the fingerprint scheme is not available yet");
   if (p.vocab_size < 2 || p.vocab_size > (1u << 30)) return invalid_argument("vocab_size must be in [2, 2^30]");
   if (p.context_width < 1 || p.context_width > kMaxContextWidth) {
     return invalid_argument("context_width (h) must be in [1, 16]");
@@ -47,7 +46,13 @@ Status validate(const SchemeParams& p) {
     // The self-hash window then holds no earlier token: every step has the same (empty) context and would be skipped.
     return invalid_argument("skip_repeated_contexts needs h >= 2 with self-hash seeding (h = 1 has no context)");
   }
-  if (p.scheme == SchemeKind::kKgw) {
+  if (p.scheme == SchemeKind::kFingerprint) {
+    if (p.self_hash) return invalid_argument("the fingerprint scheme uses left-hash seeding (self_hash must be off)");
+    if (!(p.fingerprint.delta >= 0 && p.fingerprint.delta <= 1000)) {
+      return invalid_argument("the account layer's delta must be in [0, 1000] logits");
+    }
+  }
+  if (p.scheme == SchemeKind::kKgw || p.scheme == SchemeKind::kFingerprint) {
     if (!(p.kgw.gamma > 0 && p.kgw.gamma < 1)) return invalid_argument("gamma must be in (0, 1)");
     if (!(p.kgw.delta >= 0 && p.kgw.delta <= 1000)) return invalid_argument("delta must be in [0, 1000] logits");
   }
@@ -67,6 +72,11 @@ std::string describe(const SchemeParams& p) {
     case SchemeKind::kKgw:
       std::snprintf(buf, sizeof buf, "scheme=kgw gamma=%.17g effective_gamma=%.17g delta=%.9g", p.kgw.gamma,
                     kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta));
+      break;
+    case SchemeKind::kFingerprint:
+      std::snprintf(buf, sizeof buf, "scheme=fingerprint gamma=%.17g effective_gamma=%.17g delta=%.9g account_delta=%.9g",
+                    p.kgw.gamma, kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta),
+                    static_cast<double>(p.fingerprint.delta));
       break;
     case SchemeKind::kTournament:
       std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u%s", p.tournament.layers,

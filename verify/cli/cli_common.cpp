@@ -40,8 +40,10 @@ Result<evidence::SigningPublicKey> read_public_key(const std::string& path) {
 }
 
 void add_scheme_options(CLI::App& command, SchemeOptions& options) {
-  command.add_option("--scheme", options.scheme, "watermark scheme: kgw (red/green bias), gumbel, tournament")
-      ->check(CLI::IsMember({"kgw", "gumbel", "tournament"}))
+  command
+      .add_option("--scheme", options.scheme,
+                  "watermark scheme: kgw (red/green bias), gumbel, tournament, fingerprint (kgw + account id layer)")
+      ->check(CLI::IsMember({"kgw", "gumbel", "tournament", "fingerprint"}))
       ->capture_default_str();
   command.add_option("--gamma", options.gamma, "kgw: fraction of the vocabulary that is green, in (0, 1)")
       ->capture_default_str();
@@ -54,6 +56,8 @@ void add_scheme_options(CLI::App& command, SchemeOptions& options) {
                      "tournament detection: mean (g-values that are 1) or weighted-mean (SynthID's weights 10..1)")
       ->check(CLI::IsMember({"mean", "weighted-mean"}))
       ->capture_default_str();
+  command.add_option("--account-delta", options.account_delta, "fingerprint: logit bias of the account layer, >= 0")
+      ->capture_default_str();
   command.add_option("--skip-repeated", options.skip_repeated,
                      "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
                      "(default: 1 for gumbel and tournament, 0 for kgw)");
@@ -63,6 +67,7 @@ Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_
   SchemeKind kind = SchemeKind::kKgw;
   if (options.scheme == "gumbel") kind = SchemeKind::kGumbel;
   else if (options.scheme == "tournament") kind = SchemeKind::kTournament;
+  else if (options.scheme == "fingerprint") kind = SchemeKind::kFingerprint;
   else if (options.scheme != "kgw") return invalid_argument("unknown scheme '" + options.scheme + "'");
   SchemeParams params = default_params(kind, vocab_size);
   params.kgw.gamma = options.gamma;
@@ -72,6 +77,7 @@ Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_
   params.tournament.layers = options.layers;
   params.tournament.score =
       options.tournament_score == "weighted-mean" ? TournamentScore::kWeightedMean : TournamentScore::kMean;
+  params.fingerprint.delta = options.account_delta;
   if (options.skip_repeated >= 0) params.skip_repeated_contexts = options.skip_repeated != 0;
   TT_RETURN_IF_ERROR(validate(params));
   return params;

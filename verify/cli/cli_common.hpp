@@ -40,6 +40,7 @@ struct SchemeOptions {
   bool self_hash = false;
   uint32_t layers = 30;
   std::string tournament_score = "mean";
+  float account_delta = 2.0f;
   int skip_repeated = -1;  // -1: the scheme's default; 0/1 forced
 };
 void add_scheme_options(CLI::App& command, SchemeOptions& options);

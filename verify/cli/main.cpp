@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_keyinfo_command(app, exit_code);
   add_generate_command(app, exit_code);
   add_detect_command(app, exit_code);
+  add_attribute_command(app, exit_code);
   add_merge_command(app, exit_code);
   add_demo_command(app, exit_code);
   add_report_command(app, exit_code);

@@ -14,6 +14,7 @@ namespace {
 struct Slot {
   input::Document doc;
   std::vector<int32_t> ids;
+  size_t prompt = 0;                  // leading ids that are the known prompt
   std::vector<DocumentScore> scores;  // one per analysis
   Status status;
 };
@@ -59,6 +60,7 @@ struct CorpusScanner::Impl {
       }
       if (!prompt_ids.empty() && d.text.starts_with(options.prompt)) prompt = common_prefix(slot.ids, prompt_ids);
     }
+    slot.prompt = prompt;
     slot.scores.resize(w.scorers.size());
     for (size_t a = 0; a < w.scorers.size(); ++a) w.scorers[a].score(slot.ids, prompt, slot.scores[a]);
   }
@@ -112,7 +114,8 @@ Result<CorpusScanner> CorpusScanner::create(const input::Tokenizer* tokenizer,
 }
 
 Status CorpusScanner::run(input::DocumentSource& source, std::span<PartialResult> results,
-                          const DocumentCallback& on_document, const ProgressCallback& on_progress) {
+                          const DocumentCallback& on_document, const ProgressCallback& on_progress,
+                          const TokensCallback& on_tokens) {
   Impl& im = *impl_;
   if (results.size() != im.workers[0].scorers.size()) return invalid_argument("one partial result per detector");
   for (PartialResult& r : results) r.set_threads(static_cast<unsigned>(im.workers.size()));
@@ -137,6 +140,7 @@ Status CorpusScanner::run(input::DocumentSource& source, std::span<PartialResult
     for (size_t i = 0; i < count; ++i) {
       Slot& slot = im.batch[i];
       if (!slot.status.is_ok()) return slot.status;
+      if (on_tokens) on_tokens(slot.doc, slot.ids, slot.prompt);
       if (on_document) on_document(slot.doc, slot.scores);
       for (size_t a = 0; a < results.size(); ++a) results[a].add_document(slot.scores[a]);
       progress.tokens += slot.ids.size();

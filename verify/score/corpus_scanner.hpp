@@ -45,12 +45,15 @@ class CorpusScanner {
 
   using DocumentCallback = std::function<void(const input::Document&, std::span<const DocumentScore>)>;
   using ProgressCallback = std::function<void(const ScanProgress&)>;
+  // A document's token ids and how many of the leading ones are the known prompt (for analyses beside the scoring,
+  // such as account attribution).
+  using TokensCallback = std::function<void(const input::Document&, std::span<const int32_t> ids, size_t prompt)>;
 
-  // Reads every document of `source`, scores it under each analysis, calls on_document (if set) in input order, and
-  // adds it to results[i] (one per detector, in the same order). Documents that `source` skips (skip_bad) are
-  // added to every result's skipped count. Errors name the file and line.
+  // Reads every document of `source`, scores it under each analysis, calls on_tokens and then on_document (if set)
+  // in input order, on the calling thread, and adds it to results[i] (one per detector, in the same order).
+  // Documents that `source` skips (skip_bad) are added to every result's skipped count. Errors name the file and line.
   Status run(input::DocumentSource& source, std::span<PartialResult> results, const DocumentCallback& on_document = {},
-             const ProgressCallback& on_progress = {});
+             const ProgressCallback& on_progress = {}, const TokensCallback& on_tokens = {});
 
  private:
   struct Impl;

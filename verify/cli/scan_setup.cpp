@@ -1,0 +1,166 @@
+// The input side shared by `detect` and `attribute`: options, loading, the scan with progress, skipped inputs.
+#include "scan_setup.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+namespace telltale::cli {
+namespace {
+
+// Sum of the sizes of the regular files among the inputs (directories walked), for the ETA; 0 when unknown (stdin).
+uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const std::string& p : inputs) {
+    if (p == "-") return 0;
+    if (fs::is_regular_file(p, ec)) {
+      total += fs::file_size(p, ec);
+    } else if (fs::is_directory(p, ec)) {
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (it->is_regular_file(ec)) total += it->file_size(ec);
+      }
+    }
+  }
+  return total;
+}
+
+// Progress on stderr, at most every two seconds and only once a run has taken two seconds.
+class ProgressMeter {
+ public:
+  ProgressMeter(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
+  void update(const score::ScanProgress& p) {
+    if (!enabled_) return;
+    const double t = seconds();
+    if (t < next_) return;
+    next_ = t + 2.0;
+    const double mb = static_cast<double>(p.bytes) / 1e6;
+    std::string line = "telltale: " + fmt(mb, 1) + " MB, " + std::to_string(p.documents) + " documents, " +
+                       fmt(static_cast<double>(p.tokens) / 1e6, 2) + "M tokens; " + fmt(mb / t, 2) + " MB/s, " +
+                       fmt(static_cast<double>(p.tokens) / t / 1e6, 2) + "M tokens/s";
+    if (total_ > 0 && p.bytes > 0 && p.bytes <= total_) {
+      const double eta = t * static_cast<double>(total_ - p.bytes) / static_cast<double>(p.bytes);
+      line += "; " + fmt(100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_), 0) + "%, ETA " +
+              fmt(eta, 0) + " s";
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+
+ private:
+  static std::string fmt(double x, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return buf;
+  }
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  bool enabled_;
+  uint64_t total_;
+  double next_ = 2.0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
+  cmd.add_option("--key,-k", o.keys, "key file; repeat to test several keys (Holm-corrected)")->required();
+  cmd.add_option("--tokenizer,-t", o.tokenizer, "the generator's SentencePiece model (.model)")->required();
+  cmd.add_option("inputs", o.inputs, "text files, directories, .jsonl files, .ids files, or - for stdin")->required();
+  add_scheme_options(cmd, o.scheme);
+  cmd.add_option("--field,-f", o.field, "JSONL: the text's field, e.g. response or messages[-1].content");
+  cmd.add_option("--split", o.split, "text inputs: one document per file, paragraph or line")
+      ->check(CLI::IsMember({"file", "paragraph", "line"}))
+      ->capture_default_str();
+  cmd.add_option("--prompt", o.prompt, "a known prompt: documents starting with it have its tokens skipped");
+  cmd.add_flag("--per-doc", o.per_doc, "one JSON line per document (its own test) before the summary");
+  cmd.add_option("--alpha,-a", o.alpha, "significance level (after every correction)")->capture_default_str();
+  cmd.add_flag("--skip-bad", o.skip_bad, "skip bad documents (invalid UTF-8, bad JSONL, ...) and count them");
+  cmd.add_option("--threads,-j", o.threads, "threads for tokenizing and scoring (results do not depend on it)")
+      ->check(CLI::Range(1u, 1024u))
+      ->capture_default_str();
+  cmd.add_flag("--no-dedup", o.no_dedup, "score repeated (context, token) tuples again (invalidates exactness)");
+  cmd.add_option("--window", o.window,
+                 "also search each document for a watermarked passage of at least N scored tokens (0: off)")
+      ->capture_default_str();
+  cmd.add_option("--expect-tokenizer-sha256", o.expect_tokenizer_sha256,
+                 "refuse a tokenizer whose SHA-256 differs (the hash published with the key)");
+  cmd.add_option("--expect-key-id", o.expect_key_ids, "refuse a key whose public id differs (one per --key)");
+  cmd.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
+}
+
+Result<std::unique_ptr<ScanSetup>> prepare_scan(const ScanCliOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 1)) return invalid_argument("--alpha must be in (0, 1)");
+  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
+    return invalid_argument("give one --expect-key-id per --key");
+  auto tokenizer = input::Tokenizer::load(o.tokenizer);
+  if (!tokenizer) return tokenizer.status();
+  if (!o.expect_tokenizer_sha256.empty() && o.expect_tokenizer_sha256 != tokenizer->sha256_hex())
+    return invalid_argument(o.tokenizer + ": SHA-256 " + tokenizer->sha256_hex() + " is not the expected " +
+                            o.expect_tokenizer_sha256 + " (the generator's tokenizer)");
+  const auto vocab = static_cast<uint32_t>(tokenizer->vocab_size());
+  auto params = scheme_params(o.scheme, vocab);
+  if (!params) return params.status();
+
+  score::ScoringRules rules;
+  rules.dedup = !o.no_dedup;
+  rules.window_min = o.window;
+  std::vector<Detector> detectors;
+  std::vector<score::PartialResult> results;
+  for (size_t i = 0; i < o.keys.size(); ++i) {
+    auto keys = read_key_file(o.keys[i]);
+    if (!keys) return keys.status();
+    if (!o.expect_key_ids.empty() && keys->key_id_hex() != o.expect_key_ids[i])
+      return invalid_argument(o.keys[i] + ": key id " + keys->key_id_hex() + " is not the expected " +
+                              o.expect_key_ids[i]);
+    auto d = Detector::create(*keys, *params);
+    if (!d) return Status(d.status().code(), o.keys[i] + ": " + d.status().message());
+    results.emplace_back(score::analysis_info(*d, keys->key_id_hex(), rules, tokenizer->sha256_hex()));
+    detectors.push_back(std::move(d).value());
+  }
+
+  input::InputOptions in;
+  in.field = o.field;
+  in.split = o.split == "paragraph" ? input::TextSplit::kParagraph
+             : o.split == "line"    ? input::TextSplit::kLine
+                                    : input::TextSplit::kFile;
+  in.vocab_size = vocab;
+  in.skip_bad = o.skip_bad;
+  auto source = input::DocumentSource::open(o.inputs, in);
+  if (!source) return source.status();
+
+  // The scanner refers to the tokenizer and detectors: build it once they are at their final address.
+  auto setup = std::unique_ptr<ScanSetup>(new ScanSetup{std::move(tokenizer).value(), *params, std::move(detectors),
+                                                        std::move(results), {}, std::move(source).value(),
+                                                        std::nullopt});
+  for (const auto& r : setup->results) setup->infos.push_back(r.info());
+  std::vector<const Detector*> detector_ptrs;
+  for (const Detector& d : setup->detectors) detector_ptrs.push_back(&d);
+  score::ScanOptions scan;
+  scan.threads = o.threads;
+  scan.prompt = o.prompt;
+  auto scanner = score::CorpusScanner::create(&setup->tokenizer, detector_ptrs, rules, scan);
+  if (!scanner) return scanner.status();
+  setup->scanner.emplace(std::move(scanner).value());
+  return setup;
+}
+
+Status run_scan(ScanSetup& setup, const ScanCliOptions& o, const score::CorpusScanner::DocumentCallback& on_doc,
+                const score::CorpusScanner::TokensCallback& on_tokens) {
+  ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
+  Status s = setup.scanner->run(setup.source, setup.results, on_doc,
+                               [&meter](const score::ScanProgress& p) { meter.update(p); }, on_tokens);
+  if (!s.is_ok()) return s;
+  const input::DocumentSource& source = setup.source;
+  if (source.skipped_count() > 0) {
+    std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n",
+                 static_cast<unsigned long long>(source.skipped_count()),
+                 source.skipped_count() > source.skipped_messages().size() ? "; the first ones:" : ":");
+    for (const std::string& m : source.skipped_messages()) std::fprintf(stderr, "  %s\n", m.c_str());
+  }
+  return Status::ok();
+}
+
+}  // namespace telltale::cli
