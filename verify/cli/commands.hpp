@@ -11,5 +11,6 @@ void add_generate_command(CLI::App& app, int& exit_code);
 void add_detect_command(CLI::App& app, int& exit_code);
 void add_merge_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_radioactivity_command(CLI::App& app, int& exit_code);
 
 }  // namespace telltale::cli
