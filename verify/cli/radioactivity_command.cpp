@@ -4,6 +4,7 @@
 //   score    the test: a predictions file (open model) or an answer log (closed model); JSON on stdout,
 //            exit 0 detected, 1 not detected, 2 error. --provenance keeps every scored tuple.
 // Rules and statistics: spec/radioactivity.md; the predictions format: spec/predictions-format.md.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -82,6 +83,8 @@ int run_filter(const FilterOptions& o) {
   const uint32_t w = params->self_hash ? params->context_width - 1 : params->context_width;
   if (w == 0) return fail("self-hash with h = 1 has no context window to filter on");
   uint64_t expected = o.expected;
+  const bool stdin_input = std::find(o.in.inputs.begin(), o.in.inputs.end(), "-") != o.in.inputs.end();
+  if (expected == 0 && stdin_input) return fail("reading stdin: give --expected (the inputs cannot be read twice)");
   if (expected == 0) {  // one pass to count the windows, so the filter is sized for them
     Status s = for_each_document(o.in, *tok, [&expected, w](const input::Document&, std::span<const int32_t> ids) {
       if (ids.size() >= w) expected += ids.size() - w + 1;
