@@ -12,14 +12,8 @@ namespace {
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-// splitmix64: a small, well-mixed generator; the top 24 bits give a float uniform in [0, 1).
-float next_uniform(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  return static_cast<float>(z >> 40) * 0x1.0p-24f;
-}
+// The top 24 bits of splitmix64 give a float uniform in [0, 1).
+float next_uniform(uint64_t& state) { return static_cast<float>(splitmix64(state) >> 40) * 0x1.0p-24f; }
 
 // softmax of `logits` into `probs` (excluded ids get 0), in double for the sums the tests compare with.
 void softmax(std::span<const float> logits, std::vector<float>& probs) {
@@ -46,6 +40,13 @@ int32_t draw(std::span<const float> probs, float uniform) {
 }
 
 }  // namespace
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 
 Generator::Generator(Llama2cModel& model)
     : model_(model),

@@ -35,6 +35,9 @@ struct Generation {
   std::vector<double> model_entropy;
 };
 
+// splitmix64 (Steele, Lea, Flood 2014): the generator's stream of draws, also used by the distillation simulator.
+uint64_t splitmix64(uint64_t& state);
+
 // The BOS id of llama2.c models (also their stop token).
 inline constexpr int32_t kLlama2cBos = 1;
 inline constexpr int32_t kLlama2cEos = 2;

@@ -13,5 +13,6 @@ void add_merge_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_attribute_command(CLI::App& app, int& exit_code);
+void add_radioactivity_command(CLI::App& app, int& exit_code);
 
 }  // namespace telltale::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_merge_command(app, exit_code);
   add_demo_command(app, exit_code);
   add_report_command(app, exit_code);
+  add_radioactivity_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

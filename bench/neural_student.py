@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""Neural student for the radioactivity bench (issue 6; bench only, not CI: minutes of CPU per rho).
+
+The reference model writes KGW-watermarked stories W and plain stories U through `telltale generate`; a model of the
+reference architecture (llama2.c: RMSNorm, RoPE, grouped-query attention, SwiGLU, shared classifier; shape read from
+the reference .bin header) is trained from scratch with PyTorch (Debian's python3-torch, CPU) on a mixture holding a
+fraction rho of W; then telltale tests it:
+  open   its top-1 predictions on W, written as a predictions file (spec/predictions-format.md) and scored by
+         `telltale radioactivity score --predictions`;
+  closed its sampled continuations of 8-id prompts cut from W, written as predictions records whose choices are the
+         emitted ids, scored with the teacher filter (`telltale radioactivity filter`, then `score --filter`).
+Tokenization goes through telltale too (`radioactivity predict` writes each story's ids), so no SentencePiece binding
+is needed in Python.
+
+  /usr/bin/python3 bench/neural_student.py --telltale build/verify/telltale --work /tmp/neural \
+      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2]
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "..", "shared", "models", "stories260K")
+BOS = 1
+
+
+def telltale(args, *cmd, ok=(0,)):
+    r = subprocess.run([args.telltale, *cmd], capture_output=True, text=True)
+    if r.returncode not in ok:
+        sys.exit("telltale %s failed (%d): %s" % (cmd[0], r.returncode, r.stderr.strip()))
+    return r
+
+
+def stories(args, name, seed, key):
+    """Generates `args.stories` stories (prompt included in "text") and returns their token ids."""
+    path = os.path.join(args.work, name + ".jsonl")
+    ids_path = os.path.join(args.work, name + ".ids.jsonl")
+    if not os.path.exists(ids_path):
+        gen = ["generate", "-m", args.model, "-t", args.tokenizer, "--jsonl", "--count", str(args.stories),
+               "--seed", str(seed), "--top-p", "0.95", "-n", "256"]
+        gen += ["--key", key] if key else ["--no-watermark"]
+        with open(path, "w") as f:
+            f.write(telltale(args, *gen).stdout)
+        telltale(args, "radioactivity", "predict", "-m", args.model, "-t", args.tokenizer, "-f", "text",
+                 "--out", ids_path, path)
+    with open(ids_path) as f:
+        next(f)
+        return [json.loads(line)["ids"] for line in f if line.strip()]
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        hs = c["dim"] // c["n_heads"]
+        self.attention_norm, self.ffn_norm = RMSNorm(c["dim"]), RMSNorm(c["dim"])
+        self.wq = nn.Linear(c["dim"], c["n_heads"] * hs, bias=False)
+        self.wk = nn.Linear(c["dim"], c["n_kv_heads"] * hs, bias=False)
+        self.wv = nn.Linear(c["dim"], c["n_kv_heads"] * hs, bias=False)
+        self.wo = nn.Linear(c["n_heads"] * hs, c["dim"], bias=False)
+        self.w1 = nn.Linear(c["dim"], c["hidden_dim"], bias=False)
+        self.w2 = nn.Linear(c["hidden_dim"], c["dim"], bias=False)
+        self.w3 = nn.Linear(c["dim"], c["hidden_dim"], bias=False)
+
+    def forward(self, x, cos, sin):
+        b, t, _ = x.shape
+        c = self.c
+        hs = c["dim"] // c["n_heads"]
+        h = self.attention_norm(x)
+        q = self.wq(h).view(b, t, c["n_heads"], hs)
+        k = self.wk(h).view(b, t, c["n_kv_heads"], hs)
+        v = self.wv(h).view(b, t, c["n_kv_heads"], hs)
+
+        def rope(z):  # llama2.c's rotation of consecutive pairs
+            z2 = z.float().reshape(*z.shape[:-1], -1, 2)
+            re, im = z2[..., 0], z2[..., 1]
+            return torch.stack((re * cos - im * sin, re * sin + im * cos), -1).flatten(3)
+
+        q, k = rope(q), rope(k)
+        rep = c["n_heads"] // c["n_kv_heads"]
+        k, v = k.repeat_interleave(rep, dim=2), v.repeat_interleave(rep, dim=2)
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+        att = att.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
+        x = x + self.wo((att @ v).transpose(1, 2).reshape(b, t, -1))
+        h = self.ffn_norm(x)
+        return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
+
+
+class Student(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.tok = nn.Embedding(c["vocab_size"], c["dim"])
+        self.layers = nn.ModuleList(Block(c) for _ in range(c["n_layers"]))
+        self.norm = RMSNorm(c["dim"])
+        hs = c["dim"] // c["n_heads"]
+        freqs = 1.0 / (10000.0 ** (torch.arange(0, hs, 2).float() / hs))
+        ang = torch.outer(torch.arange(c["seq_len"]).float(), freqs)
+        self.register_buffer("cos", ang.cos()[None, :, None, :], persistent=False)
+        self.register_buffer("sin", ang.sin()[None, :, None, :], persistent=False)
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        x = self.tok(idx)
+        for layer in self.layers:
+            x = layer(x, self.cos[:, :t], self.sin[:, :t])
+        return self.norm(x) @ self.tok.weight.T  # shared classifier
+
+
+def reference_config(path):
+    with open(path, "rb") as f:
+        dim, hidden, layers, heads, kv, vocab, seq = struct.unpack("7i", f.read(28))
+    return dict(dim=dim, hidden_dim=hidden, n_layers=layers, n_heads=heads, n_kv_heads=kv, vocab_size=abs(vocab),
+                seq_len=seq)
+
+
+def train(c, docs, steps, seed, block=256, batch=16):
+    torch.manual_seed(seed)
+    model = Student(c)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    seqs = [torch.tensor([BOS] + d[: block]) for d in docs if len(d) > 1]
+    g = torch.Generator().manual_seed(seed)
+    for step in range(steps):
+        lr = 3e-3 * min(1.0, (step + 1) / 30) * (0.1 + 0.9 * (1 + math.cos(math.pi * step / steps)) / 2)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        pick = torch.randint(len(seqs), (batch,), generator=g)
+        x = nn.utils.rnn.pad_sequence([seqs[i] for i in pick], batch_first=True, padding_value=-1)
+        inp, tgt = x[:, :-1].clamp(min=0), x[:, 1:]
+        loss = F.cross_entropy(model(inp).reshape(-1, c["vocab_size"]), tgt.reshape(-1), ignore_index=-1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, float(loss)
+
+
+def write_predictions(path, records, suspect):
+    with open(path, "w") as f:
+        f.write(json.dumps({"telltale": "predictions", "version": 1, "vocab_size": 512, "suspect": suspect}) + "\n")
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+
+
+@torch.no_grad()
+def reads(model, docs):
+    out = []
+    for d in docs:
+        logits = model(torch.tensor([[BOS] + d]))[0]
+        out.append({"ids": d, "positions": list(range(1, len(d) + 1)),
+                    "predicted": [[int(i)] for i in logits[1:].argmax(-1)]})
+    return out
+
+
+@torch.no_grad()
+def answers(model, docs, prompt_len=8, answer_len=128, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for d in docs:
+        ids = d[:prompt_len]
+        for _ in range(answer_len):
+            logits = model(torch.tensor([[BOS] + ids]))[0, -1]
+            ids.append(int(torch.multinomial(logits.softmax(-1), 1, generator=g)))
+        out.append({"ids": ids, "positions": list(range(prompt_len, len(ids))),
+                    "predicted": [[i] for i in ids[prompt_len:]]})
+    return out
+
+
+def score(args, preds, extra=()):
+    r = telltale(args, "radioactivity", "score", "-k", args.key, "-t", args.tokenizer, "--predictions", preds, *extra,
+                 ok=(0, 1))
+    return json.loads(r.stdout)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--telltale", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--model", default=os.path.join(SHARED, "stories260K.bin"))
+    p.add_argument("--tokenizer", default=os.path.join(SHARED, "tok512.model"))
+    p.add_argument("--stories", type=int, default=200)
+    p.add_argument("--rho", default="0,0.05,0.5,1")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.work, exist_ok=True)
+    args.key = os.path.join(args.work, "k.key")
+    if not os.path.exists(args.key):
+        telltale(args, "keygen", "--out", args.key)
+    t0 = time.time()
+    wm = stories(args, "wm", 1000, args.key)
+    plain = stories(args, "plain", 500000, None)
+    total = sum(len(d) for d in wm)
+    print("W %d stories / %d ids, U %d stories / %d ids (%.0f s)" % (len(wm), total, len(plain),
+                                                                      sum(len(d) for d in plain), time.time() - t0))
+    tfilter = os.path.join(args.work, "teacher.ttcf")
+    if not os.path.exists(tfilter):
+        telltale(args, "radioactivity", "filter", "-t", args.tokenizer, "-f", "text", "--out", tfilter,
+                 os.path.join(args.work, "wm.jsonl"))
+    c = reference_config(args.model)
+    print("\n| rho | train loss | open: scored | green | log10 p | closed: scored | green | log10 p | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for rho in (float(x) for x in args.rho.split(",")):
+        t = time.time()
+        mix, n = [], 0
+        for d in wm:  # whole watermarked stories up to rho of the budget, then plain ones
+            if n >= rho * total:
+                break
+            mix.append(d)
+            n += len(d)
+        for d in plain:
+            if n >= total:
+                break
+            mix.append(d)
+            n += len(d)
+        model, loss = train(c, mix, args.steps, seed=7)
+        po = os.path.join(args.work, "open_%g.jsonl" % rho)
+        pc = os.path.join(args.work, "closed_%g.jsonl" % rho)
+        write_predictions(po, reads(model, [list(d) for d in wm]), "neural student rho=%g" % rho)
+        write_predictions(pc, answers(model, [list(d) for d in wm[:100]]), "neural student rho=%g" % rho)
+        o = score(args, po)
+        cl = score(args, pc, ("--filter", tfilter))
+        print("| %g%% | %.3f | %d | %.4f | %.2f | %d | %.4f | %.2f | %.0f |" % (
+            rho * 100, loss, o["scored_tuples"], o["favoured_fraction"], o["log10_p_value"], cl["scored_tuples"],
+            cl["favoured_fraction"], cl["log10_p_value"], time.time() - t), flush=True)
+
+
+if __name__ == "__main__":
+    main()
