@@ -6,7 +6,6 @@
 #include <filesystem>
 
 namespace telltale::cli {
-namespace {
 
 // Sum of the sizes of the regular files among the inputs (directories walked), for the ETA; 0 when unknown (stdin).
 uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
@@ -27,43 +26,32 @@ uint64_t total_input_bytes(const std::vector<std::string>& inputs) {
   return total;
 }
 
-// Progress on stderr, at most every two seconds and only once a run has taken two seconds.
-class ProgressMeter {
- public:
-  ProgressMeter(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
-  void update(const score::ScanProgress& p) {
-    if (!enabled_) return;
-    const double t = seconds();
-    if (t < next_) return;
-    next_ = t + 2.0;
-    const double mb = static_cast<double>(p.bytes) / 1e6;
-    std::string line = "telltale: " + fmt(mb, 1) + " MB, " + std::to_string(p.documents) + " documents, " +
-                       fmt(static_cast<double>(p.tokens) / 1e6, 2) + "M tokens; " + fmt(mb / t, 2) + " MB/s, " +
-                       fmt(static_cast<double>(p.tokens) / t / 1e6, 2) + "M tokens/s";
-    if (total_ > 0 && p.bytes > 0 && p.bytes <= total_) {
-      const double eta = t * static_cast<double>(total_ - p.bytes) / static_cast<double>(p.bytes);
-      line += "; " + fmt(100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_), 0) + "%, ETA " +
-              fmt(eta, 0) + " s";
-    }
-    std::fprintf(stderr, "%s\n", line.c_str());
+void ProgressMeter::update(const score::ScanProgress& p) {
+  if (!enabled_) return;
+  const double t = seconds();
+  if (t < next_) return;
+  next_ = t + 2.0;
+  const double mb = static_cast<double>(p.bytes) / 1e6;
+  std::string line = "telltale: " + fmt(mb, 1) + " MB, " + std::to_string(p.documents) + " documents, " +
+                     fmt(static_cast<double>(p.tokens) / 1e6, 2) + "M tokens; " + fmt(mb / t, 2) + " MB/s, " +
+                     fmt(static_cast<double>(p.tokens) / t / 1e6, 2) + "M tokens/s";
+  if (total_ > 0 && p.bytes > 0 && p.bytes <= total_) {
+    const double eta = t * static_cast<double>(total_ - p.bytes) / static_cast<double>(p.bytes);
+    line += "; " + fmt(100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_), 0) + "%, ETA " +
+            fmt(eta, 0) + " s";
   }
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
 
- private:
-  static std::string fmt(double x, int digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-    return buf;
-  }
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  bool enabled_;
-  uint64_t total_;
-  double next_ = 2.0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
+std::string ProgressMeter::fmt(double x, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
 
-}  // namespace
+double ProgressMeter::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
 
 void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
   cmd.add_option("--key,-k", o.keys, "key file; repeat to test several keys (Holm-corrected)")->required();

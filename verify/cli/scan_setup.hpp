@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +36,24 @@ struct ScanCliOptions {
   unsigned threads = 1;
   uint64_t window = 0;
   SchemeOptions scheme;
+};
+
+// Sum of the sizes of the regular files among the inputs (directories walked), for the ETA; 0 when unknown (stdin).
+uint64_t total_input_bytes(const std::vector<std::string>& inputs);
+
+// Progress on stderr, at most every two seconds and only once a run has taken two seconds.
+class ProgressMeter {
+ public:
+  ProgressMeter(bool enabled, uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
+  void update(const score::ScanProgress& p);
+
+ private:
+  static std::string fmt(double x, int digits);
+  double seconds() const;
+  bool enabled_;
+  uint64_t total_;
+  double next_ = 2.0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // Registers the shared options on `cmd` (keys, tokenizer, inputs, scheme, field, split, prompt, per-doc, alpha,
