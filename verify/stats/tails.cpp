@@ -464,6 +464,46 @@ double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int
   return log_z - lambda * s + std::log(sum);
 }
 
+// What the exact weighted tail and its cost estimate both work on: the weight groups and the threshold divided by the
+// weights' gcd (T is a multiple of it, so P(T >= t) = P(T/g >= ceil(t/g)) on a dense lattice), and the DP's
+// lower-tail bound s. B -> 1 - B preserves Bernoulli(1/2) and maps T -> W - T, so P(T >= t) = P(T <= W - t): the DP
+// computes whichever tail is the small side (s < W/2) and `direct` says whether to complement it.
+struct WeightedTail {
+  std::vector<WeightGroup> groups;
+  uint64_t terms = 0;      // Bernoulli terms C
+  uint64_t raw_total = 0;  // W before dividing by the gcd
+  bool overflow = false;   // W does not fit in 64 bits
+  uint64_t total = 0;      // W / g
+  uint64_t t = 0;          // ceil(threshold / g)
+  bool direct = false;
+  uint64_t s = 0;
+};
+
+WeightedTail reduce_weighted_tail(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
+  WeightedTail r;
+  uint64_t g = 0;
+  for (size_t w = 1; w < count_by_weight.size(); ++w) {
+    const uint64_t c = count_by_weight[w];
+    if (c == 0) continue;
+    uint64_t add = 0;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(w), c, &add) ||
+        __builtin_add_overflow(r.raw_total, add, &r.raw_total)) {
+      r.overflow = true;
+      return r;
+    }
+    r.groups.push_back({static_cast<uint64_t>(w), c});
+    r.terms += c;
+    g = std::gcd(g, static_cast<uint64_t>(w));
+  }
+  if (threshold == 0 || threshold > r.raw_total) return r;
+  for (auto& grp : r.groups) grp.weight /= g;
+  r.total = r.raw_total / g;
+  r.t = (threshold + g - 1) / g;
+  r.direct = 2 * r.t > r.total;
+  r.s = r.direct ? r.total - r.t : r.t - 1;
+  return r;
+}
+
 }  // namespace
 
 // ---- public API ---------------------------------------------------------------------------------
@@ -528,50 +568,21 @@ double log_gamma_cdf(double x, double shape) noexcept {
 }
 
 double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
-  // Total weight W (checked for overflow and for exactness as a double) and the weight gcd.
-  std::vector<WeightGroup> groups;
-  uint64_t total = 0, g = 0;
-  for (size_t w = 1; w < count_by_weight.size(); ++w) {
-    const uint64_t c = count_by_weight[w];
-    if (c == 0) continue;
-    uint64_t add = 0;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(w), c, &add) || __builtin_add_overflow(total, add, &total))
-      return kNaN;
-    groups.push_back({static_cast<uint64_t>(w), c});
-    g = std::gcd(g, static_cast<uint64_t>(w));
-  }
-  if (total > kMaxExactCount) return kNaN;
+  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold);
+  if (r.overflow || r.raw_total > kMaxExactCount) return kNaN;
   if (threshold == 0) return 0.0;
-  if (threshold > total) return -kInf;
-  // T is a multiple of g: P(T >= t) = P(T/g >= ceil(t/g)). Reducing by g keeps the DP lattice dense.
-  for (auto& grp : groups) grp.weight /= g;
-  total /= g;
-  const uint64_t t = (threshold + g - 1) / g;
-  if (groups.size() == 1) return log_binomial_sf(t, groups[0].count, 0.5);  // one weight: Binomial(C, 1/2)
-  // B -> 1 - B preserves Bernoulli(1/2) and maps T -> W - T, so P(T >= t) = P(T <= W - t):
-  // compute whichever tail is the small side (lower tail bound s < W/2) and complement if needed.
-  const bool direct = 2 * t > total;
-  const uint64_t s = direct ? total - t : t - 1;
-  if (s + 1 > kMaxWeightedStates) return kNaN;
-  const double lower = log_weighted_lower(groups, s);
-  return direct ? lower : log1m_exp(lower);
+  if (threshold > r.raw_total) return -kInf;
+  if (r.groups.size() == 1) return log_binomial_sf(r.t, r.groups[0].count, 0.5);  // one weight: Binomial(C, 1/2)
+  if (r.s + 1 > kMaxWeightedStates) return kNaN;
+  const double lower = log_weighted_lower(r.groups, r.s);
+  return r.direct ? lower : log1m_exp(lower);
 }
 
 double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
-  double terms = 0, total = 0;
-  uint64_t g = 0, groups = 0;
-  for (size_t w = 1; w < count_by_weight.size(); ++w) {
-    if (count_by_weight[w] == 0) continue;
-    terms += static_cast<double>(count_by_weight[w]);
-    total += static_cast<double>(w) * static_cast<double>(count_by_weight[w]);
-    g = std::gcd(g, static_cast<uint64_t>(w));
-    ++groups;
-  }
-  if (groups <= 1 || threshold == 0 || static_cast<double>(threshold) > total) return 0.0;
-  const double t = std::ceil(static_cast<double>(threshold) / static_cast<double>(g));
-  const double w_total = total / static_cast<double>(g);
-  const double side = 2 * t > w_total ? w_total - t : t - 1;
-  return terms * (side + 1);
+  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold);
+  if (r.overflow) return std::numeric_limits<double>::infinity();  // the exact tail refuses it: take the bound
+  if (r.groups.size() <= 1 || threshold == 0 || threshold > r.raw_total) return 0.0;
+  return static_cast<double>(r.terms) * (static_cast<double>(r.s) + 1);
 }
 
 double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
