@@ -14,5 +14,7 @@ void add_demo_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_attribute_command(CLI::App& app, int& exit_code);
 void add_radioactivity_command(CLI::App& app, int& exit_code);
+// `radioactivity query`, registered by add_radioactivity_command on its subcommand.
+void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code);
 
 }  // namespace telltale::cli

@@ -1,6 +1,7 @@
 // `telltale radioactivity`: was a suspect *model* trained on our watermarked text? Three steps, each a subcommand:
 //   filter   the teacher-context filter from the teacher's logged outputs
 //   predict  the reference model's predictions on teacher text (the in-tree reading-mode adapter)
+//   query    ask a closed model every prompt through its API, with a resumable log (radioactivity_query_command.cpp)
 //   score    the test: a predictions file (open model) or an answer log (closed model); JSON on stdout,
 //            exit 0 detected, 1 not detected, 2 error. --provenance keeps every scored tuple.
 // Rules and statistics: spec/radioactivity.md; the predictions format: spec/predictions-format.md.
@@ -312,7 +313,8 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "radioactivity",
       "Test a suspect model for training on watermarked text (spec/radioactivity.md): build the teacher-context\n"
-      "filter, get a model's predictions on teacher text, and score predictions (open model) or answers (closed).");
+      "filter, get a model's predictions on teacher text, ask a closed model through its API, and score\n"
+      "predictions (open model) or answers (closed).");
   cmd->require_subcommand(1);
 
   auto f = std::make_shared<FilterOptions>();
@@ -355,6 +357,8 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--alpha,-a", s->alpha, "significance level for 'detected'")->capture_default_str();
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });
+
+  add_radioactivity_query_command(*cmd, exit_code);
 }
 
 }  // namespace telltale::cli

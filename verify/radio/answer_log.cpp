@@ -20,10 +20,11 @@ Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& 
   return got;
 }
 
-Result<Answer> parse_answer_line(std::string_view line) {
+Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
   const auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
   if (j.is_discarded()) return invalid_argument("not valid JSON");
   if (!j.is_object()) return invalid_argument("an answer must be a JSON object with 'prompt' and 'response'");
+  if (j.contains("telltale_query_log") || j.contains("error")) return std::optional<Answer>();
   Answer a;
   for (const char* field : {"prompt", "response"}) {
     const auto it = j.find(field);
@@ -31,7 +32,7 @@ Result<Answer> parse_answer_line(std::string_view line) {
     if (!it->is_string()) return invalid_argument(std::string("'") + field + "' must be a string");
     (field[0] == 'p' ? a.prompt : a.response) = it->get<std::string>();
   }
-  return a;
+  return std::optional<Answer>(std::move(a));
 }
 
 Result<AnswerLogReader> AnswerLogReader::open(const std::string& path) {
@@ -51,7 +52,8 @@ Result<bool> AnswerLogReader::next(Answer& out) {
     if (buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto a = parse_answer_line(buffer_);
     if (!a) return Status(a.status().code(), path_ + ":" + std::to_string(line_) + ": " + a.status().message());
-    out = std::move(a).value();
+    if (!a->has_value()) continue;
+    out = std::move(**a);
     return true;
   }
 }

@@ -1,11 +1,13 @@
 // The closed-model answer log: one JSON object per line with the prompt sent to the suspect and its answer
 // ({"prompt": "...", "response": "..."}, other fields kept by whoever wrote it are ignored). It is what a run keeps
-// so that it can be re-scored without querying the suspect again (spec/radioactivity.md, section 5).
+// so that it can be re-scored without querying the suspect again (spec/radioactivity.md, section 5). The log that
+// `telltale radioactivity query` writes also holds a header line and failed-attempt lines; they are skipped here.
 #pragma once
 
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,8 +20,9 @@ struct Answer {
   std::string response;
 };
 
-// Parses one line (without its newline); the message says what is wrong, without the file name.
-Result<Answer> parse_answer_line(std::string_view line);
+// Parses one line (without its newline): an answer, or nullopt for a query log's bookkeeping line (an object with
+// "telltale_query_log" or "error"). The message says what is wrong, without the file name.
+Result<std::optional<Answer>> parse_answer_line(std::string_view line);
 
 class AnswerLogReader {
  public:

@@ -1,0 +1,87 @@
+// A small OpenAI-compatible HTTP server on loopback for the closed-model client's tests: it serves the reference
+// model (watermarked with a key, or plain) on /v1/chat/completions and /v1/completions, and plays a script of faults
+// first: 429 with Retry-After, 5xx, malformed JSON, a reply slower than the client's timeout, a connection closed
+// without an answer, a request held until the test lets it go (to kill the client in the middle of a request).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace telltale::test {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string authorization;  // the Authorization header's value, empty when absent
+  std::string body;
+};
+
+enum class Fault {
+  kNone,           // answer normally
+  kTooMany,        // 429 with Retry-After: 0
+  kServerError,    // 500
+  kUnavailable,    // 503
+  kMalformedJson,  // 200 with a body that is not JSON
+  kNoChoices,      // 200 with {"choices": []}
+  kSlow,           // answer normally after slow_ms
+  kDrop,           // close the connection without an answer
+  kHold,           // hold the request until release() or stop(), then drop it
+  kUnauthorized,   // 401 with an OpenAI-style error object
+};
+
+// Answers one well-formed request: returns the assistant's text for `prompt` at most `max_tokens` long.
+using Answerer = std::function<std::string(const std::string& prompt, int max_tokens)>;
+
+class OpenAiTestServer {
+ public:
+  explicit OpenAiTestServer(Answerer answerer);
+  ~OpenAiTestServer();
+
+  // The base URL the client is given, e.g. http://127.0.0.1:40123/v1.
+  std::string base_url() const;
+
+  // Faults played in order, one per request, before normal answers resume.
+  void script(std::vector<Fault> faults);
+  void set_slow_ms(int ms) { slow_ms_ = ms; }
+  // Waits until a kHold request has arrived.
+  void wait_for_hold();
+  void release();
+
+  // Every request received, in order (the body as sent).
+  std::vector<HttpRequest> requests() const;
+  // The prompts of the requests answered with 200 and an answer.
+  std::vector<std::string> answered_prompts() const;
+
+ private:
+  void serve();
+  void handle(int fd);
+
+  Answerer answerer_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> slow_ms_{1500};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Fault> faults_;
+  bool holding_ = false;
+  bool released_ = false;
+  std::vector<HttpRequest> requests_;
+  std::vector<std::string> answered_;
+  std::thread thread_;
+  std::vector<std::thread> connections_;  // one per accepted connection, joined on stop
+};
+
+// An Answerer backed by the bundled reference model: watermarked with the key file's key (an empty path: plain),
+// sampling seeded by a counter so that answers differ.
+Answerer reference_model_answerer(const std::string& key_file);
+
+}  // namespace telltale::test

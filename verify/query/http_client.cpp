@@ -1,0 +1,119 @@
+// libcurl easy interface: reply body capped while it arrives, Retry-After read from the headers.
+#include "query/http_client.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <mutex>
+
+namespace telltale::query {
+namespace {
+
+struct Transfer {
+  HttpReply* reply;
+  size_t max_bytes;
+  bool too_large = false;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->reply->body.size() + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
+  }
+  t->reply->body.append(data, n);
+  return n;
+}
+
+// "Retry-After: 2" or "Retry-After: 1.5"; an HTTP-date form is left to the caller's own backoff.
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  static constexpr char kName[] = "retry-after:";
+  const size_t name_len = sizeof kName - 1;
+  if (n > name_len && strncasecmp(data, kName, name_len) == 0) {
+    const char* p = data + name_len;
+    const char* end = data + n;
+    while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    double v = 0;
+    const auto [ptr, ec] = std::from_chars(p, end, v);
+    if (ec == std::errc() && v >= 0 && (ptr == end || *ptr == '\r' || *ptr == '\n')) t->reply->retry_after_s = v;
+  }
+  return n;
+}
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+long to_ms(double s) { return s <= 0 ? 1 : static_cast<long>(s * 1000 + 0.5); }
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  std::string out = url;
+  if (const auto cut = out.find_first_of("?#"); cut != std::string::npos) out.resize(cut);
+  const auto scheme = out.find("://");
+  const size_t host_at = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto path = out.find('/', host_at);
+  const auto at = out.rfind('@', path == std::string::npos ? std::string::npos : path);
+  if (at != std::string::npos && at >= host_at) out.erase(host_at, at + 1 - host_at);
+  return out;
+}
+
+Result<HttpClient> HttpClient::create(const HttpSettings& settings) {
+  if (!(settings.timeout_s > 0)) return invalid_argument("the request timeout must be positive");
+  global_init_once();
+  HttpClient c;
+  c.settings_ = settings;
+  c.curl_.reset(curl_easy_init());
+  if (!c.curl_) return Status(StatusCode::kNoMemory, "cannot create an HTTP client (curl_easy_init failed)");
+  return c;
+}
+
+Result<HttpReply> HttpClient::post_json(const std::string& url, const std::string& json_body,
+                                        const std::vector<std::string>& headers) {
+  CURL* c = curl_.get();
+  curl_easy_reset(c);
+  HttpReply reply;
+  Transfer t{&reply, settings_.max_reply_bytes};
+  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+  for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(json_body.size()));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, to_ms(settings_.timeout_s));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   to_ms(settings_.connect_timeout_s < settings_.timeout_s ? settings_.connect_timeout_s
+                                                                            : settings_.timeout_s));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: safe in a threaded program
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirected POST is refused, not silently re-sent
+  const CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(list);
+  switch (rc) {
+    case CURLE_OK:
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+      return reply;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return invalid_argument(redact_url(url) + ": " + curl_easy_strerror(rc));
+    default:
+      break;
+  }
+  reply.status = 0;
+  reply.body.clear();
+  reply.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  reply.transport_error = t.too_large ? "reply larger than " + std::to_string(settings_.max_reply_bytes) + " bytes"
+                                      : std::string(curl_easy_strerror(rc));
+  return reply;
+}
+
+}  // namespace telltale::query

@@ -1,0 +1,62 @@
+// Asks a closed suspect model every prompt of a set through its OpenAI-compatible API and logs each answer, with
+// rate limiting, retries with exponential backoff, and resumption from the log (spec/radioactivity.md, section 5).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "query/http_client.hpp"
+#include "query/openai_protocol.hpp"
+#include "query/prompt_file.hpp"
+#include "query/query_log.hpp"
+#include "query/rate_limiter.hpp"
+
+namespace telltale::query {
+
+struct RetryPolicy {
+  uint32_t max_attempts = 6;       // per prompt, the first one included
+  double base_delay_s = 1.0;       // before the 2nd attempt; doubled for each further one, with jitter in [1/2, 1]
+  double max_delay_s = 60.0;       // cap of the backoff
+  double max_retry_after_s = 300;  // a server's Retry-After is obeyed up to this
+};
+
+struct QuerySettings {
+  std::string endpoint;  // base URL, e.g. http://127.0.0.1:8000/v1; the API's path is appended
+  RequestSettings request;
+  RetryPolicy retry;
+  double requests_per_second = 1.0;
+  std::string api_key;  // sent as "Authorization: Bearer ..." when not empty; never logged
+};
+
+struct QueryStats {
+  uint64_t prompts = 0;
+  uint64_t answered_before = 0;  // found in the log when the run started
+  uint64_t answered_now = 0;
+  uint64_t requests = 0;         // HTTP requests sent by this run
+  uint64_t failed_attempts = 0;  // by this run, each logged
+};
+
+// The log's header for these settings and prompts.
+nlohmann::json query_log_header(const QuerySettings& settings, const PromptSet& prompts, const std::string& prompts_file);
+
+// What to do with one HTTP reply.
+struct AttemptOutcome {
+  enum Kind { kAnswer, kRetry, kFatal } kind = kFatal;
+  std::string error;  // for kRetry and kFatal, one line
+  ParsedReply answer;  // for kAnswer
+};
+AttemptOutcome classify_reply(Api api, const HttpReply& reply);
+
+// The wait before attempt `attempt` + 1 (attempt >= 1), before jitter: base * 2^(attempt - 1), capped.
+double backoff_delay_s(const RetryPolicy& policy, uint32_t attempt);
+
+// Sends every prompt the log has not answered yet, in index order, and appends each answer (and each failed
+// attempt) to the log. Stops with an error at the first prompt that fails for good (after max_attempts, or at
+// once on an answer that retrying cannot change, such as 401 or 404); what was logged stays, and running again
+// resumes. `progress` is called after each prompt; `sleep` waits (the real one by default).
+Result<QueryStats> run_queries(const QuerySettings& settings, const PromptSet& prompts, QueryLog& log,
+                               HttpClient& client, const std::function<void(const QueryStats&)>& progress = {},
+                               RateLimiter::Sleep sleep = {});
+
+}  // namespace telltale::query
