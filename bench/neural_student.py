@@ -13,7 +13,7 @@ Tokenization goes through telltale too (`radioactivity predict` writes each stor
 is needed in Python.
 
   /usr/bin/python3 bench/neural_student.py --telltale build/verify/telltale --work /tmp/neural \
-      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2]
+      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N]
 """
 import argparse
 import json
@@ -24,9 +24,12 @@ import subprocess
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# Debian's torch calls the system BLAS; with libopenblas0-pthread installed (scripts/setup) that is OpenBLAS, whose
+# threads only get in the way at these matrix sizes.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.join(HERE, "..", "..", "shared", "models", "stories260K")
@@ -80,7 +83,7 @@ class Block(nn.Module):
         self.w2 = nn.Linear(c["hidden_dim"], c["dim"], bias=False)
         self.w3 = nn.Linear(c["dim"], c["hidden_dim"], bias=False)
 
-    def forward(self, x, cos, sin):
+    def forward(self, x, cos, sin, mask):
         b, t, _ = x.shape
         c = self.c
         hs = c["dim"] // c["n_heads"]
@@ -95,12 +98,15 @@ class Block(nn.Module):
             return torch.stack((re * cos - im * sin, re * sin + im * cos), -1).flatten(3)
 
         q, k = rope(q), rope(k)
+        # Grouped-query attention without copying k and v per head: q's heads are grouped under their kv head and
+        # matmul broadcasts. The scale goes on q and the causal mask is added: Debian's CPU torch is slow per element.
         rep = c["n_heads"] // c["n_kv_heads"]
-        k, v = k.repeat_interleave(rep, dim=2), v.repeat_interleave(rep, dim=2)
-        q, k, v = (z.transpose(1, 2) for z in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
-        att = att.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf")).softmax(-1)
-        x = x + self.wo((att @ v).transpose(1, 2).reshape(b, t, -1))
+        q = q.view(b, t, c["n_kv_heads"], rep, hs).permute(0, 2, 3, 1, 4) * (1.0 / math.sqrt(hs))
+        k = k.view(b, t, c["n_kv_heads"], 1, hs).permute(0, 2, 3, 4, 1)
+        v = v.view(b, t, c["n_kv_heads"], 1, hs).permute(0, 2, 3, 1, 4)
+        att = torch.softmax(q @ k + mask, -1)
+        y = (att @ v).permute(0, 3, 1, 2, 4).reshape(b, t, -1)
+        x = x + self.wo(y)
         h = self.ffn_norm(x)
         return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
 
@@ -117,12 +123,14 @@ class Student(nn.Module):
         ang = torch.outer(torch.arange(c["seq_len"]).float(), freqs)
         self.register_buffer("cos", ang.cos()[None, :, None, :], persistent=False)
         self.register_buffer("sin", ang.sin()[None, :, None, :], persistent=False)
+        causal = torch.full((c["seq_len"], c["seq_len"]), float("-inf")).triu(1)
+        self.register_buffer("mask", causal, persistent=False)
 
     def forward(self, idx):
         t = idx.shape[1]
         x = self.tok(idx)
         for layer in self.layers:
-            x = layer(x, self.cos[:, :t], self.sin[:, :t])
+            x = layer(x, self.cos[:, :t], self.sin[:, :t], self.mask[:t, :t])
         return self.norm(x) @ self.tok.weight.T  # shared classifier
 
 
@@ -161,24 +169,30 @@ def write_predictions(path, records, suspect):
 
 
 @torch.no_grad()
-def reads(model, docs):
+def reads(model, docs, batch=32):
+    """Top-1 prediction at every position of every doc, in padded batches (causal: padding on the right is unseen)."""
     out = []
-    for d in docs:
-        logits = model(torch.tensor([[BOS] + d]))[0]
-        out.append({"ids": d, "positions": list(range(1, len(d) + 1)),
-                    "predicted": [[int(i)] for i in logits[1:].argmax(-1)]})
+    for at in range(0, len(docs), batch):
+        chunk = docs[at:at + batch]
+        x = nn.utils.rnn.pad_sequence([torch.tensor([BOS] + d) for d in chunk], batch_first=True, padding_value=0)
+        top = model(x).argmax(-1)
+        for row, d in enumerate(chunk):
+            out.append({"ids": d, "positions": list(range(1, len(d) + 1)),
+                        "predicted": [[int(i)] for i in top[row, 1:len(d) + 1]]})
     return out
 
 
 @torch.no_grad()
 def answers(model, docs, prompt_len=8, answer_len=128, seed=1):
+    """Sampled continuations of each doc's first prompt_len ids, all docs as one batch."""
     g = torch.Generator().manual_seed(seed)
+    x = torch.tensor([[BOS] + d[:prompt_len] for d in docs])
+    for _ in range(answer_len):
+        probs = model(x)[:, -1].softmax(-1)
+        x = torch.cat([x, torch.multinomial(probs, 1, generator=g)], 1)
     out = []
-    for d in docs:
-        ids = d[:prompt_len]
-        for _ in range(answer_len):
-            logits = model(torch.tensor([[BOS] + ids]))[0, -1]
-            ids.append(int(torch.multinomial(logits.softmax(-1), 1, generator=g)))
+    for row in x.tolist():
+        ids = row[1:]
         out.append({"ids": ids, "positions": list(range(prompt_len, len(ids))),
                     "predicted": [[i] for i in ids[prompt_len:]]})
     return out
@@ -200,6 +214,7 @@ def main():
     p.add_argument("--rho", default="0,0.05,0.5,1")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--layers", type=int, default=0, help="student layers (0: as many as the reference model)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
@@ -217,6 +232,9 @@ def main():
         telltale(args, "radioactivity", "filter", "-t", args.tokenizer, "-f", "text", "--out", tfilter,
                  os.path.join(args.work, "wm.jsonl"))
     c = reference_config(args.model)
+    if args.layers:
+        c["n_layers"] = args.layers
+    print("student: %s, %d steps of 16 x 256 ids" % (c, args.steps))
     print("\n| rho | train loss | open: scored | green | log10 p | closed: scored | green | log10 p | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
     for rho in (float(x) for x in args.rho.split(",")):

@@ -168,6 +168,19 @@ def bench_times(path):
     return times, items
 
 
+def made_by(meta):
+    """Which command made each part (research, speed), at which commit, when and under what load."""
+    out = []
+    for name, what in (("research", "Power, robustness and quality"), ("speed", "Speed")):
+        p = meta.get(name)
+        if not p:
+            continue
+        extra = f"; `{p['args']}`" if p.get("args") else ""
+        out.append(f"{what}: made by `{p['command']}` at commit `{p['commit']}` on {p['started']} "
+                   f"({meta.get('machine', '?')}; load average at start {p['load_at_start']}; {p['seconds']} s{extra}).")
+    return " ".join(out) if out else "(no meta.json: made outside bench/run-all)"
+
+
 def speed_ratios(times):
     out = []
     for (case, v, b, args), t in sorted(times.items()):
@@ -297,10 +310,7 @@ def main():
     has_speed_plot = plot_speed(ratios, os.path.join(a.out, "speed.png"))
 
     link = a.plots_link.rstrip("/")
-    made = (f"Made by `{meta.get('command', '?')}` at commit `{meta.get('commit', '?')}` on {meta.get('started', '?')} "
-            f"({meta.get('machine', '?')}; load average at start {meta.get('load_at_start', '?')}; research part "
-            f"{meta.get('research_seconds', '?')} s with `{meta.get('research_args', '')}`, speed suites "
-            f"{meta.get('speed_seconds', '?')} s).")
+    made = made_by(meta)
     md = [
         BEGIN,
         "### Research bench: power, robustness, quality, speed (generated)",
