@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "hook/row_scan.hpp"
@@ -368,14 +369,16 @@ TEST_CASE("the tournament's biased row is a log-distribution over the vocabulary
 TEST_CASE("score_sequence equals score at every position and refuses a first inside the first window", "[hook]") {
   const KeyRing ring = test_ring(10);
   for (SchemeKind kind : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
-    for (bool self_hash : {false, true}) {
+    const std::vector<std::pair<bool, uint32_t>> seedings = {{false, 1}, {false, 4}, {true, 4}, {false, 16}, {true, 16}};
+    for (const auto& [self_hash, h] : seedings) {
       SchemeParams p = default_params(kind, 1000);
       p.self_hash = self_hash;
+      p.context_width = h;
       auto det = Detector::create(ring, p);
       REQUIRE(det);
       const size_t w = det->window_size();
       std::mt19937_64 rng(12);
-      std::vector<int32_t> tokens(300);
+      std::vector<int32_t> tokens(1300);  // more than one batch of the detector's workspace
       for (auto& t : tokens) t = static_cast<int32_t>(rng() % 1100);  // some ids past the vocabulary
       std::vector<double> out(tokens.size() - w, -1.0);
       REQUIRE(det->score_sequence(tokens, w, out));

@@ -39,6 +39,12 @@ class Seeder {
   StepSeed left_hash(std::span<const int32_t> window) const;
   // `window` holds exactly h-1 tokens, oldest first (empty for h = 1).
   StepSeed self_hash(std::span<const int32_t> window, int32_t candidate) const;
+  // The seeds of many positions of one sequence with h tokens of context (1 <= h <= kMaxContextWidth): for j in
+  // [0, out.size()) and i = first + j, out[j] = left_hash(tokens[i - h, i)), or with `self` self_hash(tokens[i - h + 1,
+  // i), tokens[i]). Requires first >= h (left-hash) or h - 1 (self-hash) and first + out.size() <= tokens.size().
+  // The same seeds as one call per position, computed in SIMD lanes where the CPU has them: the verifier's fast path.
+  void seed_positions(std::span<const int32_t> tokens, size_t first, uint32_t h, bool self,
+                      std::span<StepSeed> out) const;
 
  private:
   const uint8_t* key_ = nullptr;

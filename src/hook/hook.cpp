@@ -625,11 +625,9 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
   if (first < n && out.size() < n - first) return invalid_argument("score_sequence: the output is too short");
   for (size_t start = first; start < n; start += detail::Workspace::kBatch) {
     const size_t m = std::min(n - start, detail::Workspace::kBatch);
+    impl.seeder.seed_positions(tokens, start, impl.params.context_width, impl.params.self_hash, {ws.seeds.data(), m});
     for (size_t j = 0; j < m; ++j) {
-      const size_t i = start + j;
-      const int32_t token = tokens[i];
-      const auto window = tokens.subspan(i - w, w);
-      ws.seeds[j] = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
+      const int32_t token = tokens[start + j];
       // Out-of-vocabulary tokens are keyed as id 0 and scored 0 below.
       ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
                                                                                          : 0u;
@@ -653,10 +651,9 @@ Status Detector::account_marks(std::span<const int32_t> tokens, size_t first, st
   detail::Workspace& ws = *ws_;
   for (size_t start = first; start < n; start += detail::Workspace::kBatch) {
     const size_t m = std::min(n - start, detail::Workspace::kBatch);
+    impl.account_seeder.seed_positions(tokens, start, static_cast<uint32_t>(w), false, {ws.seeds.data(), m});
     for (size_t j = 0; j < m; ++j) {
-      const size_t i = start + j;
-      const int32_t token = tokens[i];
-      ws.seeds[j] = impl.account_seeder.left_hash(tokens.subspan(i - w, w));
+      const int32_t token = tokens[start + j];
       ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
                                                                                          : 0u;
     }

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "prf/siphash_lanes.hpp"
 #include "telltale/prf.hpp"
 
 namespace telltale {
@@ -45,6 +46,15 @@ StepSeed Seeder::self_hash(std::span<const int32_t> window, int32_t candidate) c
   for (size_t i = 0; i < n; ++i) put_le32(msg + 1 + 4 * i, window[i]);
   put_le32(msg + 1 + 4 * n, candidate);
   return hash_message(msg, 1 + 4 * (n + 1), key_);
+}
+
+void Seeder::seed_positions(std::span<const int32_t> tokens, size_t first, uint32_t h, bool self,
+                            std::span<StepSeed> out) const {
+  // A left-hash message holds the h ids before position i, a self-hash message the h - 1 before it and the id at i:
+  // either way a run of h consecutive ids, starting h (or h - 1) before i.
+  const size_t start = first - (self ? h - 1 : h);
+  detail::siphash_runs(detail::best_sip_lanes(), key_, self ? 'S' : 'L', tokens.data() + start, h, out.size(),
+                       out.data());
 }
 
 }  // namespace telltale
