@@ -586,16 +586,28 @@ NullModel Detector::null_model() const {
 
 uint32_t Detector::window_size() const { return hook_->impl_->window_size(); }
 
-static double score_value(const detail::HookImpl& impl, uint32_t value) {
+// Calls f(score), where score(value) is the scheme's detection score of a keystream value: the scheme is chosen once
+// per call, so that a loop over many values inside f has no call and no switch per value.
+template <typename F>
+static void with_scorer(const detail::HookImpl& impl, F f) {
+  const uint32_t layers = impl.params.tournament.layers;
   switch (impl.params.scheme) {
     case SchemeKind::kKgw:
-    case SchemeKind::kFingerprint: return kgw::is_green(impl.kgw, value) ? 1.0 : 0.0;  // its zero-bit layer
-    case SchemeKind::kGumbel: return gumbel::score(value);
+    case SchemeKind::kFingerprint:  // its zero-bit layer
+      return f([&config = impl.kgw](uint32_t value) { return kgw::is_green(config, value) ? 1.0 : 0.0; });
+    case SchemeKind::kGumbel: return f([](uint32_t value) { return gumbel::score(value); });
     default:
-      return impl.params.tournament.score == TournamentScore::kWeightedMean
-                 ? tournament::weighted_score(value, impl.params.tournament.layers)
-                 : tournament::score(value, impl.params.tournament.layers);
+      if (impl.params.tournament.score == TournamentScore::kWeightedMean) {
+        return f([layers](uint32_t value) { return tournament::weighted_score(value, layers); });
+      }
+      return f([layers](uint32_t value) { return tournament::score(value, layers); });
   }
+}
+
+static double score_value(const detail::HookImpl& impl, uint32_t value) {
+  double s = 0;
+  with_scorer(impl, [&](auto score) { s = score(value); });
+  return s;
 }
 
 uint32_t Detector::g_values(std::span<const int32_t> window, int32_t token) {
@@ -633,11 +645,13 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
                                                                                          : 0u;
     }
     keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, impl.bits, ws.values.data(), ws.blocks.data());
-    for (size_t j = 0; j < m; ++j) {
-      const int32_t token = tokens[start + j];
-      const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
-      out[start + j - first] = in_vocab ? score_value(impl, ws.values[j]) : 0.0;
-    }
+    with_scorer(impl, [&](auto score) {
+      for (size_t j = 0; j < m; ++j) {
+        const int32_t token = tokens[start + j];
+        const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
+        out[start + j - first] = in_vocab ? score(ws.values[j]) : 0.0;
+      }
+    });
   }
   return Status::ok();
 }
