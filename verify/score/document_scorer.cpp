@@ -51,8 +51,12 @@ void DocumentScorer::score(std::span<const int32_t> tokens, size_t prompt_tokens
     // Tuples of the prompt (those with a full window inside it) count as seen: copying the prompt is no evidence.
     for (size_t i = w; i < p; ++i) seen_.insert(tuple_hash(tokens.subspan(i - w, w), tokens[i]));
     out.entries.reserve(n - first);
+    // The fingerprints first, in a loop of their own: they are independent, so their multiplies overlap, where
+    // interleaved with the set's probes each would wait for the probe before it.
+    hashes_.resize(n - first);
+    for (size_t i = first; i < n; ++i) hashes_[i - first] = tuple_hash(tokens.subspan(i - w, w), tokens[i]);
     for (size_t i = first; i < n; ++i) {
-      const uint64_t h = tuple_hash(tokens.subspan(i - w, w), tokens[i]);
+      const uint64_t h = hashes_[i - first];
       if (!seen_.insert(h)) {
         ++out.duplicates;
         continue;

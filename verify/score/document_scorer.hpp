@@ -65,6 +65,7 @@ class DocumentScorer {
   ScoringRules rules_;
   TupleSet seen_;
   std::vector<double> scores_;
+  std::vector<uint64_t> hashes_;     // the tuple fingerprints of the scored positions (with dedup)
   std::vector<uint64_t> positions_;  // positions of the scored tuples, for the windowed search
   std::vector<uint8_t> hits_;
   std::vector<double> window_scores_;  // their scores, in order
