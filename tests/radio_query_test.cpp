@@ -125,9 +125,16 @@ TEST_CASE("query asks every prompt once and score --answers detects the key the 
   CHECK(nlohmann::json::parse(again.out).at("requests") == 0);
 
   // The log is the answer log `score` reads (its header and failure lines are skipped).
-  const Run hit = run(dir, "radioactivity score -k k.key -t " + tok() + " --answers log.jsonl");
+  const Run hit = run(dir, "radioactivity score -k k.key -t " + tok() + " --answers log.jsonl --provenance prov.jsonl");
   INFO(hit.out << hit.err);
   CHECK(hit.rc == 0);
+  // Every scored tuple names the prompt whose answer it came from.
+  std::set<std::string> docs;
+  std::istringstream prov(telltale::test::slurp(dir.path("prov.jsonl")));
+  for (std::string line; std::getline(prov, line);) docs.insert(nlohmann::json::parse(line).at("doc").get<std::string>());
+  CHECK(docs.size() == kPrompts.size());
+  CHECK(docs.count("log.jsonl@prompt0") == 1);
+  CHECK(docs.count("log.jsonl@prompt5") == 1);
   const auto hj = nlohmann::json::parse(hit.out);
   CHECK(hj.at("counts").at("records") == kPrompts.size());
   CHECK(hj.at("p_value").get<double>() < 1e-6);

@@ -252,7 +252,8 @@ int run_score(const ScoreOptions& o) {
       if (!*more) break;
       if (Status s = tok->encode(a.prompt, prompt); !s.is_ok()) return fail(o.answers + ": " + s.message());
       if (Status s = tok->encode(a.response, answer); !s.is_ok()) return fail(o.answers + ": " + s.message());
-      docs.push_back(o.answers + "#" + std::to_string(docs.size() + 1));
+      // Named by the query log's prompt index when the line has one, else by its ordinal among the answers.
+      docs.push_back(o.answers + (a.index ? "@prompt" + std::to_string(*a.index) : "#" + std::to_string(docs.size() + 1)));
       scorer->add(radio::answer_record(prompt, answer, docs.back()), on_tuple);
     }
   }

@@ -32,6 +32,10 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
     if (!it->is_string()) return invalid_argument(std::string("'") + field + "' must be a string");
     (field[0] == 'p' ? a.prompt : a.response) = it->get<std::string>();
   }
+  if (const auto i = j.find("index"); i != j.end()) {
+    if (!i->is_number_unsigned()) return invalid_argument("'index' must be a non-negative integer");
+    a.index = i->get<uint64_t>();
+  }
   return std::optional<Answer>(std::move(a));
 }
 

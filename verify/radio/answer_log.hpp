@@ -18,6 +18,7 @@ namespace telltale::radio {
 struct Answer {
   std::string prompt;
   std::string response;
+  std::optional<uint64_t> index;  // the prompt's ordinal in a query log's prompt file, when the line has one
 };
 
 // Parses one line (without its newline): an answer, or nullopt for a query log's bookkeeping line (an object with
