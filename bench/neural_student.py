@@ -6,7 +6,8 @@ reference architecture (llama2.c: RMSNorm, RoPE, grouped-query attention, SwiGLU
 the reference .bin header) is trained from scratch with PyTorch (Debian's python3-torch, CPU) on a mixture holding a
 fraction rho of W; then telltale tests it:
   open   its top-1 predictions on W, written as a predictions file (spec/predictions-format.md) and scored by
-         `telltale radioactivity score --predictions`;
+         `telltale radioactivity score --predictions`: on all of W, and on the W stories in its mixture only (the
+         owner knows which outputs leaked);
   closed its sampled continuations of 8-id prompts cut from W, written as predictions records whose choices are the
          emitted ids, scored with the teacher filter (`telltale radioactivity filter`, then `score --filter`).
 Tokenization goes through telltale too (`radioactivity predict` writes each story's ids), so no SentencePiece binding
@@ -235,8 +236,9 @@ def main():
     if args.layers:
         c["n_layers"] = args.layers
     print("student: %s, %d steps of 16 x 256 ids" % (c, args.steps))
-    print("\n| rho | train loss | open: scored | green | log10 p | closed: scored | green | log10 p | seconds |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| rho | train loss | open (all W): scored | green | log10 p | open (trained W): scored | green | log10 p "
+          "| closed: scored | green | log10 p | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rho in (float(x) for x in args.rho.split(",")):
         t = time.time()
         mix, n = [], 0
@@ -245,6 +247,7 @@ def main():
                 break
             mix.append(d)
             n += len(d)
+        trained_wm = len(mix)
         for d in plain:
             if n >= total:
                 break
@@ -257,9 +260,15 @@ def main():
         write_predictions(pc, answers(model, [list(d) for d in wm[:100]]), "neural student rho=%g" % rho)
         o = score(args, po)
         cl = score(args, pc, ("--filter", tfilter))
-        print("| %g%% | %.3f | %d | %.4f | %.2f | %d | %.4f | %.2f | %.0f |" % (
-            rho * 100, loss, o["scored_tuples"], o["favoured_fraction"], o["log10_p_value"], cl["scored_tuples"],
-            cl["favoured_fraction"], cl["log10_p_value"], time.time() - t), flush=True)
+        trained = "| | |"
+        if trained_wm:  # supervised: the owner reads only the outputs that leaked into the training mixture
+            pt = os.path.join(args.work, "open_trained_%g.jsonl" % rho)
+            write_predictions(pt, reads(model, [list(d) for d in wm[:trained_wm]]), "neural student rho=%g" % rho)
+            ot = score(args, pt)
+            trained = "| %d | %.4f | %.2f" % (ot["scored_tuples"], ot["favoured_fraction"], ot["log10_p_value"])
+        print("| %g%% | %.3f | %d | %.4f | %.2f %s | %d | %.4f | %.2f | %.0f |" % (
+            rho * 100, loss, o["scored_tuples"], o["favoured_fraction"], o["log10_p_value"], trained,
+            cl["scored_tuples"], cl["favoured_fraction"], cl["log10_p_value"], time.time() - t), flush=True)
 
 
 if __name__ == "__main__":
