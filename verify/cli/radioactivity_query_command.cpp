@@ -27,7 +27,8 @@ struct QueryOptions {
   std::string log;
   uint32_t max_tokens = 256;
   double temperature = 1.0;
-  int64_t seed = -1;
+  uint64_t seed = 0;
+  bool seed_given = false;
   double rate = 1.0;
   double timeout = 120;
   uint32_t attempts = 6;
@@ -68,7 +69,7 @@ int run_query(const QueryOptions& o) {
   s.request.model = o.model;
   s.request.max_tokens = o.max_tokens;
   s.request.temperature = o.temperature;
-  if (o.seed >= 0) s.request.seed = static_cast<uint64_t>(o.seed);
+  if (o.seed_given) s.request.seed = o.seed;
   s.requests_per_second = o.rate;
   s.retry.max_attempts = o.attempts;
   s.retry.base_delay_s = o.retry_delay;
@@ -135,7 +136,10 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();
   c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")->capture_default_str();
-  c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)");
+  CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)")
+                          ->check([](const std::string& v) {
+                            return v.find('-') == std::string::npos ? std::string() : "must be a non-negative integer";
+                          });
   c->add_option("--rate", o->rate, "requests per second, at most")->capture_default_str();
   c->add_option("--timeout", o->timeout, "seconds per request")->capture_default_str();
   c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(CLI::Range(1u, 100u))
@@ -146,7 +150,10 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--api-key-env", o->api_key_env,
                 "name of the environment variable holding the API key (sent as a Bearer token, never logged)");
   c->add_flag("--quiet,-q", o->quiet, "no progress line on stderr");
-  c->callback([o, &exit_code] { exit_code = run_query(*o); });
+  c->callback([o, seed, &exit_code] {
+    o->seed_given = seed->count() > 0;
+    exit_code = run_query(*o);
+  });
 }
 
 }  // namespace telltale::cli
