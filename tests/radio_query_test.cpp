@@ -282,7 +282,7 @@ TEST_CASE("query refuses a log from other settings, bad prompt files and bad fla
   one_line_error("radioactivity query -e ftp://x -m m -o n.jsonl -p ok.txt", "--endpoint must be an http");
   one_line_error(base + "-p ok.txt --rate 0", "--rate must be positive");
   one_line_error(base + "-p ok.txt --api foo", "--api must be 'chat' or 'completions'");
-  one_line_error(base + "-p ok.txt --seed -1", "--seed: must be a non-negative integer");
+  one_line_error(base + "-p ok.txt --seed -1", "--seed: must not be negative");
   one_line_error(base + "-p ok.txt --api-key-env TELLTALE_NO_SUCH_VAR", "TELLTALE_NO_SUCH_VAR is not set");
   // A wrong path answers 404: not retried.
   one_line_error("radioactivity query -q -e " + server.base_url() + "/nope -m m -o n404.jsonl -p ok.txt",

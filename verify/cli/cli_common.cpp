@@ -83,4 +83,16 @@ Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_
   return params;
 }
 
+void refuse_negative_unsigned(CLI::App& app) {
+  const CLI::Validator non_negative(
+      [](std::string& value) {
+        return value.find('-') == std::string::npos ? std::string() : std::string("must not be negative");
+      },
+      "");
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_type_name().rfind("UINT", 0) == 0) option->check(non_negative);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_negative_unsigned(*sub);
+}
+
 }  // namespace telltale::cli

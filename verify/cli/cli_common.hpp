@@ -44,6 +44,10 @@ struct SchemeOptions {
   int skip_repeated = -1;  // -1: the scheme's default; 0/1 forced
 };
 void add_scheme_options(CLI::App& command, SchemeOptions& options);
+
+// Makes every unsigned option of `app` and its subcommands refuse a negative value: CLI11 would otherwise wrap "-3"
+// to 2^64 - 3 without a word. Call once, after every command is added.
+void refuse_negative_unsigned(CLI::App& app);
 // The parameters for a tokenizer of `vocab_size` ids, validated.
 Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_size);
 

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, exit_code);
   add_report_command(app, exit_code);
   add_radioactivity_command(app, exit_code);
+  refuse_negative_unsigned(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -136,10 +136,7 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();
   c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")->capture_default_str();
-  CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)")
-                          ->check([](const std::string& v) {
-                            return v.find('-') == std::string::npos ? std::string() : "must be a non-negative integer";
-                          });
+  CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)");
   c->add_option("--rate", o->rate, "requests per second, at most")->capture_default_str();
   c->add_option("--timeout", o->timeout, "seconds per request")->capture_default_str();
   c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(CLI::Range(1u, 100u))
