@@ -17,6 +17,7 @@ is needed in Python.
       [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N]
 """
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -29,6 +30,16 @@ import time
 # threads only get in the way at these matrix sizes.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
+
+# Every activation here is tens of MB: glibc serves each from a fresh mmap and unmaps it when freed, and the page faults
+# of touching new pages cost more than the arithmetic (1.27 s per training step against 0.32 s with this). Keep freed
+# memory in the heap instead: no mmap for large blocks, no trimming.
+try:
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.mallopt(-4, 0)          # M_MMAP_MAX
+    _libc.mallopt(-1, 1 << 30)    # M_TRIM_THRESHOLD
+except OSError:
+    pass
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -51,7 +62,7 @@ def stories(args, name, seed, key):
     if not os.path.exists(ids_path):
         gen = ["generate", "-m", args.model, "-t", args.tokenizer, "--jsonl", "--count", str(args.stories),
                "--seed", str(seed), "--top-p", "0.95", "-n", "256"]
-        gen += ["--key", key] if key else ["--no-watermark"]
+        gen += ["--key", key, *args.scheme] if key else ["--no-watermark"]
         with open(path, "w") as f:
             f.write(telltale(args, *gen).stdout)
         telltale(args, "radioactivity", "predict", "-m", args.model, "-t", args.tokenizer, "-f", "text",
@@ -99,14 +110,16 @@ class Block(nn.Module):
             return torch.stack((re * cos - im * sin, re * sin + im * cos), -1).flatten(3)
 
         q, k = rope(q), rope(k)
-        # Grouped-query attention without copying k and v per head: q's heads are grouped under their kv head and
-        # matmul broadcasts. The scale goes on q and the causal mask is added: Debian's CPU torch is slow per element.
+        # Attention as flat batched matmuls over (batch x head): k and v are repeated per query head (small: hs is 8),
+        # the causal mask goes in through baddbmm. Debian's CPU torch is slow per element, and broadcast matmuls
+        # over 5-d views were slower than this.
         rep = c["n_heads"] // c["n_kv_heads"]
-        q = q.view(b, t, c["n_kv_heads"], rep, hs).permute(0, 2, 3, 1, 4) * (1.0 / math.sqrt(hs))
-        k = k.view(b, t, c["n_kv_heads"], 1, hs).permute(0, 2, 3, 4, 1)
-        v = v.view(b, t, c["n_kv_heads"], 1, hs).permute(0, 2, 3, 1, 4)
-        att = torch.softmax(q @ k + mask, -1)
-        y = (att @ v).permute(0, 3, 1, 2, 4).reshape(b, t, -1)
+        k, v = k.repeat_interleave(rep, 2), v.repeat_interleave(rep, 2)
+        q = (q * (1.0 / math.sqrt(hs))).permute(0, 2, 1, 3).reshape(b * c["n_heads"], t, hs)
+        k = k.permute(0, 2, 3, 1).reshape(b * c["n_heads"], hs, t)
+        v = v.permute(0, 2, 1, 3).reshape(b * c["n_heads"], t, hs)
+        att = torch.baddbmm(mask, q, k).softmax(-1)
+        y = torch.bmm(att, v).view(b, c["n_heads"], t, hs).permute(0, 2, 1, 3).reshape(b, t, -1)
         x = x + self.wo(y)
         h = self.ffn_norm(x)
         return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
@@ -126,6 +139,12 @@ class Student(nn.Module):
         self.register_buffer("sin", ang.sin()[None, :, None, :], persistent=False)
         causal = torch.full((c["seq_len"], c["seq_len"]), float("-inf")).triu(1)
         self.register_buffer("mask", causal, persistent=False)
+        # llama2.c's initialisation: N(0, 0.02), the residual projections scaled down by sqrt(2 n_layers).
+        for name, w in self.named_parameters():
+            if name.endswith(("wo.weight", "w3.weight")):
+                nn.init.normal_(w, 0.0, 0.02 / math.sqrt(2 * c["n_layers"]))
+            elif w.dim() == 2:
+                nn.init.normal_(w, 0.0, 0.02)
 
     def forward(self, idx):
         t = idx.shape[1]
@@ -200,8 +219,8 @@ def answers(model, docs, prompt_len=8, answer_len=128, seed=1):
 
 
 def score(args, preds, extra=()):
-    r = telltale(args, "radioactivity", "score", "-k", args.key, "-t", args.tokenizer, "--predictions", preds, *extra,
-                 ok=(0, 1))
+    r = telltale(args, "radioactivity", "score", "-k", args.key, "-t", args.tokenizer, "--predictions", preds,
+                 *args.scheme, *extra, ok=(0, 1))
     return json.loads(r.stdout)
 
 
@@ -216,7 +235,11 @@ def main():
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--layers", type=int, default=0, help="student layers (0: as many as the reference model)")
+    p.add_argument("--delta", default="2", help="KGW logit bias of the teacher (gamma is 0.25)")
+    p.add_argument("--context-width", default="4", help="KGW context width h of the teacher")
+    p.add_argument("--closed-prompts", type=int, default=100, help="W stories whose first 8 ids prompt closed mode")
     args = p.parse_args()
+    args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
     torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
     args.key = os.path.join(args.work, "k.key")
@@ -231,7 +254,7 @@ def main():
     tfilter = os.path.join(args.work, "teacher.ttcf")
     if not os.path.exists(tfilter):
         telltale(args, "radioactivity", "filter", "-t", args.tokenizer, "-f", "text", "--out", tfilter,
-                 os.path.join(args.work, "wm.jsonl"))
+                 "--context-width", args.context_width, os.path.join(args.work, "wm.jsonl"))
     c = reference_config(args.model)
     if args.layers:
         c["n_layers"] = args.layers
@@ -254,21 +277,30 @@ def main():
             mix.append(d)
             n += len(d)
         model, loss = train(c, mix, args.steps, seed=7)
-        po = os.path.join(args.work, "open_%g.jsonl" % rho)
-        pc = os.path.join(args.work, "closed_%g.jsonl" % rho)
-        write_predictions(po, reads(model, [list(d) for d in wm]), "neural student rho=%g" % rho)
-        write_predictions(pc, answers(model, [list(d) for d in wm[:100]]), "neural student rho=%g" % rho)
-        o = score(args, po)
-        cl = score(args, pc, ("--filter", tfilter))
-        trained = "| | |"
-        if trained_wm:  # supervised: the owner reads only the outputs that leaked into the training mixture
-            pt = os.path.join(args.work, "open_trained_%g.jsonl" % rho)
-            write_predictions(pt, reads(model, [list(d) for d in wm[:trained_wm]]), "neural student rho=%g" % rho)
-            ot = score(args, pt)
-            trained = "| %d | %.4f | %.2f" % (ot["scored_tuples"], ot["favoured_fraction"], ot["log10_p_value"])
-        print("| %g%% | %.3f | %d | %.4f | %.2f %s | %d | %.4f | %.2f | %.0f |" % (
-            rho * 100, loss, o["scored_tuples"], o["favoured_fraction"], o["log10_p_value"], trained,
-            cl["scored_tuples"], cl["favoured_fraction"], cl["log10_p_value"], time.time() - t), flush=True)
+        read = reads(model, [list(d) for d in wm])
+        sampled = answers(model, [list(d) for d in wm[:args.closed_prompts]])
+        tag = "neural student rho=%g" % rho
+        # Each reading is scored on its first 1/8, 1/4, 1/2 and all of its records: p against scored tuples.
+        # "trained W" is the supervised reading: only the W stories in the mixture (the owner knows what leaked).
+        curves = {}
+        for name, records, extra in (("open (all W)", read, ()), ("open (trained W)", read[:trained_wm], ()),
+                                     ("closed", sampled, ("--filter", tfilter))):
+            curves[name] = []
+            for part in (8, 4, 2, 1):
+                if not records[:len(records) // part]:
+                    continue
+                path = os.path.join(args.work, "%s_%g_%d.jsonl" % (name.split()[0] + str(len(extra)), rho, part))
+                write_predictions(path, records[:len(records) // part], tag)
+                curves[name].append(score(args, path, extra))
+        cells = []
+        for name in ("open (all W)", "open (trained W)", "closed"):
+            r = curves[name][-1] if curves[name] else None
+            cells.append("%d | %.4f | %.2f" % (r["scored_tuples"], r["favoured_fraction"], r["log10_p_value"])
+                         if r else " | | ")
+        print("| %g%% | %.3f | %s | %.0f |" % (rho * 100, loss, " | ".join(cells), time.time() - t), flush=True)
+        for name, points in curves.items():
+            print("tuples rho=%g %s: %s" % (rho, name, ", ".join(
+                "%d:%.2f" % (r["scored_tuples"], r["log10_p_value"]) for r in points)), flush=True)
 
 
 if __name__ == "__main__":
