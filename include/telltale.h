@@ -137,9 +137,19 @@ TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_log
 TT_API tt_status tt_hook_choose_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, float uniform,
                                            size_t *out_index);
 
+/* How a tournament detector scores a token (other schemes accept only TT_TOURNAMENT_MEAN). */
+typedef enum tt_tournament_score {
+  TT_TOURNAMENT_MEAN = 0,          /* the number of g-values equal to 1 */
+  TT_TOURNAMENT_WEIGHTED_MEAN = 1  /* SynthID's weighted mean: sum over layers l of w_l g_l, w_l = round(10 - 9 l /
+                                      (m - 1)) (spec/synthid.md) */
+} tt_tournament_score;
+
+/* The tournament is scored by its mean (tt_detector_create_scored chooses). */
 TT_API tt_status tt_detector_create(const tt_keyring *keys, const tt_params *params, tt_detector **out);
+TT_API tt_status tt_detector_create_scored(const tt_keyring *keys, const tt_params *params, int32_t score,
+                                           tt_detector **out); /* score: a tt_tournament_score */
 /* The per-token score of `token` after `window` (window_len must equal tt_detector_window_size): KGW 1/0 (green),
- * Gumbel -ln(1-r), tournament the number of g-values equal to 1. */
+ * Gumbel -ln(1-r), tournament the number of g-values equal to 1 or, weighted, sum_l w_l g_l. */
 TT_API tt_status tt_detector_score(tt_detector *det, const int32_t *window, size_t window_len, int32_t token,
                                    double *out_score);
 TT_API size_t tt_detector_window_size(const tt_detector *det);

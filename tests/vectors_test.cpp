@@ -171,6 +171,48 @@ TEST_CASE("per-token scores match the test vectors through the C++ API and the C
   tt_keyring_free(ckeys);
 }
 
+TEST_CASE("the C ABI scores the tournament by its weighted mean when asked, and only the tournament", "[vectors]") {
+  const auto secret = test_secret();
+  auto ring = KeyRing::from_secret(secret);
+  REQUIRE(ring);
+  tt_keyring* ckeys = nullptr;
+  REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &ckeys) == TT_OK);
+  SchemeParams p = default_params(SchemeKind::kTournament, 151936);
+  p.tournament.layers = 12;
+  auto det = Detector::create(*ring, p);  // mean score: g_values gives the layer bits
+  REQUIRE(det);
+  tt_params cp = tt_params_default(TT_SCHEME_TOURNAMENT, 151936);
+  cp.tournament_layers = 12;
+  tt_detector* weighted = nullptr;
+  tt_detector* mean = nullptr;
+  REQUIRE(tt_detector_create_scored(ckeys, &cp, TT_TOURNAMENT_WEIGHTED_MEAN, &weighted) == TT_OK);
+  REQUIRE(tt_detector_create(ckeys, &cp, &mean) == TT_OK);
+  int differ = 0;
+  for (int32_t token = 0; token < 64; ++token) {
+    const std::vector<int32_t> w{7, 8, 9, token * 3};
+    const uint32_t bits = det->g_values(w, token);
+    double expected = 0;
+    for (uint32_t l = 0; l < 12; ++l) expected += ((bits >> l) & 1u) * tournament_weight(l, 12);
+    double got = -1, got_mean = -1;
+    REQUIRE(tt_detector_score(weighted, w.data(), w.size(), token, &got) == TT_OK);
+    REQUIRE(tt_detector_score(mean, w.data(), w.size(), token, &got_mean) == TT_OK);
+    CHECK(got == expected);
+    CHECK(got_mean == det->score(w, token));
+    differ += got != got_mean;
+  }
+  CHECK(differ > 0);  // the two scores are different statistics
+  tt_detector_free(weighted);
+  tt_detector_free(mean);
+
+  tt_detector* bad = nullptr;
+  tt_params kgw = tt_params_default(TT_SCHEME_KGW, 151936);
+  CHECK(tt_detector_create_scored(ckeys, &kgw, TT_TOURNAMENT_WEIGHTED_MEAN, &bad) == TT_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(tt_last_error()).find("tournament") != std::string::npos);
+  CHECK(tt_detector_create_scored(ckeys, &cp, 7, &bad) == TT_ERR_INVALID_ARGUMENT);
+  CHECK(bad == nullptr);
+  tt_keyring_free(ckeys);
+}
+
 TEST_CASE("one hook step matches the test vectors through the C++ API and the C ABI", "[vectors]") {
   const json v = load_vectors();
   auto ring = KeyRing::from_secret(test_secret());

@@ -70,6 +70,12 @@ telltale::SchemeKind parse_scheme(const std::string& name) {
         "unknown scheme '" + name + "' (expected 'kgw', 'gumbel', 'tournament' or 'fingerprint')");
 }
 
+telltale::TournamentScore parse_tournament_score(const std::string& name) {
+  if (name == "mean") return telltale::TournamentScore::kMean;
+  if (name == "weighted-mean") return telltale::TournamentScore::kWeightedMean;
+  raise(PyExc_ValueError, "unknown tournament score '" + name + "' (expected 'mean' or 'weighted-mean')");
+}
+
 // ---- objects ----
 
 // The hook is shared by every Sequence made from it (a SeqState points into the hook), so Python holds it by
@@ -349,7 +355,7 @@ PYBIND11_MODULE(_telltale, m) {
                        std::optional<float> delta, std::optional<uint32_t> context_width,
                        std::optional<bool> self_hash, std::optional<bool> skip_repeated_contexts,
                        std::optional<uint32_t> context_history, std::optional<uint32_t> layers,
-                       std::optional<float> account_delta) {
+                       std::optional<float> account_delta, std::optional<std::string> tournament_score) {
              telltale::SchemeParams p = telltale::default_params(parse_scheme(scheme), vocab_size);
              if (gamma) p.kgw.gamma = *gamma;
              if (delta) p.kgw.delta = *delta;
@@ -359,12 +365,14 @@ PYBIND11_MODULE(_telltale, m) {
              if (context_history) p.context_history = *context_history;
              if (layers) p.tournament.layers = *layers;
              if (account_delta) p.fingerprint.delta = *account_delta;
+             if (tournament_score) p.tournament.score = parse_tournament_score(*tournament_score);
              return p;
            }),
            py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("gamma") = py::none(),
            py::arg("delta") = py::none(), py::arg("context_width") = py::none(), py::arg("self_hash") = py::none(),
            py::arg("skip_repeated_contexts") = py::none(), py::arg("context_history") = py::none(),
-           py::arg("layers") = py::none(), py::arg("account_delta") = py::none())
+           py::arg("layers") = py::none(), py::arg("account_delta") = py::none(),
+           py::arg("tournament_score") = py::none())
       .def_property(
           "scheme", [](const telltale::SchemeParams& p) { return scheme_str(p.scheme); },
           [](telltale::SchemeParams& p, const std::string& s) { p.scheme = parse_scheme(s); },
@@ -387,6 +395,13 @@ PYBIND11_MODULE(_telltale, m) {
       .def_property(
           "layers", [](const telltale::SchemeParams& p) { return p.tournament.layers; },
           [](telltale::SchemeParams& p, uint32_t l) { p.tournament.layers = l; }, "Tournament: m, 1..32.")
+      .def_property(
+          "tournament_score",
+          [](const telltale::SchemeParams& p) {
+            return p.tournament.score == telltale::TournamentScore::kWeightedMean ? "weighted-mean" : "mean";
+          },
+          [](telltale::SchemeParams& p, const std::string& s) { p.tournament.score = parse_tournament_score(s); },
+          "Tournament, detection only: 'mean' (count of g = 1) or 'weighted-mean' (SynthID's weighted mean).")
       .def_property(
           "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.delta; },
           [](telltale::SchemeParams& p, float d) { p.fingerprint.delta = d; },

@@ -64,11 +64,16 @@ def test_params_start_from_the_scheme_defaults_and_take_overrides() -> None:
     assert "gamma=0.5" in p.describe()
     assert telltale.Params("gumbel", VOCAB).skip_repeated_contexts
     assert telltale.Params("tournament", VOCAB, layers=8).layers == 8
+    weighted = telltale.Params("tournament", VOCAB, tournament_score="weighted-mean")
+    assert weighted.tournament_score == "weighted-mean" and "score=weighted-mean" in weighted.describe()
+    assert telltale.Params("tournament", VOCAB).tournament_score == "mean"
 
 
 def test_invalid_params_raise_valueerror_naming_the_parameter(keys) -> None:
     with pytest.raises(ValueError, match="unknown scheme"):
         telltale.Params("nope", VOCAB)
+    with pytest.raises(ValueError, match="unknown tournament score"):
+        telltale.Params("tournament", VOCAB, tournament_score="median")
     with pytest.raises(ValueError, match="gamma"):
         telltale.Hook(keys, telltale.Params("kgw", VOCAB, gamma=1.5))
     with pytest.raises(ValueError, match="context_width"):

@@ -56,6 +56,7 @@ def lib() -> ctypes.CDLL:
     lib.tt_hook_choose.argtypes = [P, ctypes.POINTER(P), TtLogitsView, ctypes.POINTER(ctypes.c_float),
                                    ctypes.POINTER(ctypes.c_int32), ctypes.c_int]
     lib.tt_detector_create.argtypes = [P, ctypes.POINTER(TtParams), ctypes.POINTER(P)]
+    lib.tt_detector_create_scored.argtypes = [P, ctypes.POINTER(TtParams), ctypes.c_int, ctypes.POINTER(P)]
     lib.tt_detector_score.argtypes = [P, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t, ctypes.c_int32,
                                       ctypes.POINTER(ctypes.c_double)]
     lib.tt_last_error.restype = ctypes.c_char_p
@@ -149,23 +150,46 @@ def test_choose_through_python_and_through_the_c_abi_is_identical(lib, scheme) -
         c.close()
 
 
-def test_detector_scores_through_python_and_through_the_c_abi_agree(lib) -> None:
-    params = lib.tt_params_default(SCHEMES["kgw"], VOCAB)
+def c_scores(lib, params, score_kind: int, tokens: list[int]) -> list[float]:
+    """Scores tokens[i], i >= 4, one call of tt_detector_score each, through a detector made by
+    tt_detector_create_scored(score_kind) (0: through tt_detector_create)."""
     keys, det = P(), P()
     ok(lib, lib.tt_keyring_from_secret(SECRET_A, len(SECRET_A), ctypes.byref(keys)))
-    ok(lib, lib.tt_detector_create(keys, ctypes.byref(params), ctypes.byref(det)))
     try:
-        py_det = telltale.Detector(telltale.KeyRing.from_secret(SECRET_A), telltale.Params("kgw", VOCAB))
-        tokens = np.random.default_rng(5).integers(0, VOCAB, 200).tolist()
-        expected = py_det.score_sequence(tokens)
+        if score_kind == 0:
+            ok(lib, lib.tt_detector_create(keys, ctypes.byref(params), ctypes.byref(det)))
+        else:
+            ok(lib, lib.tt_detector_create_scored(keys, ctypes.byref(params), score_kind, ctypes.byref(det)))
         got = []
         for i in range(4, len(tokens)):
             window = (ctypes.c_int32 * 4)(*tokens[i - 4:i])
             score = ctypes.c_double()
             ok(lib, lib.tt_detector_score(det, window, 4, tokens[i], ctypes.byref(score)))
             got.append(score.value)
-        assert got == expected.tolist()
-        assert 0.1 < np.mean(got) < 0.4  # unwatermarked tokens: about gamma = 0.25 green
+        return got
     finally:
         lib.tt_detector_free(det)
         lib.tt_keyring_free(keys)
+
+
+def test_detector_scores_through_python_and_through_the_c_abi_agree(lib) -> None:
+    tokens = np.random.default_rng(5).integers(0, VOCAB, 200).tolist()
+    got = c_scores(lib, lib.tt_params_default(SCHEMES["kgw"], VOCAB), 0, tokens)
+    py_det = telltale.Detector(telltale.KeyRing.from_secret(SECRET_A), telltale.Params("kgw", VOCAB))
+    assert got == py_det.score_sequence(tokens).tolist()
+    assert 0.1 < np.mean(got) < 0.4  # unwatermarked tokens: about gamma = 0.25 green
+
+
+def test_weighted_tournament_scores_through_python_and_through_the_c_abi_agree(lib) -> None:
+    params = lib.tt_params_default(SCHEMES["tournament"], VOCAB)
+    params.tournament_layers = 12
+    tokens = np.random.default_rng(6).integers(0, VOCAB, 100).tolist()
+    got = c_scores(lib, params, 1, tokens)
+    keys = telltale.KeyRing.from_secret(SECRET_A)
+    weighted = telltale.Detector(keys, telltale.Params("tournament", VOCAB, layers=12,
+                                                       tournament_score="weighted-mean"))
+    mean = telltale.Detector(keys, telltale.Params("tournament", VOCAB, layers=12))
+    assert got == weighted.score_sequence(tokens).tolist()
+    assert got != mean.score_sequence(tokens).tolist()
+    assert c_scores(lib, params, 0, tokens) == mean.score_sequence(tokens).tolist()
+    assert weighted.null_model()["kind"] == "weighted_bits"

@@ -224,8 +224,22 @@ tt_status tt_hook_choose_candidates(const tt_hook* hook, tt_seq* seq, tt_candida
 }
 
 tt_status tt_detector_create(const tt_keyring* keys, const tt_params* params, tt_detector** out) {
+  return tt_detector_create_scored(keys, params, TT_TOURNAMENT_MEAN, out);
+}
+
+tt_status tt_detector_create_scored(const tt_keyring* keys, const tt_params* params, int32_t score,
+                                    tt_detector** out) {
   if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto det = telltale::Detector::create(keys->keys, to_cpp(*params));
+  if (score != TT_TOURNAMENT_MEAN && score != TT_TOURNAMENT_WEIGHTED_MEAN) {
+    return fail(TT_ERR_INVALID_ARGUMENT, "unknown tournament score");
+  }
+  if (score != TT_TOURNAMENT_MEAN && params->scheme != TT_SCHEME_TOURNAMENT) {
+    return fail(TT_ERR_INVALID_ARGUMENT, "the weighted-mean score is for the tournament scheme only");
+  }
+  telltale::SchemeParams p = to_cpp(*params);
+  p.tournament.score = score == TT_TOURNAMENT_WEIGHTED_MEAN ? telltale::TournamentScore::kWeightedMean
+                                                            : telltale::TournamentScore::kMean;
+  auto det = telltale::Detector::create(keys->keys, p);
   if (!det) return fail(det.status());
   *out = new (std::nothrow) tt_detector{std::move(det).value()};
   return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
