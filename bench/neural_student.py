@@ -14,7 +14,7 @@ Tokenization goes through telltale too (`radioactivity predict` writes each stor
 is needed in Python.
 
   /usr/bin/python3 bench/neural_student.py --telltale build/verify/telltale --work /tmp/neural \
-      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N]
+      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N] [--control-keys N]
 """
 import argparse
 import ctypes
@@ -218,10 +218,42 @@ def answers(model, docs, prompt_len=8, answer_len=128, seed=1):
     return out
 
 
-def score(args, preds, extra=()):
-    r = telltale(args, "radioactivity", "score", "-k", args.key, "-t", args.tokenizer, "--predictions", preds,
+def score(args, preds, extra=(), key=None):
+    r = telltale(args, "radioactivity", "score", "-k", key or args.key, "-t", args.tokenizer, "--predictions", preds,
                  *args.scheme, *extra, ok=(0, 1))
     return json.loads(r.stdout)
+
+
+def binomial_upper(n, p, alpha=1e-3):
+    """The smallest k with P(Binomial(n, p) > k) <= alpha: more than k false positives is a failed control."""
+    cdf = 0.0
+    for k in range(n + 1):
+        cdf += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
+        if cdf >= 1 - alpha:
+            return k
+    return n
+
+
+def control(args, rho, readings):
+    """Scores each full reading with args.control_keys unrelated keys: the same student read by an owner whose key it
+    never saw, which is distributed as a student trained on another key's data read with ours. Under the null every
+    p-value is uniform (conservative: KGW's is discrete), so at most the binomial bound may fall at or below 0.05 and
+    0.01."""
+    keys = []
+    for i in range(args.control_keys):
+        path = os.path.join(args.work, "control-keys", "k%d.key" % i)
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            telltale(args, "keygen", "--out", path)
+        keys.append(path)
+    n = len(keys)
+    cells = []
+    for name, (path, extra) in readings.items():
+        ps = [score(args, path, extra, key)["p_value"] for key in keys]
+        cells.append("%s: %d at p <= 0.05 (bound %d), %d at p <= 0.01 (bound %d), smallest %.3g" % (
+            name, sum(p <= 0.05 for p in ps), binomial_upper(n, 0.05), sum(p <= 0.01 for p in ps),
+            binomial_upper(n, 0.01), min(ps)))
+    print("control rho=%g, %d unrelated keys: %s" % (rho, n, "; ".join(cells)), flush=True)
 
 
 def main():
@@ -238,6 +270,8 @@ def main():
     p.add_argument("--delta", default="2", help="KGW logit bias of the teacher (gamma is 0.25)")
     p.add_argument("--context-width", default="4", help="KGW context width h of the teacher")
     p.add_argument("--closed-prompts", type=int, default=100, help="W stories whose first 8 ids prompt closed mode")
+    p.add_argument("--control-keys", type=int, default=0,
+                   help="also score each student's full readings with this many unrelated keys (null control)")
     args = p.parse_args()
     args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
     torch.set_num_threads(args.threads)
@@ -283,13 +317,15 @@ def main():
         # Each reading is scored on its first 1/8, 1/4, 1/2 and all of its records: p against scored tuples.
         # "trained W" is the supervised reading: only the W stories in the mixture (the owner knows what leaked).
         curves = {}
-        for name, records, extra in (("open (all W)", read, ()), ("open (trained W)", read[:trained_wm], ()),
-                                     ("closed", sampled, ("--filter", tfilter))):
+        for name, records, extra, file in (("open (all W)", read, (), "open-all"),
+                                           ("open (trained W)", read[:trained_wm], (), "open-trained"),
+                                           ("closed", sampled, ("--filter", tfilter), "closed")):
             curves[name] = []
             for part in (8, 4, 2, 1):
                 if not records[:len(records) // part]:
                     continue
-                path = os.path.join(args.work, "%s_%g_%d.jsonl" % (name.split()[0] + str(len(extra)), rho, part))
+                # kept, so that a reading can be re-scored (another key, another filter) without retraining
+                path = os.path.join(args.work, "%s_%g_%d.jsonl" % (file, rho, part))
                 write_predictions(path, records[:len(records) // part], tag)
                 curves[name].append(score(args, path, extra))
         cells = []
@@ -301,6 +337,9 @@ def main():
         for name, points in curves.items():
             print("tuples rho=%g %s: %s" % (rho, name, ", ".join(
                 "%d:%.2f" % (r["scored_tuples"], r["log10_p_value"]) for r in points)), flush=True)
+        if args.control_keys:
+            control(args, rho, {"open (all W)": (os.path.join(args.work, "open-all_%g_1.jsonl" % rho), ()),
+                                "closed": (os.path.join(args.work, "closed_%g_1.jsonl" % rho), ("--filter", tfilter))})
 
 
 if __name__ == "__main__":
