@@ -270,6 +270,7 @@ def main():
     p.add_argument("--delta", default="2", help="KGW logit bias of the teacher (gamma is 0.25)")
     p.add_argument("--context-width", default="4", help="KGW context width h of the teacher")
     p.add_argument("--closed-prompts", type=int, default=100, help="W stories whose first 8 ids prompt closed mode")
+    p.add_argument("--train-seed", type=int, default=7, help="seeds the student's initialisation and batches")
     p.add_argument("--control-keys", type=int, default=0,
                    help="also score each student's full readings with this many unrelated keys (null control)")
     args = p.parse_args()
@@ -296,6 +297,7 @@ def main():
     print("\n| rho | train loss | open (all W): scored | green | log10 p | open (trained W): scored | green | log10 p "
           "| closed: scored | green | log10 p | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    suffix = "" if args.train_seed == 7 else "_s%d" % args.train_seed
     for rho in (float(x) for x in args.rho.split(",")):
         t = time.time()
         mix, n = [], 0
@@ -310,7 +312,7 @@ def main():
                 break
             mix.append(d)
             n += len(d)
-        model, loss = train(c, mix, args.steps, seed=7)
+        model, loss = train(c, mix, args.steps, seed=args.train_seed)
         read = reads(model, [list(d) for d in wm])
         sampled = answers(model, [list(d) for d in wm[:args.closed_prompts]])
         tag = "neural student rho=%g" % rho
@@ -325,7 +327,7 @@ def main():
                 if not records[:len(records) // part]:
                     continue
                 # kept, so that a reading can be re-scored (another key, another filter) without retraining
-                path = os.path.join(args.work, "%s_%g_%d.jsonl" % (file, rho, part))
+                path = os.path.join(args.work, "%s_%g_%d%s.jsonl" % (file, rho, part, suffix))
                 write_predictions(path, records[:len(records) // part], tag)
                 curves[name].append(score(args, path, extra))
         cells = []
@@ -338,8 +340,9 @@ def main():
             print("tuples rho=%g %s: %s" % (rho, name, ", ".join(
                 "%d:%.2f" % (r["scored_tuples"], r["log10_p_value"]) for r in points)), flush=True)
         if args.control_keys:
-            control(args, rho, {"open (all W)": (os.path.join(args.work, "open-all_%g_1.jsonl" % rho), ()),
-                                "closed": (os.path.join(args.work, "closed_%g_1.jsonl" % rho), ("--filter", tfilter))})
+            control(args, rho, {"open (all W)": (os.path.join(args.work, "open-all_%g_1%s.jsonl" % (rho, suffix)), ()),
+                                "closed": (os.path.join(args.work, "closed_%g_1%s.jsonl" % (rho, suffix)),
+                                           ("--filter", tfilter))})
 
 
 if __name__ == "__main__":
