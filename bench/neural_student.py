@@ -14,7 +14,7 @@ Tokenization goes through telltale too (`radioactivity predict` writes each stor
 is needed in Python.
 
   /usr/bin/python3 bench/neural_student.py --telltale build/verify/telltale --work /tmp/neural \
-      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N] [--control-keys N]
+      [--stories 200] [--rho 0,0.05,0.5,1] [--steps 300] [--threads 2] [--layers N] [--train-seed S] [--control-keys N]
 """
 import argparse
 import ctypes
