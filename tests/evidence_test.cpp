@@ -19,30 +19,23 @@
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
+#include "bundle_test_support.hpp"
 #include "run_command.hpp"
-#include "secret_search.hpp"
 #include "telltale/keyring.hpp"
 #include "test_paths.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using telltale::test::one_line_error;
 using telltale::test::run_command;
 using telltale::test::shell_quote;
 using telltale::test::slurp;
 using telltale::test::telltale_binary;
+using telltale::test::write_text;
 
 namespace {
 
-constexpr size_t kSecretOffset = 16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
-constexpr size_t kSecretSize = 32;
-
 std::string model_file(const char* name) { return std::string(telltale::test::kModelDir) + "/" + name; }
-
-void write_text(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
-
-bool one_line_error(const std::string& err) {
-  return err.rfind("telltale: error: ", 0) == 0 && std::count(err.begin(), err.end(), '\n') == 1;
-}
 
 // A small case: two watermarked texts and a piece of Austen, a watermark key and a signing key pair, and a bundle
 // made by `detect --bundle` from inside `dir` with relative paths (as an analyst would type it).
@@ -196,45 +189,13 @@ TEST_CASE("any single-byte change to any file of a bundle makes verification fai
   REQUIRE(files->size() == 4);
   REQUIRE(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
   std::mt19937 rng(7);
-  // Each byte changed to a different value drawn at random (never the same byte).
-  auto change = [&rng](std::string& bytes, size_t i) {
-    bytes[i] = static_cast<char>(static_cast<uint8_t>(bytes[i]) ^ (1 + rng() % 255));
-  };
   SECTION("every byte position of every file, verified from memory") {
-    size_t checked = 0;
-    for (auto& [name, bytes] : *files) {
-      const std::string original = bytes;
-      for (size_t i = 0; i < original.size(); ++i) {
-        change(bytes, i);
-        auto r = telltale::evidence::verify_bundle_files(dir, *files, key);
-        if (r.is_ok() || r.status().message().find(dir + "/" + name) == std::string::npos) {
-          FAIL("changing byte " << i << " of " << name << " was not caught or not named: "
-                                << (r.is_ok() ? std::string("verified") : r.status().message()));
-        }
-        bytes[i] = original[i];
-        ++checked;
-      }
-    }
+    const size_t checked = telltale::test::check_every_byte_change_is_caught(dir, *files, key, rng);
     INFO("positions checked: " << checked);
     CHECK(checked > 5000);
-    CHECK(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
   }
   SECTION("a random sample of positions, changed on disk") {
-    for (int trial = 0; trial < 40; ++trial) {
-      auto it = files->begin();
-      std::advance(it, static_cast<long>(rng() % files->size()));
-      const std::string& name = it->first;
-      std::string changed = it->second;
-      const size_t i = rng() % changed.size();
-      change(changed, i);
-      write_text(f.bundle / name, changed);
-      auto r = telltale::evidence::verify_bundle(dir, key);
-      write_text(f.bundle / name, it->second);
-      INFO("byte " << i << " of " << name);
-      REQUIRE(!r.is_ok());
-      CHECK(r.status().message().find(dir + "/" + name) != std::string::npos);
-    }
-    CHECK(telltale::evidence::verify_bundle(dir, key).is_ok());
+    telltale::test::check_byte_changes_on_disk(f.bundle, *files, key, rng, 40);
   }
   SECTION("a truncated or extended file, an added file and a missing file are named") {
     const fs::path record = f.bundle / telltale::evidence::kRecordFile;
@@ -279,8 +240,6 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
   Fixture f("leak");
   const std::string wm = slurp(f.key);
   const std::string signing = slurp(f.dir / "sign.key");
-  std::vector<std::string> needles = telltale::test::key_needles(wm.substr(kSecretOffset, kSecretSize));
-  for (const std::string& e : telltale::test::encodings(signing.substr(kSecretOffset, kSecretSize))) needles.push_back(e);
   const fs::path html = f.dir / "again.html";
   const auto rendered = run_command(telltale_binary() + " report html " + shell_quote(f.bundle.string()) + " --pubkey " +
                                     shell_quote(f.pubkey.string()) + " -o " + shell_quote(html.string()));
@@ -289,20 +248,11 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
                                     " --pubkey " + shell_quote(f.pubkey.string()) + " --key " +
                                     shell_quote(f.key.string()));
   REQUIRE(verified.exit_code == 0);
-  std::vector<std::pair<std::string, std::string>> outputs = {
-      {"detect output", f.detect_out + f.detect_err},
-      {"report html output", rendered.out + rendered.err},
-      {"report verify output", verified.out + verified.err},
-      {"again.html", slurp(html)}};
-  for (const auto& entry : fs::directory_iterator(f.bundle)) {
-    outputs.emplace_back(entry.path().filename().string(), slurp(entry.path()));
-  }
-  REQUIRE(outputs.size() == 8);
-  for (const auto& [name, bytes] : outputs) {
-    INFO("output: " << name);
-    CHECK(!bytes.empty());
-    for (const std::string& needle : needles) CHECK(bytes.find(needle) == std::string::npos);
-  }
+  telltale::test::check_no_secret_in({{"detect output", f.detect_out + f.detect_err},
+                                      {"report html output", rendered.out + rendered.err},
+                                      {"report verify output", verified.out + verified.err},
+                                      {"again.html", slurp(html)}},
+                                     f.bundle, wm, signing);
   // The public ids are there, so the search looked at the real content.
   const std::string record = slurp(f.bundle / telltale::evidence::kRecordFile);
   auto ring = telltale::KeyRing::parse(
@@ -320,38 +270,21 @@ TEST_CASE("the record reader refuses malformed records with a message naming the
   REQUIRE(html.is_ok());
   CHECK(html->find("id=\"verdict\"") != std::string::npos);
 
-  struct Case {
-    std::string pointer;
-    json value;        // null with remove = true: the field is removed
-    bool remove;
-    std::string expect;
-  };
-  const std::vector<Case> cases = {
-      {"/format", "telltale-evidence-0", false, "format"},
-      {"/software/executable_sha256", "abc", false, "/software/executable_sha256"},
-      {"/result/p_value", "small", false, "/result/p_value"},
-      {"/recipe/scheme/layers", -1, false, "/recipe/scheme/layers"},
-      {"/watermark_keys", json::array(), false, "/watermark_keys"},
-      {"/documents", nullptr, true, "/documents"},
-      {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
-  };
-  for (const Case& c : cases) {
-    INFO("case: " << c.pointer);
-    json bad = *good;
-    if (c.remove) bad.erase(c.pointer.substr(1));
-    else bad[json::json_pointer(c.pointer)] = c.value;
-    auto r = telltale::evidence::parse_record(bad.dump());
-    REQUIRE(!r.is_ok());
-    CHECK(r.status().message().find(c.expect) != std::string::npos);
-  }
+  telltale::test::check_damaged_records_refused(
+      *good, {
+                 {"/format", "telltale-evidence-0", false, "format"},
+                 {"/software/executable_sha256", "abc", false, "/software/executable_sha256"},
+                 {"/result/p_value", "small", false, "/result/p_value"},
+                 {"/recipe/scheme/layers", -1, false, "/recipe/scheme/layers"},
+                 {"/watermark_keys", json::array(), false, "/watermark_keys"},
+                 {"/documents", nullptr, true, "/documents"},
+                 {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
+             });
   CHECK(!telltale::evidence::parse_record("{").is_ok());
   CHECK(!telltale::evidence::parse_record("[]").is_ok());
   SECTION("a recipe whose parameters do not give its configuration is refused") {
-    json bad = *good;
-    bad["recipe"]["scheme"]["gamma"] = 0.5;
-    auto r = telltale::evidence::recipe_from_json(bad);
-    REQUIRE(!r.is_ok());
-    CHECK(r.status().message().find("configuration") != std::string::npos);
+    telltale::test::check_configuration_mismatch_refused(
+        *good, [](const json& record) { return telltale::evidence::recipe_from_json(record); });
   }
 }
 
