@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bundle_test_support.hpp"
+#include "chromium_render.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
 #include "evidence/html_report.hpp"
@@ -101,6 +102,8 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
   INFO("verify: " << plain.err);
   REQUIRE(plain.exit_code == 0);
   CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
+  CHECK(json::parse(plain.out)["test"] == "radioactivity");
+  CHECK(json::parse(plain.out)["detected"] == true);
   // From another directory: the recorded relative paths resolve in the recorded working directory.
   const auto full = telltale::test::run_command("cd / && " + c.verify("b") + " --key " + c.dir.path("k.key"));
   INFO("verify --key: " << full.err);
@@ -279,4 +282,24 @@ TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, w
   fs::create_directory(c.dir.path("b"));
   refused("--predictions p.jsonl --bundle b --signing-key s.key", "b: already exists");
   CHECK(fs::is_empty(c.dir.path("b")));
+}
+
+TEST_CASE("the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
+          "error and no network request", "[evidence][radio][chromium]") {
+  const std::string chromium = telltale::test::find_chromium();
+  if (chromium.empty()) return;  // find_chromium warned
+  RadioCase c;
+  REQUIRE(c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 0);
+  const fs::path work = fs::path(c.dir.str()) / "chromium";
+  const telltale::test::Rendering r =
+      telltale::test::render(chromium, fs::path(c.dir.path("b")) / telltale::evidence::kReportFile, work);
+  telltale::test::check_clean_rendering(r, work);
+  CHECK(r.dom.find("id=\"verdict\"") != std::string::npos);
+  CHECK(r.dom.find("show that it was trained on text watermarked with key") != std::string::npos);
+  CHECK(r.dom.find("would score this high about once in") != std::string::npos);
+  CHECK(r.dom.find("id=\"limits\"") != std::string::npos);
+  for (const char* plot : {"plot-scores", "plot-curve"}) {
+    INFO("plot: " << plot);
+    CHECK(r.dom.find(std::string("<svg id=\"") + plot + "\"") != std::string::npos);
+  }
 }
