@@ -81,6 +81,20 @@ def radio_record(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return json.loads((d / "b" / "record.json").read_text())
 
 
+def assert_invalid_when_changed(record: dict, path: tuple, value: object = None, remove: bool = False) -> None:
+    """A copy of the record with the field at `path` set to `value` (or removed) fails validation."""
+    bad = copy.deepcopy(record)
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    if remove:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
+
+
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
@@ -102,21 +116,12 @@ def test_a_record_validates_against_the_schema(record: dict) -> None:
     ],
 )
 def test_a_wrong_type_or_value_fails_validation(record: dict, path: tuple, value: object) -> None:
-    bad = copy.deepcopy(record)
-    target = bad
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
+    assert_invalid_when_changed(record, path, value)
 
 
 @pytest.mark.parametrize("field", SCHEMA["required"] + SCHEMA["$defs"]["detection"]["required"])
 def test_every_required_field_is_required(record: dict, field: str) -> None:
-    bad = copy.deepcopy(record)
-    del bad[field]
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
+    assert_invalid_when_changed(record, (field,), remove=True)
 
 
 def test_a_radioactivity_record_validates_against_the_schema(radio_record: dict) -> None:
@@ -141,13 +146,7 @@ def test_a_radioactivity_record_validates_against_the_schema(radio_record: dict)
 )
 def test_a_wrong_type_or_value_in_a_radioactivity_record_fails_validation(radio_record: dict, path: tuple,
                                                                           value: object) -> None:
-    bad = copy.deepcopy(radio_record)
-    target = bad
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
+    assert_invalid_when_changed(radio_record, path, value)
 
 
 def test_the_recipe_names_the_file_of_its_mode_only(radio_record: dict) -> None:
@@ -169,10 +168,4 @@ RADIO = SCHEMA["$defs"]["radioactivity"]["properties"]
     + [("plots", 0, f) for f in RADIO["plots"]["items"]["required"]],
 )
 def test_every_required_radioactivity_field_is_required(radio_record: dict, path: tuple) -> None:
-    bad = copy.deepcopy(radio_record)
-    target = bad
-    for key in path[:-1]:
-        target = target[key]
-    del target[path[-1]]
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
+    assert_invalid_when_changed(radio_record, path, remove=True)
