@@ -194,22 +194,29 @@ radio::SuspectTupleCallback provenance_writer(std::ofstream& prov) {
   };
 }
 
-// Scores the suspect; with a signing key, also writes the evidence bundle. Returns the printed result.
-Result<radio::SuspectRun> score_suspect(const ScoreOptions& o, const radio::SuspectRecipe& recipe,
-                                        const input::Tokenizer& tok, const KeyRing& key,
-                                        const std::optional<evidence::SigningKey>& signer,
-                                        const radio::SuspectTupleCallback& on_tuple) {
-  if (!signer) return radio::run_suspect_test(recipe, tok, key, on_tuple);
-  auto run = evidence::run_radio_with_evidence(recipe, tok, key, on_tuple);
+// Scores the suspect; for a bundle, also keeps the plot series and the input files' hashes.
+Result<evidence::RadioEvidenceRun> score_suspect(const radio::SuspectRecipe& recipe, const input::Tokenizer& tok,
+                                                 const KeyRing& key, bool for_bundle,
+                                                 const radio::SuspectTupleCallback& on_tuple) {
+  if (for_bundle) return evidence::run_radio_with_evidence(recipe, tok, key, on_tuple);
+  auto run = radio::run_suspect_test(recipe, tok, key, on_tuple);
   if (!run) return run.status();
-  if (!o.provenance.empty()) run->run.result["provenance"] = o.provenance;
-  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run->files, signer->public_key());
-  const nlohmann::json record = evidence::make_radio_record(context, recipe, run->run.result, run->plots);
+  evidence::RadioEvidenceRun out;
+  out.run = std::move(run).value();
+  return out;
+}
+
+// Writes the bundle of a finished run whose printed result is `result`.
+Status write_radio_bundle(const std::string& dir, const radio::SuspectRecipe& recipe, const input::Tokenizer& tok,
+                          const KeyRing& key, const evidence::SigningKey& signer,
+                          const evidence::RadioEvidenceRun& run, const nlohmann::json& result) {
+  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run.files, signer.public_key());
+  const nlohmann::json record = evidence::make_radio_record(context, recipe, result, run.plots);
   auto html = evidence::render_html_report(record);
   if (!html) return html.status();
-  TT_RETURN_IF_ERROR(evidence::write_bundle(o.bundle, record.dump(1) + "\n", *html, *signer));
-  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", o.bundle.c_str());
-  return std::move(run->run);
+  TT_RETURN_IF_ERROR(evidence::write_bundle(dir, record.dump(1) + "\n", *html, signer));
+  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", dir.c_str());
+  return Status::ok();
 }
 
 int run_score(const ScoreOptions& o) {
@@ -247,17 +254,20 @@ int run_score(const ScoreOptions& o) {
     if (!prov.is_open()) return fail(o.provenance + ": cannot open for writing");
     on_tuple = provenance_writer(prov);
   }
-  auto run = score_suspect(o, recipe, *tok, *keys, signer, on_tuple);
+  auto run = score_suspect(recipe, *tok, *keys, signer.has_value(), on_tuple);
   if (!run) return fail(run.status());
   if (prov.is_open()) {
     prov.close();
     if (!prov) return fail(o.provenance + ": write failed");
   }
-  nlohmann::json j = run->result;
+  nlohmann::json j = run->run.result;
   if (!o.provenance.empty()) j["provenance"] = o.provenance;
+  if (signer) {
+    if (Status w = write_radio_bundle(o.bundle, recipe, *tok, *keys, *signer, *run, j); !w.is_ok()) return fail(w);
+  }
   std::printf("%s\n", j.dump(2).c_str());
   std::fflush(stdout);
-  return run->detected ? kExitDetected : kExitNotDetected;
+  return run->run.detected ? kExitDetected : kExitNotDetected;
 }
 
 void add_inputs(CLI::App& cmd, InputChoice& in, const char* what) {
