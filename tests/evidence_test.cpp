@@ -19,30 +19,24 @@
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
+#include "bundle_test_support.hpp"
+#include "chromium_render.hpp"
 #include "run_command.hpp"
-#include "secret_search.hpp"
 #include "telltale/keyring.hpp"
 #include "test_paths.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using telltale::test::one_line_error;
 using telltale::test::run_command;
 using telltale::test::shell_quote;
 using telltale::test::slurp;
 using telltale::test::telltale_binary;
+using telltale::test::write_text;
 
 namespace {
 
-constexpr size_t kSecretOffset = 16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
-constexpr size_t kSecretSize = 32;
-
 std::string model_file(const char* name) { return std::string(telltale::test::kModelDir) + "/" + name; }
-
-void write_text(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
-
-bool one_line_error(const std::string& err) {
-  return err.rfind("telltale: error: ", 0) == 0 && std::count(err.begin(), err.end(), '\n') == 1;
-}
 
 // A small case: two watermarked texts and a piece of Austen, a watermark key and a signing key pair, and a bundle
 // made by `detect --bundle` from inside `dir` with relative paths (as an analyst would type it).
@@ -145,6 +139,7 @@ TEST_CASE("a bundle verifies, and the re-run on the recorded inputs confirms eve
   INFO("stderr: " << plain.err);
   REQUIRE(plain.exit_code == 0);
   CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
+  CHECK(json::parse(plain.out)["test"] == "detection");
 
   // From another directory: relative inputs resolve in the recorded working directory.
   const auto full = run_command("cd / && " + verify + " --key " + shell_quote(f.key.string()));
@@ -196,45 +191,13 @@ TEST_CASE("any single-byte change to any file of a bundle makes verification fai
   REQUIRE(files->size() == 4);
   REQUIRE(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
   std::mt19937 rng(7);
-  // Each byte changed to a different value drawn at random (never the same byte).
-  auto change = [&rng](std::string& bytes, size_t i) {
-    bytes[i] = static_cast<char>(static_cast<uint8_t>(bytes[i]) ^ (1 + rng() % 255));
-  };
   SECTION("every byte position of every file, verified from memory") {
-    size_t checked = 0;
-    for (auto& [name, bytes] : *files) {
-      const std::string original = bytes;
-      for (size_t i = 0; i < original.size(); ++i) {
-        change(bytes, i);
-        auto r = telltale::evidence::verify_bundle_files(dir, *files, key);
-        if (r.is_ok() || r.status().message().find(dir + "/" + name) == std::string::npos) {
-          FAIL("changing byte " << i << " of " << name << " was not caught or not named: "
-                                << (r.is_ok() ? std::string("verified") : r.status().message()));
-        }
-        bytes[i] = original[i];
-        ++checked;
-      }
-    }
+    const size_t checked = telltale::test::check_every_byte_change_is_caught(dir, *files, key, rng);
     INFO("positions checked: " << checked);
     CHECK(checked > 5000);
-    CHECK(telltale::evidence::verify_bundle_files(dir, *files, key).is_ok());
   }
   SECTION("a random sample of positions, changed on disk") {
-    for (int trial = 0; trial < 40; ++trial) {
-      auto it = files->begin();
-      std::advance(it, static_cast<long>(rng() % files->size()));
-      const std::string& name = it->first;
-      std::string changed = it->second;
-      const size_t i = rng() % changed.size();
-      change(changed, i);
-      write_text(f.bundle / name, changed);
-      auto r = telltale::evidence::verify_bundle(dir, key);
-      write_text(f.bundle / name, it->second);
-      INFO("byte " << i << " of " << name);
-      REQUIRE(!r.is_ok());
-      CHECK(r.status().message().find(dir + "/" + name) != std::string::npos);
-    }
-    CHECK(telltale::evidence::verify_bundle(dir, key).is_ok());
+    telltale::test::check_byte_changes_on_disk(f.bundle, *files, key, rng, 40);
   }
   SECTION("a truncated or extended file, an added file and a missing file are named") {
     const fs::path record = f.bundle / telltale::evidence::kRecordFile;
@@ -279,8 +242,6 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
   Fixture f("leak");
   const std::string wm = slurp(f.key);
   const std::string signing = slurp(f.dir / "sign.key");
-  std::vector<std::string> needles = telltale::test::key_needles(wm.substr(kSecretOffset, kSecretSize));
-  for (const std::string& e : telltale::test::encodings(signing.substr(kSecretOffset, kSecretSize))) needles.push_back(e);
   const fs::path html = f.dir / "again.html";
   const auto rendered = run_command(telltale_binary() + " report html " + shell_quote(f.bundle.string()) + " --pubkey " +
                                     shell_quote(f.pubkey.string()) + " -o " + shell_quote(html.string()));
@@ -289,20 +250,11 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
                                     " --pubkey " + shell_quote(f.pubkey.string()) + " --key " +
                                     shell_quote(f.key.string()));
   REQUIRE(verified.exit_code == 0);
-  std::vector<std::pair<std::string, std::string>> outputs = {
-      {"detect output", f.detect_out + f.detect_err},
-      {"report html output", rendered.out + rendered.err},
-      {"report verify output", verified.out + verified.err},
-      {"again.html", slurp(html)}};
-  for (const auto& entry : fs::directory_iterator(f.bundle)) {
-    outputs.emplace_back(entry.path().filename().string(), slurp(entry.path()));
-  }
-  REQUIRE(outputs.size() == 8);
-  for (const auto& [name, bytes] : outputs) {
-    INFO("output: " << name);
-    CHECK(!bytes.empty());
-    for (const std::string& needle : needles) CHECK(bytes.find(needle) == std::string::npos);
-  }
+  telltale::test::check_no_secret_in({{"detect output", f.detect_out + f.detect_err},
+                                      {"report html output", rendered.out + rendered.err},
+                                      {"report verify output", verified.out + verified.err},
+                                      {"again.html", slurp(html)}},
+                                     f.bundle, wm, signing);
   // The public ids are there, so the search looked at the real content.
   const std::string record = slurp(f.bundle / telltale::evidence::kRecordFile);
   auto ring = telltale::KeyRing::parse(
@@ -320,38 +272,21 @@ TEST_CASE("the record reader refuses malformed records with a message naming the
   REQUIRE(html.is_ok());
   CHECK(html->find("id=\"verdict\"") != std::string::npos);
 
-  struct Case {
-    std::string pointer;
-    json value;        // null with remove = true: the field is removed
-    bool remove;
-    std::string expect;
-  };
-  const std::vector<Case> cases = {
-      {"/format", "telltale-evidence-0", false, "format"},
-      {"/software/executable_sha256", "abc", false, "/software/executable_sha256"},
-      {"/result/p_value", "small", false, "/result/p_value"},
-      {"/recipe/scheme/layers", -1, false, "/recipe/scheme/layers"},
-      {"/watermark_keys", json::array(), false, "/watermark_keys"},
-      {"/documents", nullptr, true, "/documents"},
-      {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
-  };
-  for (const Case& c : cases) {
-    INFO("case: " << c.pointer);
-    json bad = *good;
-    if (c.remove) bad.erase(c.pointer.substr(1));
-    else bad[json::json_pointer(c.pointer)] = c.value;
-    auto r = telltale::evidence::parse_record(bad.dump());
-    REQUIRE(!r.is_ok());
-    CHECK(r.status().message().find(c.expect) != std::string::npos);
-  }
+  telltale::test::check_damaged_records_refused(
+      *good, {
+                 {"/format", "telltale-evidence-0", false, "format"},
+                 {"/software/executable_sha256", "abc", false, "/software/executable_sha256"},
+                 {"/result/p_value", "small", false, "/result/p_value"},
+                 {"/recipe/scheme/layers", -1, false, "/recipe/scheme/layers"},
+                 {"/watermark_keys", json::array(), false, "/watermark_keys"},
+                 {"/documents", nullptr, true, "/documents"},
+                 {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
+             });
   CHECK(!telltale::evidence::parse_record("{").is_ok());
   CHECK(!telltale::evidence::parse_record("[]").is_ok());
   SECTION("a recipe whose parameters do not give its configuration is refused") {
-    json bad = *good;
-    bad["recipe"]["scheme"]["gamma"] = 0.5;
-    auto r = telltale::evidence::recipe_from_json(bad);
-    REQUIRE(!r.is_ok());
-    CHECK(r.status().message().find("configuration") != std::string::npos);
+    telltale::test::check_configuration_mismatch_refused(
+        *good, [](const json& record) { return telltale::evidence::recipe_from_json(record); });
   }
 }
 
@@ -362,76 +297,14 @@ TEST_CASE("once_in puts a p-value in words", "[evidence]") {
   CHECK(telltale::evidence::once_in(-45.2).find("10^45") != std::string::npos);
 }
 
-namespace {
-
-std::string find_chromium() {
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
-// Requests the page made (not the browser's own background traffic): net-log events whose isolation key is the
-// file:// page and whose URL is not a file.
-std::vector<std::string> page_requests(const fs::path& netlog) {
-  const json log = json::parse(slurp(netlog), nullptr, false);
-  REQUIRE(!log.is_discarded());
-  std::vector<std::string> urls;
-  for (const json& e : log.value("events", json::array())) {
-    if (!e.contains("params") || !e["params"].is_object()) continue;
-    const json& p = e["params"];
-    if (!p.contains("url") || !p["url"].is_string() || !p.contains("network_isolation_key")) continue;
-    const std::string url = p["url"].get<std::string>();
-    if (p["network_isolation_key"].dump().find("file://") != std::string::npos && url.rfind("file:", 0) != 0) {
-      urls.push_back(url);
-    }
-  }
-  return urls;
-}
-
-struct Rendering {
-  telltale::test::CommandResult run;
-  std::string dom;
-  std::vector<std::string> requests;
-};
-
-// One headless Chromium run: DOM on stdout, a PNG screenshot, a PDF print, a net log; a dead proxy so that nothing
-// could leave the machine even if the page asked.
-Rendering render(const std::string& chromium, const fs::path& page, const fs::path& work) {
-  fs::create_directories(work);
-  const std::string cmd =
-      chromium + " --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check"
-      " --disable-background-networking --disable-component-update --disable-sync --disable-default-apps"
-      " --disable-extensions --user-data-dir=" + shell_quote((work / "profile").string()) +
-      " --enable-logging=stderr --log-level=0 --proxy-server=127.0.0.1:9 --window-size=1000,2400"
-      " --log-net-log=" + shell_quote((work / "net.json").string()) +
-      " --screenshot=" + shell_quote((work / "report.png").string()) +
-      " --print-to-pdf=" + shell_quote((work / "report.pdf").string()) + " --no-pdf-header-footer --dump-dom " +
-      shell_quote("file://" + page.string());
-  Rendering r;
-  r.run = run_command(cmd);
-  r.dom = r.run.out;
-  r.requests = page_requests(work / "net.json");
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("the HTML report renders in headless Chromium to PNG and PDF with its verdict and plots, no error and no "
           "network request", "[evidence][chromium]") {
-  const std::string chromium = find_chromium();
-  if (chromium.empty()) {
-    WARN("chromium is not installed (scripts/setup installs Debian's chromium): the rendering test did not run");
-    return;
-  }
+  const std::string chromium = telltale::test::find_chromium();
+  if (chromium.empty()) return;  // find_chromium warned
   Fixture f("render");
-  const Rendering r = render(chromium, f.bundle / telltale::evidence::kReportFile, f.dir / "chromium");
-  INFO("chromium stderr: " << r.run.err);
-  REQUIRE(r.run.exit_code == 0);
-  CHECK(slurp(f.dir / "chromium" / "report.png").rfind("\x89PNG\r\n", 0) == 0);
-  CHECK(fs::file_size(f.dir / "chromium" / "report.png") > 10000);
-  CHECK(slurp(f.dir / "chromium" / "report.pdf").rfind("%PDF-", 0) == 0);
-  CHECK(fs::file_size(f.dir / "chromium" / "report.pdf") > 10000);
+  const telltale::test::Rendering r =
+      telltale::test::render(chromium, f.bundle / telltale::evidence::kReportFile, f.dir / "chromium");
+  telltale::test::check_clean_rendering(r, f.dir / "chromium");
   // The verdict sentence and every plot are in the rendered document.
   CHECK(r.dom.find("id=\"verdict\"") != std::string::npos);
   CHECK((r.dom.find("was detected in the tested text") != std::string::npos ||
@@ -441,18 +314,11 @@ TEST_CASE("the HTML report renders in headless Chromium to PNG and PDF with its 
     INFO("plot: " << plot);
     CHECK(r.dom.find(std::string("<svg id=\"") + plot + "\"") != std::string::npos);
   }
-  CHECK(r.dom.find("<script") == std::string::npos);
-  // No console error, no refused or failed load.
-  for (const char* bad : {"CONSOLE", "Refused to", "net::ERR_", "Uncaught", "Failed to load"}) {
-    INFO("stderr marker: " << bad);
-    CHECK(r.run.err.find(bad) == std::string::npos);
-  }
-  CHECK(r.requests.empty());
 
   SECTION("the same check sees a page that does make a request") {
     write_text(f.dir / "canary.html",
                "<!DOCTYPE html><html><body><img src=\"http://canary.invalid/x.png\"><p>canary</p></body></html>");
-    const Rendering c = render(chromium, f.dir / "canary.html", f.dir / "canary");
+    const telltale::test::Rendering c = telltale::test::render(chromium, f.dir / "canary.html", f.dir / "canary");
     REQUIRE(c.run.exit_code == 0);
     REQUIRE(c.requests.size() >= 1);
     CHECK(c.requests[0] == "http://canary.invalid/x.png");

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "radio_test_inputs.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -85,26 +86,7 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
         2 * nlohmann::json::parse(again.out).at("counts").at("scored_positions").get<uint64_t>());
 
   // A suspect that memorised the watermarked stories (its prediction is the teacher's next id) is detected.
-  {
-    std::istringstream in(slurp(dir.path("p.jsonl")));
-    std::string header, out;
-    std::getline(in, header);
-    out = header + "\n";
-    while (std::getline(in, line)) {
-      auto r = nlohmann::json::parse(line);
-      const auto ids = r.at("ids").get<std::vector<int>>();
-      nlohmann::json positions = nlohmann::json::array(), predicted = nlohmann::json::array();
-      for (size_t p = 1; p < ids.size(); ++p) {
-        positions.push_back(p);
-        predicted.push_back({ids[p]});
-      }
-      r["positions"] = positions;
-      r["predicted"] = predicted;
-      r.erase("logprobs");
-      out += r.dump() + "\n";
-    }
-    dir.file("memorised.jsonl", out);
-  }
+  dir.file("memorised.jsonl", telltale::test::memorised_predictions(slurp(dir.path("p.jsonl"))));
   const Run memorised = run(dir, score("--predictions memorised.jsonl --filter t.ttcf"));
   INFO(memorised.err);
   CHECK(memorised.rc == 0);
@@ -112,15 +94,7 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
   CHECK(run(dir, "radioactivity score -k other.key -t " + tok() + " --predictions memorised.jsonl").rc == 1);
 
   // Closed mode: an answer log whose answers are the watermarked completions.
-  {
-    std::istringstream in(slurp(dir.path("wm.jsonl")));
-    std::string out;
-    while (std::getline(in, line)) {
-      const auto g = nlohmann::json::parse(line);
-      out += nlohmann::json{{"prompt", "Once upon a time"}, {"response", g.at("completion")}}.dump() + "\n";
-    }
-    dir.file("answers.jsonl", out);
-  }
+  dir.file("answers.jsonl", telltale::test::answers_from_generations(slurp(dir.path("wm.jsonl"))));
   const Run closed = run(dir, score("--answers answers.jsonl --filter t.ttcf"));
   INFO(closed.err);
   CHECK(closed.rc == 0);

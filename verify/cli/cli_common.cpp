@@ -39,6 +39,13 @@ Result<evidence::SigningPublicKey> read_public_key(const std::string& path) {
   return key;
 }
 
+Result<std::optional<evidence::SigningKey>> read_signing_key(const std::string& path) {
+  if (path.empty()) return std::optional<evidence::SigningKey>();
+  auto key = evidence::SigningKey::read(path);
+  if (!key) return key.status();
+  return std::optional<evidence::SigningKey>(std::move(key).value());
+}
+
 void add_scheme_options(CLI::App& command, SchemeOptions& options) {
   command
       .add_option("--scheme", options.scheme,

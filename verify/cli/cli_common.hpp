@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& path
 
 // Reads an evidence signing public key file (telltale keygen --signing writes it as OUT.pub).
 Result<evidence::SigningPublicKey> read_public_key(const std::string& path);
+
+// Reads the evidence signing key of --signing-key; none when `path` is empty.
+Result<std::optional<evidence::SigningKey>> read_signing_key(const std::string& path);
 
 // The options that fix a scheme's parameters, shared by generate, detect and keyinfo.
 struct SchemeOptions {

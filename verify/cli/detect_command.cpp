@@ -79,12 +79,9 @@ int run_detect(const DetectOptions& o) {
   if (!recipe) return fail(recipe.status());
   auto keys = read_key_files(o.keys, o.expect_key_ids);
   if (!keys) return fail(keys.status());
-  std::optional<evidence::SigningKey> signer;
-  if (!o.signing_key.empty()) {
-    auto k = evidence::SigningKey::read(o.signing_key);
-    if (!k) return fail(k.status());
-    signer = std::move(k).value();
-  }
+  auto signing = read_signing_key(o.signing_key);
+  if (!signing) return fail(signing.status());
+  const std::optional<evidence::SigningKey> signer = std::move(signing).value();
 
   std::vector<score::AnalysisInfo> infos;
   for (const KeyRing& k : *keys) {

@@ -3,7 +3,8 @@
 //   predict  the reference model's predictions on teacher text (the in-tree reading-mode adapter)
 //   query    ask a closed model every prompt through its API, with a resumable log (radioactivity_query_command.cpp)
 //   score    the test: a predictions file (open model) or an answer log (closed model); JSON on stdout,
-//            exit 0 detected, 1 not detected, 2 error. --provenance keeps every scored tuple.
+//            exit 0 detected, 1 not detected, 2 error. --provenance keeps every scored tuple; --bundle writes a
+//            signed evidence bundle (spec/evidence-bundle.md).
 // Rules and statistics: spec/radioactivity.md; the predictions format: spec/predictions-format.md.
 #include <algorithm>
 #include <cmath>
@@ -18,15 +19,18 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/radio_evidence.hpp"
+#include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
 #include "next_token_predictor.hpp"
 #include "radio/answer_log.hpp"
 #include "radio/context_filter.hpp"
 #include "radio/predictions.hpp"
-#include "radio/suspect_scorer.hpp"
-#include "score/report_json.hpp"
-#include "stats/tails.hpp"
+#include "radio/suspect_run.hpp"
+#include "run_context.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -172,135 +176,98 @@ struct ScoreOptions {
   std::string answers;
   std::string filter;
   std::string provenance;
+  std::string bundle;
+  std::string signing_key;
   uint32_t top_k = 1;
   double alpha = 1e-3;
   SchemeOptions scheme;
 };
 
+// The provenance file: one JSON line per scored tuple (spec/radioactivity.md, section 5).
+radio::SuspectTupleCallback provenance_writer(std::ofstream& prov) {
+  return [&prov](const radio::ScoredTuple& t, const std::string& doc) {
+    char ctx[17];
+    std::snprintf(ctx, sizeof ctx, "%016llx", static_cast<unsigned long long>(t.context));
+    nlohmann::json j = {{"record", t.record}, {"doc", doc},     {"position", t.position}, {"rank", t.rank},
+                        {"token", t.token},   {"context", ctx}, {"score", t.score}};
+    prov << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  };
+}
+
+// Scores the suspect; for a bundle, also keeps the plot series and the input files' hashes.
+Result<evidence::RadioEvidenceRun> score_suspect(const radio::SuspectRecipe& recipe, const input::Tokenizer& tok,
+                                                 const KeyRing& key, bool for_bundle,
+                                                 const radio::SuspectTupleCallback& on_tuple) {
+  if (for_bundle) return evidence::run_radio_with_evidence(recipe, tok, key, on_tuple);
+  auto run = radio::run_suspect_test(recipe, tok, key, on_tuple);
+  if (!run) return run.status();
+  evidence::RadioEvidenceRun out;
+  out.run = std::move(run).value();
+  return out;
+}
+
+// Writes the bundle of a finished run whose printed result is `result`.
+Status write_radio_bundle(const std::string& dir, const radio::SuspectRecipe& recipe, const input::Tokenizer& tok,
+                          const KeyRing& key, const evidence::SigningKey& signer,
+                          const evidence::RadioEvidenceRun& run, const nlohmann::json& result) {
+  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run.files, signer.public_key());
+  const nlohmann::json record = evidence::make_radio_record(context, recipe, result, run.plots);
+  auto html = evidence::render_html_report(record);
+  if (!html) return html.status();
+  TT_RETURN_IF_ERROR(evidence::write_bundle(dir, record.dump(1) + "\n", *html, signer));
+  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", dir.c_str());
+  return Status::ok();
+}
+
 int run_score(const ScoreOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
   if (o.predictions.empty() == o.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
+  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
   if (!o.provenance.empty() && refuse_existing(o.provenance))
     return fail(o.provenance + ": exists (refusing to overwrite)");
+  if (!o.bundle.empty() && refuse_existing(o.bundle))
+    return fail(o.bundle + ": already exists (a bundle is written into a new directory)");
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
-  const auto vocab = static_cast<uint32_t>(tok->vocab_size());
-  auto params = scheme_params(o.scheme, vocab);
+  auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
   if (!params) return fail(params.status());
   auto keys = read_key_file(o.key);
   if (!keys) return fail(keys.status());
-  auto det = Detector::create(*keys, *params);
-  if (!det) return fail(o.key + ": " + det.status().message());
-  std::optional<radio::ContextFilter> filter;
-  if (!o.filter.empty()) {
-    auto f = radio::ContextFilter::read(o.filter);
-    if (!f) return fail(f.status());
-    filter.emplace(std::move(f).value());
-  }
-  radio::SuspectRules rules;
-  rules.filter = filter ? &*filter : nullptr;
-  rules.max_rank = o.top_k;
-  auto scorer = radio::SuspectScorer::create(*det, rules);
-  if (!scorer) return fail(scorer.status());
+  if (auto det = Detector::create(*keys, *params); !det) return fail(o.key + ": " + det.status().message());
+  auto signing = read_signing_key(o.signing_key);
+  if (!signing) return fail(signing.status());
+  const std::optional<evidence::SigningKey> signer = std::move(signing).value();
+  radio::SuspectRecipe recipe;
+  recipe.tokenizer = o.tokenizer;
+  recipe.predictions = o.predictions;
+  recipe.answers = o.answers;
+  recipe.filter = o.filter;
+  recipe.top_k = o.top_k;
+  recipe.alpha = o.alpha;
+  recipe.params = *params;
 
   std::ofstream prov;
+  radio::SuspectTupleCallback on_tuple;
   if (!o.provenance.empty()) {
     prov.open(o.provenance, std::ios::binary);
     if (!prov.is_open()) return fail(o.provenance + ": cannot open for writing");
+    on_tuple = provenance_writer(prov);
   }
-  std::vector<std::string> docs;  // record ordinal -> name, for the provenance lines
-  auto on_tuple = [&prov, &docs, &o](const radio::ScoredTuple& t) {
-    if (o.provenance.empty()) return;
-    char ctx[17];
-    std::snprintf(ctx, sizeof ctx, "%016llx", static_cast<unsigned long long>(t.context));
-    nlohmann::json j = {{"record", t.record}, {"doc", docs[t.record]}, {"position", t.position}, {"rank", t.rank},
-                        {"token", t.token},   {"context", ctx},        {"score", t.score}};
-    prov << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  };
-
-  std::string mode;
-  std::string suspect;
-  if (!o.predictions.empty()) {
-    mode = "open (reading)";
-    auto reader = radio::PredictionReader::open(o.predictions);
-    if (!reader) return fail(reader.status());
-    if (reader->header().vocab_size != vocab)
-      return fail(o.predictions + ": vocabulary of " + std::to_string(reader->header().vocab_size) +
-                  " ids, but the tokenizer has " + std::to_string(vocab));
-    if (!reader->header().tokenizer_sha256.empty() && reader->header().tokenizer_sha256 != tok->sha256_hex())
-      return fail(o.predictions + ": made with tokenizer SHA-256 " + reader->header().tokenizer_sha256 +
-                  ", not this tokenizer's " + tok->sha256_hex());
-    suspect = reader->header().suspect;
-    radio::PredictionRecord r;
-    while (true) {
-      auto more = reader->next(r);
-      if (!more) return fail(more.status());
-      if (!*more) break;
-      docs.push_back(r.doc);
-      scorer->add(r, on_tuple);
-    }
-  } else {
-    mode = "closed (answers)";
-    auto reader = radio::AnswerLogReader::open(o.answers);
-    if (!reader) return fail(reader.status());
-    radio::Answer a;
-    std::vector<int32_t> prompt, answer;
-    while (true) {
-      auto more = reader->next(a);
-      if (!more) return fail(more.status());
-      if (!*more) break;
-      if (Status s = tok->encode(a.prompt, prompt); !s.is_ok()) return fail(o.answers + ": " + s.message());
-      if (Status s = tok->encode(a.response, answer); !s.is_ok()) return fail(o.answers + ": " + s.message());
-      // Named by the query log's prompt index when the line has one, else by its ordinal among the answers.
-      docs.push_back(o.answers + (a.index ? "@prompt" + std::to_string(*a.index) : "#" + std::to_string(docs.size() + 1)));
-      scorer->add(radio::answer_record(prompt, answer, docs.back()), on_tuple);
-    }
-  }
+  auto run = score_suspect(recipe, *tok, *keys, signer.has_value(), on_tuple);
+  if (!run) return fail(run.status());
   if (prov.is_open()) {
     prov.close();
     if (!prov) return fail(o.provenance + ": write failed");
   }
-
-  const score::Evidence e = scorer->evidence();
-  const radio::SuspectCounts& c = scorer->counts();
-  const bool detected = e.scored > 0 && e.log_p <= std::log(o.alpha);
-  nlohmann::json j;
-  j["detected"] = detected;
-  j["p_value"] = std::exp(e.log_p);
-  j["log10_p_value"] = stats::log10_from_ln(e.log_p);
-  j["alpha"] = o.alpha;
-  j["mode"] = mode;
-  j["scored_tuples"] = e.scored;
-  j["statistic"] = e.statistic;
-  j["expected"] = e.expected;
-  j["favoured_fraction"] = e.favoured_fraction();
-  j["z_score_orientation_only"] = e.z;
-  j["key_id"] = keys->key_id_hex();
-  j["configuration"] = describe(*params);
-  j["tokenizer_sha256"] = tok->sha256_hex();
-  if (!suspect.empty()) j["suspect"] = suspect;
-  j["counts"] = {{"records", c.records},
-                 {"positions", c.positions},
-                 {"no_context", c.no_context},
-                 {"repeated_context", c.repeated_context},
-                 {"not_in_teacher_filter", c.filtered_out},
-                 {"scored_positions", c.scored_positions}};
-  j["rules"] = {{"contexts", "each context window scored once, and only when no id the suspect saw already followed it"},
-                {"predicted_ids_per_position", o.top_k},
-                {"teacher_filter", filter ? o.filter : "none"}};
-  if (filter) {
-    // A false positive of the filter admits a context the teacher never watermarked: its tuples are pure null draws,
-    // so the test stays exact and only power is diluted (spec/radioactivity.md, section 3).
-    const double fpr = filter->false_positive_rate();
-    j["filter"] = {{"false_positive_rate", fpr},
-                   {"expected_null_contexts_admitted_at_most", fpr * static_cast<double>(c.scored_positions)},
-                   {"effect", "none on the null distribution; dilutes the evidence by at most this many contexts"}};
-  }
+  nlohmann::json j = run->run.result;
   if (!o.provenance.empty()) j["provenance"] = o.provenance;
+  if (signer) {
+    if (Status w = write_radio_bundle(o.bundle, recipe, *tok, *keys, *signer, *run, j); !w.is_ok()) return fail(w);
+  }
   std::printf("%s\n", j.dump(2).c_str());
   std::fflush(stdout);
-  return detected ? kExitDetected : kExitNotDetected;
+  return run->run.detected ? kExitDetected : kExitNotDetected;
 }
 
 void add_inputs(CLI::App& cmd, InputChoice& in, const char* what) {
@@ -356,6 +323,9 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sc->add_option("--provenance", s->provenance, "write every scored tuple as a JSON line to this new file");
   sc->add_option("--alpha,-a", s->alpha, "significance level for 'detected'")->capture_default_str();
+  sc->add_option("--bundle", s->bundle,
+                 "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+  sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });
 

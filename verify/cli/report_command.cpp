@@ -18,6 +18,7 @@
 #include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
 #include "evidence/html_report.hpp"
+#include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
 
 namespace telltale::cli {
@@ -41,7 +42,9 @@ Result<nlohmann::json> verified_record(const ReportOptions& o) {
 int run_verify(const ReportOptions& o) {
   auto record = verified_record(o);
   if (!record) return fail(record.status());
+  const bool radio = evidence::test_kind(*record) == evidence::TestKind::kRadioactivity;
   nlohmann::json out = {{"bundle", o.bundle},
+                        {"test", radio ? evidence::kRadioactivityTest : evidence::kDetectionTest},
                         {"signature", "valid"},
                         {"signing_key_id", (*record)["signer"]["public_key_id"]},
                         {"files", "record.json and report.html match the signed manifest"},

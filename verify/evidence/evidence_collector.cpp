@@ -70,6 +70,24 @@ std::vector<double> null_bin_mass(const NullModel& null) {
   return mass;
 }
 
+nlohmann::json score_histogram_json(const NullModel& null, const std::vector<uint64_t>& observed, uint64_t scored) {
+  const std::vector<double> mass = null_bin_mass(null);
+  nlohmann::json expected = nlohmann::json::array();
+  for (double m : mass) expected.push_back(m * static_cast<double>(scored));
+  nlohmann::json lower = nlohmann::json::array();
+  for (size_t b = 0; b < mass.size(); ++b) {
+    lower.push_back(null.kind == NullKind::kExponential ? kGumbelBinWidth * static_cast<double>(b)
+                                                        : static_cast<double>(b));
+  }
+  return {{"bin_lower", std::move(lower)},
+          {"observed", observed},
+          {"expected_under_null", std::move(expected)},
+          {"unit", null.kind == NullKind::kExponential    ? "-ln(1 - r)"
+                   : null.kind == NullKind::kBinomial     ? "g-values equal to 1"
+                   : null.kind == NullKind::kWeightedBits ? "weighted sum of the g-values"
+                                                          : "green (1) or red (0)"}};
+}
+
 EvidenceCollector::EvidenceCollector(std::vector<score::AnalysisInfo> infos, double alpha)
     : infos_(std::move(infos)), alpha_(alpha), series_(infos_.size()) {
   for (size_t a = 0; a < infos_.size(); ++a) series_[a].histogram.assign(null_bin_mass(infos_[a].null).size(), 0);
@@ -135,22 +153,7 @@ nlohmann::json EvidenceCollector::plots() const {
     for (const auto& p : s.curve) curve.push_back({static_cast<uint64_t>(p[0]), static_cast<uint64_t>(p[1]), p[2]});
     one["curve"] = {{"columns", {"document", "scored_tokens", "log10_p_value"}}, {"points", std::move(curve)}};
     if (infos_[a].rules.dedup) {
-      const std::vector<double> mass = null_bin_mass(null);
-      const auto total = static_cast<double>(s.pooled.scored);
-      nlohmann::json expected = nlohmann::json::array();
-      for (double m : mass) expected.push_back(m * total);
-      nlohmann::json lower = nlohmann::json::array();
-      for (size_t b = 0; b < mass.size(); ++b) {
-        lower.push_back(null.kind == NullKind::kExponential ? kGumbelBinWidth * static_cast<double>(b)
-                                                            : static_cast<double>(b));
-      }
-      one["scores"] = {{"bin_lower", std::move(lower)},
-                       {"observed", s.histogram},
-                       {"expected_under_null", std::move(expected)},
-                       {"unit", null.kind == NullKind::kExponential ? "-ln(1 - r)"
-                                : null.kind == NullKind::kBinomial  ? "g-values equal to 1"
-                                : null.kind == NullKind::kWeightedBits ? "weighted sum of the g-values"
-                                                                    : "green (1) or red (0)"}};
+      one["scores"] = score_histogram_json(null, s.histogram, s.pooled.scored);
     } else {
       one["scores"] = nullptr;
     }

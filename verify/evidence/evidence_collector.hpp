@@ -63,5 +63,8 @@ class EvidenceCollector {
 // open-ended). bin_of maps a score to its bin; null_mass gives each bin's probability under H0.
 size_t histogram_bin(const NullModel& null, double score);
 std::vector<double> null_bin_mass(const NullModel& null);
+// The "scores" plot series: the bins' lower edges, the observed counts of `scored` tuples, and the counts the null
+// law expects (scored times each bin's mass).
+nlohmann::json score_histogram_json(const NullModel& null, const std::vector<uint64_t>& observed, uint64_t scored);
 
 }  // namespace telltale::evidence

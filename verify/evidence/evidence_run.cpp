@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "evidence/evidence_collector.hpp"
+#include "evidence/radio_evidence.hpp"
 #include "score/report_json.hpp"
 
 namespace telltale::evidence {
@@ -23,6 +24,18 @@ score::DetectionSetup detection_setup(const DetectionRecipe& recipe, const input
   setup.scan.threads = threads;
   setup.scan.prompt = recipe.prompt;
   return setup;
+}
+
+Result<std::vector<InputFile>> hash_files(const std::vector<std::string>& paths) {
+  std::vector<InputFile> files;
+  for (const std::string& path : paths) {
+    auto digest = input::sha256_file_hex(path);
+    if (!digest) return digest.status();
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    files.push_back({path, *digest, ec ? 0 : static_cast<uint64_t>(size)});
+  }
+  return files;
 }
 
 Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
@@ -54,13 +67,9 @@ Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input
   out.summary = score::summary_json(infos, summaries, recipe.alpha, software);
   out.documents = collector.documents();
   out.plots = collector.plots();
-  for (const std::string& path : run->files_read) {
-    auto digest = input::sha256_file_hex(path);
-    if (!digest) return digest.status();
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    out.files.push_back({path, *digest, ec ? 0 : static_cast<uint64_t>(size)});
-  }
+  auto files = hash_files(run->files_read);
+  if (!files) return files.status();
+  out.files = std::move(files).value();
   out.run = std::move(run).value();
   return out;
 }
@@ -85,9 +94,7 @@ Status check_recorded_inputs(const json& record) {
   return Status::ok();
 }
 
-Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys, unsigned threads) {
-  auto recipe = recipe_from_json(record);
-  if (!recipe) return recipe.status();
+Status check_recorded_keys(const json& record, std::span<const KeyRing> keys) {
   const json& recorded_keys = record["watermark_keys"];
   if (keys.size() != recorded_keys.size()) {
     return invalid_argument("the record tested " + std::to_string(recorded_keys.size()) + " key(s); give the same " +
@@ -99,15 +106,10 @@ Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys,
                               ", the record's is " + recorded_keys[i]["key_id"].get<std::string>());
     }
   }
-  TT_RETURN_IF_ERROR(check_recorded_inputs(record));
-  auto tokenizer = input::Tokenizer::load(recipe->tokenizer);
-  if (!tokenizer) return tokenizer.status();
-  auto again = run_with_evidence(*recipe, *tokenizer, keys, threads, record["result"].value("software", ""));
-  if (!again) return again.status();
-  json files = json::array();
-  for (const InputFile& f : again->files) files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}});
-  const std::pair<const char*, const json*> parts[] = {
-      {"input_files", &files}, {"result", &again->summary}, {"documents", &again->documents}, {"plots", &again->plots}};
+  return Status::ok();
+}
+
+Status compare_with_record(const json& record, std::span<const RerunPart> parts) {
   for (const auto& [name, value] : parts) {
     const json written = json::parse(value->dump());  // as the record holds it (NaN and infinities become null)
     if (record[name] != written) {
@@ -116,8 +118,33 @@ Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys,
       return invalid_argument(std::string("the re-run differs from the record in /") + name + where);
     }
   }
+  return Status::ok();
+}
+
+namespace {
+
+Result<std::string> reproduce_detection(const json& record, std::span<const KeyRing> keys, unsigned threads) {
+  auto recipe = recipe_from_json(record);
+  if (!recipe) return recipe.status();
+  auto tokenizer = input::Tokenizer::load(recipe->tokenizer);
+  if (!tokenizer) return tokenizer.status();
+  auto again = run_with_evidence(*recipe, *tokenizer, keys, threads, record["result"].value("software", ""));
+  if (!again) return again.status();
+  const json files = input_files_json(again->files);
+  const RerunPart parts[] = {
+      {"input_files", &files}, {"result", &again->summary}, {"documents", &again->documents}, {"plots", &again->plots}};
+  TT_RETURN_IF_ERROR(compare_with_record(record, parts));
   return "re-ran the test on " + std::to_string(again->files.size()) + " input file(s): the result, " +
          std::to_string(again->documents.size()) + " document result(s) and every plotted number are identical";
+}
+
+}  // namespace
+
+Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys, unsigned threads) {
+  TT_RETURN_IF_ERROR(check_recorded_keys(record, keys));
+  TT_RETURN_IF_ERROR(check_recorded_inputs(record));
+  if (test_kind(record) == TestKind::kRadioactivity) return reproduce_radioactivity(record, keys.front());
+  return reproduce_detection(record, keys, threads);
 }
 
 }  // namespace telltale::evidence

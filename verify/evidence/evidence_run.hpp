@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <span>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -35,12 +36,25 @@ Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input
                                       const score::CorpusScanner::DocumentCallback& on_document = {},
                                       const score::CorpusScanner::ProgressCallback& on_progress = {});
 
+// The path, SHA-256 and size of each file read, in order.
+Result<std::vector<InputFile>> hash_files(const std::vector<std::string>& paths);
+
+// Checks that `keys` are the record's watermark keys (same number, same ids, same order).
+Status check_recorded_keys(const nlohmann::json& record, std::span<const KeyRing> keys);
+
 // Checks that the record's tokenizer and every recorded input file are present (paths as recorded, relative ones in
 // the current directory) with the recorded SHA-256. Errors name the file.
 Status check_recorded_inputs(const nlohmann::json& record);
 
-// Runs the record's recipe again with `keys` (their ids must be the recorded ones, in order) and compares the
-// result, every document and every plot series with the record. The message says what was confirmed.
+// A part of a re-run to compare with the record's field of that name.
+using RerunPart = std::pair<const char*, const nlohmann::json*>;
+// Compares each part with the record (JSON values as written, doubles bit for bit); a difference names the first
+// JSON pointer that differs, e.g. /result/analyses/0/pooled/statistic.
+Status compare_with_record(const nlohmann::json& record, std::span<const RerunPart> parts);
+
+// Runs the record's recipe (detection or radioactivity, by its "test") again with `keys` (their ids must be the
+// recorded ones, in order) after check_recorded_inputs, and compares the input files, the result, every document and
+// every plot series with the record. The message says what was confirmed.
 Result<std::string> reproduce(const nlohmann::json& record, std::span<const KeyRing> keys, unsigned threads);
 
 }  // namespace telltale::evidence

@@ -77,7 +77,8 @@ std::string row(const std::string& name, const std::string& value_html) {
 }
 std::string code(const std::string& s) { return "<code>" + esc(s) + "</code>"; }
 
-std::string scores_plot(const json& plot, const json& scheme) {
+// `what`: the plural noun for what was scored ("tokens", "tuples").
+std::string scores_plot(const json& plot, const json& scheme, const std::string& what) {
   const json& sc = plot.at("scores");
   if (sc.is_null()) return "<p class=\"note\">Not available: the run scored repeated tuples again (--no-dedup).</p>";
   const auto& observed = sc.at("observed");
@@ -89,14 +90,14 @@ std::string scores_plot(const json& plot, const json& scheme) {
     total += observed.at(b).get<double>();
     top = std::max({top, observed.at(b).get<double>(), expected.at(b).get<double>()});
   }
-  if (total == 0) return "<p class=\"note\">No token was scored.</p>";
+  if (total == 0) return "<p class=\"note\">Nothing was scored.</p>";
   const bool gumbel = scheme.value("name", "") == "gumbel";
   const double width = gumbel ? 0.5 : 1.0;
   const double x0 = lower.at(0).get<double>(), x1 = lower.at(n - 1).get<double>() + width;
-  SvgPlot p("plot-scores", "Scores of the tested tokens against what unwatermarked text gives",
+  SvgPlot p("plot-scores", "Scores of the tested " + what + " against what chance alone gives",
             gumbel ? "per-token score -ln(1 - r)" : (scheme.value("name", "") == "kgw" ? "0 = red token, 1 = green token"
                                                                                    : "g-values equal to 1 per token"),
-            "share of scored tokens", x0, x1, 0, top / total * 1.1);
+            "share of scored " + what, x0, x1, 0, top / total * 1.1);
   for (size_t b = 0; b < n; ++b) {
     const double lo = lower.at(b).get<double>();
     p.bar(lo + 0.08 * width, lo + 0.48 * width, expected.at(b).get<double>() / total, "null");
@@ -129,18 +130,19 @@ std::string documents_plot(const json& record, double alpha) {
   return out;
 }
 
-std::string curve_plot(const json& plot, double alpha) {
+// The pooled test's -log10 p against the count scored so far: the last two columns of each point.
+std::string curve_plot(const json& plot, double alpha, const std::string& x_label) {
   const json& points = plot.at("curve").at("points");
-  if (points.empty()) return "<p class=\"note\">No documents.</p>";
+  if (points.empty()) return "<p class=\"note\">Nothing was scored.</p>";
   std::vector<double> x, y;
   double top = -std::log10(alpha), right = 1;
   for (const json& pt : points) {
-    x.push_back(pt.at(1).get<double>());
-    y.push_back(-pt.at(2).get<double>());
+    x.push_back(pt.at(pt.size() - 2).get<double>());
+    y.push_back(-pt.at(pt.size() - 1).get<double>());
     top = std::max(top, y.back());
     right = std::max(right, x.back());
   }
-  SvgPlot p("plot-curve", "Evidence growing as more tokens are scored", "unique tokens scored so far",
+  SvgPlot p("plot-curve", "Evidence growing as more is scored", x_label,
             "-log10 p-value of the pooled test", 0, right, 0, top * 1.1);
   p.line(x, y, "curve");
   p.reference(-std::log10(alpha), "alpha = " + fmt("%g", alpha));
@@ -202,9 +204,7 @@ svg .ref{stroke:#333;stroke-dasharray:5 4}svg .reflabel{font-size:11px;fill:#333
 pre{font-size:7pt}.appendix{break-before:page}@page{size:A4;margin:18mm}}
 )";
 
-}  // namespace
-
-std::string verdict_sentence(const json& record) {
+std::string detection_verdict(const json& record) {
   const json& r = record.at("result");
   const bool detected = r.at("detected").get<bool>();
   const std::string key = str(r, "key_id").substr(0, 16);
@@ -219,73 +219,50 @@ std::string verdict_sentence(const json& record) {
          fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
 }
 
-namespace {
+bool open_mode(const json& record) { return record.at("recipe").at("mode").get<std::string>() == "open"; }
 
-std::string render(const json& record) {
+std::string radioactivity_verdict(const json& record) {
   const json& r = record.at("result");
-  const json& recipe = record.at("recipe");
-  const json& scheme = recipe.at("scheme");
-  const double alpha = r.at("alpha").get<double>();
-  const double log10_p = r.at("log10_p_value").get<double>();
-  const bool detected = r.at("detected").get<bool>();
-  const json& plot = record.at("plots").at(reported_analysis(record));
+  const std::string key = str(r, "key_id").substr(0, 16);
+  const std::string tuples = std::to_string(count(r.at("scored_tuples")));
+  const std::string what = open_mode(record) ? "predictions on our watermarked text" : "answers to our prompts";
+  return std::string("The suspect model's ") + what + (r.at("detected").get<bool>() ? " show" : " do not show") +
+         " that it was trained on text watermarked with key " + key + "&hellip; (" + tuples + " scored tuples): p = " +
+         p_text(r.at("log10_p_value").get<double>()) + (r.at("detected").get<bool>() ? ", below" : ", not below") +
+         " the significance level " + fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
+}
 
+std::string page_head(const json& record, const std::string& title, bool detected, const std::string& verdict) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-                  "<title>Watermark evidence report</title><style>";
+                  "<title>" + title + "</title><style>";
   h += kStyle;
-  h += "</style></head><body>\n<h1>Watermark evidence report</h1>\n";
+  h += "</style></head><body>\n<h1>" + title + "</h1>\n";
   h += "<p class=\"note\">Made by telltale " + esc(record.at("software").at("version").get<std::string>()) + " on " +
        esc(record.at("created_utc").get<std::string>()) + ". Signed with Ed25519 key " +
        code(record.at("signer").at("public_key_id").get<std::string>()) + ".</p>\n";
-  h += std::string("<p id=\"verdict\" class=\"verdict ") + (detected ? "detected" : "not-detected") + "\">" +
-       verdict_sentence(record) + "</p>\n";
+  h += std::string("<p id=\"verdict\" class=\"verdict ") + (detected ? "detected" : "not-detected") + "\">" + verdict +
+       "</p>\n";
+  return h;
+}
 
-  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">If this text had never seen our key, a "
-       "result at least this extreme would happen " + esc(once_in(log10_p)) + ".</p>\n";
-  h += "<p>The p-value is the probability, computed exactly, that text written without the key scores at least as "
-       "high as the tested text did. It is corrected for every key and every test that was tried (Holm's method), so "
-       "trying several did not make a detection easier. The threshold alpha = " + fmt("%g", alpha) +
-       " was fixed before the test; the watermark counts as detected only when the p-value is at or below it.</p>\n";
-
-  h += "<h2>The key, fixed in advance</h2>\n<p>The secret key itself never appears in this report. Its public id is a "
-       "SHA-256 commitment to the secret: the company can publish it (with <code>telltale keyinfo</code>) before any "
-       "dispute, and anyone can later check that the key tested here is the one published.</p>\n<table>";
+std::string key_section(const json& record) {
+  std::string h = "<h2>The key, fixed in advance</h2>\n<p>The secret key itself never appears in this report. Its "
+                  "public id is a SHA-256 commitment to the secret: the company can publish it (with <code>telltale "
+                  "keyinfo</code>) before any dispute, and anyone can later check that the key tested here is the one "
+                  "published.</p>\n<table>";
   for (const json& k : record.at("watermark_keys")) {
     h += row("public key id", code(k.at("key_id").get<std::string>()));
     h += row("key id scheme", code(k.at("key_id_scheme").get<std::string>()));
   }
-  h += row("scheme configuration", code(scheme.at("configuration").get<std::string>()));
+  h += row("scheme configuration", code(record.at("recipe").at("scheme").at("configuration").get<std::string>()));
   h += row("tokenizer SHA-256", code(record.at("tokenizer").at("sha256").get<std::string>()));
-  h += "</table>\n";
+  return h + "</table>\n";
+}
 
-  h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + "</p>\n<p>Each (context, token) pair is "
-       "scored once across all the text, so copied or repeated passages cannot inflate the evidence; the first tokens "
-       "of every document, which lack a full context, are skipped.";
-  if (count(recipe.at("rules").at("window_min")) > 0) {
-    h += " Every document was also searched for a watermarked passage of at least " +
-         std::to_string(count(recipe.at("rules").at("window_min"))) +
-         " scored tokens, with a correction for every window tried.";
-  }
-  h += "</p>\n";
-
-  h += "<h2>Results</h2>\n<table>";
-  h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
-  h += row("detected", detected ? "yes" : "no");
-  h += row("documents tested", std::to_string(count_or_zero(r, "documents")));
-  h += row("tokens read", std::to_string(count_or_zero(r, "tokens")));
-  h += row("unique tokens scored", std::to_string(count(r.at("scored_tokens"))));
-  h += row("hypotheses (Holm)", std::to_string(count_or_zero(r, "hypotheses")));
-  h += "</table>\n";
-
-  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme);
-  h += "<h3>Per-document p-values</h3>\n" + documents_plot(record, alpha);
-  h += "<h3>Evidence growing with tokens</h3>\n" + curve_plot(plot, alpha);
-  const std::string window = window_plot(plot, scheme);
-  if (!window.empty()) h += "<h3>Windowed detection along a document</h3>\n" + window;
-
-  h += "<h2>Parameters</h2>\n<table>";
-  h += row("scheme", code(scheme.at("name").get<std::string>()));
+// The scheme's rows of the parameters table.
+std::string scheme_rows(const json& scheme) {
+  std::string h = row("scheme", code(scheme.at("name").get<std::string>()));
   if (scheme.at("name") == "kgw") {
     h += row("gamma (green fraction)", fmt("%g", scheme.at("gamma").get<double>()));
     h += row("delta (logit bias)", fmt("%g", scheme.at("delta").get<double>()));
@@ -294,16 +271,12 @@ std::string render(const json& record) {
   h += row("context width h", std::to_string(count(scheme.at("context_width"))));
   h += row("seeding", scheme.at("self_hash").get<bool>() ? "self-hash" : "left-hash");
   h += row("vocabulary size", std::to_string(count(scheme.at("vocab_size"))));
-  h += row("de-duplication", recipe.at("rules").at("dedup").get<bool>() ? "on" : "off");
-  h += row("window search", count(recipe.at("rules").at("window_min")) > 0
-                                ? "at least " + std::to_string(count(recipe.at("rules").at("window_min"))) + " tokens"
-                                : std::string("off"));
-  h += row("alpha", fmt("%g", alpha));
-  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
-  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
-  h += "</table>\n";
+  return h;
+}
 
-  h += "<h2>Exactly which bytes were tested</h2>\n<table>";
+// The bytes tested, the software and provenance, how to check the bundle, and the record as an appendix.
+std::string page_tail(const json& record) {
+  std::string h = "<h2>Exactly which bytes were tested</h2>\n<table>";
   h += row("tokenizer " + record.at("tokenizer").at("path").get<std::string>(), code(record.at("tokenizer").at("sha256").get<std::string>()));
   for (const json& f : record.at("input_files")) {
     h += row(f.at("path").get<std::string>() + " (" + std::to_string(count(f.at("bytes"))) + " bytes)",
@@ -330,7 +303,142 @@ std::string render(const json& record) {
   return h;
 }
 
+// What every report reads first from the record.
+struct Headline {
+  explicit Headline(const json& record)
+      : r(record.at("result")), recipe(record.at("recipe")), scheme(recipe.at("scheme")),
+        alpha(r.at("alpha").get<double>()), log10_p(r.at("log10_p_value").get<double>()),
+        detected(r.at("detected").get<bool>()) {}
+  const json& r;
+  const json& recipe;
+  const json& scheme;
+  double alpha;
+  double log10_p;
+  bool detected;
+};
+
+std::string render_detection(const json& record) {
+  const Headline head(record);
+  const auto& [r, recipe, scheme, alpha, log10_p, detected] = head;
+  const json& plot = record.at("plots").at(reported_analysis(record));
+
+  std::string h = page_head(record, "Watermark evidence report", detected, detection_verdict(record));
+  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">If this text had never seen our key, a "
+       "result at least this extreme would happen " + esc(once_in(log10_p)) + ".</p>\n";
+  h += "<p>The p-value is the probability, computed exactly, that text written without the key scores at least as "
+       "high as the tested text did. It is corrected for every key and every test that was tried (Holm's method), so "
+       "trying several did not make a detection easier. The threshold alpha = " + fmt("%g", alpha) +
+       " was fixed before the test; the watermark counts as detected only when the p-value is at or below it.</p>\n";
+  h += key_section(record);
+
+  h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + "</p>\n<p>Each (context, token) pair is "
+       "scored once across all the text, so copied or repeated passages cannot inflate the evidence; the first tokens "
+       "of every document, which lack a full context, are skipped.";
+  if (count(recipe.at("rules").at("window_min")) > 0) {
+    h += " Every document was also searched for a watermarked passage of at least " +
+         std::to_string(count(recipe.at("rules").at("window_min"))) +
+         " scored tokens, with a correction for every window tried.";
+  }
+  h += "</p>\n";
+
+  h += "<h2>Results</h2>\n<table>";
+  h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += row("detected", detected ? "yes" : "no");
+  h += row("documents tested", std::to_string(count_or_zero(r, "documents")));
+  h += row("tokens read", std::to_string(count_or_zero(r, "tokens")));
+  h += row("unique tokens scored", std::to_string(count(r.at("scored_tokens"))));
+  h += row("hypotheses (Holm)", std::to_string(count_or_zero(r, "hypotheses")));
+  h += "</table>\n";
+
+  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme, "tokens");
+  h += "<h3>Per-document p-values</h3>\n" + documents_plot(record, alpha);
+  h += "<h3>Evidence growing with tokens</h3>\n" + curve_plot(plot, alpha, "unique tokens scored so far");
+  const std::string window = window_plot(plot, scheme);
+  if (!window.empty()) h += "<h3>Windowed detection along a document</h3>\n" + window;
+
+  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
+  h += row("de-duplication", recipe.at("rules").at("dedup").get<bool>() ? "on" : "off");
+  h += row("window search", count(recipe.at("rules").at("window_min")) > 0
+                                ? "at least " + std::to_string(count(recipe.at("rules").at("window_min"))) + " tokens"
+                                : std::string("off"));
+  h += row("alpha", fmt("%g", alpha));
+  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
+  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
+  h += "</table>\n";
+  return h + page_tail(record);
+}
+
+std::string render_radioactivity(const json& record) {
+  const Headline head(record);
+  const auto& [r, recipe, scheme, alpha, log10_p, detected] = head;
+  const bool open = open_mode(record);
+  const json& plot = record.at("plots").at(0);
+
+  std::string h = page_head(record, "Model radioactivity evidence report", detected, radioactivity_verdict(record));
+  h += "<h2>What was tested</h2>\n<p>";
+  h += open ? "A suspect model read text that our model generated with the secret watermark key, and at each position "
+              "predicted the next token. A model that learnt from that text tends to predict the tokens the watermark "
+              "favours; a model that never saw it does so only by chance."
+            : "A suspect model was sent our prompts and its answers were recorded. A model trained on text that our "
+              "model generated with the secret watermark key tends to write the tokens the watermark favours; a model "
+              "that never saw such text does so only by chance.";
+  h += " Each context (the few tokens before a choice) counts once, and only when the suspect had not already been "
+       "shown what followed it, so the chance level is exact.</p>\n";
+  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">A model that never trained on our key's "
+       "text would score this high " + esc(once_in(log10_p)) + ".</p>\n";
+  h += "<p>The p-value is the probability, computed exactly, that a model which never saw text watermarked with this "
+       "key scores at least as high as the suspect did. The threshold alpha = " + fmt("%g", alpha) +
+       " was fixed before the test; the suspect counts as trained on watermarked text only when the p-value is at or "
+       "below it.</p>\n";
+  h += "<p id=\"limits\"><strong>Limits.</strong> The test says the suspect model trained on text watermarked with "
+       "this key, not who supplied that text to it.</p>\n";
+  h += key_section(record);
+
+  h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + " Here the test is applied to the suspect "
+       "model's own choices in each context instead of to a text.</p>\n";
+
+  const json& counts = r.at("counts");
+  h += "<h2>Results</h2>\n<table>";
+  h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += row("trained on watermarked text", detected ? "yes" : "no");
+  h += row("mode", open ? "open model: its predictions on our watermarked text" : "closed model: its answers to our prompts");
+  if (r.contains("suspect")) h += row("suspect", code(str(r, "suspect")));
+  h += row(open ? "records read" : "answers read", std::to_string(count_or_zero(counts, "records")));
+  h += row("choices read", std::to_string(count_or_zero(counts, "positions")));
+  h += row("scored tuples", std::to_string(count(r.at("scored_tuples"))));
+  h += row("favoured share", fmt("%.4g", r.value("favoured_fraction", 0.0)));
+  h += "</table>\n";
+
+  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme, "tuples");
+  h += "<h3>Evidence growing with scored tuples</h3>\n" + curve_plot(plot, alpha, "tuples scored so far");
+
+  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
+  h += row("predicted ids scored per position", std::to_string(count(recipe.at("top_k"))));
+  const std::string filter = recipe.at("filter").get<std::string>();
+  if (filter.empty()) {
+    h += row("teacher-context filter", "none: every fresh context counts");
+  } else {
+    std::string text = code(filter) + " (only contexts our model emitted count)";
+    if (r.contains("filter") && r.at("filter").contains("false_positive_rate")) {
+      text += "; false-positive rate " + fmt("%.3g", r.at("filter").at("false_positive_rate").get<double>()) +
+              ", which only dilutes the evidence and never makes the test easier to pass";
+    }
+    h += row("teacher-context filter", text);
+  }
+  h += row("alpha", fmt("%g", alpha));
+  h += "</table>\n";
+  return h + page_tail(record);
+}
+
+std::string render(const json& record) {
+  return test_kind(record) == TestKind::kRadioactivity ? render_radioactivity(record) : render_detection(record);
+}
+
 }  // namespace
+
+std::string verdict_sentence(const json& record) {
+  return test_kind(record) == TestKind::kRadioactivity ? radioactivity_verdict(record) : detection_verdict(record);
+}
 
 Result<std::string> render_html_report(const json& record) {
   try {

@@ -1,5 +1,6 @@
 #include "evidence/record.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -79,28 +80,54 @@ Status require_each(const json& array, const std::string& pointer, const std::ve
 
 }  // namespace
 
+json scheme_json(const SchemeParams& p) {
+  return {{"name", scheme_name(p.scheme)},
+          {"vocab_size", p.vocab_size},
+          {"context_width", p.context_width},
+          {"self_hash", p.self_hash},
+          {"skip_repeated_contexts", p.skip_repeated_contexts},
+          {"context_history", p.context_history},
+          {"gamma", p.kgw.gamma},
+          {"delta", p.kgw.delta},
+          {"layers", p.tournament.layers},
+          {"tournament_score", p.tournament.score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean"},
+          {"configuration", describe(p)}};
+}
+
 json recipe_json(const DetectionRecipe& r) {
-  const SchemeParams& p = r.params;
   return {{"tokenizer", r.tokenizer},
           {"inputs", r.inputs},
           {"field", r.field},
           {"split", split_name(r.split)},
           {"prompt", r.prompt},
           {"skip_bad", r.skip_bad},
-          {"scheme",
-           {{"name", scheme_name(p.scheme)},
-            {"vocab_size", p.vocab_size},
-            {"context_width", p.context_width},
-            {"self_hash", p.self_hash},
-            {"skip_repeated_contexts", p.skip_repeated_contexts},
-            {"context_history", p.context_history},
-            {"gamma", p.kgw.gamma},
-            {"delta", p.kgw.delta},
-            {"layers", p.tournament.layers},
-            {"tournament_score", p.tournament.score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean"},
-            {"configuration", describe(p)}}},
+          {"scheme", scheme_json(r.params)},
           {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
           {"alpha", r.alpha}};
+}
+
+Result<SchemeParams> scheme_from_json(const json& s) {
+  const std::string name = s.at("name").get<std::string>();
+  SchemeKind kind = SchemeKind::kKgw;
+  if (name == "gumbel") kind = SchemeKind::kGumbel;
+  else if (name == "tournament") kind = SchemeKind::kTournament;
+  else if (name != "kgw") return invalid_argument("record.json: unknown scheme '" + name + "'");
+  SchemeParams p = default_params(kind, s.at("vocab_size").get<uint32_t>());
+  p.context_width = s.at("context_width").get<uint32_t>();
+  p.self_hash = s.at("self_hash").get<bool>();
+  p.skip_repeated_contexts = s.at("skip_repeated_contexts").get<bool>();
+  p.context_history = s.at("context_history").get<uint32_t>();
+  p.kgw.gamma = s.at("gamma").get<double>();
+  p.kgw.delta = s.at("delta").get<float>();
+  p.tournament.layers = s.at("layers").get<uint32_t>();
+  const std::string score = s.at("tournament_score").get<std::string>();
+  if (score == "weighted-mean") p.tournament.score = TournamentScore::kWeightedMean;
+  else if (score != "mean") return invalid_argument("record.json: unknown tournament score '" + score + "'");
+  TT_RETURN_IF_ERROR(validate(p));
+  if (describe(p) != s.at("configuration").get<std::string>()) {
+    return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
+  }
+  return p;
 }
 
 namespace {
@@ -117,27 +144,9 @@ Result<DetectionRecipe> recipe_of(const json& record) {
   else if (split != "file") return invalid_argument("record.json: unknown split '" + split + "'");
   r.prompt = j.at("prompt").get<std::string>();
   r.skip_bad = j.at("skip_bad").get<bool>();
-  const json& s = j.at("scheme");
-  const std::string name = s.at("name").get<std::string>();
-  SchemeKind kind = SchemeKind::kKgw;
-  if (name == "gumbel") kind = SchemeKind::kGumbel;
-  else if (name == "tournament") kind = SchemeKind::kTournament;
-  else if (name != "kgw") return invalid_argument("record.json: unknown scheme '" + name + "'");
-  r.params = default_params(kind, s.at("vocab_size").get<uint32_t>());
-  r.params.context_width = s.at("context_width").get<uint32_t>();
-  r.params.self_hash = s.at("self_hash").get<bool>();
-  r.params.skip_repeated_contexts = s.at("skip_repeated_contexts").get<bool>();
-  r.params.context_history = s.at("context_history").get<uint32_t>();
-  r.params.kgw.gamma = s.at("gamma").get<double>();
-  r.params.kgw.delta = s.at("delta").get<float>();
-  r.params.tournament.layers = s.at("layers").get<uint32_t>();
-  const std::string score = s.at("tournament_score").get<std::string>();
-  if (score == "weighted-mean") r.params.tournament.score = TournamentScore::kWeightedMean;
-  else if (score != "mean") return invalid_argument("record.json: unknown tournament score '" + score + "'");
-  TT_RETURN_IF_ERROR(validate(r.params));
-  if (describe(r.params) != s.at("configuration").get<std::string>()) {
-    return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
-  }
+  auto params = scheme_from_json(j.at("scheme"));
+  if (!params) return params.status();
+  r.params = *params;
   const json& rules = j.at("rules");
   r.rules.dedup = rules.at("dedup").get<bool>();
   r.rules.window_min = rules.at("window_min").get<uint64_t>();
@@ -157,11 +166,9 @@ Result<DetectionRecipe> recipe_from_json(const json& record) {
   }
 }
 
-json make_record(const RunContext& c, const DetectionRecipe& recipe, json summary, json documents, json plots) {
+json make_record_base(const RunContext& c, const std::string& tokenizer_path) {
   json keys = json::array();
   for (const std::string& id : c.key_ids) keys.push_back({{"key_id", id}, {"key_id_scheme", kKeyIdScheme}});
-  json files = json::array();
-  for (const InputFile& f : c.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}});
   return {{"format", kRecordFormat},
           {"created_utc", c.created_utc},
           {"software",
@@ -172,14 +179,134 @@ json make_record(const RunContext& c, const DetectionRecipe& recipe, json summar
           {"command_line", c.command_line},
           {"working_directory", c.working_directory},
           {"watermark_keys", std::move(keys)},
-          {"tokenizer", {{"path", recipe.tokenizer}, {"sha256", c.tokenizer_sha256}, {"vocab_size", c.vocab_size}}},
-          {"input_files", std::move(files)},
-          {"recipe", recipe_json(recipe)},
+          {"tokenizer", {{"path", tokenizer_path}, {"sha256", c.tokenizer_sha256}, {"vocab_size", c.vocab_size}}},
+          {"input_files", input_files_json(c.files)},
           {"signer",
-           {{"algorithm", "ed25519"}, {"public_key", c.signer_public_key}, {"public_key_id", c.signer_public_key_id}}},
-          {"result", std::move(summary)},
-          {"documents", std::move(documents)},
-          {"plots", std::move(plots)}};
+           {{"algorithm", "ed25519"}, {"public_key", c.signer_public_key}, {"public_key_id", c.signer_public_key_id}}}};
+}
+
+json input_files_json(const std::vector<InputFile>& files) {
+  json out = json::array();
+  for (const InputFile& f : files) out.push_back({{"path", f.path}, {"sha256", f.sha256}, {"bytes", f.bytes}});
+  return out;
+}
+
+json make_record(const RunContext& c, const DetectionRecipe& recipe, json summary, json documents, json plots) {
+  json record = make_record_base(c, recipe.tokenizer);
+  record["recipe"] = recipe_json(recipe);
+  record["result"] = std::move(summary);
+  record["documents"] = std::move(documents);
+  record["plots"] = std::move(plots);
+  return record;
+}
+
+namespace {
+
+using FieldList = std::vector<std::pair<std::string, Kind>>;
+
+// The fields every record holds, whatever it tested: the run's context, the signer and the headline result.
+const FieldList kContextFields = {
+    {"/created_utc", Kind::kString},         {"/software", Kind::kObject},
+    {"/software/name", Kind::kString},       {"/software/version", Kind::kString},
+    {"/software/source_commit", Kind::kString}, {"/software/executable_sha256", Kind::kHex64},
+    {"/command_line", Kind::kArray},         {"/working_directory", Kind::kString},
+    {"/watermark_keys", Kind::kArray},       {"/tokenizer/path", Kind::kString},
+    {"/tokenizer/sha256", Kind::kHex64},     {"/tokenizer/vocab_size", Kind::kUnsigned},
+    {"/input_files", Kind::kArray},          {"/recipe", Kind::kObject},
+    {"/recipe/tokenizer", Kind::kString},    {"/recipe/scheme", Kind::kObject},
+    {"/recipe/scheme/name", Kind::kString},  {"/recipe/scheme/vocab_size", Kind::kUnsigned},
+    {"/recipe/scheme/context_width", Kind::kUnsigned}, {"/recipe/scheme/self_hash", Kind::kBool},
+    {"/recipe/scheme/skip_repeated_contexts", Kind::kBool}, {"/recipe/scheme/context_history", Kind::kUnsigned},
+    {"/recipe/scheme/gamma", Kind::kNumber}, {"/recipe/scheme/delta", Kind::kNumber},
+    {"/recipe/scheme/layers", Kind::kUnsigned}, {"/recipe/scheme/tournament_score", Kind::kString},
+    {"/recipe/scheme/configuration", Kind::kString}, {"/recipe/alpha", Kind::kNumber},
+    {"/signer/algorithm", Kind::kString},    {"/signer/public_key", Kind::kHex64},
+    {"/signer/public_key_id", Kind::kHex64}, {"/result", Kind::kObject},
+    {"/result/p_value", Kind::kNumber},      {"/result/log10_p_value", Kind::kNumber},
+    {"/result/detected", Kind::kBool},       {"/result/alpha", Kind::kNumber},
+    {"/plots", Kind::kArray},
+};
+
+const FieldList kDetectionFields = {
+    {"/recipe/inputs", Kind::kArray},        {"/recipe/field", Kind::kString},
+    {"/recipe/split", Kind::kString},        {"/recipe/prompt", Kind::kString},
+    {"/recipe/skip_bad", Kind::kBool},       {"/recipe/rules/dedup", Kind::kBool},
+    {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
+    {"/result/scored_tokens", Kind::kUnsigned}, {"/result/analyses", Kind::kArray},
+    {"/result/software", Kind::kString},     {"/documents", Kind::kArray},
+};
+
+const FieldList kRadioactivityFields = {
+    {"/recipe/mode", Kind::kString},          {"/recipe/predictions", Kind::kString},
+    {"/recipe/answers", Kind::kString},       {"/recipe/filter", Kind::kString},
+    {"/recipe/top_k", Kind::kUnsigned},       {"/result/mode", Kind::kString},
+    {"/result/scored_tuples", Kind::kUnsigned}, {"/result/key_id", Kind::kHex64},
+    {"/result/counts", Kind::kObject},
+};
+
+Status require_all(const json& record, const FieldList& fields) {
+  for (const auto& [pointer, kind] : fields) TT_RETURN_IF_ERROR(require(record, pointer, kind));
+  return Status::ok();
+}
+
+// Every plot's curve holds points of `width` numbers.
+Status require_curves(const json& plots, size_t width) {
+  const std::string shape = width == 3 ? "[n, n, x]" : "[n, x]";
+  for (size_t a = 0; a < plots.size(); ++a) {
+    const json& curve = plots[a]["curve"];
+    if (!curve.contains("points") || !curve["points"].is_array()) {
+      return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must be an array");
+    }
+    for (const json& p : curve["points"]) {
+      const bool numbers = p.is_array() && p.size() == width &&
+                           std::all_of(p.begin(), p.end(), [](const json& v) { return v.is_number(); });
+      if (!numbers) {
+        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must hold " + shape);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status check_detection(const json& j) {
+  TT_RETURN_IF_ERROR(require_all(j, kDetectionFields));
+  for (const json& s : j["recipe"]["inputs"]) {
+    if (!s.is_string()) return invalid_argument("record.json: /recipe/inputs must hold strings");
+  }
+  TT_RETURN_IF_ERROR(require_each(j["documents"], "/documents",
+                                  {{"source", Kind::kString}, {"p_value", Kind::kNumber},
+                                   {"log10_p_value", Kind::kNumber}, {"detected", Kind::kBool}}));
+  TT_RETURN_IF_ERROR(require_curves(j["plots"], 3));
+  for (size_t a = 0; a < j["plots"].size(); ++a) {
+    for (const char* part : {"scores", "window"}) {
+      if (!j["plots"][a].contains(part)) {
+        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/" + part + " is missing");
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status check_radioactivity(const json& j) {
+  TT_RETURN_IF_ERROR(require_all(j, kRadioactivityFields));
+  const std::string mode = j["recipe"]["mode"].get<std::string>();
+  if (mode != "open" && mode != "closed") return invalid_argument("record.json: /recipe/mode must be open or closed");
+  const bool open = mode == "open";
+  if (j["recipe"]["predictions"].get<std::string>().empty() != !open ||
+      j["recipe"]["answers"].get<std::string>().empty() != open) {
+    return invalid_argument("record.json: /recipe/" + std::string(open ? "predictions" : "answers") +
+                            " must name the file of " + mode + " mode (and only it)");
+  }
+  if (j["plots"].size() != 1) return invalid_argument("record.json: /plots must hold one plot (one key)");
+  if (!j["plots"][0].contains("scores")) return invalid_argument("record.json: /plots/0/scores is missing");
+  return require_curves(j["plots"], 2);
+}
+
+}  // namespace
+
+TestKind test_kind(const json& record) {
+  return record.value("test", std::string(kDetectionTest)) == kRadioactivityTest ? TestKind::kRadioactivity
+                                                                                 : TestKind::kDetection;
 }
 
 Result<json> parse_record(std::string_view bytes) {
@@ -189,64 +316,21 @@ Result<json> parse_record(std::string_view bytes) {
   if (!j.contains("format") || j["format"] != kRecordFormat) {
     return invalid_argument(std::string("record.json: format is not ") + kRecordFormat);
   }
-  static const std::vector<std::pair<std::string, Kind>> kFields = {
-      {"/created_utc", Kind::kString},         {"/software", Kind::kObject},
-      {"/software/name", Kind::kString},       {"/software/version", Kind::kString},
-      {"/software/source_commit", Kind::kString}, {"/software/executable_sha256", Kind::kHex64},
-      {"/command_line", Kind::kArray},         {"/working_directory", Kind::kString},
-      {"/watermark_keys", Kind::kArray},       {"/tokenizer/path", Kind::kString},
-      {"/tokenizer/sha256", Kind::kHex64},     {"/tokenizer/vocab_size", Kind::kUnsigned},
-      {"/input_files", Kind::kArray},          {"/recipe", Kind::kObject},
-      {"/recipe/tokenizer", Kind::kString},    {"/recipe/inputs", Kind::kArray},
-      {"/recipe/field", Kind::kString},        {"/recipe/split", Kind::kString},
-      {"/recipe/prompt", Kind::kString},       {"/recipe/skip_bad", Kind::kBool},
-      {"/recipe/scheme", Kind::kObject},       {"/recipe/scheme/name", Kind::kString},
-      {"/recipe/scheme/vocab_size", Kind::kUnsigned}, {"/recipe/scheme/context_width", Kind::kUnsigned},
-      {"/recipe/scheme/self_hash", Kind::kBool}, {"/recipe/scheme/skip_repeated_contexts", Kind::kBool},
-      {"/recipe/scheme/context_history", Kind::kUnsigned}, {"/recipe/scheme/gamma", Kind::kNumber},
-      {"/recipe/scheme/delta", Kind::kNumber}, {"/recipe/scheme/layers", Kind::kUnsigned},
-      {"/recipe/scheme/tournament_score", Kind::kString},
-      {"/recipe/scheme/configuration", Kind::kString}, {"/recipe/rules/dedup", Kind::kBool},
-      {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
-      {"/recipe/alpha", Kind::kNumber},        {"/signer/algorithm", Kind::kString},
-      {"/signer/public_key", Kind::kHex64},    {"/signer/public_key_id", Kind::kHex64},
-      {"/result", Kind::kObject},              {"/result/p_value", Kind::kNumber},
-      {"/result/log10_p_value", Kind::kNumber}, {"/result/detected", Kind::kBool},
-      {"/result/alpha", Kind::kNumber},        {"/result/scored_tokens", Kind::kUnsigned},
-      {"/result/analyses", Kind::kArray},      {"/documents", Kind::kArray},
-      {"/result/software", Kind::kString},     {"/plots", Kind::kArray},
-  };
-  for (const auto& [pointer, kind] : kFields) TT_RETURN_IF_ERROR(require(j, pointer, kind));
+  // A record without "test" is a detection record (the records made before radioactivity bundles existed).
+  if (j.contains("test") && j["test"] != kDetectionTest && j["test"] != kRadioactivityTest) {
+    return invalid_argument(std::string("record.json: field /test must be \"") + kDetectionTest + "\" or \"" +
+                            kRadioactivityTest + "\"");
+  }
+  TT_RETURN_IF_ERROR(require_all(j, kContextFields));
   for (const json& s : j["command_line"]) {
     if (!s.is_string()) return invalid_argument("record.json: /command_line must hold strings");
-  }
-  for (const json& s : j["recipe"]["inputs"]) {
-    if (!s.is_string()) return invalid_argument("record.json: /recipe/inputs must hold strings");
   }
   TT_RETURN_IF_ERROR(require_each(j["watermark_keys"], "/watermark_keys", {{"key_id", Kind::kHex64}, {"key_id_scheme", Kind::kString}}));
   if (j["watermark_keys"].empty()) return invalid_argument("record.json: /watermark_keys is empty");
   TT_RETURN_IF_ERROR(require_each(j["input_files"], "/input_files",
                                   {{"path", Kind::kString}, {"sha256", Kind::kHex64}, {"bytes", Kind::kUnsigned}}));
-  TT_RETURN_IF_ERROR(require_each(j["documents"], "/documents",
-                                  {{"source", Kind::kString}, {"p_value", Kind::kNumber},
-                                   {"log10_p_value", Kind::kNumber}, {"detected", Kind::kBool}}));
   TT_RETURN_IF_ERROR(require_each(j["plots"], "/plots", {{"key_id", Kind::kHex64}, {"curve", Kind::kObject}}));
-  for (size_t a = 0; a < j["plots"].size(); ++a) {
-    const json& curve = j["plots"][a]["curve"];
-    if (!curve.contains("points") || !curve["points"].is_array()) {
-      return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must be an array");
-    }
-    for (const json& p : curve["points"]) {
-      if (!p.is_array() || p.size() != 3 || !p[0].is_number() || !p[1].is_number() || !p[2].is_number()) {
-        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/curve/points must hold [n, n, x]");
-      }
-    }
-    for (const char* part : {"scores", "window"}) {
-      if (!j["plots"][a].contains(part)) {
-        return invalid_argument("record.json: /plots/" + std::to_string(a) + "/" + part + " is missing");
-      }
-    }
-  }
+  TT_RETURN_IF_ERROR(test_kind(j) == TestKind::kRadioactivity ? check_radioactivity(j) : check_detection(j));
   return j;
 }
 

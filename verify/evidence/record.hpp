@@ -20,6 +20,18 @@ inline constexpr const char* kRecordFormat = "telltale-evidence-1";
 // How the key id commits to the secret (spec/key-file.md section 5.1).
 inline constexpr const char* kKeyIdScheme = "sha256(\"telltale key id v1\" || secret)";
 
+// The kind of test a record holds, in its "test" field; a record without one is a detection record.
+inline constexpr const char* kDetectionTest = "detection";
+inline constexpr const char* kRadioactivityTest = "radioactivity";
+enum class TestKind { kDetection, kRadioactivity };
+TestKind test_kind(const nlohmann::json& record);
+
+// A scheme's parameters as a recipe states them (every SchemeParams field and "configuration" = describe(params)),
+// and back, refusing parameters that do not give the recorded configuration. Reading throws json::exception on a
+// missing field (callers catch it).
+nlohmann::json scheme_json(const SchemeParams& params);
+Result<SchemeParams> scheme_from_json(const nlohmann::json& scheme);
+
 // Everything `detect` needs besides the keys, as the record states it.
 struct DetectionRecipe {
   std::string tokenizer;            // path, as given
@@ -57,12 +69,17 @@ struct RunContext {
   std::string signer_public_key_id;       // hex
 };
 
-// The record: context, recipe, the summary (score::summary_json), every document and the plot series.
+// The fields of a record that say how the run happened, whatever it tested: format, time, software, command line,
+// working directory, keys, tokenizer, input files and signer.
+nlohmann::json make_record_base(const RunContext& context, const std::string& tokenizer_path);
+nlohmann::json input_files_json(const std::vector<InputFile>& files);
+
+// A detection record: context, recipe, the summary (score::summary_json), every document and the plot series.
 nlohmann::json make_record(const RunContext& context, const DetectionRecipe& recipe, nlohmann::json summary,
                            nlohmann::json documents, nlohmann::json plots);
 
-// Parses record.json bytes and checks the structure the schema requires (format, every required field with its
-// type, hex digests of the right length). Errors say which field is wrong.
+// Parses record.json bytes and checks the structure the schema requires for the record's kind of test (format, every
+// required field with its type, hex digests of the right length). Errors say which field is wrong.
 Result<nlohmann::json> parse_record(std::string_view bytes);
 
 // The plain-language phrase for a p-value: "about once in 3.2 million", "about once in 10^412" (from log10 p).

@@ -1,0 +1,137 @@
+// What the evidence-bundle tests share, whatever test the bundle records: one-line errors, every single-byte change
+// of a bundle caught and the file named, and the key material no output may hold.
+#pragma once
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "evidence/bundle.hpp"
+#include "evidence/record.hpp"
+#include "evidence/signing_key.hpp"
+#include "secret_search.hpp"
+
+namespace telltale::test {
+
+inline constexpr size_t kSecretOffset = 16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
+inline constexpr size_t kSecretSize = 32;
+
+inline void write_text(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary) << bytes;
+}
+
+inline bool one_line_error(const std::string& err) {
+  return err.rfind("telltale: error: ", 0) == 0 && std::count(err.begin(), err.end(), '\n') == 1;
+}
+
+// Each byte changed to a different value drawn at random (never the same byte).
+inline void change_byte(std::mt19937& rng, std::string& bytes, size_t i) {
+  bytes[i] = static_cast<char>(static_cast<uint8_t>(bytes[i]) ^ (1 + rng() % 255));
+}
+
+// Changes every byte position of every file of the bundle in memory, one at a time, and checks that verification
+// fails naming the file. Returns the number of positions checked.
+inline size_t check_every_byte_change_is_caught(const std::string& dir, evidence::BundleFiles& files,
+                                                const evidence::SigningPublicKey& key, std::mt19937& rng) {
+  size_t checked = 0;
+  for (auto& [name, bytes] : files) {
+    const std::string original = bytes;
+    for (size_t i = 0; i < original.size(); ++i) {
+      change_byte(rng, bytes, i);
+      auto r = evidence::verify_bundle_files(dir, files, key);
+      if (r.is_ok() || r.status().message().find(dir + "/" + name) == std::string::npos) {
+        FAIL("changing byte " << i << " of " << name << " was not caught or not named: "
+                              << (r.is_ok() ? std::string("verified") : r.status().message()));
+      }
+      bytes[i] = original[i];
+      ++checked;
+    }
+  }
+  CHECK(evidence::verify_bundle_files(dir, files, key).is_ok());
+  return checked;
+}
+
+// Changes `trials` random bytes of the bundle's files on disk, one at a time (restoring each), and checks that
+// verification fails naming the file.
+inline void check_byte_changes_on_disk(const std::filesystem::path& bundle, const evidence::BundleFiles& files,
+                                       const evidence::SigningPublicKey& key, std::mt19937& rng, int trials) {
+  const std::string dir = bundle.string();
+  for (int trial = 0; trial < trials; ++trial) {
+    auto it = files.begin();
+    std::advance(it, static_cast<long>(rng() % files.size()));
+    const std::string& name = it->first;
+    std::string changed = it->second;
+    const size_t i = rng() % changed.size();
+    change_byte(rng, changed, i);
+    write_text(bundle / name, changed);
+    auto r = evidence::verify_bundle(dir, key);
+    write_text(bundle / name, it->second);
+    INFO("byte " << i << " of " << name);
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find(dir + "/" + name) != std::string::npos);
+  }
+  CHECK(evidence::verify_bundle(dir, key).is_ok());
+}
+
+// Named outputs: what a command printed, a file it wrote.
+using NamedOutputs = std::vector<std::pair<std::string, std::string>>;
+
+// Neither `outputs` nor any file of the bundle holds the watermark secret, a subkey derived from it or the signing
+// seed, in any encoding (the key files' bytes are given). Every output must be non-empty.
+inline void check_no_secret_in(NamedOutputs outputs, const std::filesystem::path& bundle,
+                               const std::string& watermark_key_file, const std::string& signing_key_file) {
+  std::vector<std::string> needles = key_needles(watermark_key_file.substr(kSecretOffset, kSecretSize));
+  for (const std::string& e : encodings(signing_key_file.substr(kSecretOffset, kSecretSize))) needles.push_back(e);
+  const size_t commands = outputs.size();
+  for (const auto& entry : std::filesystem::directory_iterator(bundle)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    outputs.emplace_back(entry.path().filename().string(), std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  REQUIRE(outputs.size() == commands + 4);
+  for (const auto& [name, bytes] : outputs) {
+    INFO("output: " << name);
+    CHECK(!bytes.empty());
+    for (const std::string& needle : needles) CHECK(bytes.find(needle) == std::string::npos);
+  }
+}
+
+// A record damaged at one field: `value` put at `pointer` (or the field removed), and a word the error must hold.
+struct RecordDamage {
+  std::string pointer;
+  nlohmann::json value;
+  bool remove = false;
+  std::string expect;
+};
+
+// Each damaged copy of `good` is refused by parse_record with a message naming the field.
+inline void check_damaged_records_refused(const nlohmann::json& good, const std::vector<RecordDamage>& cases) {
+  for (const RecordDamage& c : cases) {
+    INFO("case: " << c.pointer);
+    nlohmann::json bad = good;
+    const nlohmann::json::json_pointer p(c.pointer);
+    if (c.remove) bad[p.parent_pointer()].erase(p.back());
+    else bad[p] = c.value;
+    auto r = evidence::parse_record(bad.dump());
+    REQUIRE(!r.is_ok());
+    CHECK(r.status().message().find(c.expect) != std::string::npos);
+  }
+}
+
+// A recipe whose scheme parameters do not give its recorded configuration is refused by `read_recipe`.
+template <class RecipeReader>
+void check_configuration_mismatch_refused(const nlohmann::json& good, RecipeReader read_recipe) {
+  nlohmann::json bad = good;
+  bad["recipe"]["scheme"]["gamma"] = 0.5;
+  auto r = read_recipe(bad);
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message().find("configuration") != std::string::npos);
+}
+
+}  // namespace telltale::test

@@ -1,0 +1,305 @@
+// Evidence bundles of radioactivity tests (`radioactivity score --bundle`): written and verified by the same code as
+// detect's, re-scored by `report verify --key` with every number compared, every single-byte change caught, a changed
+// predictions file named, no key material in any output, the record's reader strict about the radioactivity fields,
+// and bad flag combinations refused in one line.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bundle_test_support.hpp"
+#include "chromium_render.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/radio_evidence.hpp"
+#include "evidence/record.hpp"
+#include "radio_test_inputs.hpp"
+#include "run_command.hpp"
+#include "telltale/keyring.hpp"
+#include "test_paths.hpp"
+#include "verify_test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using telltale::test::one_line_error;
+using telltale::test::ScratchDir;
+using telltale::test::slurp;
+
+std::string model() { return std::string(telltale::test::kModelDir) + "/stories260K.bin"; }
+std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.model"; }
+
+// A small case in a scratch directory: a watermark key and a signing key pair, three watermarked stories, the
+// teacher-context filter, the reference model's predictions on the stories (an innocent suspect), the predictions of
+// a suspect that memorised them and an answer log of the stories; commands run there with relative paths.
+struct RadioCase {
+  ScratchDir dir{"radio-evidence"};
+
+  RadioCase() {
+    REQUIRE(run("keygen --out k.key").exit_code == 0);
+    REQUIRE(run("keygen --signing --out s.key").exit_code == 0);
+    const auto gen = run("generate -m " + model() + " -t " + tok() + " -n 120 --top-p 1 --jsonl --count 3 --key k.key --seed 5");
+    REQUIRE(gen.exit_code == 0);
+    dir.file("wm.jsonl", gen.out);
+    REQUIRE(run("radioactivity filter -t " + tok() + " -f completion --out t.ttcf wm.jsonl").exit_code == 0);
+    REQUIRE(run("radioactivity predict -m " + model() + " -t " + tok() + " -f completion --out p.jsonl wm.jsonl")
+                .exit_code == 0);
+    dir.file("memorised.jsonl", telltale::test::memorised_predictions(slurp(dir.path("p.jsonl"))));
+    dir.file("answers.jsonl", telltale::test::answers_from_generations(slurp(dir.path("wm.jsonl"))));
+  }
+
+  telltale::test::CommandResult run(const std::string& args) const {
+    return telltale::test::run_command("cd " + telltale::test::shell_quote(dir.str()) + " && " +
+                                       telltale::test::telltale_binary() + " " + args);
+  }
+  // `radioactivity score` with the key and tokenizer, and `rest`.
+  telltale::test::CommandResult score(const std::string& rest) const {
+    return run("radioactivity score -k k.key -t " + tok() + " " + rest);
+  }
+  std::string verify(const std::string& bundle) const {
+    return telltale::test::telltale_binary() + " report verify " + telltale::test::shell_quote(dir.path(bundle)) +
+           " --pubkey " + telltale::test::shell_quote(dir.path("s.key.pub"));
+  }
+  telltale::evidence::SigningPublicKey public_key() const {
+    auto k = telltale::evidence::parse_public_key(slurp(dir.path("s.key.pub")));
+    REQUIRE(k.is_ok());
+    return *k;
+  }
+  telltale::KeyRing key() const {
+    auto k = telltale::read_key_file(dir.path("k.key"));
+    REQUIRE(k.is_ok());
+    return std::move(k).value();
+  }
+};
+
+// Runs reproduce from the directory the record's relative paths resolve in.
+telltale::Result<std::string> reproduce_in(const RadioCase& c, const json& record) {
+  const fs::path before = fs::current_path();
+  fs::current_path(c.dir.str());
+  std::vector<telltale::KeyRing> ring;
+  ring.push_back(c.key());
+  auto r = telltale::evidence::reproduce(record, ring, 1);
+  fs::current_path(before);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded files confirms every number",
+          "[evidence][radio]") {
+  RadioCase c;
+  const auto scored = c.score("--predictions memorised.jsonl --filter t.ttcf --provenance prov.jsonl --bundle b "
+                              "--signing-key s.key");
+  INFO("stderr: " << scored.err);
+  REQUIRE(scored.exit_code == 0);  // the memorising suspect is detected
+  CHECK(scored.err.find("evidence bundle written to b") != std::string::npos);
+
+  const auto plain = telltale::test::run_command(c.verify("b"));
+  INFO("verify: " << plain.err);
+  REQUIRE(plain.exit_code == 0);
+  CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
+  CHECK(json::parse(plain.out)["test"] == "radioactivity");
+  CHECK(json::parse(plain.out)["detected"] == true);
+  // From another directory: the recorded relative paths resolve in the recorded working directory.
+  const auto full = telltale::test::run_command("cd / && " + c.verify("b") + " --key " + c.dir.path("k.key"));
+  INFO("verify --key: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+
+  auto record = telltale::evidence::verify_bundle(c.dir.path("b"), c.public_key());
+  REQUIRE(record.is_ok());
+  const json& r = *record;
+  SECTION("the record holds the printed result, the recipe, the files read and the plot series") {
+    CHECK(r["test"] == "radioactivity");
+    CHECK(r["format"] == "telltale-evidence-1");
+    CHECK(r["result"] == json::parse(scored.out));
+    CHECK(r["recipe"]["mode"] == "open");
+    CHECK(r["recipe"]["predictions"] == "memorised.jsonl");
+    CHECK(r["recipe"]["filter"] == "t.ttcf");
+    REQUIRE(r["input_files"].size() == 2);
+    CHECK(r["input_files"][0]["path"] == "memorised.jsonl");
+    CHECK(r["input_files"][1]["path"] == "t.ttcf");
+    CHECK(r["input_files"][0]["bytes"] == fs::file_size(c.dir.path("memorised.jsonl")));
+    const json& points = r["plots"][0]["curve"]["points"];
+    REQUIRE(!points.empty());
+    CHECK(points.size() <= telltale::evidence::kMaxTupleCurvePoints + 1);
+    CHECK(points.back()[0] == r["result"]["scored_tuples"]);
+    CHECK(points.back()[1] == r["result"]["log10_p_value"]);
+    const json& scores = r["plots"][0]["scores"];
+    uint64_t observed = 0;
+    for (const json& n : scores["observed"]) observed += n.get<uint64_t>();
+    CHECK(observed == r["result"]["scored_tuples"].get<uint64_t>());
+    CHECK(scores["observed"][1] == r["result"]["statistic"]);  // KGW: the green count
+  }
+  SECTION("the report says what was tested, what the number means, and the limits, in plain words") {
+    const std::string html = slurp(fs::path(c.dir.path("b")) / telltale::evidence::kReportFile);
+    CHECK(html.find("predictions on our watermarked text") != std::string::npos);
+    CHECK(html.find("A model that never trained on our key's text would score this high about once in") !=
+          std::string::npos);
+    CHECK(html.find("not who supplied") != std::string::npos);
+    CHECK(html.find("false-positive rate") != std::string::npos);
+    CHECK(html.find("<svg id=\"plot-curve\"") != std::string::npos);
+    CHECK(html.find("<svg id=\"plot-scores\"") != std::string::npos);
+    CHECK(html.find("<script") == std::string::npos);
+    const auto again = c.run("report html b --pubkey s.key.pub -o again.html");
+    INFO("report html: " << again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(slurp(c.dir.path("again.html")) == html);
+    CHECK(json::parse(again.out)["verdict"].get<std::string>().find("suspect model") != std::string::npos);
+  }
+  SECTION("a changed predictions file makes the re-run fail, naming the file") {
+    std::string changed = slurp(c.dir.path("memorised.jsonl"));
+    changed[changed.size() / 2] = changed[changed.size() / 2] == '1' ? '2' : '1';
+    c.dir.file("memorised.jsonl", changed);
+    const auto rerun = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+    CHECK(rerun.exit_code == 2);
+    CHECK(one_line_error(rerun.err));
+    CHECK(rerun.err.find("memorised.jsonl: SHA-256") != std::string::npos);
+  }
+  SECTION("numbers altered in a record are caught by the re-run even when the record is signed again") {
+    CHECK(reproduce_in(c, r).is_ok());
+    json forged = r;
+    forged["result"]["statistic"] = 1;
+    auto caught = reproduce_in(c, forged);
+    REQUIRE(!caught.is_ok());
+    CHECK(caught.status().message() == "the re-run differs from the record in /result/statistic");
+    forged = r;
+    forged["plots"][0]["curve"]["points"][0][1] = -99.0;
+    caught = reproduce_in(c, forged);
+    REQUIRE(!caught.is_ok());
+    CHECK(caught.status().message() == "the re-run differs from the record in /plots/0/curve/points/0/1");
+  }
+  SECTION("another watermark key is refused before anything is re-scored") {
+    REQUIRE(c.run("keygen --out other.key").exit_code == 0);
+    const auto rerun = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("other.key"));
+    CHECK(rerun.exit_code == 2);
+    CHECK(one_line_error(rerun.err));
+    CHECK(rerun.err.find("the record's is") != std::string::npos);
+  }
+}
+
+TEST_CASE("a closed-model radioactivity bundle, without a filter, verifies and re-scores", "[evidence][radio]") {
+  RadioCase c;
+  const auto scored = c.score("--answers answers.jsonl --bundle b --signing-key s.key --top-k 1");
+  INFO("stderr: " << scored.err);
+  REQUIRE((scored.exit_code == 0 || scored.exit_code == 1));
+  const auto full = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+  INFO("verify --key: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["rerun"].get<std::string>().find("answers") != std::string::npos);
+  const json record = json::parse(slurp(fs::path(c.dir.path("b")) / telltale::evidence::kRecordFile));
+  CHECK(record["recipe"]["mode"] == "closed");
+  CHECK(record["recipe"]["answers"] == "answers.jsonl");
+  CHECK(record["recipe"]["filter"] == "");
+  CHECK(record["input_files"].size() == 1);
+  CHECK(record["result"] == json::parse(scored.out));
+  const std::string html = slurp(fs::path(c.dir.path("b")) / telltale::evidence::kReportFile);
+  CHECK(html.find("answers to our prompts") != std::string::npos);
+}
+
+TEST_CASE("any single-byte change to a radioactivity bundle makes verification fail naming the file",
+          "[evidence][radio]") {
+  RadioCase c;
+  REQUIRE(c.score("--predictions p.jsonl --bundle b --signing-key s.key").exit_code == 1);
+  const std::string dir = c.dir.path("b");
+  auto files = telltale::evidence::read_bundle_files(dir);
+  REQUIRE(files.is_ok());
+  REQUIRE(files->size() == 4);
+  std::mt19937 rng(11);
+  SECTION("every byte position of every file, verified from memory") {
+    const size_t checked = telltale::test::check_every_byte_change_is_caught(dir, *files, c.public_key(), rng);
+    CHECK(checked > 5000);
+  }
+  SECTION("a random sample of positions, changed on disk") {
+    telltale::test::check_byte_changes_on_disk(dir, *files, c.public_key(), rng, 20);
+  }
+}
+
+TEST_CASE("a radioactivity bundle, its report and the command output never contain the secret key or a derived "
+          "subkey", "[evidence][radio][keys]") {
+  RadioCase c;
+  const auto scored = c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key");
+  REQUIRE(scored.exit_code == 0);
+  const auto rendered = c.run("report html b --pubkey s.key.pub -o again.html");
+  REQUIRE(rendered.exit_code == 0);
+  const auto verified = c.run("report verify b --pubkey s.key.pub --key k.key");
+  REQUIRE(verified.exit_code == 0);
+  telltale::test::check_no_secret_in({{"score output", scored.out + scored.err},
+                                      {"report html output", rendered.out + rendered.err},
+                                      {"report verify output", verified.out + verified.err},
+                                      {"again.html", slurp(c.dir.path("again.html"))}},
+                                     c.dir.path("b"), slurp(c.dir.path("k.key")), slurp(c.dir.path("s.key")));
+  // The public id is there, so the search looked at the real content.
+  CHECK(slurp(fs::path(c.dir.path("b")) / "record.json").find(c.key().key_id_hex()) != std::string::npos);
+}
+
+TEST_CASE("the record reader refuses malformed radioactivity records with a message naming the field",
+          "[evidence][radio]") {
+  RadioCase c;
+  REQUIRE(c.score("--predictions p.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 1);
+  auto good = telltale::evidence::parse_record(slurp(fs::path(c.dir.path("b")) / telltale::evidence::kRecordFile));
+  REQUIRE(good.is_ok());
+  CHECK(telltale::evidence::test_kind(*good) == telltale::evidence::TestKind::kRadioactivity);
+  CHECK(telltale::evidence::radio_recipe_from_json(*good).is_ok());
+  telltale::test::check_damaged_records_refused(
+      *good, {
+                 {"/test", "attribution", false, "/test"},
+                 {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
+                 {"/recipe/mode", "half-open", false, "/recipe/mode"},
+                 {"/recipe/answers", "a.jsonl", false, "/recipe/predictions"},
+                 {"/recipe/scheme/gamma", "1/4", false, "/recipe/scheme/gamma"},
+                 {"/result/scored_tuples", -3, false, "/result/scored_tuples"},
+                 {"/result/counts", nullptr, true, "/result/counts"},
+                 {"/plots/0/curve/points", json::array({json::array({1, 2, 3})}), false, "/plots/0/curve/points"},
+                 {"/input_files/0/sha256", "abc", false, "/input_files/0/sha256"},
+                 {"/test", nullptr, true, "missing field /recipe/inputs"},  // read as a detection record
+             });
+  SECTION("a recipe whose parameters do not give its configuration is refused") {
+    telltale::test::check_configuration_mismatch_refused(
+        *good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
+  }
+}
+
+TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][radio]") {
+  RadioCase c;
+  auto refused = [&c](const std::string& args, const std::string& expect) {
+    const auto r = c.score(args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(one_line_error(r.err));
+    CHECK(r.err.find(expect) != std::string::npos);
+    CHECK(r.out.empty());
+  };
+  refused("--predictions p.jsonl --bundle b", "--bundle and --signing-key go together");
+  refused("--predictions p.jsonl --signing-key s.key", "--bundle and --signing-key go together");
+  refused("--predictions p.jsonl --bundle b --signing-key k.key", "bad magic");
+  refused("--predictions p.jsonl --answers answers.jsonl --bundle b --signing-key s.key", "exactly one of");
+  CHECK(!fs::exists(c.dir.path("b")));
+  fs::create_directory(c.dir.path("b"));
+  refused("--predictions p.jsonl --bundle b --signing-key s.key", "b: already exists");
+  CHECK(fs::is_empty(c.dir.path("b")));
+}
+
+TEST_CASE("the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
+          "error and no network request", "[evidence][radio][chromium]") {
+  const std::string chromium = telltale::test::find_chromium();
+  if (chromium.empty()) return;  // find_chromium warned
+  RadioCase c;
+  REQUIRE(c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 0);
+  const fs::path work = fs::path(c.dir.str()) / "chromium";
+  const telltale::test::Rendering r =
+      telltale::test::render(chromium, fs::path(c.dir.path("b")) / telltale::evidence::kReportFile, work);
+  telltale::test::check_clean_rendering(r, work);
+  CHECK(r.dom.find("id=\"verdict\"") != std::string::npos);
+  CHECK(r.dom.find("show that it was trained on text watermarked with key") != std::string::npos);
+  CHECK(r.dom.find("would score this high about once in") != std::string::npos);
+  CHECK(r.dom.find("id=\"limits\"") != std::string::npos);
+  for (const char* plot : {"plot-scores", "plot-curve"}) {
+    INFO("plot: " << plot);
+    CHECK(r.dom.find(std::string("<svg id=\"") + plot + "\"") != std::string::npos);
+  }
+}
