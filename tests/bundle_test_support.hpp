@@ -14,9 +14,13 @@
 #include <vector>
 
 #include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
+#include "run_command.hpp"
 #include "secret_search.hpp"
+#include "telltale/keyring.hpp"
+#include "verify_test_support.hpp"
 
 namespace telltale::test {
 
@@ -133,5 +137,70 @@ void check_configuration_mismatch_refused(const nlohmann::json& good, RecipeRead
   REQUIRE(!r.is_ok());
   CHECK(r.status().message().find("configuration") != std::string::npos);
 }
+
+// A scratch directory holding a watermark key (k.key) and a signing key pair (s.key, s.key.pub); commands run there
+// with relative paths. The cases of each kind of bundle derive from it and add their inputs.
+struct BundleCase {
+  ScratchDir dir;
+
+  explicit BundleCase(const std::string& tag) : dir(tag) {
+    REQUIRE(run("keygen --out k.key").exit_code == 0);
+    REQUIRE(run("keygen --signing --out s.key").exit_code == 0);
+  }
+
+  CommandResult run(const std::string& args) const {
+    return run_command("cd " + shell_quote(dir.str()) + " && " + telltale_binary() + " " + args);
+  }
+  // The `report verify` command line for `bundle` (add --key to re-run).
+  std::string verify(const std::string& bundle) const {
+    return telltale_binary() + " report verify " + shell_quote(dir.path(bundle)) + " --pubkey " +
+           shell_quote(dir.path("s.key.pub"));
+  }
+  evidence::SigningPublicKey public_key() const {
+    auto k = evidence::parse_public_key(slurp(dir.path("s.key.pub")));
+    REQUIRE(k.is_ok());
+    return *k;
+  }
+  KeyRing key() const {
+    auto k = read_key_file(dir.path("k.key"));
+    REQUIRE(k.is_ok());
+    return std::move(k).value();
+  }
+  // Every single-byte change of bundle b is caught naming the file: every position from memory, and `on_disk`
+  // random positions changed on disk (random values drawn from `seed`).
+  void check_byte_changes(uint32_t seed, int on_disk) const {
+    const std::string bundle = dir.path("b");
+    auto files = evidence::read_bundle_files(bundle);
+    REQUIRE(files.is_ok());
+    REQUIRE(files->size() == 4);
+    std::mt19937 rng(seed);
+    CHECK(check_every_byte_change_is_caught(bundle, *files, public_key(), rng) > 5000);
+    check_byte_changes_on_disk(bundle, *files, public_key(), rng, on_disk);
+  }
+  // Neither `made` (the command that wrote bundle b, named `what`), nor `report html` and `report verify --key` of
+  // it, nor the bundle holds key material; the record does hold the public key id (so the search saw real content).
+  void check_no_secret_after(const std::string& what, const CommandResult& made) const {
+    const auto rendered = run("report html b --pubkey s.key.pub -o again.html");
+    REQUIRE(rendered.exit_code == 0);
+    const auto verified = run("report verify b --pubkey s.key.pub --key k.key");
+    REQUIRE(verified.exit_code == 0);
+    check_no_secret_in({{what, made.out + made.err},
+                        {"report html output", rendered.out + rendered.err},
+                        {"report verify output", verified.out + verified.err},
+                        {"again.html", slurp(dir.path("again.html"))}},
+                       dir.path("b"), slurp(dir.path("k.key")), slurp(dir.path("s.key")));
+    CHECK(slurp(std::filesystem::path(dir.path("b")) / "record.json").find(key().key_id_hex()) != std::string::npos);
+  }
+  // Runs reproduce with k.key from the directory the record's relative paths resolve in.
+  Result<std::string> reproduce(const nlohmann::json& record) const {
+    const std::filesystem::path before = std::filesystem::current_path();
+    std::filesystem::current_path(dir.str());
+    std::vector<KeyRing> ring;
+    ring.push_back(key());
+    auto r = evidence::reproduce(record, ring, 1);
+    std::filesystem::current_path(before);
+    return r;
+  }
+};
 
 }  // namespace telltale::test

@@ -33,15 +33,11 @@ using telltale::test::slurp;
 std::string model() { return std::string(telltale::test::kModelDir) + "/stories260K.bin"; }
 std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.model"; }
 
-// A small case in a scratch directory: a watermark key and a signing key pair, three watermarked stories, the
-// teacher-context filter, the reference model's predictions on the stories (an innocent suspect), the predictions of
-// a suspect that memorised them and an answer log of the stories; commands run there with relative paths.
-struct RadioCase {
-  ScratchDir dir{"radio-evidence"};
-
-  RadioCase() {
-    REQUIRE(run("keygen --out k.key").exit_code == 0);
-    REQUIRE(run("keygen --signing --out s.key").exit_code == 0);
+// A small case: the keys of BundleCase, three watermarked stories, the teacher-context filter, the reference model's
+// predictions on the stories (an innocent suspect), the predictions of a suspect that memorised them and an answer
+// log of the stories.
+struct RadioCase : telltale::test::BundleCase {
+  RadioCase() : BundleCase("radio-evidence") {
     const auto gen = run("generate -m " + model() + " -t " + tok() + " -n 120 --top-p 1 --jsonl --count 3 --key k.key --seed 5");
     REQUIRE(gen.exit_code == 0);
     dir.file("wm.jsonl", gen.out);
@@ -52,40 +48,11 @@ struct RadioCase {
     dir.file("answers.jsonl", telltale::test::answers_from_generations(slurp(dir.path("wm.jsonl"))));
   }
 
-  telltale::test::CommandResult run(const std::string& args) const {
-    return telltale::test::run_command("cd " + telltale::test::shell_quote(dir.str()) + " && " +
-                                       telltale::test::telltale_binary() + " " + args);
-  }
   // `radioactivity score` with the key and tokenizer, and `rest`.
   telltale::test::CommandResult score(const std::string& rest) const {
     return run("radioactivity score -k k.key -t " + tok() + " " + rest);
   }
-  std::string verify(const std::string& bundle) const {
-    return telltale::test::telltale_binary() + " report verify " + telltale::test::shell_quote(dir.path(bundle)) +
-           " --pubkey " + telltale::test::shell_quote(dir.path("s.key.pub"));
-  }
-  telltale::evidence::SigningPublicKey public_key() const {
-    auto k = telltale::evidence::parse_public_key(slurp(dir.path("s.key.pub")));
-    REQUIRE(k.is_ok());
-    return *k;
-  }
-  telltale::KeyRing key() const {
-    auto k = telltale::read_key_file(dir.path("k.key"));
-    REQUIRE(k.is_ok());
-    return std::move(k).value();
-  }
 };
-
-// Runs reproduce from the directory the record's relative paths resolve in.
-telltale::Result<std::string> reproduce_in(const RadioCase& c, const json& record) {
-  const fs::path before = fs::current_path();
-  fs::current_path(c.dir.str());
-  std::vector<telltale::KeyRing> ring;
-  ring.push_back(c.key());
-  auto r = telltale::evidence::reproduce(record, ring, 1);
-  fs::current_path(before);
-  return r;
-}
 
 }  // namespace
 
@@ -161,15 +128,15 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     CHECK(rerun.err.find("memorised.jsonl: SHA-256") != std::string::npos);
   }
   SECTION("numbers altered in a record are caught by the re-run even when the record is signed again") {
-    CHECK(reproduce_in(c, r).is_ok());
+    CHECK(c.reproduce(r).is_ok());
     json forged = r;
     forged["result"]["statistic"] = 1;
-    auto caught = reproduce_in(c, forged);
+    auto caught = c.reproduce(forged);
     REQUIRE(!caught.is_ok());
     CHECK(caught.status().message() == "the re-run differs from the record in /result/statistic");
     forged = r;
     forged["plots"][0]["curve"]["points"][0][1] = -99.0;
-    caught = reproduce_in(c, forged);
+    caught = c.reproduce(forged);
     REQUIRE(!caught.is_ok());
     CHECK(caught.status().message() == "the re-run differs from the record in /plots/0/curve/points/0/1");
   }
@@ -205,18 +172,7 @@ TEST_CASE("any single-byte change to a radioactivity bundle makes verification f
           "[evidence][radio]") {
   RadioCase c;
   REQUIRE(c.score("--predictions p.jsonl --bundle b --signing-key s.key").exit_code == 1);
-  const std::string dir = c.dir.path("b");
-  auto files = telltale::evidence::read_bundle_files(dir);
-  REQUIRE(files.is_ok());
-  REQUIRE(files->size() == 4);
-  std::mt19937 rng(11);
-  SECTION("every byte position of every file, verified from memory") {
-    const size_t checked = telltale::test::check_every_byte_change_is_caught(dir, *files, c.public_key(), rng);
-    CHECK(checked > 5000);
-  }
-  SECTION("a random sample of positions, changed on disk") {
-    telltale::test::check_byte_changes_on_disk(dir, *files, c.public_key(), rng, 20);
-  }
+  c.check_byte_changes(11, 20);
 }
 
 TEST_CASE("a radioactivity bundle, its report and the command output never contain the secret key or a derived "
@@ -224,17 +180,7 @@ TEST_CASE("a radioactivity bundle, its report and the command output never conta
   RadioCase c;
   const auto scored = c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key");
   REQUIRE(scored.exit_code == 0);
-  const auto rendered = c.run("report html b --pubkey s.key.pub -o again.html");
-  REQUIRE(rendered.exit_code == 0);
-  const auto verified = c.run("report verify b --pubkey s.key.pub --key k.key");
-  REQUIRE(verified.exit_code == 0);
-  telltale::test::check_no_secret_in({{"score output", scored.out + scored.err},
-                                      {"report html output", rendered.out + rendered.err},
-                                      {"report verify output", verified.out + verified.err},
-                                      {"again.html", slurp(c.dir.path("again.html"))}},
-                                     c.dir.path("b"), slurp(c.dir.path("k.key")), slurp(c.dir.path("s.key")));
-  // The public id is there, so the search looked at the real content.
-  CHECK(slurp(fs::path(c.dir.path("b")) / "record.json").find(c.key().key_id_hex()) != std::string::npos);
+  c.check_no_secret_after("score output", scored);
 }
 
 TEST_CASE("the record reader refuses malformed radioactivity records with a message naming the field",
@@ -247,7 +193,7 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
   CHECK(telltale::evidence::radio_recipe_from_json(*good).is_ok());
   telltale::test::check_damaged_records_refused(
       *good, {
-                 {"/test", "attribution", false, "/test"},
+                 {"/test", "watermark", false, "/test"},
                  {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
                  {"/recipe/mode", "half-open", false, "/recipe/mode"},
                  {"/recipe/answers", "a.jsonl", false, "/recipe/predictions"},

@@ -1,5 +1,5 @@
-"""The evidence record (record.json of a bundle made by `telltale detect --bundle` or `telltale radioactivity score
---bundle`) validates against the versioned JSON Schema in spec/evidence-bundle.schema.json, with Debian's
+"""The evidence record (record.json of a bundle made by `telltale detect --bundle`, `telltale radioactivity score
+--bundle` or `telltale attribute --bundle`) validates against the versioned JSON Schema in spec/evidence-bundle.schema.json, with Debian's
 python3-jsonschema; and the schema is strict enough to refuse a record with a field missing or of the wrong type."""
 
 from __future__ import annotations
@@ -169,3 +169,67 @@ RADIO = SCHEMA["$defs"]["radioactivity"]["properties"]
 )
 def test_every_required_radioactivity_field_is_required(radio_record: dict, path: tuple) -> None:
     assert_invalid_when_changed(radio_record, path, remove=True)
+
+
+@pytest.fixture(scope="module")
+def attrib_record(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """An attribution record: two fingerprinted stories of account 77 tested against a registry of 52 accounts."""
+    t = telltale_binary()
+    tok = MODEL / "tok512.model"
+    d = tmp_path_factory.mktemp("attrib-bundle")
+    assert run(t, "keygen", "--out", "wm.key", cwd=d).returncode == 0
+    assert run(t, "keygen", "--signing", "--out", "sign.key", cwd=d).returncode == 0
+    gen = run(t, "generate", "--key", "wm.key", "--scheme", "fingerprint", "--account", "77", "-m",
+              MODEL / "stories260K.bin", "-t", tok, "-n", "200", "-c", "2", "--top-p", "1", "--jsonl", cwd=d)
+    assert gen.returncode == 0, gen.stderr
+    (d / "gen.jsonl").write_text(gen.stdout)
+    (d / "reg.txt").write_text("".join(f"{i}\n" for i in [77] + list(range(1000, 1051))))
+    att = run(t, "attribute", "-q", "-k", "wm.key", "-t", tok, "-r", "reg.txt", "-f", "completion", "--bundle", "b",
+              "--signing-key", "sign.key", "gen.jsonl", cwd=d)
+    assert att.returncode in (0, 1), att.stderr
+    return json.loads((d / "b" / "record.json").read_text())
+
+
+def test_an_attribution_record_validates_against_the_schema(attrib_record: dict) -> None:
+    assert attrib_record["test"] == "attribution"
+    jsonschema.Draft202012Validator(SCHEMA).validate(attrib_record)
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("test",), "attributions"),
+        (("recipe", "scheme", "name"), "kgw"),
+        (("recipe", "registry"), ""),
+        (("recipe", "top"), -1),
+        (("recipe", "inputs"), ["-"]),
+        (("recipe", "rules", "dedup"), False),
+        (("result", "attributed"), "yes"),
+        (("result", "format"), "telltale-detect-1"),
+        (("result", "accounts_tested"), 0),
+        (("plots", 0, "curve", "points"), [[1, 2]]),
+        (("input_files", 0, "sha256"), "abc"),
+    ],
+)
+def test_a_wrong_type_or_value_in_an_attribution_record_fails_validation(attrib_record: dict, path: tuple,
+                                                                         value: object) -> None:
+    assert_invalid_when_changed(attrib_record, path, value)
+
+
+def test_the_fingerprint_scheme_needs_its_account_delta(attrib_record: dict) -> None:
+    assert_invalid_when_changed(attrib_record, ("recipe", "scheme", "account_delta"), remove=True)
+
+
+ATTRIB = SCHEMA["$defs"]["attribution"]["properties"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [(f,) for f in SCHEMA["required"]]
+    + [("test",)]
+    + [("recipe", f) for f in ATTRIB["recipe"]["required"]]
+    + [("result", f) for f in ATTRIB["result"]["required"]]
+    + [("plots", 0, f) for f in ATTRIB["plots"]["items"]["required"]],
+)
+def test_every_required_attribution_field_is_required(attrib_record: dict, path: tuple) -> None:
+    assert_invalid_when_changed(attrib_record, path, remove=True)

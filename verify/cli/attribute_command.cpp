@@ -1,18 +1,24 @@
 // `telltale attribute`: which registered accounts produced this text? The same inputs and options as `detect`; the
 // fingerprint scheme's account layer is decoded per document and over the pooled corpus and tested against every
-// account of a registry file (spec/fingerprint.md). JSON on stdout (with --per-doc one line per document first).
-// Exit 0 at least one account attributed, 1 none, 2 error.
+// account of a registry file (spec/fingerprint.md). JSON on stdout (with --per-doc one line per document first);
+// --bundle also writes a signed evidence bundle (spec/evidence-bundle.md). Exit 0 at least one account attributed,
+// 1 none, 2 error.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "attrib/attribution_json.hpp"
-#include "attrib/attribution_scan.hpp"
+#include "attrib/attribution_run.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "evidence/attrib_evidence.hpp"
+#include "evidence/bundle.hpp"
+#include "evidence/evidence_run.hpp"
+#include "evidence/html_report.hpp"
+#include "evidence/signing_key.hpp"
+#include "run_context.hpp"
 #include "scan_setup.hpp"
-#include "score/report_json.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -20,49 +26,79 @@ namespace {
 struct AttributeOptions : ScanCliOptions {
   std::string registry;
   size_t top = 3;
+  std::string bundle;
+  std::string signing_key;
 };
 
-std::string label_of(const input::Document& d) {
-  return d.line > 0 ? d.source + ":" + std::to_string(d.line) : d.source;
+// Attributes without keeping evidence: the same library run the bundle's re-run takes, without hashing the inputs.
+Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionRecipe& recipe,
+                                                    const input::Tokenizer& tok, const KeyRing& key,
+                                                    const attrib::AccountRegistry& registry, unsigned threads,
+                                                    const attrib::DocumentLineCallback& on_line,
+                                                    const score::CorpusScanner::ProgressCallback& on_progress) {
+  attrib::AttributionOptions options;
+  options.alpha = recipe.detection.alpha;
+  options.top = recipe.top;
+  auto run = attrib::run_attribution(evidence::detection_setup(recipe.detection, tok, std::span(&key, 1), threads),
+                                     registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress);
+  if (!run) return run.status();
+  evidence::AttribEvidenceRun out;
+  out.run = std::move(run).value();
+  return out;
+}
+
+Status write_attrib_bundle(const std::string& dir, const evidence::AttributionRecipe& recipe,
+                           const input::Tokenizer& tok, const KeyRing& key, const evidence::SigningKey& signer,
+                           const evidence::AttribEvidenceRun& run) {
+  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run.files, signer.public_key());
+  const nlohmann::json record = evidence::make_attrib_record(context, recipe, run.run.result, run.plots);
+  auto html = evidence::render_html_report(record);
+  if (!html) return html.status();
+  TT_RETURN_IF_ERROR(evidence::write_bundle(dir, record.dump(1) + "\n", *html, signer));
+  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", dir.c_str());
+  return Status::ok();
 }
 
 int run_attribute(const AttributeOptions& o) {
+  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
+  std::error_code ec;
+  if (!o.bundle.empty() && std::filesystem::exists(o.bundle, ec))
+    return fail(o.bundle + ": already exists (a bundle is written into a new directory)");
   if (o.scheme.scheme != "fingerprint") return fail("attribute needs --scheme fingerprint (the default)");
   if (o.keys.size() != 1) return fail("attribute takes exactly one --key");
   if (o.no_dedup) return fail("attribute always scores each context once: --no-dedup is not available");
+  if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
+  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
+    return fail("give one --expect-key-id per --key");
   auto registry = attrib::AccountRegistry::read_file(o.registry);
   if (!registry) return fail(registry.status());
-  auto setup = prepare_scan(o);
-  if (!setup) return fail(setup.status());
-  ScanSetup& scan = **setup;
-  attrib::AttributionOptions options;
-  options.alpha = o.alpha;
-  options.top = o.top;
-  auto attribution = attrib::AttributionScan::create(scan.detectors[0], *registry, options);
-  if (!attribution) return fail(attribution.status());
+  auto tokenizer = load_checked_tokenizer(o);
+  if (!tokenizer) return fail(tokenizer.status());
+  auto detection = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
+  if (!detection) return fail(detection.status());
+  const evidence::AttributionRecipe recipe{*detection, o.registry, o.top};
+  auto keys = read_key_files(o.keys, o.expect_key_ids);
+  if (!keys) return fail(keys.status());
+  auto signing = read_signing_key(o.signing_key);
+  if (!signing) return fail(signing.status());
+  const std::optional<evidence::SigningKey> signer = std::move(signing).value();
 
-  const attrib::DocumentAttribution* last = nullptr;
-  auto on_tokens = [&](const input::Document& d, std::span<const int32_t> ids, size_t prompt) {
-    last = &attribution->add_document(ids, prompt, label_of(d));
-  };
-  score::CorpusScanner::DocumentCallback on_doc;
-  if (o.per_doc) {
-    on_doc = [&](const input::Document& d, std::span<const score::DocumentScore> s) {
-      const auto zero_bit = score::document_json(d, scan.infos, s, o.alpha);
-      std::printf("%s\n", attrib::document_attribution_json(*last, zero_bit).dump().c_str());
-    };
+  attrib::DocumentLineCallback on_line;
+  if (o.per_doc) on_line = [](const nlohmann::json& line) { std::printf("%s\n", line.dump().c_str()); };
+  ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
+  auto on_progress = [&meter](const score::ScanProgress& p) { meter.update(p); };
+  const KeyRing& key = keys->front();
+  auto run = signer ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
+                                                         "telltale " TELLTALE_VERSION, on_line, on_progress)
+                    : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, on_line, on_progress);
+  if (!run) return fail(run.status());
+  report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
+  if (signer) {
+    if (Status w = write_attrib_bundle(o.bundle, recipe, *tokenizer, key, *signer, *run); !w.is_ok()) return fail(w);
   }
-  if (Status s = run_scan(scan, o, on_doc, on_tokens); !s.is_ok()) return fail(s);
-
-  std::vector<score::CorpusSummary> summaries;
-  for (score::PartialResult& r : scan.results) summaries.push_back(r.summarize());
-  const auto zero_bit = score::summary_json(scan.infos, summaries, o.alpha, "telltale " TELLTALE_VERSION);
-  const attrib::CorpusAttribution corpus = attribution->finish();
-  auto json = attrib::corpus_attribution_json(corpus, registry->size(), o.alpha, zero_bit);
-  json["software"] = "telltale " TELLTALE_VERSION;
-  std::printf("%s\n", json.dump(o.per_doc ? -1 : 2).c_str());
+  std::printf("%s\n", run->run.result.dump(o.per_doc ? -1 : 2).c_str());
   std::fflush(stdout);
-  return corpus.accusations.empty() ? kExitNotDetected : kExitDetected;
+  return run->run.attributed ? kExitDetected : kExitNotDetected;
 }
 
 }  // namespace
@@ -82,6 +118,9 @@ void add_attribute_command(CLI::App& app, int& exit_code) {
                   "the issued account ids: one decimal id (0..4294967295) per line, '#' comments (spec/fingerprint.md)")
       ->required();
   cmd->add_option("--top", o->top, "accounts listed per test besides the attributed ones")->capture_default_str();
+  cmd->add_option("--bundle", o->bundle,
+                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+  cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   cmd->callback([o, &exit_code] { exit_code = run_attribute(*o); });
 }
 

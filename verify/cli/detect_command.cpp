@@ -38,44 +38,14 @@ struct DetectOptions : ScanCliOptions {
   std::string signing_key;
 };
 
-// The recipe a run follows, from the options (the scheme checked against the tokenizer's vocabulary).
-Result<evidence::DetectionRecipe> recipe_of(const DetectOptions& o, uint32_t vocab) {
-  auto params = scheme_params(o.scheme, vocab);
-  if (!params) return params.status();
-  evidence::DetectionRecipe r;
-  r.tokenizer = o.tokenizer;
-  r.inputs = o.inputs;
-  r.field = o.field;
-  r.split = o.split == "paragraph" ? input::TextSplit::kParagraph
-            : o.split == "line"    ? input::TextSplit::kLine
-                                   : input::TextSplit::kFile;
-  r.prompt = o.prompt;
-  r.skip_bad = o.skip_bad;
-  r.params = *params;
-  r.rules.dedup = !o.no_dedup;
-  r.rules.window_min = o.window;
-  r.alpha = o.alpha;
-  return r;
-}
-
-void report_skipped(uint64_t count, const std::vector<std::string>& messages) {
-  if (count == 0) return;
-  std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n", static_cast<unsigned long long>(count),
-               count > messages.size() ? "; the first ones:" : ":");
-  for (const std::string& m : messages) std::fprintf(stderr, "  %s\n", m.c_str());
-}
-
 int run_detect(const DetectOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
   if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
     return fail("give one --expect-key-id per --key");
   if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
-  auto tokenizer = input::Tokenizer::load(o.tokenizer);
+  auto tokenizer = load_checked_tokenizer(o);
   if (!tokenizer) return fail(tokenizer.status());
-  if (!o.expect_tokenizer_sha256.empty() && o.expect_tokenizer_sha256 != tokenizer->sha256_hex())
-    return fail(o.tokenizer + ": SHA-256 " + tokenizer->sha256_hex() + " is not the expected " +
-                o.expect_tokenizer_sha256 + " (the generator's tokenizer)");
-  auto recipe = recipe_of(o, static_cast<uint32_t>(tokenizer->vocab_size()));
+  auto recipe = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
   if (!recipe) return fail(recipe.status());
   auto keys = read_key_files(o.keys, o.expect_key_ids);
   if (!keys) return fail(keys.status());

@@ -42,13 +42,15 @@ Result<nlohmann::json> verified_record(const ReportOptions& o) {
 int run_verify(const ReportOptions& o) {
   auto record = verified_record(o);
   if (!record) return fail(record.status());
-  const bool radio = evidence::test_kind(*record) == evidence::TestKind::kRadioactivity;
+  const evidence::TestKind kind = evidence::test_kind(*record);
+  // An attribution names accounts ("attributed"); the other tests say whether the watermark is there ("detected").
+  const char* decision = kind == evidence::TestKind::kAttribution ? "attributed" : "detected";
   nlohmann::json out = {{"bundle", o.bundle},
-                        {"test", radio ? evidence::kRadioactivityTest : evidence::kDetectionTest},
+                        {"test", evidence::test_name(kind)},
                         {"signature", "valid"},
                         {"signing_key_id", (*record)["signer"]["public_key_id"]},
                         {"files", "record.json and report.html match the signed manifest"},
-                        {"detected", (*record)["result"]["detected"]},
+                        {decision, (*record)["result"][decision]},
                         {"p_value", (*record)["result"]["p_value"]},
                         {"log10_p_value", (*record)["result"]["log10_p_value"]}};
   if (o.keys.empty()) {

@@ -79,76 +79,39 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
   cmd.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
 }
 
-Result<std::unique_ptr<ScanSetup>> prepare_scan(const ScanCliOptions& o) {
-  if (!(o.alpha > 0 && o.alpha < 1)) return invalid_argument("--alpha must be in (0, 1)");
-  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
-    return invalid_argument("give one --expect-key-id per --key");
+Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o) {
   auto tokenizer = input::Tokenizer::load(o.tokenizer);
   if (!tokenizer) return tokenizer.status();
   if (!o.expect_tokenizer_sha256.empty() && o.expect_tokenizer_sha256 != tokenizer->sha256_hex())
     return invalid_argument(o.tokenizer + ": SHA-256 " + tokenizer->sha256_hex() + " is not the expected " +
                             o.expect_tokenizer_sha256 + " (the generator's tokenizer)");
-  const auto vocab = static_cast<uint32_t>(tokenizer->vocab_size());
-  auto params = scheme_params(o.scheme, vocab);
-  if (!params) return params.status();
-
-  score::ScoringRules rules;
-  rules.dedup = !o.no_dedup;
-  rules.window_min = o.window;
-  std::vector<Detector> detectors;
-  std::vector<score::PartialResult> results;
-  for (size_t i = 0; i < o.keys.size(); ++i) {
-    auto keys = read_key_file(o.keys[i]);
-    if (!keys) return keys.status();
-    if (!o.expect_key_ids.empty() && keys->key_id_hex() != o.expect_key_ids[i])
-      return invalid_argument(o.keys[i] + ": key id " + keys->key_id_hex() + " is not the expected " +
-                              o.expect_key_ids[i]);
-    auto d = Detector::create(*keys, *params);
-    if (!d) return Status(d.status().code(), o.keys[i] + ": " + d.status().message());
-    results.emplace_back(score::analysis_info(*d, keys->key_id_hex(), rules, tokenizer->sha256_hex()));
-    detectors.push_back(std::move(d).value());
-  }
-
-  input::InputOptions in;
-  in.field = o.field;
-  in.split = o.split == "paragraph" ? input::TextSplit::kParagraph
-             : o.split == "line"    ? input::TextSplit::kLine
-                                    : input::TextSplit::kFile;
-  in.vocab_size = vocab;
-  in.skip_bad = o.skip_bad;
-  auto source = input::DocumentSource::open(o.inputs, in);
-  if (!source) return source.status();
-
-  // The scanner refers to the tokenizer and detectors: build it once they are at their final address.
-  auto setup = std::unique_ptr<ScanSetup>(new ScanSetup{std::move(tokenizer).value(), *params, std::move(detectors),
-                                                        std::move(results), {}, std::move(source).value(),
-                                                        std::nullopt});
-  for (const auto& r : setup->results) setup->infos.push_back(r.info());
-  std::vector<const Detector*> detector_ptrs;
-  for (const Detector& d : setup->detectors) detector_ptrs.push_back(&d);
-  score::ScanOptions scan;
-  scan.threads = o.threads;
-  scan.prompt = o.prompt;
-  auto scanner = score::CorpusScanner::create(&setup->tokenizer, detector_ptrs, rules, scan);
-  if (!scanner) return scanner.status();
-  setup->scanner.emplace(std::move(scanner).value());
-  return setup;
+  return tokenizer;
 }
 
-Status run_scan(ScanSetup& setup, const ScanCliOptions& o, const score::CorpusScanner::DocumentCallback& on_doc,
-                const score::CorpusScanner::TokensCallback& on_tokens) {
-  ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
-  Status s = setup.scanner->run(setup.source, setup.results, on_doc,
-                               [&meter](const score::ScanProgress& p) { meter.update(p); }, on_tokens);
-  if (!s.is_ok()) return s;
-  const input::DocumentSource& source = setup.source;
-  if (source.skipped_count() > 0) {
-    std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n",
-                 static_cast<unsigned long long>(source.skipped_count()),
-                 source.skipped_count() > source.skipped_messages().size() ? "; the first ones:" : ":");
-    for (const std::string& m : source.skipped_messages()) std::fprintf(stderr, "  %s\n", m.c_str());
-  }
-  return Status::ok();
+Result<evidence::DetectionRecipe> detection_recipe(const ScanCliOptions& o, uint32_t vocab) {
+  auto params = scheme_params(o.scheme, vocab);
+  if (!params) return params.status();
+  evidence::DetectionRecipe r;
+  r.tokenizer = o.tokenizer;
+  r.inputs = o.inputs;
+  r.field = o.field;
+  r.split = o.split == "paragraph" ? input::TextSplit::kParagraph
+            : o.split == "line"    ? input::TextSplit::kLine
+                                   : input::TextSplit::kFile;
+  r.prompt = o.prompt;
+  r.skip_bad = o.skip_bad;
+  r.params = *params;
+  r.rules.dedup = !o.no_dedup;
+  r.rules.window_min = o.window;
+  r.alpha = o.alpha;
+  return r;
+}
+
+void report_skipped(uint64_t count, const std::vector<std::string>& messages) {
+  if (count == 0) return;
+  std::fprintf(stderr, "telltale: skipped %llu bad document(s) or file(s)%s\n", static_cast<unsigned long long>(count),
+               count > messages.size() ? "; the first ones:" : ":");
+  for (const std::string& m : messages) std::fprintf(stderr, "  %s\n", m.c_str());
 }
 
 }  // namespace telltale::cli

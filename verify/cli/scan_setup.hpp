@@ -1,5 +1,5 @@
 // What `detect` and `attribute` share: their input options, and turning them into a tokenizer, detectors, a document
-// source and a corpus scanner, then running the scan with progress on stderr and the skipped-input report.
+// recipe and a checked tokenizer, progress on stderr and the skipped-input report.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,11 +11,10 @@
 #include <vector>
 
 #include "cli_common.hpp"
+#include "evidence/record.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
 #include "score/corpus_scanner.hpp"
-#include "score/partial_result.hpp"
-#include "telltale/hook.hpp"
 
 namespace telltale::cli {
 
@@ -60,21 +59,13 @@ class ProgressMeter {
 // skip-bad, threads, no-dedup, window, expect-*, quiet).
 void add_scan_options(CLI::App& cmd, ScanCliOptions& o);
 
-// Everything a scan needs, built from the options. Members are in dependency order (the scanner points at the
-// tokenizer and the detectors), so the object is heap-held and never moved.
-struct ScanSetup {
-  input::Tokenizer tokenizer;
-  SchemeParams params;
-  std::vector<Detector> detectors;
-  std::vector<score::PartialResult> results;
-  std::vector<score::AnalysisInfo> infos;
-  input::DocumentSource source;
-  std::optional<score::CorpusScanner> scanner;  // set by prepare_scan
-};
-Result<std::unique_ptr<ScanSetup>> prepare_scan(const ScanCliOptions& o);
+// The tokenizer of --tokenizer, refused when --expect-tokenizer-sha256 names another.
+Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o);
 
-// Runs the scan (progress lines on stderr unless quiet) and reports skipped inputs on stderr.
-Status run_scan(ScanSetup& setup, const ScanCliOptions& o, const score::CorpusScanner::DocumentCallback& on_doc,
-                const score::CorpusScanner::TokensCallback& on_tokens = {});
+// The recipe a run follows, from the options (the scheme checked against the tokenizer's vocabulary).
+Result<evidence::DetectionRecipe> detection_recipe(const ScanCliOptions& o, uint32_t vocab);
+
+// The skipped-input report on stderr (nothing when none was skipped).
+void report_skipped(uint64_t count, const std::vector<std::string>& messages);
 
 }  // namespace telltale::cli

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "evidence/attrib_evidence.hpp"
 #include "evidence/evidence_collector.hpp"
 #include "evidence/radio_evidence.hpp"
 #include "score/report_json.hpp"
@@ -144,6 +145,7 @@ Result<std::string> reproduce(const json& record, std::span<const KeyRing> keys,
   TT_RETURN_IF_ERROR(check_recorded_keys(record, keys));
   TT_RETURN_IF_ERROR(check_recorded_inputs(record));
   if (test_kind(record) == TestKind::kRadioactivity) return reproduce_radioactivity(record, keys.front());
+  if (test_kind(record) == TestKind::kAttribution) return reproduce_attribution(record, keys.front(), threads);
   return reproduce_detection(record, keys, threads);
 }
 

@@ -430,14 +430,124 @@ std::string render_radioactivity(const json& record) {
   return h + page_tail(record);
 }
 
+// "account 17 and account 42" from the accounts the corpus-level correction accused.
+std::string accused_accounts(const json& r) {
+  std::vector<std::string> ids;
+  for (const json& a : r.at("accusations")) {
+    const std::string id = std::to_string(count(a.at("account")));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == ids.size() ? " and " : ", ") + ("account " + ids[i]);
+  }
+  return out;
+}
+
+std::string attribution_verdict(const json& record) {
+  const json& r = record.at("result");
+  const std::string docs = std::to_string(count(r.at("documents")));
+  const std::string accounts = std::to_string(count(r.at("accounts_tested")));
+  const std::string level = fmt("%g", r.at("alpha").get<double>());
+  if (r.at("attributed").get<bool>()) {
+    return "The tested text (" + docs + " document(s)) carries the fingerprint of registered " + accused_accounts(r) +
+           ", out of " + accounts + " registered accounts: the strongest accusation has p = " +
+           p_text(r.at("log10_p_value").get<double>()) + " after correction, below the significance level " + level +
+           " chosen in advance.";
+  }
+  return "The tested text (" + docs + " document(s)) is not attributed to any of the " + accounts +
+         " registered accounts: no accusation reaches the significance level " + level + " chosen in advance.";
+}
+
+// Each document's best account: -log10 of its p-value after Holm over the registry.
+std::string best_account_plot(const json& plot, double alpha) {
+  const json& points = plot.at("curve").at("points");
+  if (points.empty()) return "<p class=\"note\">No document had a scored context.</p>";
+  const size_t n = std::min(points.size(), kMaxPlottedDocuments);
+  double top = -std::log10(alpha);
+  for (size_t i = 0; i < n; ++i) top = std::max(top, -points.at(i).at(2).get<double>());
+  SvgPlot p("plot-documents", "Each document's best account (tested on its own, corrected over the registry)",
+            "document (input order)", "-log10 p-value of its best account", 0, static_cast<double>(n), 0, top * 1.1);
+  for (size_t i = 0; i < n; ++i) {
+    const double v = -points.at(i).at(2).get<double>();
+    p.bar(static_cast<double>(i) + 0.1, static_cast<double>(i) + 0.9, v, v >= -std::log10(alpha) ? "observed" : "null");
+  }
+  p.reference(-std::log10(alpha), "significance level alpha = " + fmt("%g", alpha));
+  return p.render();
+}
+
+std::string render_attribution(const json& record) {
+  const json& r = record.at("result");
+  const json& recipe = record.at("recipe");
+  const json& scheme = recipe.at("scheme");
+  const double alpha = r.at("alpha").get<double>();
+  const double log10_p = r.at("log10_p_value").get<double>();
+  const bool attributed = r.at("attributed").get<bool>();
+  const std::string accounts = std::to_string(count(r.at("accounts_tested")));
+
+  std::string h = page_head(record, "Account attribution evidence report", attributed, attribution_verdict(record));
+  h += "<h2>What was tested</h2>\n<p>Every account of the service receives text marked with its own fingerprint on "
+       "top of the shared watermark. The test reads the fingerprint in the tested text and, for each of the " +
+       accounts + " registered accounts, counts how often the text agrees with that account's fingerprint. Text that "
+       "did not come from an account agrees with its fingerprint only at a known chance rate, so each count has an "
+       "exact p-value.</p>\n";
+  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">";
+  h += attributed ? "If the text had not come from " + accused_accounts(r) + ", a result at least this extreme would "
+                    "happen " + esc(once_in(log10_p)) + "."
+                  : std::string("No registered account's fingerprint is strong enough in the text to name it.");
+  h += "</p>\n<p id=\"family\">With " + accounts + " registered accounts, an innocent account is named with "
+       "probability at most " + fmt("%g", alpha) + ". Every document and the pooled text were tested against every "
+       "account (" + std::to_string(count(r.at("hypotheses"))) + " tests), and Holm's method corrects for all of them, "
+       "so testing many accounts did not make an accusation easier. The threshold alpha was fixed before the test.</p>\n";
+  h += "<p id=\"limits\"><strong>Limits.</strong> Attribution says which account's outputs the text carries, not who "
+       "wrote or leaked it.</p>\n";
+  h += key_section(record);
+
+  h += "<h2>Results</h2>\n<table>";
+  h += row("attributed", attributed ? "yes: " + esc(accused_accounts(r)) : std::string("no"));
+  h += row("p-value (strongest accusation)", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += row("registered accounts", accounts);
+  h += row("documents tested", std::to_string(count(r.at("documents"))));
+  h += row("hypotheses (Holm)", std::to_string(count(r.at("hypotheses"))));
+  for (const json& a : r.at("accusations")) {
+    const std::string where = a.value("pooled", false) ? std::string("all documents pooled")
+                                                       : "document " + esc(str(a, "label"));
+    h += row("account " + std::to_string(count(a.at("account"))),
+             where + ": p = " + p_text(a.at("log10_p_value_holm").get<double>()) + " after correction (" +
+                 std::to_string(count(a.at("matches"))) + " of " + std::to_string(count(a.at("scored_contexts"))) +
+                 " contexts agree)");
+  }
+  h += "</table>\n";
+
+  h += "<h2>Plots</h2>\n" + best_account_plot(record.at("plots").at(0), alpha);
+
+  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
+  h += row("registry", code(recipe.at("registry").get<std::string>()));
+  h += row("alpha", fmt("%g", alpha));
+  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
+  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
+  h += "</table>\n";
+  return h + page_tail(record);
+}
+
 std::string render(const json& record) {
-  return test_kind(record) == TestKind::kRadioactivity ? render_radioactivity(record) : render_detection(record);
+  switch (test_kind(record)) {
+    case TestKind::kRadioactivity: return render_radioactivity(record);
+    case TestKind::kAttribution: return render_attribution(record);
+    case TestKind::kDetection: break;
+  }
+  return render_detection(record);
 }
 
 }  // namespace
 
 std::string verdict_sentence(const json& record) {
-  return test_kind(record) == TestKind::kRadioactivity ? radioactivity_verdict(record) : detection_verdict(record);
+  switch (test_kind(record)) {
+    case TestKind::kRadioactivity: return radioactivity_verdict(record);
+    case TestKind::kAttribution: return attribution_verdict(record);
+    case TestKind::kDetection: break;
+  }
+  return detection_verdict(record);
 }
 
 Result<std::string> render_html_report(const json& record) {

@@ -81,7 +81,7 @@ Status require_each(const json& array, const std::string& pointer, const std::ve
 }  // namespace
 
 json scheme_json(const SchemeParams& p) {
-  return {{"name", scheme_name(p.scheme)},
+  json j = {{"name", scheme_name(p.scheme)},
           {"vocab_size", p.vocab_size},
           {"context_width", p.context_width},
           {"self_hash", p.self_hash},
@@ -92,6 +92,9 @@ json scheme_json(const SchemeParams& p) {
           {"layers", p.tournament.layers},
           {"tournament_score", p.tournament.score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean"},
           {"configuration", describe(p)}};
+  // Only the fingerprint scheme has an account layer: the other schemes' records keep their fields.
+  if (p.scheme == SchemeKind::kFingerprint) j["account_delta"] = p.fingerprint.delta;
+  return j;
 }
 
 json recipe_json(const DetectionRecipe& r) {
@@ -111,6 +114,7 @@ Result<SchemeParams> scheme_from_json(const json& s) {
   SchemeKind kind = SchemeKind::kKgw;
   if (name == "gumbel") kind = SchemeKind::kGumbel;
   else if (name == "tournament") kind = SchemeKind::kTournament;
+  else if (name == "fingerprint") kind = SchemeKind::kFingerprint;
   else if (name != "kgw") return invalid_argument("record.json: unknown scheme '" + name + "'");
   SchemeParams p = default_params(kind, s.at("vocab_size").get<uint32_t>());
   p.context_width = s.at("context_width").get<uint32_t>();
@@ -123,6 +127,7 @@ Result<SchemeParams> scheme_from_json(const json& s) {
   const std::string score = s.at("tournament_score").get<std::string>();
   if (score == "weighted-mean") p.tournament.score = TournamentScore::kWeightedMean;
   else if (score != "mean") return invalid_argument("record.json: unknown tournament score '" + score + "'");
+  if (kind == SchemeKind::kFingerprint) p.fingerprint.delta = s.at("account_delta").get<float>();
   TT_RETURN_IF_ERROR(validate(p));
   if (describe(p) != s.at("configuration").get<std::string>()) {
     return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
@@ -223,17 +228,22 @@ const FieldList kContextFields = {
     {"/signer/algorithm", Kind::kString},    {"/signer/public_key", Kind::kHex64},
     {"/signer/public_key_id", Kind::kHex64}, {"/result", Kind::kObject},
     {"/result/p_value", Kind::kNumber},      {"/result/log10_p_value", Kind::kNumber},
-    {"/result/detected", Kind::kBool},       {"/result/alpha", Kind::kNumber},
+    {"/result/alpha", Kind::kNumber},
     {"/plots", Kind::kArray},
 };
 
-const FieldList kDetectionFields = {
+// The recipe of a test that scans text inputs (detection, attribution): DetectionRecipe's fields.
+const FieldList kTextRecipeFields = {
     {"/recipe/inputs", Kind::kArray},        {"/recipe/field", Kind::kString},
     {"/recipe/split", Kind::kString},        {"/recipe/prompt", Kind::kString},
     {"/recipe/skip_bad", Kind::kBool},       {"/recipe/rules/dedup", Kind::kBool},
     {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
+};
+
+const FieldList kDetectionFields = {
     {"/result/scored_tokens", Kind::kUnsigned}, {"/result/analyses", Kind::kArray},
     {"/result/software", Kind::kString},     {"/documents", Kind::kArray},
+    {"/result/detected", Kind::kBool},
 };
 
 const FieldList kRadioactivityFields = {
@@ -241,7 +251,16 @@ const FieldList kRadioactivityFields = {
     {"/recipe/answers", Kind::kString},       {"/recipe/filter", Kind::kString},
     {"/recipe/top_k", Kind::kUnsigned},       {"/result/mode", Kind::kString},
     {"/result/scored_tuples", Kind::kUnsigned}, {"/result/key_id", Kind::kHex64},
-    {"/result/counts", Kind::kObject},
+    {"/result/counts", Kind::kObject},        {"/result/detected", Kind::kBool},
+};
+
+// Besides the text recipe: the registry and --top; the result as `attribute` prints it.
+const FieldList kAttributionFields = {
+    {"/recipe/registry", Kind::kString},     {"/recipe/top", Kind::kUnsigned},
+    {"/result/attributed", Kind::kBool},     {"/result/accounts_tested", Kind::kUnsigned},
+    {"/result/hypotheses", Kind::kUnsigned}, {"/result/accusations", Kind::kArray},
+    {"/result/accounts", Kind::kArray},      {"/result/zero_bit", Kind::kObject},
+    {"/result/software", Kind::kString},
 };
 
 Status require_all(const json& record, const FieldList& fields) {
@@ -268,11 +287,17 @@ Status require_curves(const json& plots, size_t width) {
   return Status::ok();
 }
 
-Status check_detection(const json& j) {
-  TT_RETURN_IF_ERROR(require_all(j, kDetectionFields));
+Status check_text_recipe(const json& j) {
+  TT_RETURN_IF_ERROR(require_all(j, kTextRecipeFields));
   for (const json& s : j["recipe"]["inputs"]) {
     if (!s.is_string()) return invalid_argument("record.json: /recipe/inputs must hold strings");
   }
+  return Status::ok();
+}
+
+Status check_detection(const json& j) {
+  TT_RETURN_IF_ERROR(check_text_recipe(j));
+  TT_RETURN_IF_ERROR(require_all(j, kDetectionFields));
   TT_RETURN_IF_ERROR(require_each(j["documents"], "/documents",
                                   {{"source", Kind::kString}, {"p_value", Kind::kNumber},
                                    {"log10_p_value", Kind::kNumber}, {"detected", Kind::kBool}}));
@@ -302,11 +327,31 @@ Status check_radioactivity(const json& j) {
   return require_curves(j["plots"], 2);
 }
 
+Status check_attribution(const json& j) {
+  TT_RETURN_IF_ERROR(check_text_recipe(j));
+  TT_RETURN_IF_ERROR(require_all(j, kAttributionFields));
+  TT_RETURN_IF_ERROR(require_each(j["result"]["accusations"], "/result/accusations",
+                                  {{"account", Kind::kUnsigned}, {"log10_p_value_holm", Kind::kNumber}}));
+  if (j["plots"].size() != 1) return invalid_argument("record.json: /plots must hold one plot (one key)");
+  return require_curves(j["plots"], 3);
+}
+
 }  // namespace
 
 TestKind test_kind(const json& record) {
-  return record.value("test", std::string(kDetectionTest)) == kRadioactivityTest ? TestKind::kRadioactivity
-                                                                                 : TestKind::kDetection;
+  const std::string test = record.value("test", std::string(kDetectionTest));
+  if (test == kRadioactivityTest) return TestKind::kRadioactivity;
+  if (test == kAttributionTest) return TestKind::kAttribution;
+  return TestKind::kDetection;
+}
+
+const char* test_name(TestKind kind) {
+  switch (kind) {
+    case TestKind::kRadioactivity: return kRadioactivityTest;
+    case TestKind::kAttribution: return kAttributionTest;
+    case TestKind::kDetection: return kDetectionTest;
+  }
+  return kDetectionTest;
 }
 
 Result<json> parse_record(std::string_view bytes) {
@@ -317,9 +362,10 @@ Result<json> parse_record(std::string_view bytes) {
     return invalid_argument(std::string("record.json: format is not ") + kRecordFormat);
   }
   // A record without "test" is a detection record (the records made before radioactivity bundles existed).
-  if (j.contains("test") && j["test"] != kDetectionTest && j["test"] != kRadioactivityTest) {
-    return invalid_argument(std::string("record.json: field /test must be \"") + kDetectionTest + "\" or \"" +
-                            kRadioactivityTest + "\"");
+  if (j.contains("test") && j["test"] != kDetectionTest && j["test"] != kRadioactivityTest &&
+      j["test"] != kAttributionTest) {
+    return invalid_argument(std::string("record.json: field /test must be \"") + kDetectionTest + "\", \"" +
+                            kRadioactivityTest + "\" or \"" + kAttributionTest + "\"");
   }
   TT_RETURN_IF_ERROR(require_all(j, kContextFields));
   for (const json& s : j["command_line"]) {
@@ -330,7 +376,11 @@ Result<json> parse_record(std::string_view bytes) {
   TT_RETURN_IF_ERROR(require_each(j["input_files"], "/input_files",
                                   {{"path", Kind::kString}, {"sha256", Kind::kHex64}, {"bytes", Kind::kUnsigned}}));
   TT_RETURN_IF_ERROR(require_each(j["plots"], "/plots", {{"key_id", Kind::kHex64}, {"curve", Kind::kObject}}));
-  TT_RETURN_IF_ERROR(test_kind(j) == TestKind::kRadioactivity ? check_radioactivity(j) : check_detection(j));
+  switch (test_kind(j)) {
+    case TestKind::kRadioactivity: TT_RETURN_IF_ERROR(check_radioactivity(j)); break;
+    case TestKind::kAttribution: TT_RETURN_IF_ERROR(check_attribution(j)); break;
+    case TestKind::kDetection: TT_RETURN_IF_ERROR(check_detection(j)); break;
+  }
   return j;
 }
 

@@ -23,8 +23,11 @@ inline constexpr const char* kKeyIdScheme = "sha256(\"telltale key id v1\" || se
 // The kind of test a record holds, in its "test" field; a record without one is a detection record.
 inline constexpr const char* kDetectionTest = "detection";
 inline constexpr const char* kRadioactivityTest = "radioactivity";
-enum class TestKind { kDetection, kRadioactivity };
+inline constexpr const char* kAttributionTest = "attribution";
+enum class TestKind { kDetection, kRadioactivity, kAttribution };
 TestKind test_kind(const nlohmann::json& record);
+// The name of a kind, as the "test" field writes it.
+const char* test_name(TestKind kind);
 
 // A scheme's parameters as a recipe states them (every SchemeParams field and "configuration" = describe(params)),
 // and back, refusing parameters that do not give the recorded configuration. Reading throws json::exception on a

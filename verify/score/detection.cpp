@@ -5,7 +5,8 @@
 namespace telltale::score {
 
 Result<DetectionRun> run_detection(const DetectionSetup& setup, const CorpusScanner::DocumentCallback& on_document,
-                                   const CorpusScanner::ProgressCallback& on_progress) {
+                                   const CorpusScanner::ProgressCallback& on_progress,
+                                   const CorpusScanner::TokensCallback& on_tokens) {
   if (setup.tokenizer == nullptr) return invalid_argument("a detection run needs a tokenizer");
   if (setup.keys.empty()) return invalid_argument("a detection run needs at least one key");
   DetectionRun run;
@@ -26,7 +27,7 @@ Result<DetectionRun> run_detection(const DetectionSetup& setup, const CorpusScan
   if (!source) return source.status();
   auto scanner = CorpusScanner::create(setup.tokenizer, detector_ptrs, setup.rules, setup.scan);
   if (!scanner) return scanner.status();
-  TT_RETURN_IF_ERROR(scanner->run(*source, run.results, on_document, on_progress));
+  TT_RETURN_IF_ERROR(scanner->run(*source, run.results, on_document, on_progress, on_tokens));
   run.skipped = source->skipped_count();
   run.skipped_messages = source->skipped_messages();
   run.files_read = source->files_opened();

@@ -34,8 +34,10 @@ struct DetectionRun {
   std::vector<std::string> files_read;          // every file opened, in reading order ("<stdin>" for stdin)
 };
 
-// Scores every input under every key. Errors name the key's position or the input file and line.
+// Scores every input under every key. `on_tokens` sees each document's ids before `on_document` sees its scores.
+// Errors name the key's position or the input file and line.
 Result<DetectionRun> run_detection(const DetectionSetup& setup, const CorpusScanner::DocumentCallback& on_document = {},
-                                   const CorpusScanner::ProgressCallback& on_progress = {});
+                                   const CorpusScanner::ProgressCallback& on_progress = {},
+                                   const CorpusScanner::TokensCallback& on_tokens = {});
 
 }  // namespace telltale::score
