@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bundle_test_support.hpp"
+#include "chromium_render.hpp"
 #include "evidence/attrib_evidence.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
@@ -105,6 +106,7 @@ TEST_CASE("an attribution bundle verifies, and the re-run on the recorded files 
     CHECK(html.find("With 202 registered accounts, an innocent account is named with probability at most 0.001") !=
           std::string::npos);
     CHECK(html.find("not who wrote or leaked it") != std::string::npos);
+    CHECK(html.find("account delta") != std::string::npos);
     CHECK(html.find("<svg id=\"plot-documents\"") != std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
     CHECK(html.find("http://") == std::string::npos);
@@ -225,4 +227,22 @@ TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing not
   CHECK(one_line_error(early.err));
   CHECK(early.err.find("b: already exists") != std::string::npos);
   CHECK(fs::is_empty(c.dir.path("b")));
+}
+
+TEST_CASE("the attribution report renders in headless Chromium with its verdict, meaning, family-wise bound, limits "
+          "and plot, no error and no network request", "[evidence][attribution][chromium]") {
+  const std::string chromium = telltale::test::find_chromium();
+  if (chromium.empty()) return;  // find_chromium warned
+  AttribCase c;
+  REQUIRE(c.attribute("-f completion --bundle b --signing-key s.key texts.jsonl").exit_code == 0);
+  const fs::path work = fs::path(c.dir.str()) / "chromium";
+  const telltale::test::Rendering r =
+      telltale::test::render(chromium, fs::path(c.dir.path("b")) / telltale::evidence::kReportFile, work);
+  telltale::test::check_clean_rendering(r, work);
+  for (const char* id : {"verdict", "meaning", "family", "limits"}) {
+    INFO("element: " << id);
+    CHECK(r.dom.find(std::string("id=\"") + id + "\"") != std::string::npos);
+  }
+  CHECK(r.dom.find("carries the fingerprint of registered account 77") != std::string::npos);
+  CHECK(r.dom.find("<svg id=\"plot-documents\"") != std::string::npos);
 }

@@ -263,9 +263,12 @@ std::string key_section(const json& record) {
 // The scheme's rows of the parameters table.
 std::string scheme_rows(const json& scheme) {
   std::string h = row("scheme", code(scheme.at("name").get<std::string>()));
-  if (scheme.at("name") == "kgw") {
+  if (scheme.at("name") == "kgw" || scheme.at("name") == "fingerprint") {
     h += row("gamma (green fraction)", fmt("%g", scheme.at("gamma").get<double>()));
     h += row("delta (logit bias)", fmt("%g", scheme.at("delta").get<double>()));
+  }
+  if (scheme.at("name") == "fingerprint") {
+    h += row("account delta (account layer's logit bias)", fmt("%g", scheme.at("account_delta").get<double>()));
   }
   if (scheme.at("name") == "tournament") h += row("layers", std::to_string(count(scheme.at("layers"))));
   h += row("context width h", std::to_string(count(scheme.at("context_width"))));
