@@ -495,8 +495,11 @@ std::string render_attribution(const json& record) {
        "did not come from an account agrees with its fingerprint only at a known chance rate, so each count has an "
        "exact p-value.</p>\n";
   h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">";
-  h += attributed ? "If the text had not come from " + accused_accounts(r) + ", a result at least this extreme would "
-                    "happen " + esc(once_in(log10_p)) + "."
+  // With several accused accounts, the strongest accusation's p-value is the one stated; each holds on its own.
+  const bool several = accused_accounts(r).find(" and ") != std::string::npos;
+  h += attributed ? "If the text had not come from " + std::string(several ? "the most strongly accused of " : "") +
+                        accused_accounts(r) + ", a result at least this extreme would happen " +
+                        esc(once_in(log10_p)) + "."
                   : std::string("No registered account's fingerprint is strong enough in the text to name it.");
   h += "</p>\n<p id=\"family\">With " + accounts + " registered accounts, an innocent account is named with "
        "probability at most " + fmt("%g", alpha) + ". Every document and the pooled text were tested against every "
