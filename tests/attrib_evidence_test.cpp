@@ -207,12 +207,7 @@ TEST_CASE("the record reader refuses malformed attribution records with a messag
 TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][attribution]") {
   AttribCase c;
   auto refused = [&c](const std::string& args, const std::string& expect) {
-    const auto r = c.attribute(args);
-    INFO(args << "\n" << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(one_line_error(r.err));
-    CHECK(r.err.find(expect) != std::string::npos);
-    CHECK(r.out.empty());
+    telltale::test::check_refused(args, c.attribute(args), expect);
   };
   refused("--bundle b human.txt", "--bundle and --signing-key go together");
   refused("--signing-key s.key human.txt", "--bundle and --signing-key go together");
@@ -222,10 +217,8 @@ TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing not
   fs::create_directory(c.dir.path("b"));
   refused("--bundle b --signing-key s.key human.txt", "b: already exists");
   // Refused before any work: the missing registry is not even opened.
-  const auto early = c.run("attribute -q -k k.key -t " + tok() + " -r missing.txt --bundle b --signing-key s.key human.txt");
-  CHECK(early.exit_code == 2);
-  CHECK(one_line_error(early.err));
-  CHECK(early.err.find("b: already exists") != std::string::npos);
+  const std::string early = "attribute -q -k k.key -t " + tok() + " -r missing.txt --bundle b --signing-key s.key human.txt";
+  telltale::test::check_refused(early, c.run(early), "b: already exists");
   CHECK(fs::is_empty(c.dir.path("b")));
 }
 

@@ -84,6 +84,15 @@ inline void check_byte_changes_on_disk(const std::filesystem::path& bundle, cons
   CHECK(evidence::verify_bundle(dir, key).is_ok());
 }
 
+// A command refused: exit 2, one line on stderr holding `expect`, nothing on stdout. `what` names the command.
+inline void check_refused(const std::string& what, const CommandResult& r, const std::string& expect) {
+  INFO(what << "\n" << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(one_line_error(r.err));
+  CHECK(r.err.find(expect) != std::string::npos);
+  CHECK(r.out.empty());
+}
+
 // Named outputs: what a command printed, a file it wrote.
 using NamedOutputs = std::vector<std::pair<std::string, std::string>>;
 

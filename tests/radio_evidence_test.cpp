@@ -213,12 +213,7 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
 TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][radio]") {
   RadioCase c;
   auto refused = [&c](const std::string& args, const std::string& expect) {
-    const auto r = c.score(args);
-    INFO(args << "\n" << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(one_line_error(r.err));
-    CHECK(r.err.find(expect) != std::string::npos);
-    CHECK(r.out.empty());
+    telltale::test::check_refused(args, c.score(args), expect);
   };
   refused("--predictions p.jsonl --bundle b", "--bundle and --signing-key go together");
   refused("--predictions p.jsonl --signing-key s.key", "--bundle and --signing-key go together");
