@@ -239,3 +239,20 @@ TEST_CASE("the attribution report renders in headless Chromium with its verdict,
   CHECK(r.dom.find("carries the fingerprint of registered account 77") != std::string::npos);
   CHECK(r.dom.find("<svg id=\"plot-documents\"") != std::string::npos);
 }
+
+TEST_CASE("a detection bundle of the fingerprint scheme records its account delta and re-runs",
+          "[evidence][attribution]") {
+  AttribCase c;
+  const auto detected =
+      c.run("detect -q -k k.key -t " + tok() + " --scheme fingerprint -f completion --bundle d --signing-key s.key "
+            "texts.jsonl");
+  INFO("stderr: " << detected.err);
+  REQUIRE(detected.exit_code == 0);
+  const json record = json::parse(slurp(fs::path(c.dir.path("d")) / telltale::evidence::kRecordFile));
+  CHECK(record["recipe"]["scheme"]["name"] == "fingerprint");
+  CHECK(record["recipe"]["scheme"].contains("account_delta"));
+  const auto full = telltale::test::run_command(c.verify("d") + " --key " + c.dir.path("k.key"));
+  INFO("verify --key: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["test"] == "detection");
+}
