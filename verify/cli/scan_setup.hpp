@@ -1,5 +1,6 @@
-// What `detect` and `attribute` share: their input options, and turning them into a tokenizer, detectors, a document
-// recipe and a checked tokenizer, progress on stderr and the skipped-input report.
+// What `detect` and `attribute` share: their input options and turning them into a checked tokenizer and a
+// detection recipe (both commands then run it through the verifier library), progress on stderr, the skipped-input
+// report.
 #pragma once
 
 #include <CLI/CLI.hpp>
