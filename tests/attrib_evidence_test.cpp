@@ -217,7 +217,8 @@ TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing not
   fs::create_directory(c.dir.path("b"));
   refused("--bundle b --signing-key s.key human.txt", "b: already exists");
   // Refused before any work: the missing registry is not even opened.
-  const std::string early = "attribute -q -k k.key -t " + tok() + " -r missing.txt --bundle b --signing-key s.key human.txt";
+  const std::string early =
+      "attribute -q -k k.key -t " + tok() + " -r missing.txt --bundle b --signing-key s.key human.txt";
   telltale::test::check_refused(early, c.run(early), "b: already exists");
   CHECK(fs::is_empty(c.dir.path("b")));
 }

@@ -119,7 +119,8 @@ void add_attribute_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--top", o->top, "accounts listed per test besides the attributed ones")->capture_default_str();
   cmd->add_option("--bundle", o->bundle,
-                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
+                  "signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   cmd->callback([o, &exit_code] { exit_code = run_attribute(*o); });
 }

@@ -1,4 +1,4 @@
-// The input side shared by `detect` and `attribute`: options, the checked tokenizer, the recipe, progress, skipped inputs.
+// The input side shared by `detect` and `attribute`: options, checked tokenizer, recipe, progress, skipped inputs.
 #include "scan_setup.hpp"
 
 #include <chrono>

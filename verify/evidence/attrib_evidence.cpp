@@ -48,7 +48,9 @@ Result<AttribEvidenceRun> run_attrib_with_evidence(const AttributionRecipe& reci
   auto files = hash_files(read);
   if (!files) return files.status();
   json points = json::array();
-  for (const auto& p : run->best_by_document) points.push_back({static_cast<uint64_t>(p[0]), static_cast<uint64_t>(p[1]), p[2]});
+  for (const auto& p : run->best_by_document) {
+    points.push_back({static_cast<uint64_t>(p[0]), static_cast<uint64_t>(p[1]), p[2]});
+  }
   AttribEvidenceRun out;
   out.plots = json::array({{{"key_id", key.key_id_hex()},
                             {"curve",

@@ -52,9 +52,9 @@ using RerunPart = std::pair<const char*, const nlohmann::json*>;
 // JSON pointer that differs, e.g. /result/analyses/0/pooled/statistic.
 Status compare_with_record(const nlohmann::json& record, std::span<const RerunPart> parts);
 
-// Runs the record's recipe (detection, radioactivity or attribution, by its "test") again with `keys` (their ids must be the
-// recorded ones, in order) after check_recorded_inputs, and compares the input files, the result, every document and
-// every plot series with the record. The message says what was confirmed.
+// Runs the record's recipe (detection, radioactivity or attribution, by its "test") again with `keys` (their ids must
+// be the recorded ones, in order) after check_recorded_inputs, and compares the input files, the result, every
+// document and every plot series with the record. The message says what was confirmed.
 Result<std::string> reproduce(const nlohmann::json& record, std::span<const KeyRing> keys, unsigned threads);
 
 }  // namespace telltale::evidence
