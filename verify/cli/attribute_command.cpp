@@ -4,18 +4,16 @@
 // --bundle also writes a signed evidence bundle (spec/evidence-bundle.md). Exit 0 at least one account attributed,
 // 1 none, 2 error.
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "attrib/attribution_run.hpp"
+#include "bundle_output.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "evidence/attrib_evidence.hpp"
-#include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
-#include "evidence/html_report.hpp"
 #include "evidence/signing_key.hpp"
 #include "run_context.hpp"
 #include "scan_setup.hpp"
@@ -47,29 +45,12 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
   return out;
 }
 
-Status write_attrib_bundle(const std::string& dir, const evidence::AttributionRecipe& recipe,
-                           const input::Tokenizer& tok, const KeyRing& key, const evidence::SigningKey& signer,
-                           const evidence::AttribEvidenceRun& run) {
-  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run.files, signer.public_key());
-  const nlohmann::json record = evidence::make_attrib_record(context, recipe, run.run.result, run.plots);
-  auto html = evidence::render_html_report(record);
-  if (!html) return html.status();
-  TT_RETURN_IF_ERROR(evidence::write_bundle(dir, record.dump(1) + "\n", *html, signer));
-  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", dir.c_str());
-  return Status::ok();
-}
-
 int run_attribute(const AttributeOptions& o) {
-  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
-  std::error_code ec;
-  if (!o.bundle.empty() && std::filesystem::exists(o.bundle, ec))
-    return fail(o.bundle + ": already exists (a bundle is written into a new directory)");
+  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
   if (o.scheme.scheme != "fingerprint") return fail("attribute needs --scheme fingerprint (the default)");
   if (o.keys.size() != 1) return fail("attribute takes exactly one --key");
   if (o.no_dedup) return fail("attribute always scores each context once: --no-dedup is not available");
-  if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
-  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
-    return fail("give one --expect-key-id per --key");
+  if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
   auto registry = attrib::AccountRegistry::read_file(o.registry);
   if (!registry) return fail(registry.status());
   auto tokenizer = load_checked_tokenizer(o);
@@ -94,7 +75,10 @@ int run_attribute(const AttributeOptions& o) {
   if (!run) return fail(run.status());
   report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
   if (signer) {
-    if (Status w = write_attrib_bundle(o.bundle, recipe, *tokenizer, key, *signer, *run); !w.is_ok()) return fail(w);
+    const evidence::RunContext context = run_context(std::span(&key, 1), *tokenizer, run->files, signer->public_key());
+    const Status w =
+        write_evidence_bundle(o.bundle, evidence::make_attrib_record(context, recipe, run->run.result, run->plots), *signer);
+    if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", run->run.result.dump(o.per_doc ? -1 : 2).c_str());
   std::fflush(stdout);

@@ -11,11 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "bundle_output.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
-#include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
-#include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
@@ -39,10 +38,8 @@ struct DetectOptions : ScanCliOptions {
 };
 
 int run_detect(const DetectOptions& o) {
-  if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
-  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
-    return fail("give one --expect-key-id per --key");
-  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
+  if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
+  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
   auto tokenizer = load_checked_tokenizer(o);
   if (!tokenizer) return fail(tokenizer.status());
   auto recipe = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
@@ -76,13 +73,10 @@ int run_detect(const DetectOptions& o) {
     evidence::RunContext context = run_context(*keys, *tokenizer, run->files, signer->public_key());
     const nlohmann::json record =
         evidence::make_record(context, *recipe, run->summary, run->documents, run->plots);
-    auto html = evidence::render_html_report(record);
-    if (!html) return fail(html.status());
-    if (Status w = evidence::write_bundle(o.bundle, record.dump(1) + "\n", *html, *signer); !w.is_ok()) return fail(w);
+    if (Status w = write_evidence_bundle(o.bundle, record, *signer); !w.is_ok()) return fail(w);
     if (!o.emit_partial.empty()) {
       if (Status w = score::write_partial_file(o.emit_partial, run->run.results); !w.is_ok()) return fail(w);
     }
-    std::fprintf(stderr, "telltale: evidence bundle written to %s\n", o.bundle.c_str());
     return print_summary(run->run.results, o.alpha, o.per_doc);
   }
 

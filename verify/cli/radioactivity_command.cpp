@@ -17,10 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "bundle_output.hpp"
 #include "cli_common.hpp"
 #include "commands.hpp"
-#include "evidence/bundle.hpp"
-#include "evidence/html_report.hpp"
 #include "evidence/radio_evidence.hpp"
 #include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
@@ -206,28 +205,13 @@ Result<evidence::RadioEvidenceRun> score_suspect(const radio::SuspectRecipe& rec
   return out;
 }
 
-// Writes the bundle of a finished run whose printed result is `result`.
-Status write_radio_bundle(const std::string& dir, const radio::SuspectRecipe& recipe, const input::Tokenizer& tok,
-                          const KeyRing& key, const evidence::SigningKey& signer,
-                          const evidence::RadioEvidenceRun& run, const nlohmann::json& result) {
-  const evidence::RunContext context = run_context(std::span(&key, 1), tok, run.files, signer.public_key());
-  const nlohmann::json record = evidence::make_radio_record(context, recipe, result, run.plots);
-  auto html = evidence::render_html_report(record);
-  if (!html) return html.status();
-  TT_RETURN_IF_ERROR(evidence::write_bundle(dir, record.dump(1) + "\n", *html, signer));
-  std::fprintf(stderr, "telltale: evidence bundle written to %s\n", dir.c_str());
-  return Status::ok();
-}
-
 int run_score(const ScoreOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) return fail("--alpha must be in (0, 1)");
   if (o.predictions.empty() == o.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
-  if (o.bundle.empty() != o.signing_key.empty()) return fail("--bundle and --signing-key go together");
+  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
   if (!o.provenance.empty() && refuse_existing(o.provenance))
     return fail(o.provenance + ": exists (refusing to overwrite)");
-  if (!o.bundle.empty() && refuse_existing(o.bundle))
-    return fail(o.bundle + ": already exists (a bundle is written into a new directory)");
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
@@ -263,7 +247,9 @@ int run_score(const ScoreOptions& o) {
   nlohmann::json j = run->run.result;
   if (!o.provenance.empty()) j["provenance"] = o.provenance;
   if (signer) {
-    if (Status w = write_radio_bundle(o.bundle, recipe, *tok, *keys, *signer, *run, j); !w.is_ok()) return fail(w);
+    const evidence::RunContext context = run_context(std::span(&*keys, 1), *tok, run->files, signer->public_key());
+    const Status w = write_evidence_bundle(o.bundle, evidence::make_radio_record(context, recipe, j, run->plots), *signer);
+    if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", j.dump(2).c_str());
   std::fflush(stdout);

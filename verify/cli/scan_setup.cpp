@@ -79,6 +79,13 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
   cmd.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
 }
 
+Status check_scan_options(const ScanCliOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 1)) return invalid_argument("--alpha must be in (0, 1)");
+  if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
+    return invalid_argument("give one --expect-key-id per --key");
+  return Status::ok();
+}
+
 Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o) {
   auto tokenizer = input::Tokenizer::load(o.tokenizer);
   if (!tokenizer) return tokenizer.status();

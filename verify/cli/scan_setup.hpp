@@ -60,6 +60,9 @@ class ProgressMeter {
 // skip-bad, threads, no-dedup, window, expect-*, quiet).
 void add_scan_options(CLI::App& cmd, ScanCliOptions& o);
 
+// The checks of the shared options that need no file: --alpha in (0, 1), one --expect-key-id per --key.
+Status check_scan_options(const ScanCliOptions& o);
+
 // The tokenizer of --tokenizer, refused when --expect-tokenizer-sha256 names another.
 Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o);
 
