@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "telltale/keyring.hpp"
 #include "telltale/status.hpp"
@@ -24,6 +26,11 @@ struct GumbelParams {};
 // score), or SynthID's weighted mean, sum_l w_l g_l with integer weights w_l = round(linspace(10, 1, m))
 // (spec/synthid.md), which counts the early layers, where the tournament leaves more signal, more.
 enum class TournamentScore : uint32_t { kMean = 0, kWeightedMean = 1 };
+
+// The score's name on the command line, in records and in describe(): "mean" or "weighted-mean".
+const char* tournament_score_name(TournamentScore score);
+// The score a name gives; none for any other string.
+std::optional<TournamentScore> parse_tournament_score(std::string_view name);
 
 // The integer weight of layer `layer` (0-based) of `layers` in the weighted mean: round(10 - 9 layer / (m - 1)),
 // SynthID's linspace(10, 1, m) rounded so that the null law of the weighted sum has an exact tail.

@@ -70,10 +70,10 @@ telltale::SchemeKind parse_scheme(const std::string& name) {
         "unknown scheme '" + name + "' (expected 'kgw', 'gumbel', 'tournament' or 'fingerprint')");
 }
 
-telltale::TournamentScore parse_tournament_score(const std::string& name) {
-  if (name == "mean") return telltale::TournamentScore::kMean;
-  if (name == "weighted-mean") return telltale::TournamentScore::kWeightedMean;
-  raise(PyExc_ValueError, "unknown tournament score '" + name + "' (expected 'mean' or 'weighted-mean')");
+telltale::TournamentScore tournament_score_of(const std::string& name) {
+  const std::optional<telltale::TournamentScore> score = telltale::parse_tournament_score(name);
+  if (!score) raise(PyExc_ValueError, "unknown tournament score '" + name + "' (expected 'mean' or 'weighted-mean')");
+  return *score;
 }
 
 // ---- objects ----
@@ -365,7 +365,7 @@ PYBIND11_MODULE(_telltale, m) {
              if (context_history) p.context_history = *context_history;
              if (layers) p.tournament.layers = *layers;
              if (account_delta) p.fingerprint.delta = *account_delta;
-             if (tournament_score) p.tournament.score = parse_tournament_score(*tournament_score);
+             if (tournament_score) p.tournament.score = tournament_score_of(*tournament_score);
              return p;
            }),
            py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("gamma") = py::none(),
@@ -397,10 +397,8 @@ PYBIND11_MODULE(_telltale, m) {
           [](telltale::SchemeParams& p, uint32_t l) { p.tournament.layers = l; }, "Tournament: m, 1..32.")
       .def_property(
           "tournament_score",
-          [](const telltale::SchemeParams& p) {
-            return p.tournament.score == telltale::TournamentScore::kWeightedMean ? "weighted-mean" : "mean";
-          },
-          [](telltale::SchemeParams& p, const std::string& s) { p.tournament.score = parse_tournament_score(s); },
+          [](const telltale::SchemeParams& p) { return telltale::tournament_score_name(p.tournament.score); },
+          [](telltale::SchemeParams& p, const std::string& s) { p.tournament.score = tournament_score_of(s); },
           "Tournament, detection only: 'mean' (count of g = 1) or 'weighted-mean' (SynthID's weighted mean).")
       .def_property(
           "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.delta; },

@@ -17,6 +17,16 @@ SchemeParams default_params(SchemeKind scheme, uint32_t vocab_size) {
   return p;
 }
 
+const char* tournament_score_name(TournamentScore score) {
+  return score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean";
+}
+
+std::optional<TournamentScore> parse_tournament_score(std::string_view name) {
+  if (name == tournament_score_name(TournamentScore::kMean)) return TournamentScore::kMean;
+  if (name == tournament_score_name(TournamentScore::kWeightedMean)) return TournamentScore::kWeightedMean;
+  return std::nullopt;
+}
+
 KgwLayout kgw_layout(double gamma) {
   KgwLayout layout;
   for (unsigned bits : {1u, 2u, 4u, 8u, 16u}) {
@@ -79,8 +89,9 @@ std::string describe(const SchemeParams& p) {
                     static_cast<double>(p.fingerprint.delta));
       break;
     case SchemeKind::kTournament:
-      std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u%s", p.tournament.layers,
-                    p.tournament.score == TournamentScore::kWeightedMean ? " score=weighted-mean" : "");
+      std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u%s%s", p.tournament.layers,
+                    p.tournament.score == TournamentScore::kMean ? "" : " score=",
+                    p.tournament.score == TournamentScore::kMean ? "" : tournament_score_name(p.tournament.score));
       break;
     default:
       std::snprintf(buf, sizeof buf, "scheme=%s", scheme_name(p.scheme));

@@ -82,8 +82,9 @@ Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_
   params.context_width = options.context_width;
   params.self_hash = options.self_hash;
   params.tournament.layers = options.layers;
-  params.tournament.score =
-      options.tournament_score == "weighted-mean" ? TournamentScore::kWeightedMean : TournamentScore::kMean;
+  const std::optional<TournamentScore> score = parse_tournament_score(options.tournament_score);
+  if (!score) return invalid_argument("unknown --tournament-score '" + options.tournament_score + "'");
+  params.tournament.score = *score;
   params.fingerprint.delta = options.account_delta;
   if (options.skip_repeated >= 0) params.skip_repeated_contexts = options.skip_repeated != 0;
   TT_RETURN_IF_ERROR(validate(params));

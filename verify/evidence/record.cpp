@@ -90,7 +90,7 @@ json scheme_json(const SchemeParams& p) {
           {"gamma", p.kgw.gamma},
           {"delta", p.kgw.delta},
           {"layers", p.tournament.layers},
-          {"tournament_score", p.tournament.score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean"},
+          {"tournament_score", tournament_score_name(p.tournament.score)},
           {"configuration", describe(p)}};
   // Only the fingerprint scheme has an account layer: the other schemes' records keep their fields.
   if (p.scheme == SchemeKind::kFingerprint) j["account_delta"] = p.fingerprint.delta;
@@ -125,8 +125,9 @@ Result<SchemeParams> scheme_from_json(const json& s) {
   p.kgw.delta = s.at("delta").get<float>();
   p.tournament.layers = s.at("layers").get<uint32_t>();
   const std::string score = s.at("tournament_score").get<std::string>();
-  if (score == "weighted-mean") p.tournament.score = TournamentScore::kWeightedMean;
-  else if (score != "mean") return invalid_argument("record.json: unknown tournament score '" + score + "'");
+  const std::optional<TournamentScore> parsed = parse_tournament_score(score);
+  if (!parsed) return invalid_argument("record.json: unknown tournament score '" + score + "'");
+  p.tournament.score = *parsed;
   if (kind == SchemeKind::kFingerprint) p.fingerprint.delta = s.at("account_delta").get<float>();
   TT_RETURN_IF_ERROR(validate(p));
   if (describe(p) != s.at("configuration").get<std::string>()) {
