@@ -4,11 +4,15 @@
 #include <iterator>
 #include <set>
 
+#include "attrib/account_evidence.hpp"
+#include "attrib/account_registry.hpp"
+#include "attrib/attribution.hpp"
 #include "radio/context_filter.hpp"
 #include "score/tuple_hash.hpp"
 #include "stats/multiple_testing.hpp"
 #include "stats/tails.hpp"
 #include "stats/windowed.hpp"
+#include "telltale/fingerprint.hpp"
 #include "vectors_test_support.hpp"
 
 using nlohmann::json;
@@ -145,4 +149,40 @@ TEST_CASE("the context filter's size, probe count and probed bits match the vect
     CHECK(set_bits == std::set<uint64_t>(positions.begin(), positions.end()));
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("fingerprint attribution of fixed marks gives the vectors' matches, theta and ranking", "[vectors]") {
+  const json e = load_vectors()["fingerprint_attribution"];
+  const auto ids = e["registry"].get<std::vector<uint32_t>>();
+  auto registry = attrib::AccountRegistry::from_ids(ids);
+  REQUIRE(registry);
+  attrib::AccountEvidence evidence;
+  for (uint32_t m : e["marks"].get<std::vector<uint32_t>>()) evidence.add(m);
+  std::vector<uint64_t> matches;
+  evidence.matches(*registry, matches);
+  CHECK(matches == e["matches"].get<std::vector<uint64_t>>());
+  // The Walsh-Hadamard decoding equals counting the codeword agreements directly.
+  const auto marks = e["marks"].get<std::vector<uint32_t>>();
+  for (size_t a = 0; a < ids.size(); ++a) {
+    uint64_t direct = 0;
+    for (uint32_t m : marks) direct += fingerprint_codeword_bit(ids[a], m >> 1) == (m & 1);
+    CHECK(direct == matches[a]);
+  }
+  const double theta = attrib::null_match_bound(static_cast<float>(e["account_delta"].get<double>()));
+  CHECK(theta == e["theta"].get<double>());
+  attrib::AttributionOptions options;
+  options.alpha = e["alpha"];
+  options.top = e["top"];
+  const attrib::Attribution a = attrib::attribute(evidence, *registry, theta, options);
+  CHECK(a.scored == e["scored"].get<uint64_t>());
+  CHECK(a.family == e["family"].get<uint64_t>());
+  REQUIRE(a.ranked.size() == e["ranked"].size());
+  for (size_t i = 0; i < a.ranked.size(); ++i) {
+    const json& r = e["ranked"][i];
+    CHECK(a.ranked[i].account == r["account"].get<uint32_t>());
+    CHECK(a.ranked[i].matches == r["matches"].get<uint64_t>());
+    CHECK(ln_p_close(a.ranked[i].log_p, r["log_p"]));
+    CHECK(ln_p_close(a.ranked[i].log_p_adjusted, r["log_p_adjusted"]));
+    CHECK(a.ranked[i].attributed == r["attributed"].get<bool>());
+  }
 }

@@ -27,7 +27,7 @@ Status add_core_sections(nlohmann::json& out, const KeyRing& ring);
 // hook_cases, hook_tournament_probabilities, fallback_draws, repeated_contexts, gumbel_tie, fingerprint_steps,
 // fingerprint_code (tools/vectors_hook.cpp).
 Status add_hook_sections(nlohmann::json& out, const KeyRing& ring);
-// hashes and statistics (tools/vectors_verifier.cpp).
+// hashes, statistics and fingerprint_attribution (tools/vectors_verifier.cpp).
 Status add_verifier_sections(nlohmann::json& out);
 
 }  // namespace telltale::vectors

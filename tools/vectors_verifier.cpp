@@ -1,11 +1,14 @@
-// Test-vector sections on the verifier: the unkeyed tuple fingerprint (mum, tuple_hash), the tournament weights, and
-// the statistics (binomial and gamma tails, the weighted-Bernoulli DP and its bound, Bonferroni, Holm, the windowed
-// search) at fixed inputs. spec/prf.md section 8.2 and spec/statistics.md section 5.
+// Test-vector sections on the verifier at fixed inputs: tuple fingerprints, the context filter, the statistics and
+// fingerprint attribution (spec/prf.md 8.2, spec/statistics.md 5).
+#include "attrib/account_evidence.hpp"
+#include "attrib/account_registry.hpp"
+#include "attrib/attribution.hpp"
 #include "radio/context_filter.hpp"
 #include "score/tuple_hash.hpp"
 #include "stats/multiple_testing.hpp"
 #include "stats/tails.hpp"
 #include "stats/windowed.hpp"
+#include "telltale/fingerprint.hpp"
 #include "vectors.hpp"
 
 using nlohmann::json;
@@ -168,9 +171,42 @@ json windows() {
   return out;
 }
 
+// Attribution from fixed marks: 300 contexts at positions (2654435761 k mod 2^32) >> 16, carrying account 77's bit
+// except every fourth, which carries the other bit; a registry of five accounts, account delta 2.
+Result<json> attribution() {
+  std::vector<uint32_t> marks;
+  for (uint32_t k = 0; k < 300; ++k) {
+    const uint32_t position = (k * 2654435761u) >> 16;
+    const unsigned bit = fingerprint_codeword_bit(77, position) ^ (k % 4 == 0 ? 1u : 0u);
+    marks.push_back(position << 1 | bit);
+  }
+  const std::vector<uint32_t> ids = {0, 77, 78, 0x01020304u, 0xffffffffu};
+  auto registry = attrib::AccountRegistry::from_ids(ids);
+  if (!registry) return registry.status();
+  attrib::AccountEvidence evidence;
+  for (uint32_t m : marks) evidence.add(m);
+  std::vector<uint64_t> matches;
+  evidence.matches(*registry, matches);
+  const float delta = 2.0f;
+  const double theta = attrib::null_match_bound(delta);
+  attrib::AttributionOptions options;
+  const attrib::Attribution a = attrib::attribute(evidence, *registry, theta, options);
+  json ranked;
+  for (const attrib::RankedAccount& r : a.ranked) {
+    ranked.push_back({{"account", r.account}, {"matches", r.matches}, {"log_p", r.log_p},
+                      {"log_p_adjusted", r.log_p_adjusted}, {"attributed", r.attributed}});
+  }
+  return json{{"marks", marks}, {"registry", ids}, {"account_delta", static_cast<double>(delta)}, {"theta", theta},
+              {"matches", matches}, {"alpha", options.alpha}, {"top", options.top}, {"scored", a.scored},
+              {"family", a.family}, {"ranked", ranked}};
+}
+
 }  // namespace
 
 Status add_verifier_sections(json& out) {
+  auto attributed = attribution();
+  if (!attributed) return attributed.status();
+  out["fingerprint_attribution"] = *attributed;
   out["hashes"] = hashes();
   auto filter = filters();
   if (!filter) return filter.status();
