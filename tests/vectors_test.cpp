@@ -1,56 +1,11 @@
 // spec/test-vectors.json is the normative behaviour: the C++ API and the C ABI must both reproduce every entry.
-#include <catch2/catch.hpp>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
-#include "telltale.h"
-#include "telltale/telltale.hpp"
-#include "test_paths.hpp"
+#include "vectors_test_support.hpp"
 
 using nlohmann::json;
 using namespace telltale;
-
-namespace {
-
-json load_vectors() {
-  std::ifstream in(std::string(test::kSourceDir) + "/spec/test-vectors.json");
-  REQUIRE(in.good());
-  return json::parse(in);
-}
-
-std::string hex(const uint8_t* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kHex[p[i] >> 4]);
-    s.push_back(kHex[p[i] & 15]);
-  }
-  return s;
-}
-
-std::vector<uint8_t> test_secret() {
-  std::vector<uint8_t> s(32);
-  for (size_t i = 0; i < 32; ++i) s[i] = static_cast<uint8_t>(i);
-  return s;
-}
-
-SchemeKind kind_of(const std::string& name) {
-  if (name == "kgw") return SchemeKind::kKgw;
-  if (name == "gumbel") return SchemeKind::kGumbel;
-  return SchemeKind::kTournament;
-}
-
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-}  // namespace
+using namespace telltale::test;
 
 TEST_CASE("the key id and subkeys match the test vectors", "[vectors]") {
   const json v = load_vectors();
@@ -59,7 +14,7 @@ TEST_CASE("the key id and subkeys match the test vectors", "[vectors]") {
   CHECK(ring->key_id_hex() == v["key_id"].get<std::string>());
   for (const auto& e : v["subkeys"]) {
     uint8_t seeder[16], ks[16];
-    const SchemeKind kind = kind_of(e["scheme"]);
+    const SchemeKind kind = scheme_of(e["scheme"]);
     REQUIRE(ring->derive(kind, KeyPurpose::kSeeder, 0, seeder));
     REQUIRE(ring->derive(kind, KeyPurpose::kKeystream, 0, ks));
     CHECK(hex(seeder, 16) == e["seeder"].get<std::string>());
@@ -215,13 +170,11 @@ TEST_CASE("the C ABI scores the tournament by its weighted mean when asked, and 
 
 TEST_CASE("one hook step matches the test vectors through the C++ API and the C ABI", "[vectors]") {
   const json v = load_vectors();
-  auto ring = KeyRing::from_secret(test_secret());
-  REQUIRE(ring);
-  const auto secret = test_secret();
-  tt_keyring* ckeys = nullptr;
-  REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &ckeys) == TT_OK);
+  const TestKeys keys;
+  const KeyRing* ring = &keys.ring();
+  const tt_keyring* ckeys = keys.c();
   for (const auto& step : v["hook_steps"]) {
-    const SchemeKind kind = kind_of(step["scheme"]);
+    const SchemeKind kind = scheme_of(step["scheme"]);
     const uint32_t vocab = step["vocab"];
     std::vector<float> logits;
     for (uint32_t b : step["logits_bits"].get<std::vector<uint32_t>>()) logits.push_back(from_bits(b));
@@ -230,16 +183,14 @@ TEST_CASE("one hook step matches the test vectors through the C++ API and the C 
 
     auto hook = Hook::create(*ring, default_params(kind, vocab));
     REQUIRE(hook);
-    auto seq = hook->new_sequence(0, 1);
-    REQUIRE(seq);
-    for (int32_t t : context) seq->accept(t);
+    SeqState seq = primed_sequence(*hook, context);
     tt_params cp = tt_params_default(static_cast<tt_scheme>(kind), vocab);
     tt_hook* chook = nullptr;
     REQUIRE(tt_hook_create(ckeys, &cp, &chook) == TT_OK);
     tt_seq* cseq = nullptr;
     REQUIRE(tt_seq_create(chook, 0, 1, &cseq) == TT_OK);
     for (int32_t t : context) tt_seq_accept(cseq, t);
-    SeqState* rows[] = {&seq.value()};
+    SeqState* rows[] = {&seq};
     tt_seq* crows[] = {cseq};
 
     if (step.contains("biased_bits")) {
@@ -270,5 +221,4 @@ TEST_CASE("one hook step matches the test vectors through the C++ API and the C 
     tt_seq_free(cseq);
     tt_hook_free(chook);
   }
-  tt_keyring_free(ckeys);
 }

@@ -1,33 +1,18 @@
 // Writes spec/test-vectors.json: the values of the PRF, the schemes' per-token scores and the hook's outputs for a
 // fixed test secret, so that a second implementation can check itself bit for bit. The tests re-derive every entry.
-#include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "telltale/telltale.hpp"
+#include "vectors.hpp"
 
 using nlohmann::json;
 using namespace telltale;
+using vectors::float_bits;
+using vectors::hex;
 
 namespace {
-
-std::string hex(const uint8_t* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kHex[p[i] >> 4]);
-    s.push_back(kHex[p[i] & 15]);
-  }
-  return s;
-}
-
-uint32_t float_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
 
 int fail(const Status& s) {
   std::cerr << "make_test_vectors: " << s.message() << "\n";
@@ -147,6 +132,10 @@ int main() {
       out["hook_steps"].push_back(step);
     }
   }
+  // Sections added later (spec/prf.md 8.2); every key sorts before "subkeys", so the earlier text stays unchanged.
+  if (auto s = vectors::add_core_sections(out, *ring); !s) return fail(s);
+  if (auto s = vectors::add_hook_sections(out, *ring); !s) return fail(s);
+  if (auto s = vectors::add_verifier_sections(out); !s) return fail(s);
   std::cout << out.dump(1) << "\n";
   return 0;
 }
