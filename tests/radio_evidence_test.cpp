@@ -16,6 +16,7 @@
 #include "evidence/html_report.hpp"
 #include "evidence/radio_evidence.hpp"
 #include "evidence/record.hpp"
+#include "input/tokenizer.hpp"
 #include "radio_test_inputs.hpp"
 #include "run_command.hpp"
 #include "telltale/keyring.hpp"
@@ -84,6 +85,9 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     CHECK(r["test"] == "radioactivity");
     CHECK(r["format"] == "telltale-evidence-1");
     CHECK(r["result"] == json::parse(scored.out));
+    auto prov_sha256 = telltale::input::sha256_file_hex(c.dir.path("prov.jsonl"));
+    REQUIRE(prov_sha256.is_ok());
+    CHECK(r["result"]["provenance_sha256"] == *prov_sha256);
     CHECK(r["recipe"]["mode"] == "open");
     CHECK(r["recipe"]["predictions"] == "memorised.jsonl");
     CHECK(r["recipe"]["filter"] == "t.ttcf");
@@ -139,6 +143,12 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     caught = c.reproduce(forged);
     REQUIRE(!caught.is_ok());
     CHECK(caught.status().message() == "the re-run differs from the record in /plots/0/curve/points/0/1");
+    // The provenance file's hash is recomputed from the re-run's tuples, not carried over.
+    forged = r;
+    forged["result"]["provenance_sha256"] = std::string(64, '0');
+    caught = c.reproduce(forged);
+    REQUIRE(!caught.is_ok());
+    CHECK(caught.status().message() == "the re-run differs from the record in /result/provenance_sha256");
   }
   SECTION("another watermark key is refused before anything is re-scored") {
     REQUIRE(c.run("keygen --out other.key").exit_code == 0);
