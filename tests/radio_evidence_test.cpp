@@ -197,12 +197,10 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
           "[evidence][radio]") {
   RadioCase c;
   REQUIRE(c.score("--predictions p.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 1);
-  auto good = telltale::evidence::parse_record(slurp(fs::path(c.dir.path("b")) / telltale::evidence::kRecordFile));
-  REQUIRE(good.is_ok());
-  CHECK(telltale::evidence::test_kind(*good) == telltale::evidence::TestKind::kRadioactivity);
-  CHECK(telltale::evidence::radio_recipe_from_json(*good).is_ok());
+  const json good = c.parsed_record(telltale::evidence::TestKind::kRadioactivity);
+  CHECK(telltale::evidence::radio_recipe_from_json(good).is_ok());
   telltale::test::check_damaged_records_refused(
-      *good, {
+      good, {
                  {"/test", "watermark", false, "/test"},
                  {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
                  {"/recipe/mode", "half-open", false, "/recipe/mode"},
@@ -216,23 +214,16 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
              });
   SECTION("a recipe whose parameters do not give its configuration is refused") {
     telltale::test::check_configuration_mismatch_refused(
-        *good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
+        good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
   }
 }
 
 TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][radio]") {
   RadioCase c;
-  auto refused = [&c](const std::string& args, const std::string& expect) {
-    telltale::test::check_refused(args, c.score(args), expect);
-  };
-  refused("--predictions p.jsonl --bundle b", "--bundle and --signing-key go together");
-  refused("--predictions p.jsonl --signing-key s.key", "--bundle and --signing-key go together");
-  refused("--predictions p.jsonl --bundle b --signing-key k.key", "bad magic");
-  refused("--predictions p.jsonl --answers answers.jsonl --bundle b --signing-key s.key", "exactly one of");
-  CHECK(!fs::exists(c.dir.path("b")));
-  fs::create_directory(c.dir.path("b"));
-  refused("--predictions p.jsonl --bundle b --signing-key s.key", "b: already exists");
-  CHECK(fs::is_empty(c.dir.path("b")));
+  const std::string both = "--predictions p.jsonl --answers answers.jsonl --bundle b --signing-key s.key";
+  telltale::test::check_refused(both, c.score(both), "exactly one of");
+  c.check_bundle_options_refused(
+      [&c](const std::string& options) { return c.score("--predictions p.jsonl " + options); });
 }
 
 TEST_CASE("the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
