@@ -183,12 +183,10 @@ TEST_CASE("the record reader refuses malformed attribution records with a messag
           "[evidence][attribution]") {
   AttribCase c;
   REQUIRE(c.attribute("-f completion --bundle b --signing-key s.key texts.jsonl").exit_code == 0);
-  auto good = telltale::evidence::parse_record(slurp(fs::path(c.dir.path("b")) / telltale::evidence::kRecordFile));
-  REQUIRE(good.is_ok());
-  CHECK(telltale::evidence::test_kind(*good) == telltale::evidence::TestKind::kAttribution);
-  CHECK(telltale::evidence::attrib_recipe_from_json(*good).is_ok());
+  const json good = c.parsed_record(telltale::evidence::TestKind::kAttribution);
+  CHECK(telltale::evidence::attrib_recipe_from_json(good).is_ok());
   telltale::test::check_damaged_records_refused(
-      *good, {
+      good, {
                  {"/test", "attributions", false, "/test"},
                  {"/recipe/registry", nullptr, true, "/recipe/registry"},
                  {"/recipe/top", -1, false, "/recipe/top"},
@@ -203,8 +201,8 @@ TEST_CASE("the record reader refuses malformed attribution records with a messag
              });
   SECTION("a recipe whose parameters do not give its configuration is refused") {
     telltale::test::check_configuration_mismatch_refused(
-        *good, [](const json& record) { return telltale::evidence::attrib_recipe_from_json(record); });
-    json bad = *good;
+        good, [](const json& record) { return telltale::evidence::attrib_recipe_from_json(record); });
+    json bad = good;
     bad["recipe"]["scheme"]["account_delta"] = 9.0;
     auto r = telltale::evidence::attrib_recipe_from_json(bad);
     REQUIRE(!r.is_ok());
@@ -214,16 +212,9 @@ TEST_CASE("the record reader refuses malformed attribution records with a messag
 
 TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][attribution]") {
   AttribCase c;
-  auto refused = [&c](const std::string& args, const std::string& expect) {
-    telltale::test::check_refused(args, c.attribute(args), expect);
-  };
-  refused("--bundle b human.txt", "--bundle and --signing-key go together");
-  refused("--signing-key s.key human.txt", "--bundle and --signing-key go together");
-  refused("--bundle b --signing-key k.key human.txt", "bad magic");
-  refused("--bundle b --signing-key s.key - < human.txt", "not stdin");
-  CHECK(!fs::exists(c.dir.path("b")));
-  fs::create_directory(c.dir.path("b"));
-  refused("--bundle b --signing-key s.key human.txt", "b: already exists");
+  const std::string piped = "--bundle b --signing-key s.key - < human.txt";
+  telltale::test::check_refused(piped, c.attribute(piped), "not stdin");
+  c.check_bundle_options_refused([&c](const std::string& options) { return c.attribute(options + " human.txt"); });
   // Refused before any work: the missing registry is not even opened.
   const std::string early =
       "attribute -q -k k.key -t " + tok() + " -r missing.txt --bundle b --signing-key s.key human.txt";

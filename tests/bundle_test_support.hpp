@@ -210,6 +210,30 @@ struct BundleCase {
     std::filesystem::current_path(before);
     return r;
   }
+  // The record of bundle b, read and parsed by the strict reader, of the test `kind`.
+  nlohmann::json parsed_record(evidence::TestKind kind) const {
+    auto record = evidence::parse_record(slurp(std::filesystem::path(dir.path("b")) / evidence::kRecordFile));
+    REQUIRE(record.is_ok());
+    CHECK(evidence::test_kind(*record) == kind);
+    return *record;
+  }
+  // The refusals every command that writes a bundle shares, in one line with exit 2, each before any work and
+  // writing nothing: the --bundle/--signing-key pair incomplete, a signing key that is not one, an existing bundle
+  // directory (b is left existing and empty). `command(options)` runs the command with `options` added to the rest
+  // of its arguments.
+  template <typename Command>
+  void check_bundle_options_refused(const Command& command) const {
+    auto refused = [&command](const std::string& options, const std::string& expect) {
+      check_refused(options, command(options), expect);
+    };
+    refused("--bundle b", "--bundle and --signing-key go together");
+    refused("--signing-key s.key", "--bundle and --signing-key go together");
+    refused("--bundle b --signing-key k.key", "bad magic");
+    CHECK(!std::filesystem::exists(dir.path("b")));
+    std::filesystem::create_directory(dir.path("b"));
+    refused("--bundle b --signing-key s.key", "b: already exists");
+    CHECK(std::filesystem::is_empty(dir.path("b")));
+  }
 };
 
 }  // namespace telltale::test

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "input/tokenizer.hpp"
 #include "radio_test_inputs.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
@@ -78,6 +79,10 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
     ++lines;
   }
   CHECK(lines == ij.at("scored_tuples").get<uint64_t>());
+  auto prov_sha256 = telltale::input::sha256_file_hex(dir.path("prov.jsonl"));
+  REQUIRE(prov_sha256.is_ok());
+  CHECK(ij.at("provenance") == "prov.jsonl");
+  CHECK(ij.at("provenance_sha256") == *prov_sha256);
   CHECK(run(dir, score("--predictions p.jsonl --provenance prov.jsonl")).rc == 2);  // never overwritten
   const Run again = run(dir, score("--predictions p.jsonl --top-k 2"));
   const Run again2 = run(dir, score("--predictions p.jsonl --top-k 2"));

@@ -16,6 +16,7 @@
 #include "evidence/html_report.hpp"
 #include "evidence/radio_evidence.hpp"
 #include "evidence/record.hpp"
+#include "input/tokenizer.hpp"
 #include "radio_test_inputs.hpp"
 #include "run_command.hpp"
 #include "telltale/keyring.hpp"
@@ -84,6 +85,9 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     CHECK(r["test"] == "radioactivity");
     CHECK(r["format"] == "telltale-evidence-1");
     CHECK(r["result"] == json::parse(scored.out));
+    auto prov_sha256 = telltale::input::sha256_file_hex(c.dir.path("prov.jsonl"));
+    REQUIRE(prov_sha256.is_ok());
+    CHECK(r["result"]["provenance_sha256"] == *prov_sha256);
     CHECK(r["recipe"]["mode"] == "open");
     CHECK(r["recipe"]["predictions"] == "memorised.jsonl");
     CHECK(r["recipe"]["filter"] == "t.ttcf");
@@ -139,6 +143,12 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     caught = c.reproduce(forged);
     REQUIRE(!caught.is_ok());
     CHECK(caught.status().message() == "the re-run differs from the record in /plots/0/curve/points/0/1");
+    // The provenance file's hash is recomputed from the re-run's tuples, not carried over.
+    forged = r;
+    forged["result"]["provenance_sha256"] = std::string(64, '0');
+    caught = c.reproduce(forged);
+    REQUIRE(!caught.is_ok());
+    CHECK(caught.status().message() == "the re-run differs from the record in /result/provenance_sha256");
   }
   SECTION("another watermark key is refused before anything is re-scored") {
     REQUIRE(c.run("keygen --out other.key").exit_code == 0);
@@ -187,12 +197,10 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
           "[evidence][radio]") {
   RadioCase c;
   REQUIRE(c.score("--predictions p.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 1);
-  auto good = telltale::evidence::parse_record(slurp(fs::path(c.dir.path("b")) / telltale::evidence::kRecordFile));
-  REQUIRE(good.is_ok());
-  CHECK(telltale::evidence::test_kind(*good) == telltale::evidence::TestKind::kRadioactivity);
-  CHECK(telltale::evidence::radio_recipe_from_json(*good).is_ok());
+  const json good = c.parsed_record(telltale::evidence::TestKind::kRadioactivity);
+  CHECK(telltale::evidence::radio_recipe_from_json(good).is_ok());
   telltale::test::check_damaged_records_refused(
-      *good, {
+      good, {
                  {"/test", "watermark", false, "/test"},
                  {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
                  {"/recipe/mode", "half-open", false, "/recipe/mode"},
@@ -206,23 +214,16 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
              });
   SECTION("a recipe whose parameters do not give its configuration is refused") {
     telltale::test::check_configuration_mismatch_refused(
-        *good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
+        good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
   }
 }
 
 TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, writing nothing", "[evidence][radio]") {
   RadioCase c;
-  auto refused = [&c](const std::string& args, const std::string& expect) {
-    telltale::test::check_refused(args, c.score(args), expect);
-  };
-  refused("--predictions p.jsonl --bundle b", "--bundle and --signing-key go together");
-  refused("--predictions p.jsonl --signing-key s.key", "--bundle and --signing-key go together");
-  refused("--predictions p.jsonl --bundle b --signing-key k.key", "bad magic");
-  refused("--predictions p.jsonl --answers answers.jsonl --bundle b --signing-key s.key", "exactly one of");
-  CHECK(!fs::exists(c.dir.path("b")));
-  fs::create_directory(c.dir.path("b"));
-  refused("--predictions p.jsonl --bundle b --signing-key s.key", "b: already exists");
-  CHECK(fs::is_empty(c.dir.path("b")));
+  const std::string both = "--predictions p.jsonl --answers answers.jsonl --bundle b --signing-key s.key";
+  telltale::test::check_refused(both, c.score(both), "exactly one of");
+  c.check_bundle_options_refused(
+      [&c](const std::string& options) { return c.score("--predictions p.jsonl " + options); });
 }
 
 TEST_CASE("the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "

@@ -8,18 +8,12 @@
 #include <vector>
 
 #include "evidence/signing_key.hpp"
+#include "exit_codes.hpp"
 #include "telltale/keyring.hpp"
 #include "telltale/scheme.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::cli {
-
-// Exit codes scripts can rely on (documented in `telltale --help`).
-enum ExitCode : int {
-  kExitDetected = 0,     // also: the command succeeded
-  kExitNotDetected = 1,  // detect ran and found no watermark at the requested alpha
-  kExitError = 2,        // bad arguments, bad input, an unreadable or unsafe file
-};
 
 // Prints "telltale: error: <message>" on stderr (one line) and returns kExitError.
 int fail(const std::string& message);

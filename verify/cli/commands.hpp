@@ -1,4 +1,5 @@
-// The subcommands of `telltale`. Each registers itself on the app and, when chosen, runs and stores its exit code.
+// The subcommands of `telltale`. Each registers itself on the app and, when chosen, runs and stores its exit code
+// (exit_codes.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -194,7 +194,7 @@ int run_demo(const DemoOptions& o) {
     std::error_code ec;
     fs::remove_all(temp_dir, ec);
   }
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

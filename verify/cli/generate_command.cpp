@@ -89,7 +89,7 @@ int run_generate(const GenerateOptions& options) {
       std::printf("%s\n", text->c_str());
     }
   }
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ int run_signing_keygen(const KeygenOptions& options) {
                             {"public_key_file", pub},
                             {"public_key_id", evidence::public_key_id(key->public_key())}};
   std::printf("%s\n", j.dump().c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 int run_keygen(const KeygenOptions& options) {
@@ -45,7 +45,7 @@ int run_keygen(const KeygenOptions& options) {
   if (Status s = write_key_file(*keys, options.out); !s.is_ok()) return fail(s);
   const nlohmann::json out = {{"key_file", options.out}, {"key_id", keys->key_id_hex()}};
   std::printf("%s\n", out.dump().c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ int run_keyinfo(const KeyinfoOptions& options) {
                                    {"public_key_id", evidence::public_key_id(*signer)}};
   }
   std::printf("%s\n", out.dump(2).c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

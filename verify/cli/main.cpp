@@ -2,16 +2,18 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "run_context.hpp"
 
 int main(int argc, char** argv) {
   using namespace telltale::cli;
-  CLI::App app{
-      "telltale: watermark language-model output with a secret key, and test text for the watermark.\n"
-      "Exit codes: 0 success (detect: watermark detected), 1 detect found no watermark, 2 error."};
+  const std::string about =
+      "telltale: watermark language-model output with a secret key, and test text for the watermark.\n";
+  CLI::App app{about + kExitCodeHelp};
   app.require_subcommand(1);
   app.set_version_flag("--version", "telltale " TELLTALE_VERSION);
   set_command_line(argc, argv);

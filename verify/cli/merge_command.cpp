@@ -25,32 +25,13 @@ int run_merge(const MergeOptions& o) {
     // Streaming: memory in the number of documents, whatever the number of tuples.
     auto merged = score::merge_partial_files(o.partials);
     if (!merged) return fail(merged.status());
-    std::vector<score::AnalysisInfo> infos;
-    std::vector<score::CorpusSummary> summaries;
-    for (const auto& m : *merged) {
-      infos.push_back(m.info);
-      summaries.push_back(m.summary);
-    }
-    return print_summary(infos, summaries, o.alpha, false);
+    return print_summary(*merged, o.alpha, false);
   }
   // A merged partial result is wanted too: the tuples are held in memory to be written out.
-  std::vector<score::PartialResult> merged;
-  for (const std::string& path : o.partials) {
-    auto part = score::read_partial_file(path);
-    if (!part) return fail(part.status());
-    if (merged.empty()) {
-      merged = std::move(part).value();
-      continue;
-    }
-    if (part->size() != merged.size()) return fail(path + ": a different number of analyses than " + o.partials[0]);
-    for (size_t a = 0; a < merged.size(); ++a) {
-      if (Status s = merged[a].append(std::move((*part)[a])); !s.is_ok()) return fail(path + ": " + s.message());
-    }
-  }
-  if (!o.emit_partial.empty()) {
-    if (Status w = score::write_partial_file(o.emit_partial, merged); !w.is_ok()) return fail(w);
-  }
-  return print_summary(merged, o.alpha, false);
+  auto merged = score::read_merged_partial_files(o.partials);
+  if (!merged) return fail(merged.status());
+  if (Status w = score::write_partial_file(o.emit_partial, *merged); !w.is_ok()) return fail(w);
+  return print_summary(*merged, o.alpha, false);
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ int run_query(const QueryOptions& o) {
                       {"failed_attempts", stats->failed_attempts},
                       {"complete", stats->answered_before + stats->answered_now == stats->prompts}};
   std::printf("%s\n", j.dump(2).c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ int run_verify(const ReportOptions& o) {
     out["rerun"] = *confirmed;
   }
   std::printf("%s\n", out.dump(2).c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 int run_html(const ReportOptions& o) {
@@ -82,7 +82,7 @@ int run_html(const ReportOptions& o) {
   if (!out) return fail(o.out + ": cannot write");
   const nlohmann::json done = {{"report", o.out}, {"verdict", evidence::verdict_sentence(*record)}};
   std::printf("%s\n", done.dump().c_str());
-  return kExitDetected;
+  return kExitOk;
 }
 
 }  // namespace

@@ -17,6 +17,16 @@ int print_summary(std::vector<score::PartialResult>& results, double alpha, bool
   return print_summary(infos, summaries, alpha, one_line);
 }
 
+int print_summary(const std::vector<score::MergedAnalysis>& merged, double alpha, bool one_line) {
+  std::vector<score::AnalysisInfo> infos;
+  std::vector<score::CorpusSummary> summaries;
+  for (const score::MergedAnalysis& m : merged) {
+    infos.push_back(m.info);
+    summaries.push_back(m.summary);
+  }
+  return print_summary(infos, summaries, alpha, one_line);
+}
+
 int print_summary(const std::vector<score::AnalysisInfo>& infos, const std::vector<score::CorpusSummary>& summaries,
                   double alpha, bool one_line) {
   const auto json = score::summary_json(infos, summaries, alpha, "telltale " TELLTALE_VERSION);

@@ -4,6 +4,7 @@
 
 #include "evidence/evidence_collector.hpp"
 #include "evidence/evidence_run.hpp"
+#include "radio/provenance.hpp"
 #include "score/tally.hpp"
 #include "stats/tails.hpp"
 
@@ -127,11 +128,16 @@ Result<std::string> reproduce_radioactivity(const json& record, const KeyRing& k
   if (!recipe) return recipe.status();
   auto tokenizer = input::Tokenizer::load(recipe->tokenizer);
   if (!tokenizer) return tokenizer.status();
-  auto again = run_radio_with_evidence(*recipe, *tokenizer, key);
+  // --provenance: the recorded file name is carried over; its SHA-256 is recomputed from the re-run's tuples.
+  auto provenance = radio::ProvenanceWriter::create("");
+  if (!provenance) return provenance.status();
+  auto again = run_radio_with_evidence(*recipe, *tokenizer, key, provenance->callback());
   if (!again) return again.status();
-  // --provenance names an output file, not a number of the test: the recorded name is carried over.
+  auto provenance_sha256 = provenance->finish();
+  if (!provenance_sha256) return provenance_sha256.status();
   json result = again->run.result;
   if (record["result"].contains("provenance")) result["provenance"] = record["result"]["provenance"];
+  if (record["result"].contains("provenance_sha256")) result["provenance_sha256"] = *provenance_sha256;
   const json files = input_files_json(again->files);
   const RerunPart parts[] = {{"input_files", &files}, {"result", &result}, {"plots", &again->plots}};
   TT_RETURN_IF_ERROR(compare_with_record(record, parts));

@@ -7,19 +7,6 @@
 
 namespace telltale::radio {
 
-Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& out) {
-  out.clear();
-  bool got = false;
-  std::streambuf* sb = in.rdbuf();
-  for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
-    got = true;
-    if (c == '\n') break;
-    if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
-    out.push_back(static_cast<char>(c));
-  }
-  return got;
-}
-
 Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
   const auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
   if (j.is_discarded()) return invalid_argument("not valid JSON");
@@ -40,22 +27,19 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
 }
 
 Result<AnswerLogReader> AnswerLogReader::open(const std::string& path) {
-  AnswerLogReader r;
-  r.path_ = path;
-  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
-  return r;
+  auto lines = LineReader::open(path, kMaxPredictionLineBytes);
+  if (!lines) return lines.status();
+  return AnswerLogReader(std::move(lines).value());
 }
 
 Result<bool> AnswerLogReader::next(Answer& out) {
+  std::string_view line;
   while (true) {
-    auto got = read_bounded_line(*in_, kMaxPredictionLineBytes, buffer_);
-    if (!got) return Status(got.status().code(), path_ + ":" + std::to_string(line_ + 1) + ": " + got.status().message());
+    auto got = lines_.next(line);
+    if (!got) return got.status();
     if (!*got) return false;
-    ++line_;
-    if (buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto a = parse_answer_line(buffer_);
-    if (!a) return Status(a.status().code(), path_ + ":" + std::to_string(line_) + ": " + a.status().message());
+    auto a = parse_answer_line(line);
+    if (!a) return lines_.at_line(a.status());
     if (!a->has_value()) continue;
     out = std::move(**a);
     return true;

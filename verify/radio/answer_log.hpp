@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "radio/line_reader.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::radio {
@@ -32,15 +31,8 @@ class AnswerLogReader {
   Result<bool> next(Answer& out);
 
  private:
-  AnswerLogReader() = default;
-  std::string path_;
-  std::unique_ptr<std::ifstream> in_;
-  uint64_t line_ = 0;
-  std::string buffer_;
+  explicit AnswerLogReader(LineReader lines) : lines_(std::move(lines)) {}
+  LineReader lines_;
 };
-
-// Reads one line of at most `max_bytes` bytes (without the newline) into `out`: true when a line was read, false at
-// the end of the stream, an error when the line is longer. Shared by the radioactivity readers.
-Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& out);
 
 }  // namespace telltale::radio

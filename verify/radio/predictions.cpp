@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "radio/answer_log.hpp"
+#include "radio/line_reader.hpp"
 
 namespace telltale::radio {
 namespace {
@@ -159,33 +159,28 @@ std::string prediction_record_line(const PredictionRecord& r) {
 }
 
 Result<PredictionReader> PredictionReader::open(const std::string& path) {
-  PredictionReader r;
-  r.path_ = path;
-  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
-  std::string first;
-  auto got = read_bounded_line(*r.in_, kMaxPredictionLineBytes, first);
-  if (!got) return Status(got.status().code(), path + ":1: " + got.status().message());
+  auto lines = LineReader::open(path, kMaxPredictionLineBytes);
+  if (!lines) return lines.status();
+  PredictionReader r(std::move(lines).value());
+  std::string_view first;
+  auto got = r.lines_.next(first, false);
+  if (!got) return got.status();
   if (!*got) return invalid_argument(path + ": empty (expected a predictions header)");
-  r.line_ = 1;
   auto h = parse_predictions_header(first);
-  if (!h) return Status(h.status().code(), path + ":1: " + h.status().message());
+  if (!h) return r.lines_.at_line(h.status());
   r.header_ = *h;
   return r;
 }
 
 Result<bool> PredictionReader::next(PredictionRecord& out) {
-  while (true) {
-    auto got = read_bounded_line(*in_, kMaxPredictionLineBytes, buffer_);
-    if (!got) return Status(got.status().code(), path_ + ":" + std::to_string(line_ + 1) + ": " + got.status().message());
-    if (!*got) return false;
-    ++line_;
-    if (buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines are allowed
-    auto r = parse_prediction_record(buffer_, header_.vocab_size);
-    if (!r) return Status(r.status().code(), path_ + ":" + std::to_string(line_) + ": " + r.status().message());
-    out = std::move(r).value();
-    return true;
-  }
+  std::string_view line;
+  auto got = lines_.next(line);  // blank lines are allowed
+  if (!got) return got.status();
+  if (!*got) return false;
+  auto r = parse_prediction_record(line, header_.vocab_size);
+  if (!r) return lines_.at_line(r.status());
+  out = std::move(r).value();
+  return true;
 }
 
 }  // namespace telltale::radio

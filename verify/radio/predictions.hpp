@@ -3,14 +3,13 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "radio/line_reader.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::radio {
@@ -55,15 +54,12 @@ class PredictionReader {
   const PredictionsHeader& header() const { return header_; }
   // Reads the next record into `out`: true when one was read, false at the end of the file.
   Result<bool> next(PredictionRecord& out);
-  uint64_t line() const { return line_; }
+  uint64_t line() const { return lines_.line(); }
 
  private:
-  PredictionReader() = default;
-  std::string path_;
-  std::unique_ptr<std::ifstream> in_;
+  explicit PredictionReader(LineReader lines) : lines_(std::move(lines)) {}
+  LineReader lines_;
   PredictionsHeader header_;
-  uint64_t line_ = 0;
-  std::string buffer_;
 };
 
 }  // namespace telltale::radio

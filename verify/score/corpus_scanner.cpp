@@ -6,6 +6,8 @@
 #include <atomic>
 #include <thread>
 
+#include "score/document_ids.hpp"
+
 namespace telltale::score {
 
 namespace {
@@ -30,10 +32,6 @@ size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   return i;
 }
 
-std::string where(const input::Document& d) {
-  return d.line > 0 ? d.source + ":" + std::to_string(d.line) : d.source;
-}
-
 }  // namespace
 
 struct CorpusScanner::Impl {
@@ -45,20 +43,13 @@ struct CorpusScanner::Impl {
 
   void process(Worker& w, Slot& slot) const {
     const input::Document& d = slot.doc;
+    slot.status = document_ids(d, tokenizer, slot.ids);
+    if (!slot.status.is_ok()) return;
     size_t prompt = 0;
     if (d.pretokenized) {
-      slot.ids = d.ids;
       if (!prompt_ids.empty() && common_prefix(slot.ids, prompt_ids) == prompt_ids.size()) prompt = prompt_ids.size();
-    } else {
-      if (tokenizer == nullptr) {
-        slot.status = invalid_argument(where(d) + ": a text document needs a tokenizer");
-        return;
-      }
-      if (Status s = tokenizer->encode(d.text, slot.ids); !s.is_ok()) {
-        slot.status = Status(s.code(), where(d) + ": " + s.message());
-        return;
-      }
-      if (!prompt_ids.empty() && d.text.starts_with(options.prompt)) prompt = common_prefix(slot.ids, prompt_ids);
+    } else if (!prompt_ids.empty() && d.text.starts_with(options.prompt)) {
+      prompt = common_prefix(slot.ids, prompt_ids);
     }
     slot.prompt = prompt;
     slot.scores.resize(w.scorers.size());

@@ -107,4 +107,23 @@ Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::s
   return out;
 }
 
+Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths) {
+  std::vector<PartialResult> merged;
+  for (const std::string& path : paths) {
+    auto part = read_partial_file(path);
+    if (!part) return part.status();
+    if (merged.empty()) {
+      merged = std::move(part).value();
+      continue;
+    }
+    if (part->size() != merged.size())
+      return invalid_argument(path + ": a different number of analyses than " + paths[0]);
+    for (size_t a = 0; a < merged.size(); ++a) {
+      if (Status s = merged[a].append(std::move((*part)[a])); !s.is_ok())
+        return Status(s.code(), path + ": " + s.message());
+    }
+  }
+  return merged;
+}
+
 }  // namespace telltale::score

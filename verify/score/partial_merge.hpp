@@ -19,4 +19,8 @@ struct MergedAnalysis {
 // `paths` in input order (shard 1 first). All files must hold the same analyses (key, scheme, rules, tokenizer).
 Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths);
 
+// The same merge with every tuple read into memory and appended in order: the merged partial result itself, for
+// writing it out (`merge --emit-partial`). Errors name the file.
+Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths);
+
 }  // namespace telltale::score

@@ -1,0 +1,49 @@
+// Builds the teacher-context filter: one pass to count the windows (unless the caller sized it), one to insert them.
+#include "radio/filter_build.hpp"
+
+#include <filesystem>
+
+#include "radio/context_filter.hpp"
+
+namespace telltale::radio {
+
+uint32_t filter_window_size(const SchemeParams& params) {
+  // The window rule of the hook (Detector::window_size), here without a key: the filter is built before any key is
+  // read. The one place radioactivity states it.
+  return params.self_hash ? params.context_width - 1 : params.context_width;
+}
+
+Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const input::Tokenizer& tokenizer,
+                                           const std::string& out) {
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec)) return invalid_argument(out + ": exists (refusing to overwrite)");
+  const uint32_t w = filter_window_size(recipe.params);
+  if (w == 0) return invalid_argument("self-hash with h = 1 has no context window to filter on");
+  uint64_t expected = recipe.expected;
+  if (expected == 0 && recipe.text.reads_stdin())
+    return invalid_argument("reading stdin: give --expected (the inputs cannot be read twice)");
+  if (expected == 0) {  // one pass to count the windows, so the filter is sized for them
+    TT_RETURN_IF_ERROR(for_each_teacher_document(recipe.text, tokenizer,
+                                                 [&expected, w](const input::Document&, std::span<const int32_t> ids) {
+                                                   if (ids.size() >= w) expected += ids.size() - w + 1;
+                                                   return Status::ok();
+                                                 }));
+  }
+  auto filter = ContextFilter::create(w, expected, recipe.target_fpr);
+  if (!filter) return filter.status();
+  FilterSummary summary;
+  TT_RETURN_IF_ERROR(
+      for_each_teacher_document(recipe.text, tokenizer, [&](const input::Document&, std::span<const int32_t> ids) {
+        for (size_t i = w; i <= ids.size(); ++i, ++summary.windows_inserted) filter->insert(ids.subspan(i - w, w));
+        return Status::ok();
+      }));
+  TT_RETURN_IF_ERROR(filter->write(out));
+  summary.window_size = w;
+  summary.distinct_estimate = filter->inserted();
+  summary.bits = filter->bits();
+  summary.probes = filter->probes();
+  summary.false_positive_rate = filter->false_positive_rate();
+  return summary;
+}
+
+}  // namespace telltale::radio

@@ -1,0 +1,39 @@
+// `radioactivity filter` as a library call: the teacher-context filter built from the teacher's text, sized for its
+// windows, written to a new file (format: spec/radioactivity.md, section 4).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "input/tokenizer.hpp"
+#include "radio/teacher_text.hpp"
+#include "telltale/scheme.hpp"
+#include "telltale/status.hpp"
+
+namespace telltale::radio {
+
+struct FilterRecipe {
+  TeacherText text;
+  SchemeParams params;       // fixes the window: the ids a scored token's context holds
+  uint64_t expected = 0;     // contexts to size the filter for; 0: count the windows first (not possible on stdin)
+  double target_fpr = 1e-3;  // false-positive rate at that size, in (0, 0.5]
+};
+
+// What was written, as `radioactivity filter` reports it.
+struct FilterSummary {
+  uint32_t window_size = 0;
+  uint64_t windows_inserted = 0;   // every window of every document, repeats included
+  uint64_t distinct_estimate = 0;  // insertions that set a new bit
+  uint64_t bits = 0;
+  uint32_t probes = 0;
+  double false_positive_rate = 0;  // measured on the filter as written
+};
+
+// The context window of a scheme's tuple: W = h for left-hash, h - 1 for self-hash (spec/radioactivity.md, section 1).
+uint32_t filter_window_size(const SchemeParams& params);
+
+// Builds the filter and writes it to `out`, which must not exist. Errors name the file (and line) at fault.
+Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const input::Tokenizer& tokenizer,
+                                           const std::string& out);
+
+}  // namespace telltale::radio

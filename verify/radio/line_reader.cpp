@@ -1,0 +1,47 @@
+// Bounded line reading for the radioactivity readers.
+#include "radio/line_reader.hpp"
+
+namespace telltale::radio {
+
+Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& out) {
+  out.clear();
+  bool got = false;
+  std::streambuf* sb = in.rdbuf();
+  for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
+    got = true;
+    if (c == '\n') break;
+    if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
+    out.push_back(static_cast<char>(c));
+  }
+  return got;
+}
+
+Result<LineReader> LineReader::open(const std::string& path, size_t max_line_bytes) {
+  LineReader r;
+  r.path_ = path;
+  r.max_line_bytes_ = max_line_bytes;
+  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
+  return r;
+}
+
+Result<bool> LineReader::next(std::string_view& line, bool skip_blank) {
+  while (true) {
+    auto got = read_bounded_line(*in_, max_line_bytes_, buffer_);
+    if (!got) {
+      ++line_;  // the line that was too long is the one named
+      return at_line(got.status());
+    }
+    if (!*got) return false;
+    ++line_;
+    if (skip_blank && buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;
+    line = buffer_;
+    return true;
+  }
+}
+
+Status LineReader::at_line(const Status& s) const {
+  return Status(s.code(), path_ + ":" + std::to_string(line_) + ": " + s.message());
+}
+
+}  // namespace telltale::radio

@@ -1,0 +1,41 @@
+// The line reading the radioactivity readers share (predictions files, answer logs): lines of bounded length, blank
+// lines skipped, every error named by file and line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <istream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "telltale/status.hpp"
+
+namespace telltale::radio {
+
+// Reads one line of at most `max_bytes` bytes (without the newline) into `out`: true when a line was read, false at
+// the end of the stream, an error when the line is longer.
+Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& out);
+
+class LineReader {
+ public:
+  static Result<LineReader> open(const std::string& path, size_t max_line_bytes);
+  // The next line into `line` (valid until the next call): true when one was read, false at the end. With
+  // `skip_blank`, lines of only spaces, tabs and CRs are passed over.
+  Result<bool> next(std::string_view& line, bool skip_blank = true);
+  // `s` with "path:line: " before its message (the line last read).
+  Status at_line(const Status& s) const;
+  const std::string& path() const { return path_; }
+  uint64_t line() const { return line_; }
+
+ private:
+  LineReader() = default;
+  std::string path_;
+  size_t max_line_bytes_ = 0;
+  std::unique_ptr<std::ifstream> in_;
+  uint64_t line_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace telltale::radio
