@@ -80,7 +80,7 @@ TEST_CASE("an attribution bundle verifies, and the re-run on the recorded files 
   CHECK(json::parse(plain.out)["test"] == "attribution");
   CHECK(json::parse(plain.out)["attributed"] == true);
   CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
-  const auto full = telltale::test::run_command("cd / && " + c.verify("b") + " --key " + c.dir.path("k.key"));
+  const auto full = telltale::test::run_command("cd / && " + c.rerun("b", "k.key"));
   INFO("verify --key: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
@@ -127,7 +127,7 @@ TEST_CASE("an attribution bundle verifies, and the re-run on the recorded files 
     for (const char* name : {"texts.jsonl", "reg.txt"}) {
       const std::string original = slurp(c.dir.path(name));
       c.dir.file(name, original + "\n");
-      const auto rerun = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+      const auto rerun = telltale::test::run_command(c.rerun("b", "k.key"));
       INFO(name << ": " << rerun.err);
       CHECK(rerun.exit_code == 2);
       CHECK(one_line_error(rerun.err));
@@ -156,7 +156,7 @@ TEST_CASE("an attribution bundle of a human text, attributed to no account, veri
   const auto none = c.attribute("--bundle b --signing-key s.key human.txt");
   INFO("stderr: " << none.err);
   REQUIRE(none.exit_code == 1);
-  const auto full = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+  const auto full = telltale::test::run_command(c.rerun("b", "k.key"));
   INFO("verify --key: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["attributed"] == false);
@@ -252,7 +252,7 @@ TEST_CASE("a detection bundle of the fingerprint scheme records its account delt
   const json record = json::parse(slurp(fs::path(c.dir.path("d")) / telltale::evidence::kRecordFile));
   CHECK(record["recipe"]["scheme"]["name"] == "fingerprint");
   CHECK(record["recipe"]["scheme"].contains("account_delta"));
-  const auto full = telltale::test::run_command(c.verify("d") + " --key " + c.dir.path("k.key"));
+  const auto full = telltale::test::run_command(c.rerun("d", "k.key"));
   INFO("verify --key: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["test"] == "detection");

@@ -141,8 +141,10 @@ TEST_CASE("a bundle verifies, and the re-run on the recorded inputs confirms eve
   CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
   CHECK(json::parse(plain.out)["test"] == "detection");
 
-  // From another directory: relative inputs resolve in the recorded working directory.
-  const auto full = run_command("cd / && " + verify + " --key " + shell_quote(f.key.string()));
+  // From another directory: relative inputs resolve in --base, the tokenizer lies in an --allow-dir.
+  const std::string dirs = " --base " + shell_quote(f.dir.string()) + " --allow-dir " +
+                           shell_quote(telltale::test::kModelDir);
+  const auto full = run_command("cd / && " + verify + " --key " + shell_quote(f.key.string()) + dirs);
   INFO("stderr: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
@@ -159,7 +161,7 @@ TEST_CASE("a bundle verifies, and the re-run on the recorded inputs confirms eve
   }
   SECTION("a changed input is named and fails the re-run") {
     write_text(f.dir / "texts" / "human.txt", "Not the text that was tested.\n");
-    const auto r = run_command(verify + " --key " + shell_quote(f.key.string()));
+    const auto r = run_command(verify + " --key " + shell_quote(f.key.string()) + dirs);
     CHECK(r.exit_code == 2);
     CHECK(one_line_error(r.err));
     CHECK(r.err.find("texts/human.txt") != std::string::npos);
@@ -248,7 +250,8 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
   REQUIRE(rendered.exit_code == 0);
   const auto verified = run_command(telltale_binary() + " report verify " + shell_quote(f.bundle.string()) +
                                     " --pubkey " + shell_quote(f.pubkey.string()) + " --key " +
-                                    shell_quote(f.key.string()));
+                                    shell_quote(f.key.string()) + " --base " + shell_quote(f.dir.string()) +
+                                    " --allow-dir " + shell_quote(telltale::test::kModelDir));
   REQUIRE(verified.exit_code == 0);
   telltale::test::check_no_secret_in({{"detect output", f.detect_out + f.detect_err},
                                       {"report html output", rendered.out + rendered.err},

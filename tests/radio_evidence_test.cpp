@@ -72,8 +72,8 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
   CHECK(json::parse(plain.out)["rerun"].get<std::string>().find("skipped") == 0);
   CHECK(json::parse(plain.out)["test"] == "radioactivity");
   CHECK(json::parse(plain.out)["detected"] == true);
-  // From another directory: the recorded relative paths resolve in the recorded working directory.
-  const auto full = telltale::test::run_command("cd / && " + c.verify("b") + " --key " + c.dir.path("k.key"));
+  // From another directory: the recorded relative paths resolve in --base.
+  const auto full = telltale::test::run_command("cd / && " + c.rerun("b", "k.key"));
   INFO("verify --key: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
@@ -126,7 +126,7 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     std::string changed = slurp(c.dir.path("memorised.jsonl"));
     changed[changed.size() / 2] = changed[changed.size() / 2] == '1' ? '2' : '1';
     c.dir.file("memorised.jsonl", changed);
-    const auto rerun = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+    const auto rerun = telltale::test::run_command(c.rerun("b", "k.key"));
     CHECK(rerun.exit_code == 2);
     CHECK(one_line_error(rerun.err));
     CHECK(rerun.err.find("memorised.jsonl: SHA-256") != std::string::npos);
@@ -152,7 +152,7 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
   }
   SECTION("another watermark key is refused before anything is re-scored") {
     REQUIRE(c.run("keygen --out other.key").exit_code == 0);
-    const auto rerun = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("other.key"));
+    const auto rerun = telltale::test::run_command(c.rerun("b", "other.key"));
     CHECK(rerun.exit_code == 2);
     CHECK(one_line_error(rerun.err));
     CHECK(rerun.err.find("the record's is") != std::string::npos);
@@ -164,7 +164,7 @@ TEST_CASE("a closed-model radioactivity bundle, without a filter, verifies and r
   const auto scored = c.score("--answers answers.jsonl --bundle b --signing-key s.key --top-k 1");
   INFO("stderr: " << scored.err);
   REQUIRE((scored.exit_code == 0 || scored.exit_code == 1));
-  const auto full = telltale::test::run_command(c.verify("b") + " --key " + c.dir.path("k.key"));
+  const auto full = telltale::test::run_command(c.rerun("b", "k.key"));
   INFO("verify --key: " << full.err);
   REQUIRE(full.exit_code == 0);
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("answers") != std::string::npos);

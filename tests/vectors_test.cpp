@@ -1,6 +1,24 @@
 // spec/test-vectors.json is the normative behaviour: the C++ API and the C ABI must both reproduce every entry.
-#include <cstdio>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "input/tokenizer.hpp"
+#include "radio/context_filter.hpp"
+#include "score/partial_file.hpp"
+#include "telltale.h"
+#include "telltale/telltale.hpp"
+#include "test_paths.hpp"
+#include "vector_files.hpp"
 #include "vectors_test_support.hpp"
 
 using nlohmann::json;
@@ -221,4 +239,46 @@ TEST_CASE("one hook step matches the test vectors through the C++ API and the C 
     tt_seq_free(cseq);
     tt_hook_free(chook);
   }
+}
+
+TEST_CASE("the partial-file vector reads, carries the SHA-256 of its bytes and writes back bit for bit",
+          "[vectors][partial]") {
+  const json v = load_vectors()["partial_file"];
+  const std::string bytes = test::vector_file_bytes("partial_file");
+  REQUIRE(bytes.size() > 32);
+  CHECK(input::sha256_hex(bytes.substr(0, bytes.size() - 32)) == v["sha256"].get<std::string>());
+  CHECK(hex(reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size() - 32, 32) == v["sha256"].get<std::string>());
+  std::istringstream in(bytes);
+  auto read = score::read_partial_stream(in, "vector.part");
+  REQUIRE(read.is_ok());
+  REQUIRE(read->size() == 1);
+  auto ring = KeyRing::from_secret(test_secret());
+  REQUIRE(ring);
+  CHECK((*read)[0].info().key_id == ring->key_id_hex());
+  CHECK((*read)[0].state().documents == 2);
+  CHECK((*read)[0].state().entries.size() == 3);
+  std::ostringstream out;
+  REQUIRE(score::write_partial_stream(out, *read).is_ok());
+  CHECK(out.str() == bytes);
+}
+
+TEST_CASE("the context-filter vector reads, carries the SHA-256 of its bytes and holds its windows",
+          "[vectors][radio]") {
+  const json v = load_vectors()["context_filter"];
+  const std::string bytes = test::vector_file_bytes("context_filter");
+  REQUIRE(bytes.size() == 80);
+  CHECK(input::sha256_hex(bytes.substr(0, bytes.size() - 32)) == v["sha256"].get<std::string>());
+  std::istringstream in(bytes);
+  auto filter = radio::ContextFilter::read(in, "vector.ttcf");
+  REQUIRE(filter.is_ok());
+  CHECK(filter->window_size() == 2);
+  CHECK(filter->bits() == 64);
+  for (const json& w : v["inserted"]) CHECK(filter->contains(w.get<std::vector<int32_t>>()));
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("telltale-vector-test-" + std::to_string(::getpid()) + ".ttcf")).string();
+  REQUIRE(filter->write(path).is_ok());
+  std::ifstream again(path, std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  CHECK(written == bytes);
 }

@@ -1,9 +1,19 @@
 // Writes spec/test-vectors.json: the values of the PRF, the schemes' per-token scores and the hook's outputs for a
 // fixed test secret, so that a second implementation can check itself bit for bit. The tests re-derive every entry.
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <unistd.h>
 #include <vector>
 
+#include "radio/context_filter.hpp"
+#include "score/corpus_scanner.hpp"
+#include "score/partial_file.hpp"
 #include "telltale/telltale.hpp"
 #include "vectors.hpp"
 
@@ -17,6 +27,56 @@ namespace {
 int fail(const Status& s) {
   std::cerr << "make_test_vectors: " << s.message() << "\n";
   return 1;
+}
+
+std::string hex(const std::string& bytes) {
+  return vectors::hex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+// A small partial-result file (spec/partial-results.md): one KGW analysis, two documents, three tuples. The bytes
+// end with the SHA-256 of all that precede them.
+Result<json> partial_file_vector(const KeyRing& ring) {
+  auto detector = Detector::create(ring, default_params(SchemeKind::kKgw, 64));
+  if (!detector) return detector.status();
+  score::PartialResult::State state;
+  state.documents = 2;
+  state.tokens = 9;
+  state.no_context = 4;
+  state.local_tuples = 3;
+  state.entries = {{0x1111111111111111, 0, 1}, {0x5555555555555555, 1, 0}, {0x9999999999999999, 1, 1}};
+  std::vector<score::PartialResult> results;
+  results.push_back(score::PartialResult::from_state(
+      score::analysis_info(*detector, ring.key_id_hex(), score::ScoringRules{}, ""), std::move(state)));
+  std::ostringstream out;
+  TT_RETURN_IF_ERROR(score::write_partial_stream(out, results));
+  const std::string bytes = out.str();
+  return json{{"description", "one KGW analysis (vocabulary 64), 2 documents, 3 tuples; the last 32 bytes are the "
+                              "SHA-256 of every byte before them"},
+              {"bytes", hex(bytes)},
+              {"sha256", hex(bytes.substr(bytes.size() - 32))}};
+}
+
+// A small teacher-context filter file (spec/radioactivity.md section 4): 64 bits holding the windows [1, 2] and
+// [3, 4]; the last 32 bytes are the SHA-256 of every byte before them.
+Result<json> context_filter_vector() {
+  auto filter = radio::ContextFilter::create(2, 4, 0.1);
+  if (!filter) return filter.status();
+  const int32_t a[] = {1, 2};
+  const int32_t b[] = {3, 4};
+  filter->insert(a);
+  filter->insert(b);
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("telltale-vector-" + std::to_string(::getpid()) + ".ttcf")).string();
+  const Status written = filter->write(path);
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  TT_RETURN_IF_ERROR(written);
+  return json{{"description", "window 2, 64 bits, windows [1, 2] and [3, 4] inserted; the last 32 bytes are the "
+                              "SHA-256 of every byte before them"},
+              {"inserted", {{1, 2}, {3, 4}}},
+              {"bytes", hex(bytes)},
+              {"sha256", hex(bytes.substr(bytes.size() - 32))}};
 }
 
 }  // namespace
@@ -136,6 +196,13 @@ int main() {
   if (auto s = vectors::add_core_sections(out, *ring); !s) return fail(s);
   if (auto s = vectors::add_hook_sections(out, *ring); !s) return fail(s);
   if (auto s = vectors::add_verifier_sections(out); !s) return fail(s);
+  // The checksummed binary files of the verifier: the bytes, so that a reader can be checked bit for bit.
+  auto partial = partial_file_vector(*ring);
+  if (!partial) return fail(partial.status());
+  out["partial_file"] = std::move(partial).value();
+  auto filter = context_filter_vector();
+  if (!filter) return fail(filter.status());
+  out["context_filter"] = std::move(filter).value();
   std::cout << out.dump(1) << "\n";
   return 0;
 }

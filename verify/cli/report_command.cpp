@@ -19,6 +19,7 @@
 #include "evidence/evidence_run.hpp"
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
+#include "evidence/recorded_paths.hpp"
 #include "evidence/signing_key.hpp"
 
 namespace telltale::cli {
@@ -29,6 +30,7 @@ struct ReportOptions {
   std::string pubkey;
   std::vector<std::string> keys;
   std::string base;
+  std::vector<std::string> allow_dirs;
   std::string out;
   unsigned threads = 1;
 };
@@ -58,8 +60,15 @@ int run_verify(const ReportOptions& o) {
   } else {
     auto keys = read_key_files(o.keys);
     if (!keys) return fail(keys.status());
-    // Relative input paths are the ones recorded: resolve them where the run resolved them, or in --base.
-    const std::string base = o.base.empty() ? (*record)["working_directory"].get<std::string>() : o.base;
+    // Only files inside the directories given are read: the recorded working directory and absolute paths are the
+    // signer's word, and a hostile signer could name any file (spec/evidence-bundle.md, "Re-running").
+    const std::string base = o.base.empty() ? "." : o.base;
+    std::vector<std::filesystem::path> roots;
+    std::error_code ec;
+    for (const std::string& d : o.allow_dirs) roots.push_back(std::filesystem::absolute(d, ec));
+    roots.insert(roots.begin(), std::filesystem::absolute(base, ec));
+    if (ec) return fail("cannot resolve the directories given: " + ec.message());
+    if (Status s = evidence::check_recorded_paths(*record, roots); !s.is_ok()) return fail(s);
     if (::chdir(base.c_str()) != 0) return fail(base + ": cannot enter the inputs' directory: " + std::strerror(errno));
     auto confirmed = evidence::reproduce(*record, *keys, o.threads);
     if (!confirmed) return fail(confirmed.status());
@@ -99,7 +108,11 @@ void add_report_command(CLI::App& app, int& exit_code) {
   verify->add_option("bundle", v->bundle, "the bundle directory")->required();
   verify->add_option("--pubkey,-p", v->pubkey, "the signer's public key file (telltale keygen --signing)")->required();
   verify->add_option("--key,-k", v->keys, "watermark key file(s), in the recorded order: re-run the test");
-  verify->add_option("--base", v->base, "directory where relative input paths resolve (default: the recorded one)");
+  verify->add_option("--base", v->base,
+                     "directory where the record's relative paths resolve and inside which its files must lie\n"
+                     "(default: the current directory; the recorded working directory is not trusted)");
+  verify->add_option("--allow-dir", v->allow_dirs,
+                     "another directory the record's absolute paths may lie in (e.g. the tokenizer's); repeatable");
   verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(CLI::Range(1u, 1024u));
   verify->callback([v, &exit_code] { exit_code = run_verify(*v); });
 

@@ -1,4 +1,10 @@
+// Writing and checking evidence bundles: exactly four regular files, each within its size limit, the manifest signed
+// and every listed file matching it (spec/evidence-bundle.md).
 #include "evidence/bundle.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -6,9 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <vector>
 
+#include "evidence/json_limits.hpp"
 #include "evidence/record.hpp"
 #include "input/tokenizer.hpp"
 
@@ -31,13 +37,49 @@ Status write_file(const fs::path& path, const std::string& bytes) {
   return Status::ok();
 }
 
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path.string() + ": cannot open: " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return io_error(path.string() + ": cannot read");
-  return s.str();
+// The most bytes a bundle file may hold: a larger one is refused before it is read.
+uint64_t max_bytes(const std::string& name) {
+  if (name == kManifestFile) return kMaxManifestBytes;
+  if (name == kSignatureFile) return 2 * kSignatureBytes + 1;
+  return kMaxRecordBytes;
+}
+
+// Reads a bundle file that must be a regular file, not a link to one (O_NOFOLLOW: a link could point anywhere), nor
+// a FIFO (O_NONBLOCK: opening one must not wait for a writer), within its size limit.
+Result<std::string> read_bundle_file(const fs::path& path, uint64_t limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP) return invalid_argument(path.string() + ": a symbolic link, not a regular file");
+    return io_error(path.string() + ": cannot open: " + std::strerror(errno));
+  }
+  struct stat st {};
+  std::string bytes;
+  Status status = Status::ok();
+  if (::fstat(fd, &st) != 0) {
+    status = io_error(path.string() + ": cannot stat: " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = invalid_argument(path.string() + ": not a regular file");
+  } else if (static_cast<uint64_t>(st.st_size) > limit) {
+    status = invalid_argument(path.string() + ": " + std::to_string(st.st_size) +
+                              " bytes, more than a bundle file of this kind may hold (" + std::to_string(limit) + ")");
+  } else {
+    bytes.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t got = ::read(fd, bytes.data() + done, bytes.size() - done);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) status = io_error(path.string() + ": cannot read: " + std::strerror(errno));
+      if (got <= 0) break;
+      done += static_cast<size_t>(got);
+    }
+    char extra = 0;
+    if (status.is_ok() && (done != bytes.size() || ::read(fd, &extra, 1) != 0)) {
+      status = io_error(path.string() + ": cannot read (the file changed while it was read)");
+    }
+  }
+  ::close(fd);
+  if (!status.is_ok()) return status;
+  return bytes;
 }
 
 std::string signature_text(const Signature& s) { return to_hex(s) + "\n"; }
@@ -46,6 +88,10 @@ std::string signature_text(const Signature& s) { return to_hex(s) + "\n"; }
 
 Status write_bundle(const std::string& dir, const std::string& record_json, const std::string& report_html,
                     const SigningKey& key) {
+  if (record_json.size() > kMaxRecordBytes || report_html.size() > kMaxRecordBytes) {
+    return invalid_argument(dir + ": the record or report exceeds the " + std::to_string(kMaxRecordBytes >> 20) +
+                            " MiB a bundle file may hold (too many documents for one bundle: split the corpus)");
+  }
   std::error_code ec;
   if (fs::exists(dir, ec)) return io_error(dir + ": already exists (a bundle is written into a new directory)");
   if (!fs::create_directory(dir, ec)) return io_error(dir + ": cannot create directory: " + ec.message());
@@ -78,8 +124,7 @@ Result<BundleFiles> read_bundle_files(const std::string& dir) {
   for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (expected.count(name) == 0) return invalid_argument(dir + "/" + name + ": not part of a bundle (a file was added)");
-    if (!it->is_regular_file()) return invalid_argument(dir + "/" + name + ": not a regular file");
-    auto bytes = read_file(it->path());
+    auto bytes = read_bundle_file(it->path(), max_bytes(name));
     if (!bytes) return bytes.status();
     files.emplace(name, std::move(bytes).value());
   }
@@ -110,6 +155,8 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
   }
 
   // From here on every byte read is either signed or checked against a signed digest.
+  if (manifest_text.size() > kMaxManifestBytes) return invalid_argument(dir + "/" + kManifestFile + ": too large");
+  TT_RETURN_IF_ERROR(check_json_depth(manifest_text, dir + "/" + kManifestFile));
   const json manifest = json::parse(manifest_text, nullptr, false);
   if (manifest.is_discarded() || !manifest.is_object() || manifest.value("format", "") != kManifestFormat ||
       !manifest.contains("files") || !manifest["files"].is_array() || !manifest.contains("signer") ||
@@ -129,7 +176,9 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
     if (name != kRecordFile && name != kReportFile) {
       return invalid_argument(dir + "/" + kManifestFile + ": lists an unexpected file '" + name + "'");
     }
-    listed.insert(name);
+    if (!listed.insert(name).second) {
+      return invalid_argument(dir + "/" + kManifestFile + ": lists '" + name + "' more than once");
+    }
     const std::string& bytes = file(name.c_str());
     if (bytes.size() != f["bytes"].get<uint64_t>()) {
       return invalid_argument(dir + "/" + name + ": " + std::to_string(bytes.size()) + " bytes, the signed manifest says " +

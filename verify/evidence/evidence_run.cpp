@@ -80,7 +80,7 @@ Status check_recorded_inputs(const json& record) {
   auto tok_digest = input::sha256_file_hex(tok);
   if (!tok_digest) return tok_digest.status();
   if (*tok_digest != record["tokenizer"]["sha256"]) {
-    return invalid_argument(tok + ": SHA-256 " + *tok_digest + " is not the recorded " +
+    return invalid_argument(tok + ": SHA-256 differs from the recorded " +
                             record["tokenizer"]["sha256"].get<std::string>() + " (a different tokenizer)");
   }
   for (const json& f : record["input_files"]) {
@@ -88,7 +88,7 @@ Status check_recorded_inputs(const json& record) {
     auto digest = input::sha256_file_hex(path);
     if (!digest) return digest.status();
     if (*digest != f["sha256"]) {
-      return invalid_argument(path + ": SHA-256 " + *digest + " is not the recorded " + f["sha256"].get<std::string>() +
+      return invalid_argument(path + ": SHA-256 differs from the recorded " + f["sha256"].get<std::string>() +
                               " (the input changed)");
     }
   }

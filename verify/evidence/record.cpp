@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "evidence/json_limits.hpp"
+
 namespace telltale::evidence {
 
 namespace {
@@ -356,6 +358,10 @@ const char* test_name(TestKind kind) {
 }
 
 Result<json> parse_record(std::string_view bytes) {
+  if (bytes.size() > kMaxRecordBytes) {
+    return invalid_argument("record.json: larger than " + std::to_string(kMaxRecordBytes >> 20) + " MiB");
+  }
+  TT_RETURN_IF_ERROR(check_json_depth(bytes, "record.json"));
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded()) return invalid_argument("record.json: not valid JSON");
   if (!j.is_object()) return invalid_argument("record.json: not a JSON object");

@@ -2,16 +2,14 @@
 // same performance", ESA 2006) over a 64-bit window fingerprint, and its checksummed file format.
 #include "radio/context_filter.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <memory>
 
+#include "score/file_checksum.hpp"
 #include "score/tuple_hash.hpp"
 
 namespace telltale::radio {
@@ -45,17 +43,6 @@ uint64_t get_u64(const unsigned char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
   return v;
-}
-
-struct DigestDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using Digest = std::unique_ptr<EVP_MD_CTX, DigestDeleter>;
-
-Digest new_sha256() {
-  Digest d(EVP_MD_CTX_new());
-  if (d && EVP_DigestInit_ex(d.get(), EVP_sha256(), nullptr) != 1) d.reset();
-  return d;
 }
 
 // Little-endian bytes of the words [first, first + count).
@@ -133,21 +120,19 @@ Status ContextFilter::write(const std::string& path) const {
   put_u64(header, inserted_);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out.is_open()) return io_error(path + ": cannot open for writing");
-  Digest d = new_sha256();
-  if (!d) return Status(StatusCode::kInternal, "SHA-256 is unavailable");
+  score::FileChecksum sum;
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  EVP_DigestUpdate(d.get(), header.data(), header.size());
+  sum.update(header.data(), header.size());
   std::vector<unsigned char> bytes;
   for (size_t at = 0; at < words_.size(); at += kChunkWords) {
     const size_t count = std::min(kChunkWords, words_.size() - at);
     words_to_bytes(words_.data() + at, count, bytes);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    EVP_DigestUpdate(d.get(), bytes.data(), bytes.size());
+    sum.update(bytes.data(), bytes.size());
   }
-  std::array<unsigned char, 32> sum{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(d.get(), sum.data(), &len);
-  out.write(reinterpret_cast<const char*>(sum.data()), static_cast<std::streamsize>(sum.size()));
+  auto digest = sum.digest();
+  if (!digest) return digest.status();
+  out.write(reinterpret_cast<const char*>(digest->data()), static_cast<std::streamsize>(digest->size()));
   out.close();
   if (!out) return io_error(path + ": write failed");
   return Status::ok();
@@ -178,9 +163,8 @@ Result<ContextFilter> ContextFilter::read(std::istream& in, const std::string& n
   if (f.probes_ == 0 || f.probes_ > kMaxProbes) return bad("probe count out of range");
   if (reserved != 0) return bad("reserved field is not zero");
   if (f.bits_ < 64 || f.bits_ % 64 != 0 || f.bits_ > kMaxBits) return bad("bit count out of range");
-  Digest d = new_sha256();
-  if (!d) return Status(StatusCode::kInternal, "SHA-256 is unavailable");
-  EVP_DigestUpdate(d.get(), h.data(), h.size());
+  score::FileChecksum sum;
+  sum.update(h.data(), h.size());
   // The words are read chunk by chunk, so a header claiming more bits than the file holds fails at the end of the
   // file, having allocated at most what was there.
   std::vector<unsigned char> bytes(kChunkWords * 8);
@@ -189,15 +173,15 @@ Result<ContextFilter> ContextFilter::read(std::istream& in, const std::string& n
     const size_t count = static_cast<size_t>(std::min<uint64_t>(kChunkWords, total - f.words_.size()));
     in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(count * 8));
     if (static_cast<size_t>(in.gcount()) != count * 8) return bad("truncated (fewer bit words than the header says)");
-    EVP_DigestUpdate(d.get(), bytes.data(), count * 8);
+    sum.update(bytes.data(), count * 8);
     for (size_t i = 0; i < count; ++i) f.words_.push_back(get_u64(&bytes[i * 8]));
   }
-  std::array<unsigned char, 32> want{}, got{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(d.get(), want.data(), &len);
+  auto want = sum.digest();
+  if (!want) return want.status();
+  score::FileChecksum::Digest got{};
   in.read(reinterpret_cast<char*>(got.data()), static_cast<std::streamsize>(got.size()));
   if (in.gcount() != static_cast<std::streamsize>(got.size())) return bad("truncated (no checksum)");
-  if (got != want) return bad("checksum mismatch (the file is corrupt)");
+  if (got != *want) return bad("checksum mismatch (the file is corrupt)");
   if (in.peek() != std::char_traits<char>::eof()) return bad("trailing bytes after the checksum");
   return f;
 }

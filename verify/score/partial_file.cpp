@@ -1,5 +1,5 @@
 // Partial-result files: a JSON header per analysis (exact doubles as their IEEE-754 bits) followed by fixed-width
-// little-endian records, so that merging reproduces the one-pass numbers bit for bit.
+// little-endian records, so that merging reproduces the one-pass numbers bit for bit; a SHA-256 of it all at the end.
 #include "score/partial_file.hpp"
 
 #include <bit>
@@ -12,7 +12,9 @@ namespace telltale::score {
 
 namespace {
 
-constexpr char kMagic[8] = {'T', 'T', 'P', 'A', 'R', 'T', '1', '\n'};
+constexpr char kMagic[8] = {'T', 'T', 'P', 'A', 'R', 'T', '2', '\n'};
+// The first format, without a checksum: refused, the shard is scored again.
+constexpr char kOldMagic[8] = {'T', 'T', 'P', 'A', 'R', 'T', '1', '\n'};
 constexpr char kTrailer[8] = {'T', 'T', 'E', 'N', 'D', '\n', 0, 0};
 // More than any corpus: a guard against reading a corrupt count as a huge allocation.
 constexpr uint64_t kMaxRecords = uint64_t{1} << 40;
@@ -23,29 +25,38 @@ static_assert(std::endian::native == std::endian::little, "partial files are wri
 uint64_t bits(double x) { return std::bit_cast<uint64_t>(x); }
 double from_bits(uint64_t b) { return std::bit_cast<double>(b); }
 
+// Every byte written goes into the checksum too.
 class Writer {
  public:
-  explicit Writer(std::ostream& out) : out_(out) {}
-  void u64(uint64_t v) { out_.write(reinterpret_cast<const char*>(&v), sizeof v); }
-  void u32(uint32_t v) { out_.write(reinterpret_cast<const char*>(&v), sizeof v); }
-  void bytes(const void* p, size_t n) { out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n)); }
+  Writer(std::ostream& out, FileChecksum& sum) : out_(out), sum_(sum) {}
+  void u64(uint64_t v) { bytes(&v, sizeof v); }
+  void u32(uint32_t v) { bytes(&v, sizeof v); }
+  void bytes(const void* p, size_t n) {
+    out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+    sum_.update(p, n);
+  }
 
  private:
   std::ostream& out_;
+  FileChecksum& sum_;
 };
 
+// Every byte read goes into the checksum too.
 class Reader {
  public:
-  explicit Reader(std::istream& in) : in_(in) {}
+  Reader(std::istream& in, FileChecksum& sum) : in_(in), sum_(sum) {}
   bool u64(uint64_t& v) { return read(&v, sizeof v); }
   bool u32(uint32_t& v) { return read(&v, sizeof v); }
   bool read(void* p, size_t n) {
     in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n));
-    return static_cast<size_t>(in_.gcount()) == n;
+    const auto got = static_cast<size_t>(in_.gcount());
+    sum_.update(p, got);
+    return got == n;
   }
 
  private:
   std::istream& in_;
+  FileChecksum& sum_;
 };
 
 nlohmann::json header_json(const AnalysisInfo& info, const PartialResult::State& s) {
@@ -140,14 +151,15 @@ Status write_partial_file(const std::string& path, std::vector<PartialResult>& r
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return io_error(path + ": cannot create the file");
-  write_partial_stream(out, results);
+  TT_RETURN_IF_ERROR(write_partial_stream(out, results));
   out.flush();
   if (!out) return io_error(path + ": write failed");
   return Status::ok();
 }
 
-void write_partial_stream(std::ostream& out, std::vector<PartialResult>& results) {
-  Writer w(out);
+Status write_partial_stream(std::ostream& out, std::vector<PartialResult>& results) {
+  FileChecksum sum;
+  Writer w(out, sum);
   w.bytes(kMagic, sizeof kMagic);
   w.u32(static_cast<uint32_t>(results.size()));
   for (PartialResult& r : results) {
@@ -157,18 +169,20 @@ void write_partial_stream(std::ostream& out, std::vector<PartialResult>& results
     w.bytes(header.data(), header.size());
     w.u64(s.doc_tallies.size());
     for (const Tally& t : s.doc_tallies) {
-      w.u64(t.scored);
-      w.u64(t.sum.low());
-      w.u64(t.sum.high());
+      const uint64_t record[3] = {t.scored, t.sum.low(), t.sum.high()};
+      w.bytes(record, sizeof record);
     }
     w.u64(s.entries.size());
     for (const TupleEntry& e : s.entries) {
-      w.u64(e.hash);
-      w.u64(e.doc);
-      w.u64(bits(e.score));
+      const uint64_t record[3] = {e.hash, e.doc, bits(e.score)};
+      w.bytes(record, sizeof record);
     }
   }
   w.bytes(kTrailer, sizeof kTrailer);
+  auto digest = sum.digest();
+  if (!digest) return digest.status();
+  out.write(reinterpret_cast<const char*>(digest->data()), static_cast<std::streamsize>(digest->size()));
+  return Status::ok();
 }
 
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path) {
@@ -183,9 +197,13 @@ Status PartialReader::bad(const std::string& what) const {
 
 Result<PartialReader> PartialReader::open(std::istream& in, std::string name) {
   PartialReader p(in, std::move(name));
-  Reader r(in);
+  Reader r(in, p.checksum_);
   char magic[8];
-  if (!r.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0) return p.bad("bad magic");
+  const bool got_magic = r.read(magic, sizeof magic);
+  if (got_magic && std::memcmp(magic, kOldMagic, sizeof magic) == 0) {
+    return unsupported(p.name_ + ": old partial-result format TTPART1 (no checksum); re-run detect --emit-partial");
+  }
+  if (!got_magic || std::memcmp(magic, kMagic, sizeof magic) != 0) return p.bad("bad magic");
   if (!r.u32(p.analyses_) || p.analyses_ == 0 || p.analyses_ > 1024) return p.bad("bad analysis count");
   return p;
 }
@@ -194,7 +212,7 @@ Status PartialReader::next_analysis(AnalysisInfo& info, PartialResult::State& co
   if (tallies_left_ != 0 || entries_left_ != 0 || (read_analyses_ > 0 && !entries_counted_))
     return Status(StatusCode::kState, name_ + ": the previous analysis was not read to its end");
   if (read_analyses_ == analyses_) return Status(StatusCode::kState, name_ + ": no more analyses");
-  Reader r(*in_);
+  Reader r(*in_, checksum_);
   uint64_t len = 0;
   if (!r.u64(len) || len > kMaxHeaderBytes) return bad("bad header size");
   std::string header(len, '\0');
@@ -220,7 +238,7 @@ Status PartialReader::next_analysis(AnalysisInfo& info, PartialResult::State& co
 
 Status PartialReader::count_entries() {
   if (!dedup_ && !(tallies_sum_ == raw_)) return bad("document tallies do not add up to the total");
-  Reader r(*in_);
+  Reader r(*in_, checksum_);
   if (!r.u64(entries_left_) || entries_left_ > kMaxRecords || (!dedup_ && entries_left_ != 0))
     return bad("bad tuple count");
   entries_counted_ = true;
@@ -229,11 +247,11 @@ Status PartialReader::count_entries() {
 
 Result<bool> PartialReader::read_tally(Tally& t) {
   if (tallies_left_ == 0) return false;
-  Reader r(*in_);
-  uint64_t lo = 0;
-  uint64_t hi = 0;
-  if (!r.u64(t.scored) || !r.u64(lo) || !r.u64(hi)) return bad("truncated document tallies");
-  t.sum = ExactSum::from_parts(lo, hi);
+  Reader r(*in_, checksum_);
+  uint64_t record[3];  // scored, sum low, sum high: one read, one checksum update
+  if (!r.read(record, sizeof record)) return bad("truncated document tallies");
+  t.scored = record[0];
+  t.sum = ExactSum::from_parts(record[1], record[2]);
   tallies_sum_.add(t);
   if (--tallies_left_ == 0) TT_RETURN_IF_ERROR(count_entries());
   return true;
@@ -241,10 +259,12 @@ Result<bool> PartialReader::read_tally(Tally& t) {
 
 Result<bool> PartialReader::read_entry(TupleEntry& e) {
   if (!entries_counted_ || entries_left_ == 0) return false;
-  Reader r(*in_);
-  uint64_t score = 0;
-  if (!r.u64(e.hash) || !r.u64(e.doc) || !r.u64(score)) return bad("truncated tuples");
-  e.score = from_bits(score);
+  Reader r(*in_, checksum_);
+  uint64_t record[3];  // fingerprint, document, score bits: one read, one checksum update
+  if (!r.read(record, sizeof record)) return bad("truncated tuples");
+  e.hash = record[0];
+  e.doc = record[1];
+  e.score = from_bits(record[2]);
   if (e.doc >= documents_) return bad("tuple of an unknown document");
   if (!(e.score >= 0 && e.score < 0x1p36)) return bad("tuple score out of range");
   if (has_last_ && !(last_hash_ < e.hash)) return bad("tuples not sorted");
@@ -257,9 +277,18 @@ Result<bool> PartialReader::read_entry(TupleEntry& e) {
 Status PartialReader::finish() {
   if (read_analyses_ != analyses_ || tallies_left_ != 0 || entries_left_ != 0 || !entries_counted_)
     return Status(StatusCode::kState, name_ + ": not read to its end");
-  Reader r(*in_);
+  Reader r(*in_, checksum_);
   char trailer[8];
   if (!r.read(trailer, sizeof trailer) || std::memcmp(trailer, kTrailer, sizeof trailer) != 0) return bad("truncated");
+  auto want = checksum_.digest();
+  if (!want) return want.status();
+  FileChecksum::Digest stored{};
+  in_->read(reinterpret_cast<char*>(stored.data()), static_cast<std::streamsize>(stored.size()));
+  if (static_cast<size_t>(in_->gcount()) != stored.size()) return bad("truncated: no checksum");
+  if (stored != *want) {
+    return invalid_argument(name_ + ": damaged partial result (its SHA-256 checksum does not match its bytes)");
+  }
+  if (in_->peek() != std::char_traits<char>::eof()) return bad("bytes after the checksum");
   return Status::ok();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "score/file_checksum.hpp"
 #include "score/partial_result.hpp"
 #include "telltale/status.hpp"
 
@@ -14,7 +15,7 @@ namespace telltale::score {
 // Writes the analyses' partial results (sealed first). Fails if the file exists or cannot be written.
 Status write_partial_file(const std::string& path, std::vector<PartialResult>& results);
 
-// Reads a partial file; errors name the file and what is wrong with it.
+// Reads a partial file; errors name the file and what is wrong with it (a damaged file: its checksum does not match).
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path);
 
 // Reads a partial file's analyses one at a time and their records one by one, in file order, without holding them:
@@ -32,7 +33,8 @@ class PartialReader {
   Result<bool> read_tally(Tally& t);
   // The next tuple record, in fingerprint order, or false when there are no more.
   Result<bool> read_entry(TupleEntry& e);
-  // Checks the trailer, after the last analysis was read to its end.
+  // Checks the trailer and the checksum of every byte read, after the last analysis was read to its end. Until it
+  // succeeds, nothing read may be trusted: a damaged file can hold well-formed but wrong numbers.
   Status finish();
 
  private:
@@ -53,11 +55,12 @@ class PartialReader {
   Tally tallies_sum_;
   bool has_last_ = false;
   uint64_t last_hash_ = 0;
+  FileChecksum checksum_;
 };
 
 // The same on streams (`name` is used in messages). A stream that is not a valid partial result gives an error,
 // never a crash or an allocation sized by a corrupt count.
-void write_partial_stream(std::ostream& out, std::vector<PartialResult>& results);
+Status write_partial_stream(std::ostream& out, std::vector<PartialResult>& results);
 Result<std::vector<PartialResult>> read_partial_stream(std::istream& in, const std::string& name);
 
 }  // namespace telltale::score
