@@ -49,7 +49,7 @@ std::vector<uint64_t> probe_positions(uint64_t f, uint64_t bits, uint32_t probes
 Result<json> filters() {
   json out;
   const std::pair<uint64_t, double> sizes[] = {{1000, 1e-3}, {1, 0.5}, {0, 0.01}, {1000000, 0.2}, {37, 1e-9},
-                                               {1000000000, 1e-3}, {10, 1e-30}};
+                                               {10000000, 1e-3}, {10, 1e-30}};
   for (const auto& [n, fpr] : sizes) {
     auto f = radio::ContextFilter::create(4, n, fpr);
     if (!f) return f.status();
