@@ -139,7 +139,8 @@ int run_score(const ScoreOptions& o) {
   }
   if (signer) {
     const evidence::RunContext context = run_context(std::span(&*keys, 1), *tok, run->files, signer->public_key());
-    const Status w = write_evidence_bundle(o.bundle, evidence::make_radio_record(context, recipe, j, run->plots), *signer);
+    const nlohmann::json record = evidence::make_radio_record(context, recipe, j, run->plots);
+    const Status w = write_evidence_bundle(o.bundle, record, *signer);
     if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", j.dump(2).c_str());
@@ -202,7 +203,8 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--provenance", s->provenance, "write every scored tuple as a JSON line to this new file");
   sc->add_option("--alpha,-a", s->recipe.alpha, "significance level for 'detected'")->capture_default_str();
   sc->add_option("--bundle", s->bundle,
-                 "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+                 "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
+                 "signature)");
   sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });

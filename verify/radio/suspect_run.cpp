@@ -82,7 +82,8 @@ json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const
                  {"repeated_context", c.repeated_context},
                  {"not_in_teacher_filter", c.filtered_out},
                  {"scored_positions", c.scored_positions}};
-  j["rules"] = {{"contexts", "each context window scored once, and only when no id the suspect saw already followed it"},
+  j["rules"] = {{"contexts",
+                 "each context window scored once, and only when no id the suspect saw already followed it"},
                 {"predicted_ids_per_position", recipe.top_k},
                 {"teacher_filter", filter ? recipe.filter : "none"}};
   if (filter) {
