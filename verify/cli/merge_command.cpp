@@ -34,6 +34,7 @@ int run_merge(const MergeOptions& o) {
     return print_summary(infos, summaries, o.alpha, false);
   }
   // A merged partial result is wanted too: the tuples are held in memory to be written out.
+  if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
   std::vector<score::PartialResult> merged;
   for (const std::string& path : o.partials) {
     auto part = score::read_partial_file(path);

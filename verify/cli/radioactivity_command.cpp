@@ -30,6 +30,7 @@
 #include "radio/predictions.hpp"
 #include "radio/suspect_run.hpp"
 #include "run_context.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -62,11 +63,6 @@ Status for_each_document(const InputChoice& in, const input::Tokenizer& tok,
   }
 }
 
-bool refuse_existing(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::exists(path, ec);
-}
-
 // ---- filter ----
 
 struct FilterOptions {
@@ -79,7 +75,7 @@ struct FilterOptions {
 };
 
 int run_filter(const FilterOptions& o) {
-  if (refuse_existing(o.out)) return fail(o.out + ": exists (refusing to overwrite)");
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
@@ -124,7 +120,7 @@ struct PredictOptions {
 };
 
 int run_predict(const PredictOptions& o) {
-  if (refuse_existing(o.out)) return fail(o.out + ": exists (refusing to overwrite)");
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto model = refmodel::Llama2cModel::load(o.model);
@@ -132,8 +128,9 @@ int run_predict(const PredictOptions& o) {
   if (model->vocab_size() != tok->vocab_size())
     return fail(o.model + ": the model has " + std::to_string(model->vocab_size()) + " ids but the tokenizer " +
                 std::to_string(tok->vocab_size()));
-  std::ofstream out(o.out, std::ios::binary);
-  if (!out.is_open()) return fail(o.out + ": cannot open for writing");
+  auto file = NewFile::create(o.out, FileAccess::kShared);
+  if (!file) return fail(file.status());
+  std::ostream& out = file->stream();
   radio::PredictionsHeader h;
   h.vocab_size = static_cast<uint32_t>(tok->vocab_size());
   h.tokenizer_sha256 = tok->sha256_hex();
@@ -159,8 +156,7 @@ int run_predict(const PredictOptions& o) {
     return Status::ok();
   });
   if (!s.is_ok()) return fail(s);
-  out.close();
-  if (!out) return fail(o.out + ": write failed");
+  if (Status c = file->commit(); !c.is_ok()) return fail(c);
   std::fprintf(stderr, "telltale: wrote %llu record(s) to %s\n", static_cast<unsigned long long>(records),
                o.out.c_str());
   return kExitDetected;
@@ -183,7 +179,7 @@ struct ScoreOptions {
 };
 
 // The provenance file: one JSON line per scored tuple (spec/radioactivity.md, section 5).
-radio::SuspectTupleCallback provenance_writer(std::ofstream& prov) {
+radio::SuspectTupleCallback provenance_writer(std::ostream& prov) {
   return [&prov](const radio::ScoredTuple& t, const std::string& doc) {
     char ctx[17];
     std::snprintf(ctx, sizeof ctx, "%016llx", static_cast<unsigned long long>(t.context));
@@ -210,8 +206,8 @@ int run_score(const ScoreOptions& o) {
   if (o.predictions.empty() == o.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
-  if (!o.provenance.empty() && refuse_existing(o.provenance))
-    return fail(o.provenance + ": exists (refusing to overwrite)");
+  if (!o.provenance.empty())
+    if (Status s = check_new_path(o.provenance); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
@@ -231,19 +227,19 @@ int run_score(const ScoreOptions& o) {
   recipe.alpha = o.alpha;
   recipe.params = *params;
 
-  std::ofstream prov;
+  // The provenance file is moved into place after the bundle is written: a failed write leaves neither.
+  std::optional<NewFile> prov;
   radio::SuspectTupleCallback on_tuple;
   if (!o.provenance.empty()) {
-    prov.open(o.provenance, std::ios::binary);
-    if (!prov.is_open()) return fail(o.provenance + ": cannot open for writing");
-    on_tuple = provenance_writer(prov);
+    auto file = NewFile::create(o.provenance, FileAccess::kShared);
+    if (!file) return fail(file.status());
+    prov = std::move(file).value();
+    on_tuple = provenance_writer(prov->stream());
   }
   auto run = score_suspect(recipe, *tok, *keys, signer.has_value(), on_tuple);
   if (!run) return fail(run.status());
-  if (prov.is_open()) {
-    prov.close();
-    if (!prov) return fail(o.provenance + ": write failed");
-  }
+  if (prov)
+    if (Status f = prov->flush(); !f.is_ok()) return fail(f);
   nlohmann::json j = run->run.result;
   if (!o.provenance.empty()) j["provenance"] = o.provenance;
   if (signer) {
@@ -251,8 +247,10 @@ int run_score(const ScoreOptions& o) {
     const Status w = write_evidence_bundle(o.bundle, evidence::make_radio_record(context, recipe, j, run->plots), *signer);
     if (!w.is_ok()) return fail(w);
   }
+  if (prov)
+    if (Status c = prov->commit(); !c.is_ok()) return fail(c);
   std::printf("%s\n", j.dump(2).c_str());
-  std::fflush(stdout);
+  if (Status s = flush_stdout(); !s.is_ok()) return fail(s);  // a lost write is an error, with its reason
   return run->run.detected ? kExitDetected : kExitNotDetected;
 }
 

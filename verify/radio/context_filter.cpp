@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "score/tuple_hash.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::radio {
 namespace {
@@ -131,8 +132,9 @@ Status ContextFilter::write(const std::string& path) const {
   put_u32(header, 0);
   put_u64(header, bits_);
   put_u64(header, inserted_);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out.is_open()) return io_error(path + ": cannot open for writing");
+  auto file = NewFile::create(path, FileAccess::kShared);
+  if (!file) return file.status();
+  std::ostream& out = file->stream();
   Digest d = new_sha256();
   if (!d) return Status(StatusCode::kInternal, "SHA-256 is unavailable");
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
@@ -148,9 +150,7 @@ Status ContextFilter::write(const std::string& path) const {
   unsigned int len = 0;
   EVP_DigestFinal_ex(d.get(), sum.data(), &len);
   out.write(reinterpret_cast<const char*>(sum.data()), static_cast<std::streamsize>(sum.size()));
-  out.close();
-  if (!out) return io_error(path + ": write failed");
-  return Status::ok();
+  return file->commit();
 }
 
 Result<ContextFilter> ContextFilter::read(const std::string& path) {
