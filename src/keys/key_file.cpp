@@ -1,4 +1,4 @@
-// Key files and other private files on disk: created private (0600, O_EXCL), refused when group/world accessible;
+// Key files and other private files on disk: created private (0600, as a NewFile), refused when group/world accessible;
 // key files are then parsed by KeyRing::parse.
 #include <fcntl.h>
 #include <sodium.h>
@@ -9,35 +9,13 @@
 #include <cstring>
 
 #include "telltale/keyring.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale {
 
-Status write_private_file(const std::string& path, std::span<const uint8_t> bytes, const std::string& what) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return io_error(path + ": already exists (refusing to overwrite a " + what + ")");
-    return io_error(path + ": cannot create " + what + ": " + std::strerror(errno));
-  }
-  // The umask may have cleared bits but never adds any; fchmod makes 0600 explicit whatever the umask.
-  bool ok = ::fchmod(fd, 0600) == 0;
-  size_t done = 0;
-  while (ok && done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok) {
-    ::unlink(path.c_str());
-    return io_error(path + ": cannot write " + what + ": " + std::strerror(saved));
-  }
-  return Status::ok();
+// The kind of file (`what`) is not needed here: the messages of a new file name its path and the reason.
+Status write_private_file(const std::string& path, std::span<const uint8_t> bytes, const std::string& /*what*/) {
+  return write_new_file(path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, FileAccess::kPrivate);
 }
 
 Status write_key_file(const KeyRing& keys, const std::string& path) {

@@ -81,7 +81,7 @@ int run_attribute(const AttributeOptions& o) {
     if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", run->run.result.dump(o.per_doc ? -1 : 2).c_str());
-  std::fflush(stdout);
+  if (Status s = flush_stdout(); !s.is_ok()) return fail(s);  // a lost write is an error, with its reason
   return run->run.attributed ? kExitDetected : kExitNotDetected;
 }
 

@@ -5,15 +5,14 @@
 
 #include "evidence/bundle.hpp"
 #include "evidence/html_report.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 
 Status check_bundle_options(const std::string& bundle, const std::string& signing_key) {
   if (bundle.empty() != signing_key.empty()) return invalid_argument("--bundle and --signing-key go together");
-  std::error_code ec;
-  if (!bundle.empty() && std::filesystem::exists(bundle, ec))
-    return invalid_argument(bundle + ": already exists (a bundle is written into a new directory)");
-  return Status::ok();
+  if (bundle.empty()) return Status::ok();
+  return check_new_path(bundle);
 }
 
 Status write_evidence_bundle(const std::string& dir, const nlohmann::json& record, const evidence::SigningKey& signer) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace telltale::cli {
@@ -14,6 +15,34 @@ int fail(const std::string& message) {
 }
 
 int fail(const Status& status) { return fail(status.message()); }
+
+namespace {
+
+// A lost write to stdout, reported once: the stream's error flag is cleared. `err` is 0 when the reason is unknown
+// (an earlier write failed and its bytes were dropped; the errno of that moment is gone).
+Status stdout_lost(int err) {
+  std::clearerr(stdout);
+  std::cout.clear();
+  const std::string reason = err != 0 ? std::strerror(err) : "an earlier write failed";
+  return io_error("writing standard output: " + reason);
+}
+
+}  // namespace
+
+Status flush_stdout() {
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int err = errno;
+  std::cout.flush();  // CLI11's help goes through std::cout, which shares stdout's buffer (synced with stdio)
+  if (flushed && !std::ferror(stdout) && std::cout.good()) return Status::ok();
+  return stdout_lost(flushed ? 0 : err);
+}
+
+Status print_line(const std::string& line) {
+  errno = 0;
+  if (std::printf("%s\n", line.c_str()) >= 0 && !std::ferror(stdout)) return Status::ok();
+  return stdout_lost(errno);
+}
 
 Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& paths,
                                             const std::vector<std::string>& expect_ids) {

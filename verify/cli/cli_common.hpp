@@ -19,6 +19,13 @@ namespace telltale::cli {
 int fail(const std::string& message);
 int fail(const Status& status);
 
+// Flushes standard output and checks that nothing written to it was lost (a full disk, a closed or broken stdout):
+// "writing standard output: <reason>". The error is reported once: the stream's error flag is cleared.
+Status flush_stdout();
+// Prints `line` and a newline on stdout; a write that fails on the way is an error with its reason at once, so that
+// a long run does not go on printing into a full disk or a closed pipe.
+Status print_line(const std::string& line);
+
 // Reads each key file; with `expect_ids` (one per file, or empty), refuses a key whose public id differs.
 Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& paths,
                                             const std::vector<std::string>& expect_ids = {});

@@ -20,6 +20,7 @@
 #include "score/corpus_scanner.hpp"
 #include "stats/multiple_testing.hpp"
 #include "stats/tails.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -155,8 +156,8 @@ int run_demo(const DemoOptions& o) {
   const Detector* det = &*detector;
   for (const DemoText& t : texts) {
     if (!o.out.empty()) {
-      std::ofstream f(fs::path(o.out) / "texts" / (t.name + ".txt"), std::ios::binary);
-      f << t.text;
+      const std::string text_path = (fs::path(o.out) / "texts" / (t.name + ".txt")).string();
+      if (Status w = write_new_file(text_path, t.text, FileAccess::kShared); !w.is_ok()) return fail(w);
     }
     score::ScanOptions scan;
     scan.prompt = t.prompt;

@@ -40,6 +40,8 @@ struct DetectOptions : ScanCliOptions {
 int run_detect(const DetectOptions& o) {
   if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (!o.emit_partial.empty())
+    if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
   auto tokenizer = load_checked_tokenizer(o);
   if (!tokenizer) return fail(tokenizer.status());
   auto recipe = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
@@ -73,10 +75,16 @@ int run_detect(const DetectOptions& o) {
     evidence::RunContext context = run_context(*keys, *tokenizer, run->files, signer->public_key());
     const nlohmann::json record =
         evidence::make_record(context, *recipe, run->summary, run->documents, run->plots);
-    if (Status w = write_evidence_bundle(o.bundle, record, *signer); !w.is_ok()) return fail(w);
+    // The partial is written first and moved into place after the bundle: a failed write leaves neither.
+    std::optional<NewFile> partial;
     if (!o.emit_partial.empty()) {
-      if (Status w = score::write_partial_file(o.emit_partial, run->run.results); !w.is_ok()) return fail(w);
+      auto staged = score::stage_partial_file(o.emit_partial, run->run.results);
+      if (!staged) return fail(staged.status());
+      partial = std::move(staged).value();
     }
+    if (Status w = write_evidence_bundle(o.bundle, record, *signer); !w.is_ok()) return fail(w);
+    if (partial)
+      if (Status w = partial->commit(); !w.is_ok()) return fail(w);
     return print_summary(run->run.results, o.alpha, o.per_doc);
   }
 

@@ -84,9 +84,9 @@ int run_generate(const GenerateOptions& options) {
         line["key_id"] = key_id;
         line["configuration"] = describe(*params);
       }
-      std::printf("%s\n", line.dump().c_str());
-    } else {
-      std::printf("%s\n", text->c_str());
+      if (Status p = print_line(line.dump()); !p.is_ok()) return fail(p);
+    } else if (Status p = print_line(*text); !p.is_ok()) {
+      return fail(p);
     }
   }
   return kExitOk;

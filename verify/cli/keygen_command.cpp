@@ -1,8 +1,9 @@
 // `telltale keygen --out FILE`: a new master secret in a fresh 0600 key file; prints only the public key id. With
 // --signing, an Ed25519 key pair for signing evidence bundles.
+#include <unistd.h>
+
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,6 +11,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "evidence/signing_key.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -19,23 +21,33 @@ struct KeygenOptions {
   bool signing = false;
 };
 
+// Says what was made; when that cannot be written (a full disk, a closed stdout) the files are removed again, so
+// that a failed keygen leaves no key behind and its rerun is not refused.
+int report_created(const nlohmann::json& j, std::initializer_list<std::string> files) {
+  std::printf("%s\n", j.dump().c_str());
+  if (Status s = flush_stdout(); !s.is_ok()) {
+    for (const std::string& f : files) ::unlink(f.c_str());
+    return fail(s);
+  }
+  return kExitDetected;
+}
+
 // An Ed25519 signing key pair for evidence bundles: the secret in OUT (0600), the public key in OUT.pub.
 int run_signing_keygen(const KeygenOptions& options) {
   const std::string pub = options.out + ".pub";
-  std::error_code ec;
-  if (std::filesystem::exists(pub, ec)) return fail(pub + ": already exists (refusing to overwrite)");
+  for (const std::string& path : {options.out, pub})
+    if (Status s = check_new_path(path); !s.is_ok()) return fail(s);
   auto key = evidence::SigningKey::generate();
   if (!key) return fail(key.status());
   if (Status s = key->write(options.out); !s.is_ok()) return fail(s);
-  std::ofstream out(pub, std::ios::binary);
-  out << evidence::public_key_text(key->public_key());
-  out.flush();
-  if (!out) return fail(pub + ": cannot write the public key");
+  if (Status s = write_new_file(pub, evidence::public_key_text(key->public_key()), FileAccess::kShared); !s.is_ok()) {
+    ::unlink(options.out.c_str());  // the pair is made whole or not at all
+    return fail(s);
+  }
   const nlohmann::json j = {{"signing_key_file", options.out},
                             {"public_key_file", pub},
                             {"public_key_id", evidence::public_key_id(key->public_key())}};
-  std::printf("%s\n", j.dump().c_str());
-  return kExitOk;
+  return report_created(j, {options.out, pub});
 }
 
 int run_keygen(const KeygenOptions& options) {
@@ -43,9 +55,8 @@ int run_keygen(const KeygenOptions& options) {
   auto keys = KeyRing::generate();
   if (!keys) return fail(keys.status());
   if (Status s = write_key_file(*keys, options.out); !s.is_ok()) return fail(s);
-  const nlohmann::json out = {{"key_file", options.out}, {"key_id", keys->key_id_hex()}};
-  std::printf("%s\n", out.dump().c_str());
-  return kExitOk;
+  const nlohmann::json j = {{"key_file", options.out}, {"key_id", keys->key_id_hex()}};
+  return report_created(j, {options.out});
 }
 
 }  // namespace

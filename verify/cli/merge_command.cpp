@@ -28,6 +28,7 @@ int run_merge(const MergeOptions& o) {
     return print_summary(*merged, o.alpha, false);
   }
   // A merged partial result is wanted too: the tuples are held in memory to be written out.
+  if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
   auto merged = score::read_merged_partial_files(o.partials);
   if (!merged) return fail(merged.status());
   if (Status w = score::write_partial_file(o.emit_partial, *merged); !w.is_ok()) return fail(w);

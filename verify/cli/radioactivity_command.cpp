@@ -26,6 +26,7 @@
 #include "radio/reference_predictions.hpp"
 #include "radio/suspect_run.hpp"
 #include "run_context.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -40,6 +41,7 @@ struct FilterOptions {
 };
 
 int run_filter(const FilterOptions& o) {
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
@@ -70,6 +72,7 @@ struct PredictOptions {
 };
 
 int run_predict(const PredictOptions& o) {
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto model = refmodel::Llama2cModel::load(o.model);
@@ -109,6 +112,8 @@ int run_score(const ScoreOptions& o) {
   if (o.recipe.predictions.empty() == o.recipe.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (!o.provenance.empty())
+    if (Status s = check_new_path(o.provenance); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.recipe.tokenizer);
   if (!tok) return fail(tok.status());
   radio::SuspectRecipe recipe = o.recipe;
@@ -143,8 +148,11 @@ int run_score(const ScoreOptions& o) {
     const Status w = write_evidence_bundle(o.bundle, record, *signer);
     if (!w.is_ok()) return fail(w);
   }
+  // The provenance file is moved into place after the bundle is written: a failed write leaves neither.
+  if (provenance)
+    if (Status c = provenance->commit(); !c.is_ok()) return fail(c);
   std::printf("%s\n", j.dump(2).c_str());
-  std::fflush(stdout);
+  if (Status s = flush_stdout(); !s.is_ok()) return fail(s);  // a lost write is an error, with its reason
   return run->run.detected ? kExitDetected : kExitNotDetected;
 }
 

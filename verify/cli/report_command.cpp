@@ -21,6 +21,7 @@
 #include "evidence/record.hpp"
 #include "evidence/recorded_paths.hpp"
 #include "evidence/signing_key.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -79,16 +80,12 @@ int run_verify(const ReportOptions& o) {
 }
 
 int run_html(const ReportOptions& o) {
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto record = verified_record(o);
   if (!record) return fail(record.status());
   auto html = evidence::render_html_report(*record);
   if (!html) return fail(html.status());
-  std::error_code ec;
-  if (std::filesystem::exists(o.out, ec)) return fail(o.out + ": already exists (refusing to overwrite)");
-  std::ofstream out(o.out, std::ios::binary);
-  out << *html;
-  out.flush();
-  if (!out) return fail(o.out + ": cannot write");
+  if (Status s = write_new_file(o.out, *html, FileAccess::kShared); !s.is_ok()) return fail(s);
   const nlohmann::json done = {{"report", o.out}, {"verdict", evidence::verdict_sentence(*record)}};
   std::printf("%s\n", done.dump().c_str());
   return kExitOk;

@@ -31,7 +31,7 @@ int print_summary(const std::vector<score::AnalysisInfo>& infos, const std::vect
                   double alpha, bool one_line) {
   const auto json = score::summary_json(infos, summaries, alpha, "telltale " TELLTALE_VERSION);
   std::printf("%s\n", json.dump(one_line ? -1 : 2).c_str());
-  std::fflush(stdout);
+  if (Status s = flush_stdout(); !s.is_ok()) return fail(s);  // a lost write is an error, with its reason
   return json.at("detected").get<bool>() ? kExitDetected : kExitNotDetected;
 }
 

@@ -17,6 +17,7 @@
 #include "evidence/json_limits.hpp"
 #include "evidence/record.hpp"
 #include "input/tokenizer.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::evidence {
 
@@ -27,14 +28,6 @@ using nlohmann::json;
 
 std::span<const uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-Status write_file(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.flush();
-  if (!out) return io_error(path.string() + ": cannot write: " + std::strerror(errno));
-  return Status::ok();
 }
 
 // The most bytes a bundle file may hold: a larger one is refused before it is read.
@@ -92,12 +85,11 @@ Status write_bundle(const std::string& dir, const std::string& record_json, cons
     return invalid_argument(dir + ": the record or report exceeds the " + std::to_string(kMaxRecordBytes >> 20) +
                             " MiB a bundle file may hold (too many documents for one bundle: split the corpus)");
   }
-  std::error_code ec;
-  if (fs::exists(dir, ec)) return io_error(dir + ": already exists (a bundle is written into a new directory)");
-  if (!fs::create_directory(dir, ec)) return io_error(dir + ": cannot create directory: " + ec.message());
-  const fs::path d(dir);
-  TT_RETURN_IF_ERROR(write_file(d / kRecordFile, record_json));
-  TT_RETURN_IF_ERROR(write_file(d / kReportFile, report_html));
+  // Filled under a temporary name and renamed into place when complete: a failed write leaves no partial bundle.
+  auto d = NewDirectory::create(dir);
+  if (!d) return d.status();
+  TT_RETURN_IF_ERROR(d->write_file(kRecordFile, record_json, FileAccess::kShared));
+  TT_RETURN_IF_ERROR(d->write_file(kReportFile, report_html, FileAccess::kShared));
   json files = json::array();
   for (const auto& [name, bytes] : {std::pair<const char*, const std::string*>{kRecordFile, &record_json},
                                     std::pair<const char*, const std::string*>{kReportFile, &report_html}}) {
@@ -111,8 +103,10 @@ Status write_bundle(const std::string& dir, const std::string& record_json, cons
         {"public_key_id", public_key_id(key.public_key())}}},
       {"files", std::move(files)}};
   const std::string manifest_text = manifest.dump(2) + "\n";
-  TT_RETURN_IF_ERROR(write_file(d / kManifestFile, manifest_text));
-  return write_file(d / kSignatureFile, signature_text(key.sign(as_bytes(manifest_text))));
+  TT_RETURN_IF_ERROR(d->write_file(kManifestFile, manifest_text, FileAccess::kShared));
+  const std::string signature = signature_text(key.sign(as_bytes(manifest_text)));
+  TT_RETURN_IF_ERROR(d->write_file(kSignatureFile, signature, FileAccess::kShared));
+  return d->commit();
 }
 
 Result<BundleFiles> read_bundle_files(const std::string& dir) {

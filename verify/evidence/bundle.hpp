@@ -19,7 +19,8 @@ inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kSignatureFile = "manifest.sig";
 inline constexpr const char* kManifestFormat = "telltale-evidence-manifest-1";
 
-// Creates `dir` (which must not exist), writes the record and the report, then the manifest and its signature.
+// Creates `dir` (which must not exist), writes the record and the report, then the manifest and its signature; the
+// directory appears only when complete (a NewDirectory).
 Status write_bundle(const std::string& dir, const std::string& record_json, const std::string& report_html,
                     const SigningKey& key);
 

@@ -1,4 +1,5 @@
-// Query log: O_APPEND writes of whole lines, each followed by fsync; an advisory lock keeps two runs apart.
+// Query log: O_APPEND writes of whole lines, each followed by fsync; an advisory lock keeps two runs apart. A new log
+// is created as a NewFile; an existing one is opened with O_NOFOLLOW.
 #include "query/query_log.hpp"
 
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+
+#include "telltale/new_file.hpp"
 
 namespace telltale::query {
 namespace {
@@ -49,6 +52,11 @@ Result<uint64_t> index_of(const nlohmann::json& j) {
   return it->get<uint64_t>();
 }
 
+// An existing log, opened for appending without following a symbolic link (ELOOP) and without blocking on a FIFO.
+int open_existing(const std::string& path) {
+  return ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+}
+
 }  // namespace
 
 QueryLog::QueryLog(QueryLog&& other) noexcept
@@ -69,8 +77,18 @@ Result<QueryLog> QueryLog::open(const std::string& path, const nlohmann::json& h
     return invalid_argument("a query log header needs 'telltale_query_log'");
   QueryLog log;
   log.path_ = path;
-  log.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  log.fd_ = open_existing(path);
+  if (log.fd_ < 0 && errno == ENOENT) {
+    // A new log is created whole, header line included (0600, never through a symbolic link): a failed first write
+    // leaves no empty log behind. Another run may have created it meanwhile; then that one is opened.
+    const Status created = write_new_file(path, dump(header) + "\n", FileAccess::kPrivate);
+    log.fd_ = open_existing(path);
+    if (log.fd_ < 0 && !created.is_ok()) return created;
+  }
+  if (log.fd_ < 0 && errno == ELOOP) return io_error(path + ": a symbolic link (refusing to follow it)");
   if (log.fd_ < 0) return io_error(path + ": cannot open for appending: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(log.fd_, &st) != 0 || !S_ISREG(st.st_mode)) return io_error(path + ": not a regular file");
   if (::flock(log.fd_, LOCK_EX | LOCK_NB) != 0)
     return io_error(path + ": in use by another run (locked)");
   TT_RETURN_IF_ERROR(log.load(header));

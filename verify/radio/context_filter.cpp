@@ -11,6 +11,7 @@
 
 #include "score/file_checksum.hpp"
 #include "score/tuple_hash.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::radio {
 namespace {
@@ -118,8 +119,9 @@ Status ContextFilter::write(const std::string& path) const {
   put_u32(header, 0);
   put_u64(header, bits_);
   put_u64(header, inserted_);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out.is_open()) return io_error(path + ": cannot open for writing");
+  auto file = NewFile::create(path, FileAccess::kShared);
+  if (!file) return file.status();
+  std::ostream& out = file->stream();
   score::FileChecksum sum;
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   sum.update(header.data(), header.size());
@@ -133,9 +135,7 @@ Status ContextFilter::write(const std::string& path) const {
   auto digest = sum.digest();
   if (!digest) return digest.status();
   out.write(reinterpret_cast<const char*>(digest->data()), static_cast<std::streamsize>(digest->size()));
-  out.close();
-  if (!out) return io_error(path + ": write failed");
-  return Status::ok();
+  return file->commit();
 }
 
 Result<ContextFilter> ContextFilter::read(const std::string& path) {

@@ -1,9 +1,9 @@
 // Builds the teacher-context filter: one pass to count the windows (unless the caller sized it), one to insert them.
 #include "radio/filter_build.hpp"
 
-#include <filesystem>
 
 #include "radio/context_filter.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::radio {
 
@@ -15,8 +15,7 @@ uint32_t filter_window_size(const SchemeParams& params) {
 
 Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const input::Tokenizer& tokenizer,
                                            const std::string& out) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec)) return invalid_argument(out + ": exists (refusing to overwrite)");
+  TT_RETURN_IF_ERROR(check_new_path(out));
   const uint32_t w = filter_window_size(recipe.params);
   if (w == 0) return invalid_argument("self-hash with h = 1 has no context window to filter on");
   uint64_t expected = recipe.expected;

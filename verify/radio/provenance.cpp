@@ -5,7 +5,6 @@
 
 #include <array>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace telltale::radio {
@@ -33,11 +32,9 @@ Result<ProvenanceWriter> ProvenanceWriter::create(const std::string& path) {
   if (w.hash_->ctx == nullptr || EVP_DigestInit_ex(w.hash_->ctx, EVP_sha256(), nullptr) != 1)
     return Status(StatusCode::kInternal, "SHA-256 is unavailable");
   if (path.empty()) return w;
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return invalid_argument(path + ": exists (refusing to overwrite)");
-  w.file_.open(path, std::ios::binary);
-  if (!w.file_.is_open()) return io_error(path + ": cannot open for writing");
-  w.path_ = path;
+  auto file = NewFile::create(path, FileAccess::kShared);
+  if (!file) return file.status();
+  w.file_.emplace(std::move(file).value());
   return w;
 }
 
@@ -45,7 +42,7 @@ void ProvenanceWriter::add(const ScoredTuple& tuple, const std::string& doc) {
   std::string line = provenance_line(tuple, doc);
   line += '\n';
   EVP_DigestUpdate(hash_->ctx, line.data(), line.size());
-  if (file_.is_open()) file_ << line;
+  if (file_) file_->write(line);
   ++lines_;
 }
 
@@ -54,10 +51,7 @@ SuspectTupleCallback ProvenanceWriter::callback() {
 }
 
 Result<std::string> ProvenanceWriter::finish() {
-  if (file_.is_open()) {
-    file_.close();
-    if (!file_) return io_error(path_ + ": write failed");
-  }
+  if (file_) TT_RETURN_IF_ERROR(file_->flush());
   std::array<unsigned char, EVP_MAX_MD_SIZE> sum{};
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(hash_->ctx, sum.data(), &len) != 1) return Status(StatusCode::kInternal, "SHA-256 failed");
@@ -69,5 +63,7 @@ Result<std::string> ProvenanceWriter::finish() {
   }
   return hex;
 }
+
+Status ProvenanceWriter::commit() { return file_ ? file_->commit() : Status::ok(); }
 
 }  // namespace telltale::radio

@@ -4,11 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "radio/suspect_run.hpp"
+#include "telltale/new_file.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::radio {
@@ -28,16 +29,17 @@ class ProvenanceWriter {
 
   // The callback to give the test; it refers to this writer, which must outlive the run.
   SuspectTupleCallback callback();
-  // Closes the file and finishes the hash: the SHA-256 (lowercase hex) of every byte written. Call once.
+  // Writes out what is buffered and finishes the hash: the SHA-256 (lowercase hex) of every byte written. Call once.
   Result<std::string> finish();
+  // Moves the file into place (a NewFile: nothing is at the path until then). Call once, after finish().
+  Status commit();
   uint64_t lines() const { return lines_; }
 
  private:
   struct Hash;
   ProvenanceWriter() = default;
   void add(const ScoredTuple& tuple, const std::string& doc);
-  std::string path_;
-  std::ofstream file_;
+  std::optional<NewFile> file_;
   std::unique_ptr<Hash> hash_;
   uint64_t lines_ = 0;
 };

@@ -4,11 +4,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <ostream>
 
 #include "next_token_predictor.hpp"
 #include "radio/predictions.hpp"
 #include "score/document_ids.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::radio {
 
@@ -23,8 +24,7 @@ std::string prediction_record_name(const input::Document& doc, size_t offset) {
 Result<uint64_t> write_reference_predictions(const TeacherText& text, refmodel::Llama2cModel& model,
                                              const std::string& model_name, const input::Tokenizer& tokenizer,
                                              uint32_t top_k, const std::string& out) {
-  std::error_code ec;
-  if (std::filesystem::exists(out, ec)) return invalid_argument(out + ": exists (refusing to overwrite)");
+  TT_RETURN_IF_ERROR(check_new_path(out));
   if (top_k < 1 || top_k > kMaxPredictedPerPosition)
     return invalid_argument("top-k must be in [1, " + std::to_string(kMaxPredictedPerPosition) + "]");
   if (model.vocab_size() != tokenizer.vocab_size())
@@ -32,8 +32,9 @@ Result<uint64_t> write_reference_predictions(const TeacherText& text, refmodel::
                             " ids but the tokenizer " + std::to_string(tokenizer.vocab_size()));
   const size_t chunk = prediction_chunk_ids(model);
   if (chunk == 0) return invalid_argument(model_name + ": the model's context holds no id after BOS");
-  std::ofstream file(out, std::ios::binary);
-  if (!file.is_open()) return io_error(out + ": cannot open for writing");
+  auto created = NewFile::create(out, FileAccess::kShared);
+  if (!created) return created.status();
+  std::ostream& file = created->stream();
   PredictionsHeader h;
   h.vocab_size = static_cast<uint32_t>(tokenizer.vocab_size());
   h.tokenizer_sha256 = tokenizer.sha256_hex();
@@ -58,8 +59,7 @@ Result<uint64_t> write_reference_predictions(const TeacherText& text, refmodel::
     }
     return Status::ok();
   }));
-  file.close();
-  if (!file) return io_error(out + ": write failed");
+  TT_RETURN_IF_ERROR(created->commit());
   return records;
 }
 

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "telltale/new_file.hpp"
+
 namespace telltale::score {
 
 namespace {
@@ -144,17 +146,18 @@ Status parse_header(const nlohmann::json& j, AnalysisInfo& info, PartialResult::
 
 }  // namespace
 
+Result<NewFile> stage_partial_file(const std::string& path, std::vector<PartialResult>& results) {
+  auto file = NewFile::create(path, FileAccess::kShared);
+  if (!file) return file.status();
+  TT_RETURN_IF_ERROR(write_partial_stream(file->stream(), results));
+  TT_RETURN_IF_ERROR(file->flush());  // a lost write is reported now; the temporary file goes with `file`
+  return file;
+}
+
 Status write_partial_file(const std::string& path, std::vector<PartialResult>& results) {
-  {
-    std::ifstream probe(path);
-    if (probe.good()) return io_error(path + ": exists; a partial result is never overwritten");
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return io_error(path + ": cannot create the file");
-  TT_RETURN_IF_ERROR(write_partial_stream(out, results));
-  out.flush();
-  if (!out) return io_error(path + ": write failed");
-  return Status::ok();
+  auto file = stage_partial_file(path, results);
+  if (!file) return file.status();
+  return file->commit();
 }
 
 Status write_partial_stream(std::ostream& out, std::vector<PartialResult>& results) {

@@ -8,12 +8,17 @@
 
 #include "score/file_checksum.hpp"
 #include "score/partial_result.hpp"
+#include "telltale/new_file.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::score {
 
-// Writes the analyses' partial results (sealed first). Fails if the file exists or cannot be written.
+// Writes the analyses' partial results (sealed first). Fails if the file exists or cannot be written; a failed write
+// leaves nothing at `path` (a NewFile).
 Status write_partial_file(const std::string& path, std::vector<PartialResult>& results);
+// The same, up to the move into place: the file appears at `path` when the result is committed, so that a command
+// can write its other outputs first and create all or none.
+Result<NewFile> stage_partial_file(const std::string& path, std::vector<PartialResult>& results);
 
 // Reads a partial file; errors name the file and what is wrong with it (a damaged file: its checksum does not match).
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path);
