@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
 #include "next_token_predictor.hpp"
+#include "numeric_flags.hpp"
 #include "radio/answer_log.hpp"
 #include "radio/context_filter.hpp"
 #include "radio/predictions.hpp"
@@ -96,7 +98,18 @@ int run_filter(const FilterOptions& o) {
     });
     if (!s.is_ok()) return fail(s);
   }
-  auto filter = radio::ContextFilter::create(w, expected, o.fpr);
+  auto bits = radio::ContextFilter::bits_for(expected, o.fpr);
+  if (!bits) return fail(bits.status());
+  const std::string sizing = (o.expected > 0 ? "--expected " : "the inputs' ") + std::to_string(expected) +
+                             " contexts: the filter";
+  if (Status m = check_memory_for(*bits / 8, sizing); !m.is_ok())
+    return fail(m.message() + " (a larger --fpr needs less)");
+  Result<radio::ContextFilter> filter = Status(StatusCode::kNoMemory, "");
+  try {  // the memory check above can be beaten by other programs taking memory in the meantime
+    filter = radio::ContextFilter::create(w, expected, o.fpr);
+  } catch (const std::bad_alloc&) {
+    return fail(sizing + ": out of memory allocating its " + std::to_string(*bits / 8) + " bytes");
+  }
   if (!filter) return fail(filter.status());
   uint64_t windows = 0;
   Status s = for_each_document(o.in, *tok, [&](const input::Document&, std::span<const int32_t> ids) {
@@ -276,9 +289,12 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   add_inputs(*fc, f->in, "the teacher's watermarked outputs: text files, directories, .jsonl, .ids");
   fc->add_option("--tokenizer,-t", f->tokenizer, "the generator's SentencePiece model (.model)")->required();
   fc->add_option("--out,-o", f->out, "the filter file to write (new file)")->required();
-  fc->add_option("--expected", f->expected, "contexts to size the filter for (0: count the inputs first)")
+  fc->add_option("--expected", f->expected,
+                 "contexts to size the filter for (0: count the inputs first); the filter must fit in memory")
       ->capture_default_str();
-  fc->add_option("--fpr", f->fpr, "target false-positive rate at that size, in (0, 0.5]")->capture_default_str();
+  fc->add_option("--fpr", f->fpr, "target false-positive rate at that size, in (0, 0.5]")
+      ->check(real_number(0, 0.5, End::kOpen))
+      ->capture_default_str();
   add_scheme_options(*fc, f->scheme);
   fc->callback([f, &exit_code] { exit_code = run_filter(*f); });
 
@@ -290,7 +306,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   pc->add_option("--tokenizer,-t", p->tokenizer, "the watermark's SentencePiece model (.model)")->required();
   pc->add_option("--out,-o", p->out, "the predictions file to write (new file)")->required();
   pc->add_option("--top-k", p->top_k, "predicted ids kept per position, with log-probabilities")
-      ->check(CLI::Range(1u, 64u))
+      ->check(whole_number(1, 64))
       ->capture_default_str();
   pc->callback([p, &exit_code] { exit_code = run_predict(*p); });
 
@@ -305,10 +321,12 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--answers", s->answers, "a closed-model answer log (JSONL: prompt, response)");
   sc->add_option("--filter", s->filter, "the teacher-context filter: only contexts the teacher emitted count");
   sc->add_option("--top-k", s->top_k, "predicted ids scored per position (open model)")
-      ->check(CLI::Range(1u, 64u))
+      ->check(whole_number(1, 64))
       ->capture_default_str();
   sc->add_option("--provenance", s->provenance, "write every scored tuple as a JSON line to this new file");
-  sc->add_option("--alpha,-a", s->alpha, "significance level for 'detected'")->capture_default_str();
+  sc->add_option("--alpha,-a", s->alpha, "significance level for 'detected'")
+      ->check(significance_level())
+      ->capture_default_str();
   sc->add_option("--bundle", s->bundle,
                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");

@@ -20,6 +20,7 @@
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
+#include "numeric_flags.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -100,7 +101,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
   verify->add_option("--pubkey,-p", v->pubkey, "the signer's public key file (telltale keygen --signing)")->required();
   verify->add_option("--key,-k", v->keys, "watermark key file(s), in the recorded order: re-run the test");
   verify->add_option("--base", v->base, "directory where relative input paths resolve (default: the recorded one)");
-  verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(CLI::Range(1u, 1024u));
+  verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(whole_number(1, 1024));
   verify->callback([v, &exit_code] { exit_code = run_verify(*v); });
 
   auto h = std::make_shared<ReportOptions>();
