@@ -216,7 +216,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")->check(whole_number(16, 400))
       ->capture_default_str();
   cmd->add_option("--seed,-s", o->seed, "seed of the sampler's draws")->capture_default_str();
-  cmd->add_option("--alpha,-a", o->alpha, "significance level of the verdicts, in (0, 1)")
+  cmd->add_option("--alpha,-a", o->alpha, "significance level of the verdicts")
       ->check(significance_level())->capture_default_str();
   add_scheme_options(*cmd, o->scheme);
   cmd->callback([o, &exit_code] { exit_code = run_demo(*o); });

@@ -109,9 +109,9 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--count,-c", options->count, "how many texts")->check(whole_number(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--account", options->account, "account id carried by account-aware schemes")->capture_default_str();
-  cmd->add_option("--temperature", options->temperature, "sampling temperature, in [0.01, 100]")
+  cmd->add_option("--temperature", options->temperature, "sampling temperature")
       ->check(real_number(0.01, 100))->capture_default_str();
-  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass, in [0.001, 1]")->check(real_number(0.001, 1))
+  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass")->check(real_number(0.001, 1))
       ->capture_default_str();
   cmd->add_flag("--no-watermark", options->no_watermark, "generate plain text (the same draws without the hook)");
   cmd->add_flag("--jsonl", options->jsonl, "one JSON object per text: prompt, completion, text, seed, key id");

@@ -118,24 +118,24 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--api", o->api, "chat (/chat/completions) or completions (/completions)")->capture_default_str();
   c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(whole_number(1, 1u << 20))
       ->capture_default_str();
-  c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect, in [0, 100]")
+  c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")
       ->check(real_number(0, 100))
       ->capture_default_str();
   CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)");
-  c->add_option("--rate", o->rate, "requests per second, at most; in [0.001, 10000]")
+  c->add_option("--rate", o->rate, "requests per second, at most")
       ->check(real_number(query::kMinRequestsPerSecond, query::kMaxRequestsPerSecond))
       ->capture_default_str();
   c->add_option("--timeout", o->timeout,
-                "seconds per request, in [0.1, 3600]: the whole request, however slowly the server sends its reply")
+                "seconds per request: the whole request, however slowly the server sends its reply")
       ->check(real_number(query::kMinTimeoutS, query::kMaxTimeoutS))
       ->capture_default_str();
   c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(whole_number(1, 100))
       ->capture_default_str();
   c->add_option("--retry-delay", o->retry_delay,
-                "seconds before the first retry, in [0, 3600]; doubled each time, with jitter")
+                "seconds before the first retry; doubled each time, with jitter")
       ->check(real_number(0, query::kMaxRetryDelayS))
       ->capture_default_str();
-  c->add_option("--max-retry-delay", o->max_retry_delay, "cap of the retry delay, seconds, in [0, 3600]")
+  c->add_option("--max-retry-delay", o->max_retry_delay, "cap of the retry delay, seconds")
       ->check(real_number(0, query::kMaxRetryDelayS))
       ->capture_default_str();
   c->add_option("--api-key-env", o->api_key_env,
