@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -33,11 +34,27 @@ void write_all(int fd, const std::string& s) {
   }
 }
 
+std::string response(int status, const std::string& reason, const std::string& body,
+                     const std::string& extra_headers = {}) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: application/json\r\n" +
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers + "\r\n" +
+         body;
+}
+
 void respond(int fd, int status, const std::string& reason, const std::string& body,
              const std::string& extra_headers = {}) {
-  write_all(fd, "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: application/json\r\n" +
-                    "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers +
-                    "\r\n" + body);
+  write_all(fd, response(status, reason, body, extra_headers));
+}
+
+// A reply that would clear the screen, set the terminal's title, ring its bell and turn it red if printed raw.
+const std::string kControlBody("\x1b[2J\x1b]0;owned\x07 bad\rrequest\x1b[31m\x9b\x00 from ", 39);
+
+// Sends `text` one byte every `ms` milliseconds until it is all sent, the client goes away, or `stop` is set.
+void drip(int fd, const std::string& text, int ms, const std::atomic<bool>& stop) {
+  for (char c : text) {
+    if (stop || ::send(fd, &c, 1, MSG_NOSIGNAL) != 1) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
 }
 
 std::string lower(std::string s) {
@@ -179,6 +196,13 @@ void OpenAiTestServer::handle(int fd) {
       return;
     case Fault::kUnauthorized:
       return respond(fd, 401, "Unauthorized", R"({"error":{"message":"Incorrect API key provided","type":"auth"}})");
+    case Fault::kEchoAuthorization:
+      return respond(fd, 400, "Bad Request",
+                     nlohmann::json({{"error", {{"message", "malformed header 'Authorization: " + req->authorization +
+                                                                "'"}}}})
+                         .dump());
+    case Fault::kControlBytes:
+      return respond(fd, 400, "Bad Request", kControlBody + req->authorization);
     case Fault::kHold: {
       std::unique_lock lock(mu_);
       holding_ = true;
@@ -192,6 +216,8 @@ void OpenAiTestServer::handle(int fd) {
       std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
       break;
     case Fault::kNone:
+    case Fault::kDrip:
+    case Fault::kEchoInAnswer:
       break;
   }
   const auto j = nlohmann::json::parse(req->body, nullptr, false);
@@ -206,7 +232,8 @@ void OpenAiTestServer::handle(int fd) {
   else if (!chat)
     prompt = j.value("prompt", "");
   const int max_tokens = j.value("max_tokens", 16);
-  const std::string text = answerer_(prompt, max_tokens);
+  std::string text = answerer_(prompt, max_tokens);
+  if (fault == Fault::kEchoInAnswer) text += " (you are " + req->authorization + ")";
   nlohmann::json choice = {{"index", 0}, {"finish_reason", "length"}};
   if (chat)
     choice["message"] = {{"role", "assistant"}, {"content", text}};
@@ -216,6 +243,7 @@ void OpenAiTestServer::handle(int fd) {
                                 {"object", chat ? "chat.completion" : "text_completion"},
                                 {"model", j.value("model", "")},
                                 {"choices", nlohmann::json::array({choice})}};
+  if (fault == Fault::kDrip) return drip(fd, response(200, "OK", reply.dump()), drip_ms_.load(), stopping_);
   {
     std::lock_guard lock(mu_);
     answered_.push_back(prompt);

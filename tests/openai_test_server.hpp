@@ -1,7 +1,8 @@
 // A small OpenAI-compatible HTTP server on loopback for the closed-model client's tests: it serves the reference
 // model (watermarked with a key, or plain) on /v1/chat/completions and /v1/completions, and plays a script of faults
-// first: 429 with Retry-After, 5xx, malformed JSON, a reply slower than the client's timeout, a connection closed
-// without an answer, a request held until the test lets it go (to kill the client in the middle of a request).
+// first: 429 with Retry-After, 5xx, malformed JSON, a reply slower than the client's timeout, a reply dripped a byte
+// at a time, a connection closed without an answer, a request held until the test lets it go (to kill the client in
+// the middle of a request), and hostile replies: one quoting the Authorization header back, one full of control bytes.
 #pragma once
 
 #include <atomic>
@@ -35,6 +36,11 @@ enum class Fault {
   kDrop,           // close the connection without an answer
   kHold,           // hold the request until release() or stop(), then drop it
   kUnauthorized,   // 401 with an OpenAI-style error object
+  kDrip,           // a normal answer sent one byte every drip_ms, headers included (never silent long enough to
+                   // look stalled)
+  kEchoAuthorization,  // 400 whose error message quotes the request's Authorization header
+  kEchoInAnswer,       // a normal answer whose text quotes the request's Authorization header
+  kControlBytes,       // 400 with a body that is not JSON and holds terminal escape sequences and other control bytes
 };
 
 // Answers one well-formed request: returns the assistant's text for `prompt` at most `max_tokens` long.
@@ -51,6 +57,7 @@ class OpenAiTestServer {
   // Faults played in order, one per request, before normal answers resume.
   void script(std::vector<Fault> faults);
   void set_slow_ms(int ms) { slow_ms_ = ms; }
+  void set_drip_ms(int ms) { drip_ms_ = ms; }
   // Waits until a kHold request has arrived.
   void wait_for_hold();
   void release();
@@ -69,6 +76,7 @@ class OpenAiTestServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> slow_ms_{1500};
+  std::atomic<int> drip_ms_{100};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Fault> faults_;

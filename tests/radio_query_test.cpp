@@ -18,6 +18,7 @@
 #include "query/query_log.hpp"
 #include "query/rate_limiter.hpp"
 #include "query/suspect_query.hpp"
+#include "query_test_support.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -28,55 +29,7 @@ using telltale::test::Fault;
 using telltale::test::OpenAiTestServer;
 using telltale::test::ScratchDir;
 
-std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.model"; }
-
-struct Run {
-  int rc = -1;
-  std::string out;
-  std::string err;
-};
-
-Run run(const ScratchDir& dir, const std::string& args, const std::string& env = {}) {
-  const auto r = telltale::test::run_command("cd " + dir.str() + " && " + env + " " +
-                                             telltale::test::telltale_binary() + " " + args);
-  return {r.exit_code, r.out, r.err};
-}
-
-const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog", "Lily and Ben went to the park",
-                                           "One day, a bird", "Tom had a red ball", "The sun was hot"};
-
-std::string prompt_file(const ScratchDir& dir, const std::vector<std::string>& prompts = kPrompts) {
-  std::string text;
-  for (const auto& p : prompts) text += nlohmann::json({{"prompt", p}}).dump() + "\n";
-  return dir.file("prompts.jsonl", text);
-}
-
-// `radioactivity query` against `server`, fast retries and no rate limit worth the name.
-std::string query_args(const OpenAiTestServer& server, const std::string& extra = {}) {
-  return "radioactivity query -q -e " + server.base_url() + " -m suspect -p prompts.jsonl -o log.jsonl" +
-         " --max-tokens 80 --rate 1000 --retry-delay 0.001 --max-retry-delay 0.01 " + extra;
-}
-
-struct LogLines {
-  nlohmann::json header;
-  std::vector<nlohmann::json> answers;
-  std::vector<nlohmann::json> failures;
-};
-
-LogLines read_log(const std::string& path) {
-  LogLines l;
-  std::istringstream in(telltale::test::slurp(path));
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    if (first) l.header = j;
-    else if (j.contains("error")) l.failures.push_back(j);
-    else l.answers.push_back(j);
-    first = false;
-  }
-  return l;
-}
+using namespace telltale::test::query_cli;  // NOLINT(google-build-using-namespace)
 
 // Every prompt answered exactly once, under its own index.
 void check_each_prompt_once(const LogLines& l, const std::vector<std::string>& prompts = kPrompts) {
@@ -280,7 +233,7 @@ TEST_CASE("query refuses a log from other settings, bad prompt files and bad fla
   one_line_error(base + "-p latin1.txt", "invalid UTF-8");
   dir.file("ok.txt", "hello\n");
   one_line_error("radioactivity query -e ftp://x -m m -o n.jsonl -p ok.txt", "--endpoint must be an http");
-  one_line_error(base + "-p ok.txt --rate 0", "--rate must be positive");
+  one_line_error(base + "-p ok.txt --rate 0", "--rate: must be a number in [0.001, 10000]");
   one_line_error(base + "-p ok.txt --api foo", "--api must be 'chat' or 'completions'");
   one_line_error(base + "-p ok.txt --seed -1", "--seed: must not be negative");
   one_line_error(base + "-p ok.txt --api-key-env TELLTALE_NO_SUCH_VAR", "TELLTALE_NO_SUCH_VAR is not set");
@@ -354,7 +307,7 @@ TEST_CASE("OpenAI replies are read field by field and refused with the reason", 
     CHECK(r.status().message().find(what) != std::string::npos);
   }
   CHECK(telltale::query::reply_error_excerpt(std::string(500, 'a') + "\n").size() == 203);
-  CHECK(telltale::query::reply_error_excerpt("line\nbreak") == "line break");
+  CHECK(telltale::query::reply_error_excerpt("line\nbreak") == "line\\x0abreak");
 }
 
 TEST_CASE("retry delays double up to their cap and Retry-After holds requests back", "[radio][query]") {

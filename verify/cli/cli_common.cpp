@@ -7,6 +7,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "numeric_flags.hpp"
+
 namespace telltale::cli {
 
 int fail(const std::string& message) {
@@ -96,7 +98,8 @@ void add_scheme_options(CLI::App& command, SchemeOptions& options) {
       ->capture_default_str();
   command.add_option("--skip-repeated", options.skip_repeated,
                      "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
-                     "(default: 1 for gumbel and tournament, 0 for kgw)");
+                     "(default: 1 for gumbel and tournament, 0 for kgw)")
+      ->check(whole_number(0, 1));
 }
 
 Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_size) {

@@ -17,6 +17,7 @@
 #include "generator.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "numeric_flags.hpp"
 #include "score/corpus_scanner.hpp"
 #include "stats/multiple_testing.hpp"
 #include "stats/tails.hpp"
@@ -80,7 +81,12 @@ Result<std::string> make_key(const DemoOptions& o, std::string& key_path, std::s
   return std::string("new");
 }
 
+// The stories' prompts; story i uses seed --seed + i.
+const std::vector<std::string> kStoryPrompts = {"Once upon a time", "One day, a little girl named Lily",
+                                                "Tom and his dog went to the park"};
+
 int run_demo(const DemoOptions& o) {
+  if (Status s = check_seed_span(o.seed, kStoryPrompts.size()); !s.is_ok()) return fail(s);
   if (!o.out.empty()) {
     std::error_code ec;
     fs::create_directories(fs::path(o.out) / "texts", ec);
@@ -108,8 +114,7 @@ int run_demo(const DemoOptions& o) {
 
   // Texts: watermarked stories, their unwatermarked twins (same seeds), human prose, and human prose with one
   // watermarked story pasted in the middle.
-  const std::vector<std::string> prompts = {"Once upon a time", "One day, a little girl named Lily",
-                                            "Tom and his dog went to the park"};
+  const std::vector<std::string>& prompts = kStoryPrompts;
   std::vector<DemoText> texts;
   refmodel::Generator generator(*model);
   std::string pasted;
@@ -209,10 +214,11 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--human", o->human, "human prose to hide a watermarked story in")->capture_default_str();
   cmd->add_option("--key,-k", o->key, "use this key file (default: a new key in a temporary directory)");
   cmd->add_option("--out,-o", o->out, "keep the key (if new) in this directory, and the texts in its texts/");
-  cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")->check(CLI::Range(16, 400))
+  cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")->check(whole_number(16, 400))
       ->capture_default_str();
   cmd->add_option("--seed,-s", o->seed, "seed of the sampler's draws")->capture_default_str();
-  cmd->add_option("--alpha,-a", o->alpha, "significance level of the verdicts")->capture_default_str();
+  cmd->add_option("--alpha,-a", o->alpha, "significance level of the verdicts")
+      ->check(significance_level())->capture_default_str();
   add_scheme_options(*cmd, o->scheme);
   cmd->callback([o, &exit_code] { exit_code = run_demo(*o); });
 }

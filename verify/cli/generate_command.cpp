@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "generator.hpp"
 #include "input/tokenizer.hpp"
+#include "numeric_flags.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -31,6 +32,7 @@ struct GenerateOptions {
 };
 
 int run_generate(const GenerateOptions& options) {
+  if (Status s = check_seed_span(options.seed, static_cast<uint64_t>(options.count)); !s.is_ok()) return fail(s);
   auto tokenizer = input::Tokenizer::load(options.tokenizer);
   if (!tokenizer) return fail(tokenizer.status());
   auto model = refmodel::Llama2cModel::load(options.model);
@@ -100,13 +102,17 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--key,-k", options->key, "the key file (not needed with --no-watermark)");
   cmd->add_option("--model,-m", options->model, "llama2.c-format model file (e.g. stories260K.bin)")->required();
   cmd->add_option("--tokenizer,-t", options->tokenizer, "the model's SentencePiece tokenizer (.model)")->required();
-  cmd->add_option("--tokens,-n", options->tokens, "new tokens to generate at most")->capture_default_str();
+  cmd->add_option("--tokens,-n", options->tokens, "new tokens to generate at most")->check(whole_number(0, 1u << 20))
+      ->capture_default_str();
   cmd->add_option("--prompt,-p", options->prompt, "text the generation continues")->capture_default_str();
   cmd->add_option("--seed,-s", options->seed, "seed of the sampler's draws (text i uses seed + i)")->capture_default_str();
-  cmd->add_option("--count,-c", options->count, "how many texts")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--count,-c", options->count, "how many texts")->check(whole_number(1, 1000000))
+      ->capture_default_str();
   cmd->add_option("--account", options->account, "account id carried by account-aware schemes")->capture_default_str();
-  cmd->add_option("--temperature", options->temperature, "sampling temperature, > 0")->capture_default_str();
-  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass in (0, 1]")->capture_default_str();
+  cmd->add_option("--temperature", options->temperature, "sampling temperature")
+      ->check(real_number(0.01, 100))->capture_default_str();
+  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass")->check(real_number(0.001, 1))
+      ->capture_default_str();
   cmd->add_flag("--no-watermark", options->no_watermark, "generate plain text (the same draws without the hook)");
   cmd->add_flag("--jsonl", options->jsonl, "one JSON object per text: prompt, completion, text, seed, key id");
   add_scheme_options(*cmd, options->scheme);

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "evidence/signing_key.hpp"
 #include "input/tokenizer.hpp"
+#include "numeric_flags.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -59,7 +60,8 @@ void add_keyinfo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--tokenizer,-t", options->tokenizer, "the SentencePiece model the generator uses (hashed)");
   cmd->add_option("--signing-pubkey", options->signing_pubkey,
                   "also publish the public key that will sign evidence bundles (telltale keygen --signing)");
-  cmd->add_option("--vocab-size", options->vocab_size, "vocabulary size, when no tokenizer is given");
+  cmd->add_option("--vocab-size", options->vocab_size, "vocabulary size, when no tokenizer is given")
+      ->check(whole_number(2, 1u << 30));
   add_scheme_options(*cmd, options->scheme);
   cmd->callback([options, &exit_code] { exit_code = run_keyinfo(*options); });
 }

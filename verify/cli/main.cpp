@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "numeric_flags.hpp"
 #include "run_context.hpp"
 
 namespace {
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   add_report_command(app, exit_code);
   add_radioactivity_command(app, exit_code);
   refuse_negative_unsigned(app);
+  make_numeric_options_strict(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "numeric_flags.hpp"
 #include "score/partial_file.hpp"
 #include "score/partial_merge.hpp"
 #include "summary_output.hpp"
@@ -44,7 +45,9 @@ void add_merge_command(CLI::App& app, int& exit_code) {
       "Merge partial results of shards (detect --emit-partial), given in input order, into one summary.\n"
       "Exit 0 detected, 1 not detected, 2 error.");
   cmd->add_option("partials", o->partials, "partial-result files, in the order of the shards' inputs")->required();
-  cmd->add_option("--alpha,-a", o->alpha, "significance level for 'detected'")->capture_default_str();
+  cmd->add_option("--alpha,-a", o->alpha, "significance level for 'detected'")
+      ->check(significance_level())
+      ->capture_default_str();
   cmd->add_option("--emit-partial", o->emit_partial,
                   "also write the merged partial result (new file; holds the tuples in memory, unlike a plain merge)");
   cmd->callback([o, &exit_code] { exit_code = run_merge(*o); });

@@ -21,6 +21,7 @@
 #include "evidence/signing_key.hpp"
 #include "input/tokenizer.hpp"
 #include "llama2c_model.hpp"
+#include "numeric_flags.hpp"
 #include "radio/filter_build.hpp"
 #include "radio/provenance.hpp"
 #include "radio/reference_predictions.hpp"
@@ -48,6 +49,7 @@ int run_filter(const FilterOptions& o) {
   if (!params) return fail(params.status());
   radio::FilterRecipe recipe = o.recipe;
   recipe.params = *params;
+  recipe.check_memory = [](uint64_t bytes, const std::string& what) { return check_memory_for(bytes, what); };
   auto built = radio::write_context_filter(recipe, *tok, o.out);
   if (!built) return fail(built.status());
   nlohmann::json j = {{"filter", o.out},
@@ -176,9 +178,11 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   add_inputs(*fc, f->recipe.text, "the teacher's watermarked outputs: text files, directories, .jsonl, .ids");
   fc->add_option("--tokenizer,-t", f->tokenizer, "the generator's SentencePiece model (.model)")->required();
   fc->add_option("--out,-o", f->out, "the filter file to write (new file)")->required();
-  fc->add_option("--expected", f->recipe.expected, "contexts to size the filter for (0: count the inputs first)")
+  fc->add_option("--expected", f->recipe.expected,
+                 "contexts to size the filter for (0: count the inputs first); the filter must fit in memory")
       ->capture_default_str();
   fc->add_option("--fpr", f->recipe.target_fpr, "target false-positive rate at that size, in (0, 0.5]")
+      ->check(real_number(0, 0.5, End::kOpen))
       ->capture_default_str();
   add_scheme_options(*fc, f->scheme);
   fc->callback([f, &exit_code] { exit_code = run_filter(*f); });
@@ -191,7 +195,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   pc->add_option("--tokenizer,-t", p->tokenizer, "the watermark's SentencePiece model (.model)")->required();
   pc->add_option("--out,-o", p->out, "the predictions file to write (new file)")->required();
   pc->add_option("--top-k", p->top_k, "predicted ids kept per position, with log-probabilities")
-      ->check(CLI::Range(1u, 64u))
+      ->check(whole_number(1, 64))
       ->capture_default_str();
   pc->callback([p, &exit_code] { exit_code = run_predict(*p); });
 
@@ -206,10 +210,12 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--answers", s->recipe.answers, "a closed-model answer log (JSONL: prompt, response)");
   sc->add_option("--filter", s->recipe.filter, "the teacher-context filter: only contexts the teacher emitted count");
   sc->add_option("--top-k", s->recipe.top_k, "predicted ids scored per position (open model)")
-      ->check(CLI::Range(1u, 64u))
+      ->check(whole_number(1, 64))
       ->capture_default_str();
   sc->add_option("--provenance", s->provenance, "write every scored tuple as a JSON line to this new file");
-  sc->add_option("--alpha,-a", s->recipe.alpha, "significance level for 'detected'")->capture_default_str();
+  sc->add_option("--alpha,-a", s->recipe.alpha, "significance level for 'detected'")
+      ->check(significance_level())
+      ->capture_default_str();
   sc->add_option("--bundle", s->bundle,
                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
                  "signature)");

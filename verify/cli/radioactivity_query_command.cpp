@@ -1,18 +1,18 @@
 // `telltale radioactivity query`: asks a closed suspect model every prompt of a file through its OpenAI-compatible
 // API and keeps a resumable log of every request and answer; `radioactivity score --answers LOG` then tests it.
 // Running the same command again after an interruption sends only the prompts the log has not answered.
-#include <sodium.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "numeric_flags.hpp"
+#include "query/api_key.hpp"
 #include "query/suspect_query.hpp"
 
 namespace telltale::cli {
@@ -38,25 +38,14 @@ struct QueryOptions {
   bool quiet = false;
 };
 
-// The API key from the environment variable the user named; the variable is then removed from this process's
-// environment, and the caller wipes the returned copy.
-Result<std::string> api_key_from_env(const std::string& name) {
-  if (name.empty()) return std::string();
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr || *v == '\0') return invalid_argument("--api-key-env: the environment variable " + name + " is not set");
-  std::string key(v);
-  ::unsetenv(name.c_str());
-  return key;
-}
-
 int run_query(const QueryOptions& o) {
   if (o.endpoint.rfind("http://", 0) != 0 && o.endpoint.rfind("https://", 0) != 0)
     return fail("--endpoint must be an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1");
-  if (!(o.rate > 0)) return fail("--rate must be positive (requests per second)");
-  if (!(o.timeout > 0)) return fail("--timeout must be positive (seconds)");
-  if (!(o.temperature >= 0)) return fail("--temperature must be at least 0");
-  if (!(o.retry_delay >= 0) || !(o.max_retry_delay >= o.retry_delay))
-    return fail("--retry-delay must be at least 0 and at most --max-retry-delay");
+  if (!(o.max_retry_delay >= o.retry_delay)) return fail("--retry-delay must be at most --max-retry-delay");
+  // Taken first, so that the key leaves the environment even when the run stops early.
+  Result<SecretBytes> key =
+      o.api_key_env.empty() ? Result<SecretBytes>(SecretBytes()) : query::take_api_key_from_env(o.api_key_env);
+  if (!key) return fail(key.status());
   auto api = query::parse_api(o.api);
   if (!api) return fail(api.status());
   auto prompts = query::read_prompts(o.prompts, o.field);
@@ -74,13 +63,7 @@ int run_query(const QueryOptions& o) {
   s.retry.max_attempts = o.attempts;
   s.retry.base_delay_s = o.retry_delay;
   s.retry.max_delay_s = o.max_retry_delay;
-  auto key = api_key_from_env(o.api_key_env);
-  if (!key) return fail(key.status());
-  s.api_key = std::move(key).value();
-  struct Wipe {
-    std::string& k;
-    ~Wipe() { sodium_memzero(k.data(), k.size()); }
-  } wipe{s.api_key};
+  s.api_key = std::string_view(reinterpret_cast<const char*>(key->data()), key->size());
 
   auto log = query::QueryLog::open(o.log, query::query_log_header(s, *prompts, o.prompts));
   if (!log) return fail(log.status());
@@ -133,19 +116,31 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--field,-f", o->field, "JSONL prompts: the prompt's field")->capture_default_str();
   c->add_option("--log,-o", o->log, "the request log to write, or to resume")->required();
   c->add_option("--api", o->api, "chat (/chat/completions) or completions (/completions)")->capture_default_str();
-  c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(CLI::Range(1u, 1u << 20))
+  c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(whole_number(1, 1u << 20))
       ->capture_default_str();
-  c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")->capture_default_str();
+  c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")
+      ->check(real_number(0, 100))
+      ->capture_default_str();
   CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)");
-  c->add_option("--rate", o->rate, "requests per second, at most")->capture_default_str();
-  c->add_option("--timeout", o->timeout, "seconds per request")->capture_default_str();
-  c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(CLI::Range(1u, 100u))
+  c->add_option("--rate", o->rate, "requests per second, at most")
+      ->check(real_number(query::kMinRequestsPerSecond, query::kMaxRequestsPerSecond))
       ->capture_default_str();
-  c->add_option("--retry-delay", o->retry_delay, "seconds before the first retry; doubled each time, with jitter")
+  c->add_option("--timeout", o->timeout,
+                "seconds per request: the whole request, however slowly the server sends its reply")
+      ->check(real_number(query::kMinTimeoutS, query::kMaxTimeoutS))
       ->capture_default_str();
-  c->add_option("--max-retry-delay", o->max_retry_delay, "cap of the retry delay, seconds")->capture_default_str();
+  c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(whole_number(1, 100))
+      ->capture_default_str();
+  c->add_option("--retry-delay", o->retry_delay,
+                "seconds before the first retry; doubled each time, with jitter")
+      ->check(real_number(0, query::kMaxRetryDelayS))
+      ->capture_default_str();
+  c->add_option("--max-retry-delay", o->max_retry_delay, "cap of the retry delay, seconds")
+      ->check(real_number(0, query::kMaxRetryDelayS))
+      ->capture_default_str();
   c->add_option("--api-key-env", o->api_key_env,
-                "name of the environment variable holding the API key (sent as a Bearer token, never logged)");
+                "name of the environment variable holding the API key (sent as a Bearer token, never logged or printed; "
+                "the variable is removed once read)");
   c->add_flag("--quiet,-q", o->quiet, "no progress line on stderr");
   c->callback([o, seed, &exit_code] {
     o->seed_given = seed->count() > 0;

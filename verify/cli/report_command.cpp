@@ -22,6 +22,7 @@
 #include "evidence/recorded_paths.hpp"
 #include "evidence/signing_key.hpp"
 #include "telltale/new_file.hpp"
+#include "numeric_flags.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -110,7 +111,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
                      "(default: the current directory; the recorded working directory is not trusted)");
   verify->add_option("--allow-dir", v->allow_dirs,
                      "another directory the record's absolute paths may lie in (e.g. the tokenizer's); repeatable");
-  verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(CLI::Range(1u, 1024u));
+  verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(whole_number(1, 1024));
   verify->callback([v, &exit_code] { exit_code = run_verify(*v); });
 
   auto h = std::make_shared<ReportOptions>();

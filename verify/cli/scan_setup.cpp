@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "numeric_flags.hpp"
+
 namespace telltale::cli {
 
 // Sum of the sizes of the regular files among the inputs (directories walked), for the ETA; 0 when unknown (stdin).
@@ -64,18 +66,22 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
       ->capture_default_str();
   cmd.add_option("--prompt", o.prompt, "a known prompt: documents starting with it have its tokens skipped");
   cmd.add_flag("--per-doc", o.per_doc, "one JSON line per document (its own test) before the summary");
-  cmd.add_option("--alpha,-a", o.alpha, "significance level (after every correction)")->capture_default_str();
+  cmd.add_option("--alpha,-a", o.alpha, "significance level (after every correction)")
+      ->check(significance_level())
+      ->capture_default_str();
   cmd.add_flag("--skip-bad", o.skip_bad, "skip bad documents (invalid UTF-8, bad JSONL, ...) and count them");
   cmd.add_option("--threads,-j", o.threads, "threads for tokenizing and scoring (results do not depend on it)")
-      ->check(CLI::Range(1u, 1024u))
+      ->check(whole_number(1, 1024))
       ->capture_default_str();
   cmd.add_flag("--no-dedup", o.no_dedup, "score repeated (context, token) tuples again (invalidates exactness)");
   cmd.add_option("--window", o.window,
                  "also search each document for a watermarked passage of at least N scored tokens (0: off)")
       ->capture_default_str();
   cmd.add_option("--expect-tokenizer-sha256", o.expect_tokenizer_sha256,
-                 "refuse a tokenizer whose SHA-256 differs (the hash published with the key)");
-  cmd.add_option("--expect-key-id", o.expect_key_ids, "refuse a key whose public id differs (one per --key)");
+                 "refuse a tokenizer whose SHA-256 differs (the hash published with the key)")
+      ->transform(hex_digits(64));
+  cmd.add_option("--expect-key-id", o.expect_key_ids, "refuse a key whose public id differs (one per --key)")
+      ->transform(hex_digits(64));
   cmd.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
 }
 

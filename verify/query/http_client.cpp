@@ -2,6 +2,8 @@
 #include "query/http_client.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -47,7 +49,14 @@ void global_init_once() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-long to_ms(double s) { return s <= 0 ? 1 : static_cast<long>(s * 1000 + 0.5); }
+// Only for values create() has bounded: a cast of an unbounded double to long is undefined.
+long to_ms(double s) { return static_cast<long>(s * 1000 + 0.5); }
+
+std::string short_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 }  // namespace
 
@@ -63,7 +72,12 @@ std::string redact_url(const std::string& url) {
 }
 
 Result<HttpClient> HttpClient::create(const HttpSettings& settings) {
-  if (!(settings.timeout_s > 0)) return invalid_argument("the request timeout must be positive");
+  if (!(settings.timeout_s >= kMinTimeoutS && settings.timeout_s <= kMaxTimeoutS))
+    return invalid_argument("the request timeout must be in [" + short_number(kMinTimeoutS) + ", " +
+                            short_number(kMaxTimeoutS) + "] seconds");
+  if (!(settings.connect_timeout_s >= kMinTimeoutS && settings.connect_timeout_s <= kMaxTimeoutS))
+    return invalid_argument("the connect timeout must be in [" + short_number(kMinTimeoutS) + ", " +
+                            short_number(kMaxTimeoutS) + "] seconds");
   global_init_once();
   HttpClient c;
   c.settings_ = settings;
@@ -93,6 +107,10 @@ Result<HttpReply> HttpClient::post_json(const std::string& url, const std::strin
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    to_ms(settings_.connect_timeout_s < settings_.timeout_s ? settings_.connect_timeout_s
                                                                             : settings_.timeout_s));
+  // A second bound, on a stalled transfer, set to the whole timeout: a model may think for minutes before its first
+  // byte, so a shorter low-speed window would cut off honest answers.
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::ceil(settings_.timeout_s)));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: safe in a threaded program
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirected POST is refused, not silently re-sent
@@ -110,7 +128,7 @@ Result<HttpReply> HttpClient::post_json(const std::string& url, const std::strin
   }
   reply.status = 0;
   reply.body.clear();
-  reply.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  reply.timed_out = rc == CURLE_OPERATION_TIMEDOUT;  // the whole timeout or the low-speed limit
   reply.transport_error = t.too_large ? "reply larger than " + std::to_string(settings_.max_reply_bytes) + " bytes"
                                       : std::string(curl_easy_strerror(rc));
   return reply;

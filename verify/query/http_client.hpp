@@ -26,8 +26,15 @@ struct HttpReply {
   bool timed_out = false;
 };
 
+// The range of a request's timeout, in seconds: under 0.1 s no real server answers, and past an hour a stalled
+// server would hold the run for longer than anyone waits on purpose.
+inline constexpr double kMinTimeoutS = 0.1;
+inline constexpr double kMaxTimeoutS = 3600;
+
 struct HttpSettings {
-  double timeout_s = 120;          // whole request, connect included
+  // The whole request, connect included, in [kMinTimeoutS, kMaxTimeoutS]: a server that sends its reply a byte at a
+  // time is cut off too.
+  double timeout_s = 120;
   double connect_timeout_s = 10;   // capped by timeout_s
   size_t max_reply_bytes = 8u << 20;
 };

@@ -1,18 +1,14 @@
 // OpenAI request bodies and replies: only the fields telltale needs are read, every one of them checked.
 #include "query/openai_protocol.hpp"
 
+#include "input/utf8.hpp"
+
 namespace telltale::query {
 namespace {
 
-constexpr size_t kExcerptBytes = 200;
-
-std::string one_line(std::string_view s) {
-  std::string out(s.substr(0, kExcerptBytes));
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  if (s.size() > kExcerptBytes) out += "...";
-  return out;
-}
+// A server's text, quoted in a message or a log line: its first 200 bytes, with control bytes, backslashes and
+// broken UTF-8 escaped as \xNN (a reply must not drive the terminal), then "..." when there was more.
+std::string one_line(std::string_view s) { return input::printable(s, kExcerptBytes); }
 
 std::optional<std::string> error_message(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;

@@ -3,6 +3,7 @@
 // what is sent and what counts as an answer is specified in spec/radioactivity.md, section 5.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,8 +43,12 @@ struct ParsedReply {
 // content is null"); a reply that carries an "error" object quotes its message, cut to 200 bytes.
 Result<ParsedReply> parse_reply(Api api, std::string_view body);
 
+// The bytes of a server's text that a message or log line quotes at most (the escaped excerpt can be longer).
+inline constexpr size_t kExcerptBytes = 200;
+
 // The error message of a non-200 reply's body when it has the OpenAI shape {"error": {"message": ...}}, cut to 200
-// bytes; otherwise the first 200 bytes of the body. Control bytes become spaces, so the result stays on one line.
+// bytes; otherwise the first 200 bytes of the body. Control bytes, backslashes and broken UTF-8 become \xNN escapes
+// (input::printable), so the result stays on one line and cannot drive a terminal.
 std::string reply_error_excerpt(std::string_view body);
 
 }  // namespace telltale::query

@@ -7,12 +7,18 @@
 
 namespace telltale::query {
 
+// The range of a rate, in requests per second: one request in 1000 s at the slowest (a slower interval would overflow
+// the clock's duration), 10,000 a second at the fastest (past that the limiter limits nothing).
+inline constexpr double kMinRequestsPerSecond = 1e-3;
+inline constexpr double kMaxRequestsPerSecond = 1e4;
+
 class RateLimiter {
  public:
   using Clock = std::chrono::steady_clock;
   using Sleep = std::function<void(Clock::duration)>;
 
-  // `per_second` > 0: the most requests started in any second; `sleep` waits for a duration.
+  // `per_second` in [kMinRequestsPerSecond, kMaxRequestsPerSecond]: the most requests started in any second;
+  // `sleep` waits for a duration.
   RateLimiter(double per_second, Sleep sleep) : interval_(to_duration(1.0 / per_second)), sleep_(std::move(sleep)) {}
 
   // Blocks until the next request may start, and books it.

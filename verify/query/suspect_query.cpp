@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include "query/api_key.hpp"
+
 namespace telltale::query {
 namespace {
 
@@ -80,7 +82,11 @@ double backoff_delay_s(const RetryPolicy& p, uint32_t attempt) {
 
 Result<QueryStats> run_queries(const QuerySettings& s, const PromptSet& prompts, QueryLog& log, HttpClient& client,
                                const std::function<void(const QueryStats&)>& progress, RateLimiter::Sleep sleep) {
-  if (!(s.requests_per_second > 0)) return invalid_argument("--rate must be positive");
+  if (!(s.requests_per_second >= kMinRequestsPerSecond && s.requests_per_second <= kMaxRequestsPerSecond))
+    return invalid_argument("--rate must be in [0.001, 10000] requests per second");
+  if (!(s.retry.base_delay_s >= 0 && s.retry.base_delay_s <= s.retry.max_delay_s &&
+        s.retry.max_delay_s <= kMaxRetryDelayS))
+    return invalid_argument("--retry-delay must be at least 0 and at most --max-retry-delay, itself at most 3600 s");
   if (s.retry.max_attempts == 0) return invalid_argument("--attempts must be at least 1");
   if (!sleep) sleep = [](RateLimiter::Clock::duration d) { std::this_thread::sleep_for(d); };
   QueryStats stats;
@@ -102,6 +108,7 @@ Result<QueryStats> run_queries(const QuerySettings& s, const PromptSet& prompts,
 
   const std::string url = s.endpoint + api_path(s.request.api);
   RateLimiter limiter(s.requests_per_second, sleep);
+  const KeyRedactor redactor(s.api_key);
   std::mt19937_64 jitter_rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.5, 1.0);
 
@@ -117,8 +124,12 @@ Result<QueryStats> run_queries(const QuerySettings& s, const PromptSet& prompts,
       auto reply = client.post_json(url, body_text, headers);
       if (!reply) return reply.status();
       ++stats.requests;
+      redactor.redact(reply->body);  // a server may quote the key back: it must reach no log and no message
       AttemptOutcome o = classify_reply(s.request.api, *reply);
+      redactor.redact(o.error);
       if (o.kind == AttemptOutcome::kAnswer) {
+        redactor.redact(o.answer.text);
+        redactor.redact(o.answer.reply);
         nlohmann::json line = {{"index", index},
                                {"prompt", prompt},
                                {"response", o.answer.text},

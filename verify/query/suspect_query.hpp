@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "query/http_client.hpp"
 #include "query/openai_protocol.hpp"
@@ -13,6 +14,9 @@
 #include "query/rate_limiter.hpp"
 
 namespace telltale::query {
+
+// The longest retry delay, in seconds, that --retry-delay and --max-retry-delay may ask for.
+inline constexpr double kMaxRetryDelayS = 3600;
 
 struct RetryPolicy {
   uint32_t max_attempts = 6;       // per prompt, the first one included
@@ -26,7 +30,9 @@ struct QuerySettings {
   RequestSettings request;
   RetryPolicy retry;
   double requests_per_second = 1.0;
-  std::string api_key;  // sent as "Authorization: Bearer ..." when not empty; never logged
+  // Sent as "Authorization: Bearer ..." when not empty; never logged, and cut out of every server text (an echo)
+  // before it is logged or returned in a message. A view of the caller's guarded copy (take_api_key_from_env).
+  std::string_view api_key;
 };
 
 struct QueryStats {

@@ -62,9 +62,7 @@ uint64_t context_hash(std::span<const int32_t> window) noexcept {
   return score::tuple_hash(window, -1);
 }
 
-Result<ContextFilter> ContextFilter::create(uint32_t window_size, uint64_t expected_contexts, double target_fpr) {
-  if (window_size == 0 || window_size > kMaxWindow)
-    return invalid_argument("the filter's window size must be in [1, " + std::to_string(kMaxWindow) + "]");
+Result<uint64_t> ContextFilter::bits_for(uint64_t expected_contexts, double target_fpr) {
   if (!(target_fpr > 0 && target_fpr <= 0.5)) return invalid_argument("the filter's target rate must be in (0, 0.5]");
   const double n = static_cast<double>(expected_contexts < 1 ? 1 : expected_contexts);
   const double ln2 = std::log(2.0);
@@ -72,10 +70,19 @@ Result<ContextFilter> ContextFilter::create(uint32_t window_size, uint64_t expec
   if (!(m <= static_cast<double>(kMaxBits)))
     return invalid_argument("a filter for " + std::to_string(expected_contexts) + " contexts at rate " +
                             std::to_string(target_fpr) + " needs more than 2^40 bits");
+  return std::max<uint64_t>(64, (static_cast<uint64_t>(m) + 63) / 64 * 64);
+}
+
+Result<ContextFilter> ContextFilter::create(uint32_t window_size, uint64_t expected_contexts, double target_fpr) {
+  if (window_size == 0 || window_size > kMaxWindow)
+    return invalid_argument("the filter's window size must be in [1, " + std::to_string(kMaxWindow) + "]");
+  auto bits = bits_for(expected_contexts, target_fpr);
+  if (!bits) return bits.status();
+  const double n = static_cast<double>(expected_contexts < 1 ? 1 : expected_contexts);
   ContextFilter f;
   f.window_size_ = window_size;
-  f.bits_ = std::max<uint64_t>(64, (static_cast<uint64_t>(m) + 63) / 64 * 64);
-  const double k = std::round(static_cast<double>(f.bits_) / n * ln2);
+  f.bits_ = *bits;
+  const double k = std::round(static_cast<double>(f.bits_) / n * std::log(2.0));
   f.probes_ = static_cast<uint32_t>(std::clamp(k, 1.0, static_cast<double>(kMaxProbes)));
   f.words_.assign(f.bits_ / 64, 0);
   return f;

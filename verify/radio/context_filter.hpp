@@ -25,6 +25,8 @@ class ContextFilter {
   // A filter for up to `expected_contexts` distinct windows of `window_size` ids each, with a false-positive rate of
   // about `target_fpr` (in (0, 0.5]) when that many are inserted: m = -n ln(p) / ln(2)^2 bits, k = m/n ln 2 probes.
   static Result<ContextFilter> create(uint32_t window_size, uint64_t expected_contexts, double target_fpr);
+  // The bits such a filter holds (its memory is bits / 8 bytes), without allocating them.
+  static Result<uint64_t> bits_for(uint64_t expected_contexts, double target_fpr);
 
   uint32_t window_size() const { return window_size_; }
   uint64_t bits() const { return bits_; }

@@ -1,6 +1,8 @@
 // Builds the teacher-context filter: one pass to count the windows (unless the caller sized it), one to insert them.
 #include "radio/filter_build.hpp"
 
+#include <new>
+#include <string>
 
 #include "radio/context_filter.hpp"
 #include "telltale/new_file.hpp"
@@ -28,7 +30,21 @@ Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const inp
                                                    return Status::ok();
                                                  }));
   }
-  auto filter = ContextFilter::create(w, expected, recipe.target_fpr);
+  auto bits = ContextFilter::bits_for(expected, recipe.target_fpr);
+  if (!bits) return bits.status();
+  const std::string sizing =
+      (recipe.expected > 0 ? "--expected " : "the inputs' ") + std::to_string(expected) + " contexts: the filter";
+  if (recipe.check_memory) {
+    if (Status m = recipe.check_memory(*bits / 8, sizing); !m.is_ok())
+      return Status(m.code(), m.message() + " (a larger --fpr needs less)");
+  }
+  Result<ContextFilter> filter = Status(StatusCode::kNoMemory, "");
+  try {  // a memory check can be beaten by other programs taking memory in the meantime
+    filter = ContextFilter::create(w, expected, recipe.target_fpr);
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kNoMemory,
+                  sizing + ": out of memory allocating its " + std::to_string(*bits / 8) + " bytes");
+  }
   if (!filter) return filter.status();
   FilterSummary summary;
   TT_RETURN_IF_ERROR(

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "input/tokenizer.hpp"
@@ -17,6 +18,9 @@ struct FilterRecipe {
   SchemeParams params;       // fixes the window: the ids a scored token's context holds
   uint64_t expected = 0;     // contexts to size the filter for; 0: count the windows first (not possible on stdin)
   double target_fpr = 1e-3;  // false-positive rate at that size, in (0, 0.5]
+  // Asked, once the filter's size is known and before it is allocated, whether `bytes` of memory may be taken for
+  // `what` (the command line refuses more than the machine has available); none: no check.
+  std::function<Status(uint64_t bytes, const std::string& what)> check_memory;
 };
 
 // What was written, as `radioactivity filter` reports it.
