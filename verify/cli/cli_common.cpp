@@ -1,10 +1,8 @@
 #include "cli_common.hpp"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "input/input_stream.hpp"
 
 namespace telltale::cli {
 
@@ -30,11 +28,9 @@ Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& path
 }
 
 Result<evidence::SigningPublicKey> read_public_key(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto key = evidence::parse_public_key(s.str());
+  auto text = input::read_input_file(path, "signing public key", {});
+  if (!text) return text.status();
+  auto key = evidence::parse_public_key(*text);
   if (!key) return key_error(path + ": " + key.status().message());
   return key;
 }

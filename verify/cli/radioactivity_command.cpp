@@ -30,6 +30,7 @@
 #include "radio/predictions.hpp"
 #include "radio/suspect_run.hpp"
 #include "run_context.hpp"
+#include "scan_setup.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -179,6 +180,7 @@ struct ScoreOptions {
   std::string signing_key;
   uint32_t top_k = 1;
   double alpha = 1e-3;
+  bool allow_empty = false;
   SchemeOptions scheme;
 };
 
@@ -210,6 +212,7 @@ int run_score(const ScoreOptions& o) {
   if (o.predictions.empty() == o.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.provenance.empty() && refuse_existing(o.provenance))
     return fail(o.provenance + ": exists (refusing to overwrite)");
   auto tok = input::Tokenizer::load(o.tokenizer);
@@ -230,6 +233,7 @@ int run_score(const ScoreOptions& o) {
   recipe.top_k = o.top_k;
   recipe.alpha = o.alpha;
   recipe.params = *params;
+  recipe.allow_empty = o.allow_empty;
 
   std::ofstream prov;
   radio::SuspectTupleCallback on_tuple;
@@ -244,6 +248,7 @@ int run_score(const ScoreOptions& o) {
     prov.close();
     if (!prov) return fail(o.provenance + ": write failed");
   }
+  warn_if_nothing_read(run->run.result["counts"]["records"].get<uint64_t>());
   nlohmann::json j = run->run.result;
   if (!o.provenance.empty()) j["provenance"] = o.provenance;
   if (signer) {
@@ -312,6 +317,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--bundle", s->bundle,
                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
+  add_allow_empty_flag(*sc, s->allow_empty);
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });
 

@@ -3,12 +3,9 @@
 // options rather than by file sizes.
 #include "input/document_source.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <new>
 #include <optional>
@@ -16,12 +13,24 @@
 #include "input/directory_reader.hpp"
 #include "input/reader.hpp"
 #include "input/utf8.hpp"
+#include "telltale/input_file.hpp"
 
 namespace telltale::input {
 
 namespace detail {
 
 namespace {
+
+std::string_view format_name(InputFormat format) {
+  switch (format) {
+    case InputFormat::kJsonl: return "JSONL";
+    case InputFormat::kIds: return "token ids (.ids)";
+    case InputFormat::kText:
+    case InputFormat::kAuto: break;
+  }
+  return "text";
+}
+
 // The buffer kept between inputs: enough for a document and a read, so only an unusually long line frees it.
 size_t kept_buffer(const InputOptions& o) { return 4 * (o.max_document_bytes + kReadChunk); }
 }  // namespace
@@ -74,7 +83,11 @@ void ReaderState::emit_text(Document& out, std::string_view text, uint64_t at_li
 Result<Outcome> next_in_file(ReaderState& s, Document& out) {
   if (s.at_start) {
     s.at_start = false;
-    if (Status f = s.in.fill(3); !f.is_ok()) return s.bad_file(std::move(f));
+    if (Status f = s.in.fill(kKeyFileSniffBytes); !f.is_ok()) return s.bad_file(std::move(f));
+    // A key file given as a document is refused whole, before any reader can quote one of its bytes.
+    if (const std::string_view kind = key_file_kind(s.in.view()); !kind.empty()) {
+      return s.bad_file(key_file_refusal(s.in.name(), kind, format_name(s.format)));
+    }
     if (s.in.view().substr(0, 3) == "\xEF\xBB\xBF") s.in.consume(3);
     s.content_start = s.in.offset();
   }
@@ -133,11 +146,24 @@ struct DocumentSource::Impl {
   std::vector<std::string> files_opened;
 
   Status open_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return state.record_bad(io_error(path + ": cannot open: " + std::strerror(errno)));
-    state.start_input(detail::fd_input(fd, true), path, detect_format(path, state.options));
+    // Named pipes are read too (a shell's <(...)); a FIFO without a writer reads as empty instead of blocking.
+    auto fd = open_input_file(path, {}, FileKinds::kStreams);
+    if (!fd) return state.record_bad(fd.status());
+    state.start_input(detail::fd_input(fd->release(), true), path, detect_format(path, state.options));
     files_opened.push_back(path);
     return Status::ok();
+  }
+
+  // The error for inputs that held no document: names the first file and says whether bad ones were skipped.
+  Status nothing_read() const {
+    std::string where = ": the inputs hold no file";
+    if (!files_opened.empty()) {
+      where = " from " + files_opened.front();
+      if (files_opened.size() > 1) where += " and " + std::to_string(files_opened.size() - 1) + " other file(s)";
+    }
+    const std::string why = state.skipped > 0 ? "all " + std::to_string(state.skipped) + " found were skipped as bad; "
+                                              : std::string();
+    return invalid_argument("no documents read" + where + " (" + why + "--allow-empty accepts that)");
   }
 
   // Opens the next input; false when there is none left.
@@ -153,10 +179,7 @@ struct DocumentSource::Impl {
           state.start_input(detail::fd_input(STDIN_FILENO, false), "<stdin>", detect_format("-", state.options));
           files_opened.emplace_back("<stdin>");
           break;
-        case Kind::kFile:
-          // Not only regular files: a named pipe or /dev/fd/N from a shell's <(...) is read the same way.
-          TT_RETURN_IF_ERROR(open_file(step.path));
-          break;
+        case Kind::kFile: TT_RETURN_IF_ERROR(open_file(step.path)); break;
       }
     }
     return true;
@@ -251,7 +274,13 @@ Result<bool> DocumentSource::next(Document& out) {
           if (!s.sticky) s.sticky = opened.status();
           return opened.status();
         }
-        if (!*opened) return false;
+        if (!*opened) {
+          if (s.documents == 0 && !s.options.allow_empty) {
+            s.sticky = impl.nothing_read();
+            return *s.sticky;
+          }
+          return false;
+        }
       }
       auto got = detail::next_in_file(s, out);
       if (!got) {

@@ -13,12 +13,9 @@ std::string_view trim_right(std::string_view s) {
   return s;
 }
 
-Result<Outcome> end_of_text(ReaderState& s) {
-  if (s.doc_index == 0) {
-    return s.bad_file(invalid_argument(s.in.name() + ": empty document (the file is empty or only whitespace)"));
-  }
-  return Outcome::kEndOfFile;
-}
+// An empty or whitespace-only file holds no document, as an empty JSONL or .ids file does; a run that reads no
+// document at all is refused by DocumentSource (InputOptions::allow_empty).
+Result<Outcome> end_of_text(ReaderState&) { return Outcome::kEndOfFile; }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "input/input_stream.hpp"
 #include "radio/predictions.hpp"
 
 namespace telltale::radio {
@@ -11,11 +12,15 @@ Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& 
   out.clear();
   bool got = false;
   std::streambuf* sb = in.rdbuf();
-  for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
-    got = true;
-    if (c == '\n') break;
-    if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
-    out.push_back(static_cast<char>(c));
+  try {  // an input stream's buffer reports a read error by throwing (input/input_stream.hpp)
+    for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
+      got = true;
+      if (c == '\n') break;
+      if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
+      out.push_back(static_cast<char>(c));
+    }
+  } catch (const std::exception& e) {
+    return io_error(e.what());
   }
   return got;
 }
@@ -42,8 +47,9 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
 Result<AnswerLogReader> AnswerLogReader::open(const std::string& path) {
   AnswerLogReader r;
   r.path_ = path;
-  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
+  auto in = input::open_input_stream(path, "answer log", "an answer log");
+  if (!in) return in.status();
+  r.in_ = std::move(in).value();
   return r;
 }
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,7 +34,7 @@ class AnswerLogReader {
  private:
   AnswerLogReader() = default;
   std::string path_;
-  std::unique_ptr<std::ifstream> in_;
+  std::unique_ptr<std::istream> in_;
   uint64_t line_ = 0;
   std::string buffer_;
 };

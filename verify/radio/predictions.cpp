@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "input/input_stream.hpp"
 #include "radio/answer_log.hpp"
 
 namespace telltale::radio {
@@ -161,8 +162,9 @@ std::string prediction_record_line(const PredictionRecord& r) {
 Result<PredictionReader> PredictionReader::open(const std::string& path) {
   PredictionReader r;
   r.path_ = path;
-  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
+  auto in = input::open_input_stream(path, "predictions file", "a predictions file");
+  if (!in) return in.status();
+  r.in_ = std::move(in).value();
   std::string first;
   auto got = read_bounded_line(*r.in_, kMaxPredictionLineBytes, first);
   if (!got) return Status(got.status().code(), path + ":1: " + got.status().message());

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
+#include <istream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,7 +60,7 @@ class PredictionReader {
  private:
   PredictionReader() = default;
   std::string path_;
-  std::unique_ptr<std::ifstream> in_;
+  std::unique_ptr<std::istream> in_;
   PredictionsHeader header_;
   uint64_t line_ = 0;
   std::string buffer_;
