@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "source_invariants.hpp"
+#include "telltale/input_file.hpp"
 
 namespace {
 
@@ -29,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string joined;
   fuzz::drain_checked(*source, o, &joined);
   FUZZ_CHECK(source->bytes_read() == input.size());
+  if (!telltale::key_file_kind(input).empty()) {
+    FUZZ_CHECK(joined.empty());  // a key file's tag: refused whole, no byte of it handed out
+    return 0;
+  }
   std::string_view content = input;
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   if (!validate_utf8(content).has_value()) {

@@ -474,16 +474,31 @@ TEST_CASE("invalid UTF-8 in a text file is reported with the file and the line o
   CHECK(error_of(by_line) == "mem.txt:3: invalid UTF-8 (byte 0xc0 at file offset 6)");
 }
 
-TEST_CASE("an empty or whitespace-only text file is an empty document", "[input]") {
+TEST_CASE("an empty or whitespace-only text file holds no document, and no document at all is an error", "[input]") {
   TempDir dir("empty");
   const std::string empty = dir.file("empty.txt", "");
   const std::string blank = dir.file("blank.txt", " \n\t\n");
+  const std::string text = dir.file("text.txt", "words\n");
   auto a = open_or_fail({empty});
-  CHECK(error_of(a) == empty + ": empty document (the file is empty or only whitespace)");
+  CHECK(error_of(a) == "no documents read from " + empty + " (--allow-empty accepts that)");
   InputOptions paragraphs;
   paragraphs.split = TextSplit::kParagraph;
-  auto b = open_or_fail({blank}, paragraphs);
-  CHECK(error_of(b) == blank + ": empty document (the file is empty or only whitespace)");
+  auto b = open_or_fail({blank, empty}, paragraphs);
+  CHECK(error_of(b) == "no documents read from " + blank + " and 1 other file(s) (--allow-empty accepts that)");
+  std::filesystem::create_directory(dir.str() + "/sub");
+  auto none = open_or_fail({dir.str() + "/sub"});
+  CHECK(error_of(none) == "no documents read: the inputs hold no file (--allow-empty accepts that)");
+  auto mixed = open_or_fail({empty, text, blank});
+  Drained m = drain(mixed);
+  REQUIRE(m.error.is_ok());
+  REQUIRE(m.docs.size() == 1);
+  CHECK(m.docs[0].text == "words\n");
+  InputOptions allow;
+  allow.allow_empty = true;
+  auto c = open_or_fail({empty, blank}, allow);
+  Drained d = drain(c);
+  CHECK(d.error.is_ok());
+  CHECK(d.docs.empty());
 }
 
 // ---- Directories, order, stdin, streams ----------------------------------------------------------------------------
@@ -804,7 +819,8 @@ TEST_CASE("skip_bad keeps only the first messages but counts every skipped docum
   o.skip_bad = true;
   auto source = memory_or_fail("many.ids", data, o);
   Drained d = drain(source);
-  REQUIRE(d.error.is_ok());
+  CHECK(d.error.message() ==
+        "no documents read from many.ids (all 100 found were skipped as bad; --allow-empty accepts that)");
   CHECK(d.docs.empty());
   CHECK(source.skipped_count() == 100);
   REQUIRE(source.skipped_messages().size() == telltale::input::kMaxSkippedMessages);
@@ -970,7 +986,7 @@ TEST_CASE("a missing, non-model or directory tokenizer path is a clear error", "
 
   auto d = Tokenizer::load(dir.str());
   REQUIRE_FALSE(d);
-  CHECK(d.status().message() == dir.str() + ": tokenizer model is not a regular file");
+  CHECK(d.status().message() == dir.str() + ": tokenizer model is a directory, not a regular file");
 
   auto e = Tokenizer::load(model_file("tok512.bin"));  // llama2.c's format, not SentencePiece's
   REQUIRE_FALSE(e);

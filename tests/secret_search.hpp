@@ -1,5 +1,5 @@
-// Every encoding of a secret a program could plausibly print (raw, hex in both cases, base64), for the tests that
-// search outputs for leaked key material.
+// Every encoding of a secret a program could plausibly print (raw, hex in both cases, base64, C escapes), for the
+// tests that search outputs for leaked key material.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -34,6 +34,20 @@ inline std::string base64(const std::string& bytes) {
   return s;
 }
 
+// C escapes: every byte as \xNN (`all` true), or only the bytes outside printable ASCII and the backslash (what a
+// message that escapes control bytes prints), in lower or upper case hex.
+inline std::string c_escaped(const std::string& bytes, bool all, bool upper) {
+  std::string s;
+  for (unsigned char c : bytes) {
+    if (!all && c >= 0x20 && c < 0x7f && c != '\\') {
+      s += static_cast<char>(c);
+    } else {
+      s += "\\x" + hex(std::string(1, static_cast<char>(c)), upper);
+    }
+  }
+  return s;
+}
+
 // Every encoding of `secret` we would plausibly print, at 8 bytes and longer (a shorter run could occur by chance).
 inline std::vector<std::string> encodings(const std::string& secret) {
   std::vector<std::string> out;
@@ -42,9 +56,15 @@ inline std::vector<std::string> encodings(const std::string& secret) {
     out.push_back(piece);
     out.push_back(hex(piece, false));
     out.push_back(hex(piece, true));
+    for (bool all : {false, true}) {
+      for (bool upper : {false, true}) out.push_back(c_escaped(piece, all, upper));
+    }
   }
-  const std::string b = base64(secret);
-  for (size_t start = 0; start + 12 <= b.size(); start += 12) out.push_back(b.substr(start, 12));
+  // Base64 of the secret at each of the three alignments it can have inside a longer encoded text (a whole file).
+  for (size_t shift = 0; shift < 3 && shift < secret.size(); ++shift) {
+    const std::string b = base64(secret.substr(shift));
+    for (size_t start = 0; start + 12 <= b.size(); start += 12) out.push_back(b.substr(start, 12));
+  }
   return out;
 }
 

@@ -2,9 +2,9 @@
 // line naming the file and line.
 #include "attrib/account_registry.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
+
+#include "input/input_stream.hpp"
 
 namespace telltale::attrib {
 
@@ -73,12 +73,9 @@ Result<AccountRegistry> AccountRegistry::parse(std::string_view bytes, const std
 }
 
 Result<AccountRegistry> AccountRegistry::read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open the account registry");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return io_error(path + ": cannot read the account registry");
-  return parse(buf.str(), path);
+  auto bytes = input::read_input_file(path, "the account registry", "an account registry");
+  if (!bytes) return bytes.status();
+  return parse(*bytes, path);
 }
 
 Result<AccountRegistry> AccountRegistry::from_ids(std::span<const uint32_t> ids) {

@@ -32,13 +32,14 @@ struct AttributeOptions : ScanCliOptions {
 Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionRecipe& recipe,
                                                     const input::Tokenizer& tok, const KeyRing& key,
                                                     const attrib::AccountRegistry& registry, unsigned threads,
-                                                    const attrib::DocumentLineCallback& on_line,
+                                                    bool allow_empty, const attrib::DocumentLineCallback& on_line,
                                                     const score::CorpusScanner::ProgressCallback& on_progress) {
   attrib::AttributionOptions options;
   options.alpha = recipe.detection.alpha;
   options.top = recipe.top;
-  auto run = attrib::run_attribution(evidence::detection_setup(recipe.detection, tok, std::span(&key, 1), threads),
-                                     registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress);
+  score::DetectionSetup setup = evidence::detection_setup(recipe.detection, tok, std::span(&key, 1), threads);
+  setup.input.allow_empty = allow_empty;
+  auto run = attrib::run_attribution(setup, registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress);
   if (!run) return run.status();
   evidence::AttribEvidenceRun out;
   out.run = std::move(run).value();
@@ -47,6 +48,7 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
 
 int run_attribute(const AttributeOptions& o) {
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (o.scheme.scheme != "fingerprint") return fail("attribute needs --scheme fingerprint (the default)");
   if (o.keys.size() != 1) return fail("attribute takes exactly one --key");
   if (o.no_dedup) return fail("attribute always scores each context once: --no-dedup is not available");
@@ -71,9 +73,10 @@ int run_attribute(const AttributeOptions& o) {
   const KeyRing& key = keys->front();
   auto run = signer ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
                                                          "telltale " TELLTALE_VERSION, on_line, on_progress)
-                    : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, on_line, on_progress);
+                    : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
+  if (!run->run.scan.results.empty()) warn_if_nothing_read(run->run.scan.results.front().state().documents);
   if (signer) {
     const evidence::RunContext context = run_context(std::span(&key, 1), *tokenizer, run->files, signer->public_key());
     const Status w =

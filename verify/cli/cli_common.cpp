@@ -1,11 +1,13 @@
 #include "cli_common.hpp"
 
-#include <cerrno>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include "input/input_stream.hpp"
 
 #include "numeric_flags.hpp"
 
@@ -61,11 +63,9 @@ Result<std::vector<KeyRing>> read_key_files(const std::vector<std::string>& path
 }
 
 Result<evidence::SigningPublicKey> read_public_key(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  auto key = evidence::parse_public_key(s.str());
+  auto text = input::read_input_file(path, "signing public key", {});
+  if (!text) return text.status();
+  auto key = evidence::parse_public_key(*text);
   if (!key) return key_error(path + ": " + key.status().message());
   return key;
 }

@@ -40,6 +40,7 @@ struct DetectOptions : ScanCliOptions {
 int run_detect(const DetectOptions& o) {
   if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.emit_partial.empty())
     if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
   auto tokenizer = load_checked_tokenizer(o);
@@ -88,9 +89,12 @@ int run_detect(const DetectOptions& o) {
     return print_summary(run->run.results, o.alpha, o.per_doc);
   }
 
-  auto run = score::run_detection(evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads), on_doc, on_progress);
+  score::DetectionSetup setup = evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads);
+  setup.input.allow_empty = o.allow_empty;
+  auto run = score::run_detection(setup, on_doc, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->skipped, run->skipped_messages);
+  warn_if_nothing_read(run->results.front().state().documents);
   if (!o.emit_partial.empty()) {
     if (Status w = score::write_partial_file(o.emit_partial, run->results); !w.is_ok()) return fail(w);
   }

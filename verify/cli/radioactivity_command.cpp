@@ -28,6 +28,7 @@
 #include "radio/suspect_run.hpp"
 #include "run_context.hpp"
 #include "telltale/new_file.hpp"
+#include "scan_setup.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -94,6 +95,7 @@ struct ScoreOptions {
   std::string provenance;
   std::string bundle;
   std::string signing_key;
+  bool allow_empty = false;
   SchemeOptions scheme;
 };
 
@@ -114,6 +116,7 @@ int run_score(const ScoreOptions& o) {
   if (o.recipe.predictions.empty() == o.recipe.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
   if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.provenance.empty())
     if (Status s = check_new_path(o.provenance); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.recipe.tokenizer);
@@ -128,6 +131,7 @@ int run_score(const ScoreOptions& o) {
   auto signing = read_signing_key(o.signing_key);
   if (!signing) return fail(signing.status());
   const std::optional<evidence::SigningKey> signer = std::move(signing).value();
+  recipe.allow_empty = o.allow_empty;
   std::optional<radio::ProvenanceWriter> provenance;
   if (!o.provenance.empty()) {
     auto w = radio::ProvenanceWriter::create(o.provenance);
@@ -137,6 +141,7 @@ int run_score(const ScoreOptions& o) {
   auto run = score_suspect(recipe, *tok, *keys, signer.has_value(),
                            provenance ? provenance->callback() : radio::SuspectTupleCallback());
   if (!run) return fail(run.status());
+  warn_if_nothing_read(run->run.result["counts"]["records"].get<uint64_t>());
   nlohmann::json j = run->run.result;
   if (provenance) {
     auto sha256 = provenance->finish();
@@ -220,6 +225,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
                  "signature)");
   sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
+  add_allow_empty_flag(*sc, s->allow_empty);
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });
 

@@ -70,6 +70,7 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
       ->check(significance_level())
       ->capture_default_str();
   cmd.add_flag("--skip-bad", o.skip_bad, "skip bad documents (invalid UTF-8, bad JSONL, ...) and count them");
+  add_allow_empty_flag(cmd, o.allow_empty);
   cmd.add_option("--threads,-j", o.threads, "threads for tokenizing and scoring (results do not depend on it)")
       ->check(whole_number(1, 1024))
       ->capture_default_str();
@@ -90,6 +91,22 @@ Status check_scan_options(const ScanCliOptions& o) {
   if (!o.expect_key_ids.empty() && o.expect_key_ids.size() != o.keys.size())
     return invalid_argument("give one --expect-key-id per --key");
   return Status::ok();
+}
+
+void add_allow_empty_flag(CLI::App& cmd, bool& allow_empty) {
+  cmd.add_flag("--allow-empty", allow_empty,
+               "inputs holding no document are not an error (the result then covers nothing; not with --bundle)");
+}
+
+Status check_allow_empty(bool allow_empty, const std::string& bundle) {
+  if (allow_empty && !bundle.empty()) {
+    return invalid_argument("--allow-empty cannot be used with --bundle (a signed record over no documents proves nothing)");
+  }
+  return Status::ok();
+}
+
+void warn_if_nothing_read(uint64_t documents_or_records) {
+  if (documents_or_records == 0) std::fprintf(stderr, "telltale: warning: no documents read (--allow-empty)\n");
 }
 
 Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o) {

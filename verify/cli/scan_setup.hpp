@@ -31,6 +31,7 @@ struct ScanCliOptions {
   double alpha = 1e-3;
   bool per_doc = false;
   bool skip_bad = false;
+  bool allow_empty = false;
   bool no_dedup = false;
   bool quiet = false;
   unsigned threads = 1;
@@ -62,6 +63,12 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o);
 
 // The checks of the shared options that need no file: --alpha in (0, 1), one --expect-key-id per --key.
 Status check_scan_options(const ScanCliOptions& o);
+
+// --allow-empty: accepted without --bundle only (a signed record over no documents would prove nothing), and a run
+// under it that read nothing says so on stderr.
+void add_allow_empty_flag(CLI::App& cmd, bool& allow_empty);
+Status check_allow_empty(bool allow_empty, const std::string& bundle);
+void warn_if_nothing_read(uint64_t documents_or_records);
 
 // The tokenizer of --tokenizer, refused when --expect-tokenizer-sha256 names another.
 Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o);

@@ -61,6 +61,9 @@ struct InputOptions {
   int64_t vocab_size = 0;
   // Bad data (see DocumentSource) is counted and skipped instead of ending the stream with an error.
   bool skip_bad = false;
+  // Inputs that hold no document at all (empty files, blank lines, an empty directory, everything skipped) end the
+  // stream normally instead of with the error "no documents read: ...".
+  bool allow_empty = false;
 };
 
 struct Document {
@@ -81,13 +84,19 @@ Status parse_token_ids(std::string_view line, std::vector<int32_t>& out, int64_t
 
 // Yields the documents of a list of inputs one at a time, in order: paths in the order given; a directory is
 // walked recursively, entries of each directory in byte order of their names, skipping names that start with
-// '.', symbolic links to directories, and anything that is neither a regular file nor a directory.
+// '.', symbolic links to directories, and anything that is neither a regular file nor a directory (FIFOs, devices
+// and sockets found in a directory are never opened). A path given explicitly may be a named pipe (a shell's
+// <(...)); devices, sockets and other special files are refused; no open ever blocks.
 //
 // Bad data ends the stream with an error whose message names the file and, where there is one, the line:
 // invalid UTF-8, a JSONL line that is not JSON or lacks the field (or where it is not a string), an empty
-// document (an empty or whitespace-only text file, an empty JSONL text), a malformed or out-of-range token id,
-// a line over max_line_bytes, a missing or unreadable file. With skip_bad, the bad document (or the rest of an
-// unreadable file) is skipped instead; skipped_count() and skipped_messages() say what was skipped.
+// JSONL text, a malformed or out-of-range token id, a line over max_line_bytes, a missing or unreadable file,
+// and a telltale key file (key, signing key or signing public key, recognised by its tag: "<path>: this is a
+// telltale key file, not text"; no message ever quotes a byte of one). Other messages quote input only as a short
+// escaped excerpt. With skip_bad, the bad document (or the rest of an unreadable file) is skipped instead;
+// skipped_count() and skipped_messages() say what was skipped. An empty or whitespace-only text file, like an
+// empty JSONL or .ids file, holds no document; when the inputs hold none at all, the stream ends with the error
+// "no documents read: ..." unless allow_empty is set.
 // Once next() has returned an error, it returns the same error on every later call.
 //
 // Memory: about max_document_bytes + 256 KiB for text, and up to max_line_bytes (plus the parsed JSON) for a

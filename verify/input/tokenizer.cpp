@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "input/utf8.hpp"
+#include "telltale/input_file.hpp"
 
 namespace telltale::input {
 namespace {
@@ -34,32 +35,20 @@ std::string to_hex(const unsigned char* digest, unsigned int size) {
   return out;
 }
 
-// Closes the descriptor on every return path.
-struct Fd {
-  int fd;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-// Opens `path` for reading and refuses anything that is not a regular file, so a directory fails with a clear
-// message instead of EISDIR from read().
-Status open_regular(const std::string& path, const char* what, Fd& out, off_t& size) {
-  out.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (out.fd < 0) return io_error(path + ": cannot open " + what + ": " + std::strerror(errno));
+// Opens `path` for reading and refuses anything that is not a regular file (a FIFO cannot block the open), so a
+// directory fails with a clear message instead of EISDIR from read().
+Result<FileDescriptor> open_regular(const std::string& path, const char* what, off_t& size) {
+  auto fd = open_input_file(path, what);
+  if (!fd) return fd.status();
   struct stat st {};
-  if (::fstat(out.fd, &st) != 0) return io_error(path + ": cannot stat " + what + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return io_error(path + ": " + what + " is not a regular file");
+  if (::fstat(fd->get(), &st) != 0) return io_error(path + ": cannot stat " + what + ": " + std::strerror(errno));
   size = st.st_size;
-  return Status::ok();
+  return fd;
 }
 
 Result<size_t> read_some(int fd, char* dst, size_t n) {
@@ -80,9 +69,9 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 Result<std::string> sha256_file_hex(const std::string& path) {
-  Fd fd(-1);
   off_t size = 0;
-  TT_RETURN_IF_ERROR(open_regular(path, "file", fd, size));
+  auto fd = open_regular(path, "file", size);
+  if (!fd) return fd.status();
   MdCtx ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return Status(StatusCode::kInternal, path + ": cannot start SHA-256 (OpenSSL)");
@@ -90,7 +79,7 @@ Result<std::string> sha256_file_hex(const std::string& path) {
   auto chunk = std::make_unique_for_overwrite<char[]>(kHashChunk);
   uint64_t total = 0;
   while (true) {
-    auto got = read_some(fd.fd, chunk.get(), kHashChunk);
+    auto got = read_some(fd->get(), chunk.get(), kHashChunk);
     if (!got) return io_error(path + ": read failed at byte " + std::to_string(total) + ": " + got.status().message());
     if (*got == 0) break;
     if (EVP_DigestUpdate(ctx.get(), chunk.get(), *got) != 1) {
@@ -112,15 +101,15 @@ Tokenizer::~Tokenizer() = default;
 
 Result<Tokenizer> Tokenizer::load(const std::string& path) {
   try {
-    Fd fd(-1);
     off_t size = 0;
-    TT_RETURN_IF_ERROR(open_regular(path, "tokenizer model", fd, size));
+    auto fd = open_regular(path, "tokenizer model", size);
+    if (!fd) return fd.status();
     if (size > kMaxModelBytes) return invalid_argument(path + ": not a SentencePiece model (file is too large)");
     std::string bytes;
     bytes.reserve(static_cast<size_t>(size));
     char chunk[64 * 1024];
     while (true) {
-      auto got = read_some(fd.fd, chunk, sizeof chunk);
+      auto got = read_some(fd->get(), chunk, sizeof chunk);
       if (!got) return io_error(path + ": cannot read tokenizer model: " + got.status().message());
       if (*got == 0) break;
       bytes.append(chunk, *got);
@@ -129,6 +118,9 @@ Result<Tokenizer> Tokenizer::load(const std::string& path) {
       }
     }
     if (bytes.empty()) return invalid_argument(path + ": not a SentencePiece model (the file is empty)");
+    if (const auto kind = key_file_kind(bytes); !kind.empty()) {
+      return key_file_refusal(path, kind, "a SentencePiece model");
+    }
 
     Tokenizer tok;
     tok.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();

@@ -1,11 +1,10 @@
 // Prompt files: checked line by line, so a bad line is named and no request is sent for a half-read set.
 #include "query/prompt_file.hpp"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "input/field_selector.hpp"
+#include "input/input_stream.hpp"
 #include "input/tokenizer.hpp"
 #include "input/utf8.hpp"
 
@@ -19,12 +18,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 Result<PromptSet> read_prompts(const std::string& path, const std::string& field) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) return io_error(path + ": cannot open for reading");
-  std::ostringstream all;
-  all << in.rdbuf();
-  if (in.bad()) return io_error(path + ": read failed");
-  const std::string bytes = all.str();
+  auto read = input::read_input_file(path, "prompt file", "a prompt file");
+  if (!read) return read.status();
+  const std::string bytes = std::move(read).value();
   if (const auto bad = input::validate_utf8(bytes))
     return invalid_argument(path + ": invalid UTF-8 at byte " + std::to_string(*bad));
   const bool jsonl = ends_with(path, ".jsonl");

@@ -27,7 +27,7 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
 }
 
 Result<AnswerLogReader> AnswerLogReader::open(const std::string& path) {
-  auto lines = LineReader::open(path, kMaxPredictionLineBytes);
+  auto lines = LineReader::open(path, kMaxPredictionLineBytes, "answer log", "an answer log");
   if (!lines) return lines.status();
   return AnswerLogReader(std::move(lines).value());
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "input/input_stream.hpp"
 #include "score/file_checksum.hpp"
 #include "score/tuple_hash.hpp"
 #include "telltale/new_file.hpp"
@@ -146,9 +147,13 @@ Status ContextFilter::write(const std::string& path) const {
 }
 
 Result<ContextFilter> ContextFilter::read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) return io_error(path + ": cannot open the context filter");
-  return read(in, path);
+  auto in = input::open_input_stream(path, "the context filter", "a context filter");
+  if (!in) return in.status();
+  try {  // the stream's buffer reports a read error by throwing
+    return read(**in, path);
+  } catch (const std::exception& e) {
+    return io_error(path + ": cannot read the context filter: " + e.what());
+  }
 }
 
 Result<ContextFilter> ContextFilter::read(std::istream& in, const std::string& name) {

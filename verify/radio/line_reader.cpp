@@ -1,27 +1,37 @@
 // Bounded line reading for the radioactivity readers.
 #include "radio/line_reader.hpp"
 
+#include <exception>
+
+#include "input/input_stream.hpp"
+
 namespace telltale::radio {
 
 Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& out) {
   out.clear();
   bool got = false;
   std::streambuf* sb = in.rdbuf();
-  for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
-    got = true;
-    if (c == '\n') break;
-    if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
-    out.push_back(static_cast<char>(c));
+  try {  // an input stream's buffer reports a read error by throwing (input/input_stream.hpp)
+    for (int c = sb->sbumpc(); c != std::char_traits<char>::eof(); c = sb->sbumpc()) {
+      got = true;
+      if (c == '\n') break;
+      if (out.size() >= max_bytes) return invalid_argument("line longer than " + std::to_string(max_bytes) + " bytes");
+      out.push_back(static_cast<char>(c));
+    }
+  } catch (const std::exception& e) {
+    return io_error(e.what());
   }
   return got;
 }
 
-Result<LineReader> LineReader::open(const std::string& path, size_t max_line_bytes) {
+Result<LineReader> LineReader::open(const std::string& path, size_t max_line_bytes, std::string_view what,
+                                    std::string_view expected) {
   LineReader r;
   r.path_ = path;
   r.max_line_bytes_ = max_line_bytes;
-  r.in_ = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!r.in_->is_open()) return io_error(path + ": cannot open for reading");
+  auto in = input::open_input_stream(path, what, expected);
+  if (!in) return in.status();
+  r.in_ = std::move(in).value();
   return r;
 }
 

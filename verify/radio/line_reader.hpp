@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <istream>
 #include <memory>
 #include <string>
@@ -20,7 +19,10 @@ Result<bool> read_bounded_line(std::istream& in, size_t max_bytes, std::string& 
 
 class LineReader {
  public:
-  static Result<LineReader> open(const std::string& path, size_t max_line_bytes);
+  // Opens `path` through input::open_input_stream (a regular file, never a key file): `what` names its role
+  // ("answer log"), `expected` what it should hold ("an answer log").
+  static Result<LineReader> open(const std::string& path, size_t max_line_bytes, std::string_view what,
+                                 std::string_view expected);
   // The next line into `line` (valid until the next call): true when one was read, false at the end. With
   // `skip_blank`, lines of only spaces, tabs and CRs are passed over.
   Result<bool> next(std::string_view& line, bool skip_blank = true);
@@ -33,7 +35,7 @@ class LineReader {
   LineReader() = default;
   std::string path_;
   size_t max_line_bytes_ = 0;
-  std::unique_ptr<std::ifstream> in_;
+  std::unique_ptr<std::istream> in_;
   uint64_t line_ = 0;
   std::string buffer_;
 };

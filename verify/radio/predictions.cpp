@@ -159,7 +159,7 @@ std::string prediction_record_line(const PredictionRecord& r) {
 }
 
 Result<PredictionReader> PredictionReader::open(const std::string& path) {
-  auto lines = LineReader::open(path, kMaxPredictionLineBytes);
+  auto lines = LineReader::open(path, kMaxPredictionLineBytes, "predictions file", "a predictions file");
   if (!lines) return lines.status();
   PredictionReader r(std::move(lines).value());
   std::string_view first;

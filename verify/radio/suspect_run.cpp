@@ -126,6 +126,11 @@ Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::To
                        ? score_answers(recipe.answers, tokenizer, *scorer, tuple_callback, docs)
                        : score_predictions(recipe.predictions, tokenizer, *scorer, tuple_callback, docs, suspect);
   if (!s.is_ok()) return s;
+  if (docs.empty() && !recipe.allow_empty) {
+    const bool open = !recipe.predictions.empty();
+    return invalid_argument("no documents read: " + (open ? recipe.predictions : recipe.answers) + " holds no " +
+                            (open ? "prediction record" : "answer") + " (--allow-empty accepts that)");
+  }
 
   SuspectRun run;
   const score::Evidence e = scorer->evidence();

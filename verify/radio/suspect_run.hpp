@@ -27,6 +27,9 @@ struct SuspectRecipe {
   uint32_t top_k = 1;       // predicted ids scored per position, 1..64
   double alpha = 1e-3;      // significance level for "detected", in (0, 1)
   SchemeParams params;
+  // A predictions file or answer log with no record is scored (as nothing) instead of refused with "no documents
+  // read". Not part of an evidence record: a bundle is never made over nothing.
+  bool allow_empty = false;
 };
 
 // A scored tuple with the name of the record it came from (for --provenance and the evidence plots).
