@@ -23,7 +23,8 @@ class TtParams(ctypes.Structure):
         ("gamma", ctypes.c_double),
         ("delta", ctypes.c_float),
         ("tournament_layers", ctypes.c_uint32),
-        ("fingerprint_delta", ctypes.c_float),
+        ("account_delta", ctypes.c_float),
+        ("tournament_score", ctypes.c_int32),
     ]
 
 
