@@ -76,8 +76,8 @@ typedef struct tt_params {
   float delta;                    /* KGW: bias added to green logits, in logits, >= 0 */
   uint32_t tournament_layers;     /* tournament: m, 1..32 */
   float account_delta;            /* fingerprint: bias of the account layer, in logits, >= 0 (gamma/delta: its
-                                     zero-bit KGW layer). Named fingerprint_delta before 0.2: the scheme table's one
-                                     name (records, CLI --account-delta, Python) */
+                                     zero-bit KGW layer). Formerly fingerprint_delta: account_delta is its one name
+                                     (records, CLI --account-delta, Python) */
   int32_t tournament_score;       /* detection of the tournament: a tt_tournament_score (0, the mean, for every other
                                      scheme; generation ignores it). It occupies what was the struct's tail padding,
                                      so sizeof(tt_params) is unchanged (48) and a caller built against an older header

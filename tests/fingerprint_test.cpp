@@ -174,8 +174,8 @@ TEST_CASE("the C ABI runs the fingerprint scheme with one account per row", "[fi
   tt_keyring* keys = nullptr;
   REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &keys) == TT_OK);
   tt_params params = tt_params_default(TT_SCHEME_FINGERPRINT, 512);
-  CHECK(params.fingerprint_delta == 2.0f);
-  params.fingerprint_delta = 3.0f;
+  CHECK(params.account_delta == 2.0f);
+  params.account_delta = 3.0f;
   tt_hook* hook = nullptr;
   REQUIRE(tt_hook_create(keys, &params, &hook) == TT_OK);
   tt_seq* bad = nullptr;

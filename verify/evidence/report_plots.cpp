@@ -63,7 +63,8 @@ std::string scores_plot(const json& plot, const json& scheme, const std::string&
   }
   p.legend("expected without the key", "null");
   p.legend("observed", "observed");
-  return p.render();
+  return p.render() + "<p class=\"note\" id=\"null-mean\">Without the key, a scored token's score (" +
+         esc(score_label(params)) + ") averages " + fmt("%.4g", null_mean(null_model(params))) + ".</p>";
 }
 
 std::string documents_plot(const json& record, double alpha) {
