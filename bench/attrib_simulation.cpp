@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(3 * i + 11);
   const KeyRing keys = check(KeyRing::from_secret(secret));
   SchemeParams params = default_params(SchemeKind::kFingerprint, 512);
-  params.fingerprint.delta = account_delta;
+  params.fingerprint.account_delta = account_delta;
   const Hook hook = check(Hook::create(keys, params));
   const Detector det = check(Detector::create(keys, params));
   const input::Tokenizer tokenizer = check(input::Tokenizer::load(model_dir + "/tok512.model"));

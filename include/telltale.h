@@ -57,6 +57,13 @@ typedef enum tt_scheme {
                                tt_seq carries its account id (tt_seq_create's account, 0 .. 2^32 - 1) */
 } tt_scheme;
 
+/* How a tournament detector scores a token (tt_params.tournament_score; other schemes take only TT_TOURNAMENT_MEAN). */
+typedef enum tt_tournament_score {
+  TT_TOURNAMENT_MEAN = 0,          /* the number of g-values equal to 1 */
+  TT_TOURNAMENT_WEIGHTED_MEAN = 1  /* SynthID's weighted mean: sum over layers l of w_l g_l, w_l = round(10 - 9 l /
+                                      (m - 1)) (spec/synthid.md) */
+} tt_tournament_score;
+
 /* Scheme parameters. Start from tt_params_default and change what you need. */
 typedef struct tt_params {
   int32_t scheme;                 /* tt_scheme */
@@ -68,8 +75,14 @@ typedef struct tt_params {
   double gamma;                   /* KGW: green fraction in (0, 1) */
   float delta;                    /* KGW: bias added to green logits, in logits, >= 0 */
   uint32_t tournament_layers;     /* tournament: m, 1..32 */
-  float fingerprint_delta;        /* fingerprint: bias of the account layer, in logits, >= 0 (gamma/delta: its
-                                     zero-bit KGW layer) */
+  float account_delta;            /* fingerprint: bias of the account layer, in logits, >= 0 (gamma/delta: its
+                                     zero-bit KGW layer). Formerly fingerprint_delta: account_delta is its one name
+                                     (records, CLI --account-delta, Python) */
+  int32_t tournament_score;       /* detection of the tournament: a tt_tournament_score (0, the mean, for every other
+                                     scheme; generation ignores it). It occupies what was the struct's tail padding,
+                                     so sizeof(tt_params) is unchanged (48) and a caller built against an older header
+                                     is never read past its struct; such a caller must zero the struct (= {0}, or
+                                     tt_params_default): any value other than 0 or 1 is TT_ERR_INVALID_ARGUMENT */
 } tt_params;
 
 /* Dense float32 logits: element (r, v) is data[r * row_stride + v]; only v < n_vocab is read (row_stride >= n_vocab
@@ -137,17 +150,13 @@ TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_log
 TT_API tt_status tt_hook_choose_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, float uniform,
                                            size_t *out_index);
 
-/* How a tournament detector scores a token (other schemes accept only TT_TOURNAMENT_MEAN). */
-typedef enum tt_tournament_score {
-  TT_TOURNAMENT_MEAN = 0,          /* the number of g-values equal to 1 */
-  TT_TOURNAMENT_WEIGHTED_MEAN = 1  /* SynthID's weighted mean: sum over layers l of w_l g_l, w_l = round(10 - 9 l /
-                                      (m - 1)) (spec/synthid.md) */
-} tt_tournament_score;
 
-/* The tournament is scored by its mean (tt_detector_create_scored chooses). */
+/* The tournament is scored as params->tournament_score says. */
 TT_API tt_status tt_detector_create(const tt_keyring *keys, const tt_params *params, tt_detector **out);
+/* Deprecated (use tt_params.tournament_score and tt_detector_create): tt_detector_create with `score` (a
+ * tt_tournament_score) in place of params->tournament_score. Kept for callers built before the field existed. */
 TT_API tt_status tt_detector_create_scored(const tt_keyring *keys, const tt_params *params, int32_t score,
-                                           tt_detector **out); /* score: a tt_tournament_score */
+                                           tt_detector **out);
 /* The per-token score of `token` after `window` (window_len must equal tt_detector_window_size): KGW 1/0 (green),
  * Gumbel -ln(1-r), tournament the number of g-values equal to 1 or, weighted, sum_l w_l g_l. */
 TT_API tt_status tt_detector_score(tt_detector *det, const int32_t *window, size_t window_len, int32_t token,

@@ -18,7 +18,7 @@ SchemeParams fingerprint_params(uint32_t vocab = 512) {
   SchemeParams p = default_params(SchemeKind::kFingerprint, vocab);
   p.kgw.gamma = 0.25;
   p.kgw.delta = 2.0f;
-  p.fingerprint.delta = 3.0f;
+  p.fingerprint.account_delta = 3.0f;
   return p;
 }
 
@@ -141,7 +141,7 @@ TEST_CASE("the fingerprint scheme refuses 33-bit account ids and self-hash seedi
   p.self_hash = true;
   CHECK(validate(p).code() == StatusCode::kInvalidArgument);
   p = fingerprint_params();
-  p.fingerprint.delta = -1.0f;
+  p.fingerprint.account_delta = -1.0f;
   CHECK(validate(p).code() == StatusCode::kInvalidArgument);
   auto kgw_det = Detector::create(keys, default_params(SchemeKind::kKgw, 512));
   std::vector<int32_t> tokens = {1, 2, 3, 4, 5};
@@ -174,8 +174,8 @@ TEST_CASE("the C ABI runs the fingerprint scheme with one account per row", "[fi
   tt_keyring* keys = nullptr;
   REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &keys) == TT_OK);
   tt_params params = tt_params_default(TT_SCHEME_FINGERPRINT, 512);
-  CHECK(params.fingerprint_delta == 2.0f);
-  params.fingerprint_delta = 3.0f;
+  CHECK(params.account_delta == 2.0f);
+  params.account_delta = 3.0f;
   tt_hook* hook = nullptr;
   REQUIRE(tt_hook_create(keys, &params, &hook) == TT_OK);
   tt_seq* bad = nullptr;
@@ -192,7 +192,7 @@ TEST_CASE("the C ABI runs the fingerprint scheme with one account per row", "[fi
   // half when the two codewords agree at the step's position, and the complementary half when they do not.
   auto det = Detector::create(KeyRing::from_secret(secret).value(), [&] {
     SchemeParams p = default_params(SchemeKind::kFingerprint, 512);
-    p.fingerprint.delta = 3.0f;
+    p.fingerprint.account_delta = 3.0f;
     return p;
   }());
   REQUIRE(det.is_ok());

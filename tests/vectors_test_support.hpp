@@ -100,7 +100,7 @@ inline SchemeParams params_from_json(const nlohmann::json& j) {
   p.context_history = j["context_history"];
   p.kgw.gamma = j["gamma"];
   p.kgw.delta = static_cast<float>(j["delta"].get<double>());
-  p.fingerprint.delta = static_cast<float>(j["account_delta"].get<double>());
+  p.fingerprint.account_delta = static_cast<float>(j["account_delta"].get<double>());
   p.tournament.layers = j["layers"];
   const auto score = parse_tournament_score(j["score"].get<std::string>());
   REQUIRE(score.has_value());
@@ -118,7 +118,7 @@ inline tt_params c_params(const SchemeParams& p) {
   c.gamma = p.kgw.gamma;
   c.delta = p.kgw.delta;
   c.tournament_layers = p.tournament.layers;
-  c.fingerprint_delta = p.fingerprint.delta;
+  c.account_delta = p.fingerprint.account_delta;
   return c;
 }
 

@@ -46,7 +46,7 @@ json params_json(const SchemeParams& p) {
           {"context_history", p.context_history},
           {"gamma", p.kgw.gamma},
           {"delta", static_cast<double>(p.kgw.delta)},
-          {"account_delta", static_cast<double>(p.fingerprint.delta)},
+          {"account_delta", static_cast<double>(p.fingerprint.account_delta)},
           {"layers", p.tournament.layers},
           {"score", tournament_score_name(p.tournament.score)}};
 }
@@ -78,7 +78,7 @@ std::vector<SchemeParams> describe_cases() {
   p = default_params(SchemeKind::kFingerprint, 32000);
   p.kgw.gamma = 0.125;
   p.kgw.delta = 1.5f;
-  p.fingerprint.delta = 0.25f;
+  p.fingerprint.account_delta = 0.25f;
   p.context_width = 2;
   c.push_back(p);
   return c;
@@ -103,7 +103,7 @@ std::vector<SchemeParams> refused_cases() {
   p.self_hash = true;
   c.push_back(p);
   p = default_params(SchemeKind::kFingerprint, 64);
-  p.fingerprint.delta = 1001.0f;
+  p.fingerprint.account_delta = 1001.0f;
   c.push_back(p);
   p = default_params(SchemeKind::kKgw, 64);
   p.kgw.gamma = 1.0;

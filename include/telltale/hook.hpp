@@ -12,6 +12,7 @@
 #include "telltale/keyring.hpp"
 #include "telltale/prf.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale {
@@ -142,19 +143,6 @@ class Hook {
   friend class Detector;
 };
 
-// What a per-token score is distributed as when the text never saw the key (spec/statistics.md).
-enum class NullKind {
-  kBernoulli,     // score in {0, 1}, P(1) = p                               (KGW: p = effective gamma)
-  kExponential,   // score = -ln(1 - r), r uniform: Exp(1); sums are Gamma   (Gumbel)
-  kBinomial,      // score = number of ones among `layers` fair bits         (tournament)
-  kWeightedBits,  // score = sum_l tournament_weight(l, layers) * (fair bit l)  (tournament, weighted mean)
-};
-struct NullModel {
-  NullKind kind = NullKind::kBernoulli;
-  double p = 0.5;
-  uint32_t layers = 1;
-};
-
 // The detection side: scores tokens with the same keyed values the hook used. One per thread (it owns a keystream).
 class Detector {
  public:
@@ -166,7 +154,7 @@ class Detector {
 
   const SchemeParams& params() const;
   NullModel null_model() const;
-  // Tokens of context a token needs before it can be scored: h (left-hash) or h - 1 (self-hash).
+  // Tokens of context a token needs before it can be scored: window_size(params()).
   uint32_t window_size() const;
 
   // The score of `token` after `window` (exactly window_size() tokens, oldest first). Ids >= vocab_size score as if

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "telltale/scheme.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale {
@@ -22,10 +23,6 @@ enum class KeyPurpose : uint64_t {
   kKeystream = 2,  // AES-128 key of the per-step keystream
   kAccount = 3,    // account-layer keystream of the fingerprint scheme
 };
-
-// Which watermark family a subkey belongs to: the KDF context string (8 bytes, spec/prf.md).
-enum class SchemeKind : uint32_t { kKgw = 0, kGumbel = 1, kTournament = 2, kFingerprint = 3 };
-const char* scheme_name(SchemeKind kind);
 
 // A buffer of secret bytes in libsodium guarded memory: mlock'd, guard pages, wiped on destruction.
 class SecretBytes {

@@ -6,10 +6,21 @@
 #include <string>
 #include <string_view>
 
-#include "telltale/keyring.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale {
+
+// The watermark families. The numeric values are part of the spec: they pick the KDF context string of a scheme's
+// subkeys (spec/prf.md) and are tt_scheme in the C ABI. What each one is, for every boundary (names, parameters,
+// null model, report text), is its entry in the scheme table (telltale/scheme_table.hpp).
+enum class SchemeKind : uint32_t { kKgw = 0, kGumbel = 1, kTournament = 2, kFingerprint = 3 };
+inline constexpr SchemeKind kSchemeKinds[] = {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament,
+                                              SchemeKind::kFingerprint};
+
+// "kgw", "gumbel", "tournament", "fingerprint": the name on the command line, in records, in describe().
+const char* scheme_name(SchemeKind kind);
+// The scheme a name gives; none for any other string.
+std::optional<SchemeKind> parse_scheme(std::string_view name);
 
 // Red/green bias (Kirchenbauer et al. 2023). An id is green for a step when its keystream value, read at `bits`
 // bits per id, is below gamma * 2^bits; `bits` is the smallest of 1, 2, 4, 8, 16 that represents gamma exactly
@@ -51,7 +62,7 @@ struct TournamentParams {
 // each step picks one of 65536 codeword positions from the context and adds `delta` to the ids whose keyed bit equals
 // the account's codeword bit there. Left-hash seeding only.
 struct FingerprintParams {
-  float delta = 2.0f;  // added to the ids of the account's half of the vocabulary, in logits, >= 0
+  float account_delta = 2.0f;  // added to the ids of the account's half of the vocabulary, in logits, >= 0
 };
 
 struct SchemeParams {
@@ -74,6 +85,12 @@ SchemeParams default_params(SchemeKind scheme, uint32_t vocab_size);
 
 // Checks ranges; the message names the offending parameter.
 Status validate(const SchemeParams& params);
+
+// Tokens of context a token needs before it can be scored or biased: h (left-hash) or h - 1 (self-hash). The one
+// place this rule lives: the hook, the detector and the radioactivity windows all read it.
+constexpr uint32_t window_size(const SchemeParams& params) {
+  return params.self_hash ? params.context_width - 1 : params.context_width;
+}
 
 // Bits per id and threshold that KGW reads for this gamma, and the gamma they give exactly.
 struct KgwLayout {

@@ -19,6 +19,7 @@
 #include "telltale/hook.hpp"
 #include "telltale/keyring.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 #include "telltale/status.hpp"
 
 namespace py = pybind11;
@@ -62,12 +63,11 @@ T take(telltale::Result<T>&& r) {
 // ---- scheme names ----
 
 telltale::SchemeKind parse_scheme(const std::string& name) {
-  if (name == "kgw") return telltale::SchemeKind::kKgw;
-  if (name == "gumbel") return telltale::SchemeKind::kGumbel;
-  if (name == "tournament") return telltale::SchemeKind::kTournament;
-  if (name == "fingerprint") return telltale::SchemeKind::kFingerprint;
-  raise(PyExc_ValueError,
-        "unknown scheme '" + name + "' (expected 'kgw', 'gumbel', 'tournament' or 'fingerprint')");
+  const std::optional<telltale::SchemeKind> kind = telltale::parse_scheme(name);
+  if (!kind) {
+    raise(PyExc_ValueError, "unknown scheme '" + name + "' (expected one of " + telltale::scheme_name_list() + ")");
+  }
+  return *kind;
 }
 
 telltale::TournamentScore tournament_score_of(const std::string& name) {
@@ -364,7 +364,7 @@ PYBIND11_MODULE(_telltale, m) {
              if (skip_repeated_contexts) p.skip_repeated_contexts = *skip_repeated_contexts;
              if (context_history) p.context_history = *context_history;
              if (layers) p.tournament.layers = *layers;
-             if (account_delta) p.fingerprint.delta = *account_delta;
+             if (account_delta) p.fingerprint.account_delta = *account_delta;
              if (tournament_score) p.tournament.score = tournament_score_of(*tournament_score);
              return p;
            }),
@@ -376,7 +376,7 @@ PYBIND11_MODULE(_telltale, m) {
       .def_property(
           "scheme", [](const telltale::SchemeParams& p) { return scheme_str(p.scheme); },
           [](telltale::SchemeParams& p, const std::string& s) { p.scheme = parse_scheme(s); },
-          "'kgw', 'gumbel' or 'tournament'")
+          "'kgw', 'gumbel', 'tournament' or 'fingerprint'")
       .def_readwrite("vocab_size", &telltale::SchemeParams::vocab_size,
                      "The tokenizer's vocabulary size; ids >= vocab_size are never favoured.")
       .def_readwrite("context_width", &telltale::SchemeParams::context_width, "h: tokens seeding a step, 1..16")
@@ -401,8 +401,8 @@ PYBIND11_MODULE(_telltale, m) {
           [](telltale::SchemeParams& p, const std::string& s) { p.tournament.score = tournament_score_of(s); },
           "Tournament, detection only: 'mean' (count of g = 1) or 'weighted-mean' (SynthID's weighted mean).")
       .def_property(
-          "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.delta; },
-          [](telltale::SchemeParams& p, float d) { p.fingerprint.delta = d; },
+          "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.account_delta; },
+          [](telltale::SchemeParams& p, float d) { p.fingerprint.account_delta = d; },
           "Fingerprint: bias of the account layer (the sequence's account id), >= 0.")
       .def_property_readonly(
           "effective_gamma", [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },

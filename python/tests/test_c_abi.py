@@ -23,7 +23,8 @@ class TtParams(ctypes.Structure):
         ("gamma", ctypes.c_double),
         ("delta", ctypes.c_float),
         ("tournament_layers", ctypes.c_uint32),
-        ("fingerprint_delta", ctypes.c_float),
+        ("account_delta", ctypes.c_float),
+        ("tournament_score", ctypes.c_int32),
     ]
 
 
@@ -193,3 +194,24 @@ def test_weighted_tournament_scores_through_python_and_through_the_c_abi_agree(l
     assert got != mean.score_sequence(tokens).tolist()
     assert c_scores(lib, params, 0, tokens) == mean.score_sequence(tokens).tolist()
     assert weighted.null_model()["kind"] == "weighted_bits"
+
+
+def test_tt_params_carries_the_tournament_score_and_refuses_a_value_that_is_not_one(lib) -> None:
+    assert ctypes.sizeof(TtParams) == 48  # the field took the old tail padding: the struct's size is unchanged
+    params = lib.tt_params_default(SCHEMES["tournament"], VOCAB)
+    assert params.tournament_score == 0
+    params.tournament_layers = 12
+    tokens = np.random.default_rng(7).integers(0, VOCAB, 100).tolist()
+    scored = c_scores(lib, params, 1, tokens)  # the deprecated call
+    params.tournament_score = 1
+    assert c_scores(lib, params, 0, tokens) == scored  # the field, through tt_detector_create
+    keys, det = P(), P()
+    ok(lib, lib.tt_keyring_from_secret(SECRET_A, len(SECRET_A), ctypes.byref(keys)))
+    try:
+        for scheme, score in (("tournament", 7), ("kgw", 1)):
+            bad = lib.tt_params_default(SCHEMES[scheme], VOCAB)
+            bad.tournament_score = score
+            assert lib.tt_detector_create(keys, ctypes.byref(bad), ctypes.byref(det)) == -1  # invalid argument
+            assert "score" in lib.tt_last_error().decode()
+    finally:
+        lib.tt_keyring_free(keys)

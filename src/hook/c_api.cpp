@@ -1,7 +1,8 @@
-// The C ABI (include/telltale.h): a thin layer over the C++ API. No exception crosses it; errors become tt_status
-// plus a thread-local one-line message.
+// The C ABI (include/telltale.h): a thin layer over the C++ API. No exception crosses it: every entry point that can
+// fail runs behind guarded(), and errors become tt_status plus a thread-local one-line message.
 #include "telltale.h"
 
+#include <cstddef>
 #include <new>
 #include <string>
 
@@ -23,16 +24,54 @@ struct tt_detector {
 
 namespace {
 
+using telltale::StatusCode;
+static_assert(static_cast<int>(StatusCode::kOk) == TT_OK);
+static_assert(static_cast<int>(StatusCode::kInvalidArgument) == TT_ERR_INVALID_ARGUMENT);
+static_assert(static_cast<int>(StatusCode::kKey) == TT_ERR_KEY);
+static_assert(static_cast<int>(StatusCode::kUnsupported) == TT_ERR_UNSUPPORTED);
+static_assert(static_cast<int>(StatusCode::kNoMemory) == TT_ERR_NO_MEMORY);
+static_assert(static_cast<int>(StatusCode::kState) == TT_ERR_STATE);
+static_assert(static_cast<int>(StatusCode::kIo) == TT_ERR_IO);
+static_assert(static_cast<int>(StatusCode::kIncomplete) == TT_ERR_INCOMPLETE);
+static_assert(static_cast<int>(StatusCode::kInternal) == TT_ERR_INTERNAL);
+static_assert(static_cast<int>(telltale::SchemeKind::kKgw) == TT_SCHEME_KGW);
+static_assert(static_cast<int>(telltale::SchemeKind::kGumbel) == TT_SCHEME_GUMBEL);
+static_assert(static_cast<int>(telltale::SchemeKind::kTournament) == TT_SCHEME_TOURNAMENT);
+static_assert(static_cast<int>(telltale::SchemeKind::kFingerprint) == TT_SCHEME_FINGERPRINT);
+static_assert(static_cast<int>(telltale::TournamentScore::kMean) == TT_TOURNAMENT_MEAN);
+static_assert(static_cast<int>(telltale::TournamentScore::kWeightedMean) == TT_TOURNAMENT_WEIGHTED_MEAN);
+// tournament_score sits in what was the struct's tail padding: a caller built against the older header passes a
+// struct of the same size, so nothing past its end is read.
+static_assert(sizeof(tt_params) == 48 && offsetof(tt_params, tournament_score) == 44);
+
 thread_local std::string g_last_error;
 
-tt_status fail(const telltale::Status& s) {
-  g_last_error = s.message();
-  return static_cast<tt_status>(s.code());
+// Records the message; if even that cannot allocate, the message is left empty rather than thrown.
+void set_last_error(const char* message) noexcept {
+  try {
+    g_last_error = message;
+  } catch (...) {
+    g_last_error.clear();
+  }
 }
 
 tt_status fail(tt_status code, const char* message) {
-  g_last_error = message;
+  set_last_error(message);
   return code;
+}
+
+tt_status fail(const telltale::Status& s) { return fail(static_cast<tt_status>(s.code()), s.message().c_str()); }
+
+// The exception barrier of every entry point that returns a status.
+template <typename Body>
+tt_status guarded(Body body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(TT_ERR_NO_MEMORY, "out of memory");
+  } catch (...) {
+    return fail(TT_ERR_INTERNAL, "internal error: unexpected exception");
+  }
 }
 
 tt_status done(const telltale::Status& s) { return s.is_ok() ? TT_OK : fail(s); }
@@ -48,7 +87,8 @@ telltale::SchemeParams to_cpp(const tt_params& p) {
   s.kgw.gamma = p.gamma;
   s.kgw.delta = p.delta;
   s.tournament.layers = p.tournament_layers;
-  s.fingerprint.delta = p.fingerprint_delta;
+  s.fingerprint.account_delta = p.account_delta;
+  s.tournament.score = static_cast<telltale::TournamentScore>(p.tournament_score);
   return s;
 }
 
@@ -112,72 +152,89 @@ tt_params tt_params_default(tt_scheme scheme, uint32_t vocab_size) {
   p.gamma = s.kgw.gamma;
   p.delta = s.kgw.delta;
   p.tournament_layers = s.tournament.layers;
-  p.fingerprint_delta = s.fingerprint.delta;
+  p.account_delta = s.fingerprint.account_delta;
+  p.tournament_score = static_cast<int32_t>(s.tournament.score);
   return p;
 }
 
 tt_status tt_keyring_generate(tt_keyring** out) {
-  if (out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "out is null");
-  auto keys = telltale::KeyRing::generate();
-  if (!keys) return fail(keys.status());
-  *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "out is null");
+    auto keys = telltale::KeyRing::generate();
+    if (!keys) return fail(keys.status());
+    *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 tt_status tt_keyring_from_secret(const uint8_t* secret, size_t secret_len, tt_keyring** out) {
-  if (out == nullptr || secret == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto keys = telltale::KeyRing::from_secret({secret, secret_len});
-  if (!keys) return fail(keys.status());
-  *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (out == nullptr || secret == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto keys = telltale::KeyRing::from_secret({secret, secret_len});
+    if (!keys) return fail(keys.status());
+    *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 tt_status tt_keyring_load(const char* path, tt_keyring** out) {
-  if (out == nullptr || path == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto keys = telltale::read_key_file(path);
-  if (!keys) return fail(keys.status());
-  *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (out == nullptr || path == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto keys = telltale::read_key_file(path);
+    if (!keys) return fail(keys.status());
+    *out = new (std::nothrow) tt_keyring{std::move(keys).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 tt_status tt_keyring_save(const tt_keyring* keys, const char* path) {
-  if (keys == nullptr || path == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  return done(telltale::write_key_file(keys->keys, path));
+  return guarded([&] {
+    if (keys == nullptr || path == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    return done(telltale::write_key_file(keys->keys, path));
+  });
 }
 
 tt_status tt_keyring_key_id(const tt_keyring* keys, uint8_t out[TT_KEY_ID_BYTES]) {
-  if (keys == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  const auto& id = keys->keys.key_id();
-  for (size_t i = 0; i < id.size(); ++i) out[i] = id[i];
-  return TT_OK;
+  return guarded([&] {
+    if (keys == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    const auto& id = keys->keys.key_id();
+    for (size_t i = 0; i < id.size(); ++i) out[i] = id[i];
+    return TT_OK;
+  });
 }
 
 void tt_keyring_free(tt_keyring* keys) { delete keys; }
 
 tt_status tt_hook_create(const tt_keyring* keys, const tt_params* params, tt_hook** out) {
-  if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto hook = telltale::Hook::create(keys->keys, to_cpp(*params));
-  if (!hook) return fail(hook.status());
-  *out = new (std::nothrow) tt_hook{std::move(hook).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto hook = telltale::Hook::create(keys->keys, to_cpp(*params));
+    if (!hook) return fail(hook.status());
+    *out = new (std::nothrow) tt_hook{std::move(hook).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 void tt_hook_free(tt_hook* hook) { delete hook; }
 
 tt_status tt_seq_create(const tt_hook* hook, uint64_t account, uint64_t rng_seed, tt_seq** out) {
-  if (hook == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto seq = hook->hook.new_sequence(account, rng_seed);
-  if (!seq) return fail(seq.status());
-  *out = new (std::nothrow) tt_seq{std::move(seq).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (hook == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto seq = hook->hook.new_sequence(account, rng_seed);
+    if (!seq) return fail(seq.status());
+    *out = new (std::nothrow) tt_seq{std::move(seq).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 tt_status tt_seq_clone(const tt_seq* seq, tt_seq** out) {
-  if (seq == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  auto copy = seq->state.clone();
-  if (!copy) return fail(copy.status());
-  *out = new (std::nothrow) tt_seq{std::move(copy).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (seq == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto copy = seq->state.clone();
+    if (!copy) return fail(copy.status());
+    *out = new (std::nothrow) tt_seq{std::move(copy).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 void tt_seq_reset(tt_seq* seq) {
@@ -191,68 +248,79 @@ void tt_seq_accept(tt_seq* seq, int32_t token) {
 void tt_seq_free(tt_seq* seq) { delete seq; }
 
 tt_status tt_hook_bias(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits, uint32_t top_k) {
-  if (hook == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "hook is null");
-  telltale::BiasOptions options;
-  options.top_k = top_k;
-  return over_rows(rows, logits, [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part,
-                                     int64_t) { return hook->hook.bias(states, part, options); });
+  return guarded([&] {
+    if (hook == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "hook is null");
+    telltale::BiasOptions options;
+    options.top_k = top_k;
+    return over_rows(rows, logits, [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part,
+                                       int64_t) { return hook->hook.bias(states, part, options); });
+  });
 }
 
 tt_status tt_hook_bias_candidates(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, uint32_t top_k,
                                   float excluded_max) {
-  if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  telltale::CandidateBound bound;
-  bound.top_k = top_k;
-  bound.excluded_max = excluded_max;
-  return done(hook->hook.bias_candidates(seq->state, to_cpp(cand), bound));
+  return guarded([&] {
+    if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    telltale::CandidateBound bound;
+    bound.top_k = top_k;
+    bound.excluded_max = excluded_max;
+    return done(hook->hook.bias_candidates(seq->state, to_cpp(cand), bound));
+  });
 }
 
 tt_status tt_hook_choose(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits, const float* uniforms,
                          int32_t* out_tokens, int mask_others) {
-  if (hook == nullptr || out_tokens == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  return over_rows(rows, logits,
-                   [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t r0) {
-                     return hook->hook.choose(states, part, uniforms != nullptr ? uniforms + r0 : nullptr,
-                                              out_tokens + r0, mask_others != 0);
-                   });
+  return guarded([&] {
+    if (hook == nullptr || out_tokens == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    return over_rows(rows, logits,
+                     [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t r0) {
+                       return hook->hook.choose(states, part, uniforms != nullptr ? uniforms + r0 : nullptr,
+                                                out_tokens + r0, mask_others != 0);
+                     });
+  });
 }
 
 tt_status tt_hook_choose_candidates(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, float uniform,
                                     size_t* out_index) {
-  if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  return done(hook->hook.choose_candidates(seq->state, to_cpp(cand), uniform, out_index));
+  return guarded([&] {
+    if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    return done(hook->hook.choose_candidates(seq->state, to_cpp(cand), uniform, out_index));
+  });
 }
 
 tt_status tt_detector_create(const tt_keyring* keys, const tt_params* params, tt_detector** out) {
-  return tt_detector_create_scored(keys, params, TT_TOURNAMENT_MEAN, out);
+  return guarded([&] {
+    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto det = telltale::Detector::create(keys->keys, to_cpp(*params));
+    if (!det) return fail(det.status());
+    *out = new (std::nothrow) tt_detector{std::move(det).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
 }
 
 tt_status tt_detector_create_scored(const tt_keyring* keys, const tt_params* params, int32_t score,
                                     tt_detector** out) {
-  if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  if (score != TT_TOURNAMENT_MEAN && score != TT_TOURNAMENT_WEIGHTED_MEAN) {
-    return fail(TT_ERR_INVALID_ARGUMENT, "unknown tournament score");
-  }
-  if (score != TT_TOURNAMENT_MEAN && params->scheme != TT_SCHEME_TOURNAMENT) {
-    return fail(TT_ERR_INVALID_ARGUMENT, "the weighted-mean score is for the tournament scheme only");
-  }
-  telltale::SchemeParams p = to_cpp(*params);
-  p.tournament.score = score == TT_TOURNAMENT_WEIGHTED_MEAN ? telltale::TournamentScore::kWeightedMean
-                                                            : telltale::TournamentScore::kMean;
-  auto det = telltale::Detector::create(keys->keys, p);
-  if (!det) return fail(det.status());
-  *out = new (std::nothrow) tt_detector{std::move(det).value()};
-  return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  return guarded([&] {
+    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    // Deprecated: `score` overrides params->tournament_score; the core checks it (validate).
+    tt_params scored = *params;
+    scored.tournament_score = score;
+    return tt_detector_create(keys, &scored, out);
+  });
 }
 
 tt_status tt_detector_score(tt_detector* det, const int32_t* window, size_t window_len, int32_t token,
                             double* out_score) {
-  if (det == nullptr || out_score == nullptr || (window == nullptr && window_len > 0)) {
-    return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-  }
-  if (window_len != det->det.window_size()) return fail(TT_ERR_INVALID_ARGUMENT, "window length must equal h (h-1 for self-hash)");
-  *out_score = det->det.score({window, window_len}, token);
-  return TT_OK;
+  return guarded([&] {
+    if (det == nullptr || out_score == nullptr || (window == nullptr && window_len > 0)) {
+      return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    }
+    if (window_len != det->det.window_size()) {
+      return fail(TT_ERR_INVALID_ARGUMENT, "window length must equal h (h-1 for self-hash)");
+    }
+    *out_score = det->det.score({window, window_len}, token);
+    return TT_OK;
+  });
 }
 
 size_t tt_detector_window_size(const tt_detector* det) { return det == nullptr ? 0 : det->det.window_size(); }

@@ -39,16 +39,6 @@ uint32_t get_le32(const uint8_t* p) {
 
 }  // namespace
 
-const char* scheme_name(SchemeKind kind) {
-  switch (kind) {
-    case SchemeKind::kKgw: return "kgw";
-    case SchemeKind::kGumbel: return "gumbel";
-    case SchemeKind::kTournament: return "tournament";
-    case SchemeKind::kFingerprint: return "fingerprint";
-  }
-  return "unknown";
-}
-
 Result<SecretBytes> SecretBytes::allocate(size_t size) {
   if (!sodium_ready()) return Status{StatusCode::kInternal, "libsodium failed to initialise"};
   void* p = sodium_malloc(size);

@@ -1,7 +1,10 @@
-// KGW generation over a whole row. The per-id rule (value < threshold) is is_green() in kgw.hpp, shared with detection.
+// KGW generation over a whole row, and over the part of it that can survive the server's top-k. The per-id rule
+// (value < threshold) is is_green() in kgw.hpp, shared with detection.
 #include "schemes/kgw.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -154,6 +157,38 @@ void bias_row_left(const Config& c, const detail::StepKeys& keys, detail::Worksp
   }
 }
 
+// A list over the chosen ids of a dense row (the survivors of top-k pruning).
+struct SubsetList {
+  float* row;
+  const uint32_t* ids;
+  size_t n;
+  size_t size() const { return n; }
+  uint32_t id(size_t i) const { return ids[i]; }
+  float& logit(size_t i) const { return row[ids[i]]; }
+};
+
+// The k-th largest of values[0..n) (k <= n, k <= heap capacity), with a min-heap in caller-provided storage. A group
+// with no value above the heap's minimum is skipped: each of its values would have been tested and left out anyway.
+float kth_largest(const float* values, size_t n, size_t k, float* heap) {
+  for (size_t i = 0; i < k; ++i) heap[i] = values[i];
+  std::make_heap(heap, heap + k, std::greater<float>());
+  const auto offer = [heap, k](float v) {
+    if (v > heap[0]) {
+      std::pop_heap(heap, heap + k, std::greater<float>());
+      heap[k - 1] = v;
+      std::push_heap(heap, heap + k, std::greater<float>());
+    }
+  };
+  size_t i = k;
+  for (; i + detail::kScanGroup <= n; i += detail::kScanGroup) {
+    const float min = heap[0];
+    if (!detail::any_in_group(values + i, [min](float v) { return v > min; })) continue;
+    for (size_t j = i; j < i + detail::kScanGroup; ++j) offer(values[j]);
+  }
+  for (; i < n; ++i) offer(values[i]);
+  return heap[0];
+}
+
 }  // namespace
 
 void bias_row(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, float* row, uint32_t n) {
@@ -162,6 +197,30 @@ void bias_row(const Config& c, const detail::StepKeys& keys, detail::Workspace& 
     return;
   }
   detail::with_bits(keys.bits, [&](auto width) { bias_row_left<decltype(width)::value>(c, keys, ws, row, n); });
+}
+
+void bias_row_top_k(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, float* row, uint32_t n,
+                    uint32_t k) {
+  // Only ids with logit >= (k-th largest) - delta can be among the top k after the bias.
+  const float floor = kth_largest(row, n, k, ws.heap.data()) - c.delta;
+  uint32_t* ids = ws.survivors.data();  // in batches of kBatch, its capacity
+  size_t m = 0;
+  const auto keep = [&](uint32_t i) {
+    if (row[i] >= floor) {
+      ids[m++] = i;
+      if (m == detail::Workspace::kBatch) {
+        bias_list(c, keys, SubsetList{row, ids, m}, n);
+        m = 0;
+      }
+    }
+  };
+  uint32_t i = 0;
+  for (; i + detail::kScanGroup <= n; i += detail::kScanGroup) {
+    if (!detail::any_in_group(row + i, [floor](float v) { return v >= floor; })) continue;
+    for (uint32_t j = i; j < i + detail::kScanGroup; ++j) keep(j);
+  }
+  for (; i < n; ++i) keep(i);
+  if (m > 0) bias_list(c, keys, SubsetList{row, ids, m}, n);
 }
 
 }  // namespace telltale::kgw

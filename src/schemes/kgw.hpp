@@ -26,6 +26,12 @@ inline float select_add(float x, float delta, bool green) {
 // Adds delta to every green id of row[0..n): left-hash in cipher-sized chunks of the keystream; self-hash by batches.
 void bias_row(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, float* row, uint32_t n);
 
+// The same after the server's top-k: only the ids that can still be among the top k after the bias (logit >=
+// k-th largest - delta) are touched, so that after the server keeps its top k the row is bit-identical to bias_row.
+// 0 < k < n, k <= Workspace::kMaxTopK.
+void bias_row_top_k(const Config& c, const detail::StepKeys& keys, detail::Workspace& ws, float* row, uint32_t n,
+                    uint32_t k);
+
 // Adds delta to the green ids of a list (candidates, or the survivors of top-k pruning). The list is taken by value so
 // that its pointers stay in registers across the stores.
 template <typename List>

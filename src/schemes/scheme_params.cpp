@@ -4,6 +4,7 @@
 
 #include "telltale/prf.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale {
 
@@ -12,19 +13,8 @@ SchemeParams default_params(SchemeKind scheme, uint32_t vocab_size) {
   p.scheme = scheme;
   p.vocab_size = vocab_size;
   p.context_width = 4;
-  // Distortion-free schemes would repeat the same draw on a repeated context; SynthID's remedy is on by default.
-  p.skip_repeated_contexts = scheme == SchemeKind::kGumbel || scheme == SchemeKind::kTournament;
+  p.skip_repeated_contexts = scheme_info(scheme).skip_repeated_by_default;
   return p;
-}
-
-const char* tournament_score_name(TournamentScore score) {
-  return score == TournamentScore::kWeightedMean ? "weighted-mean" : "mean";
-}
-
-std::optional<TournamentScore> parse_tournament_score(std::string_view name) {
-  if (name == tournament_score_name(TournamentScore::kMean)) return TournamentScore::kMean;
-  if (name == tournament_score_name(TournamentScore::kWeightedMean)) return TournamentScore::kWeightedMean;
-  return std::nullopt;
 }
 
 KgwLayout kgw_layout(double gamma) {
@@ -44,7 +34,7 @@ KgwLayout kgw_layout(double gamma) {
 }
 
 Status validate(const SchemeParams& p) {
-  if (static_cast<uint32_t>(p.scheme) > 3) return invalid_argument("unknown scheme");
+  if (!parse_scheme(scheme_name(p.scheme))) return invalid_argument("unknown scheme");
   if (p.vocab_size < 2 || p.vocab_size > (1u << 30)) return invalid_argument("vocab_size must be in [2, 2^30]");
   if (p.context_width < 1 || p.context_width > kMaxContextWidth) {
     return invalid_argument("context_width (h) must be in [1, 16]");
@@ -58,7 +48,7 @@ Status validate(const SchemeParams& p) {
   }
   if (p.scheme == SchemeKind::kFingerprint) {
     if (p.self_hash) return invalid_argument("the fingerprint scheme uses left-hash seeding (self_hash must be off)");
-    if (!(p.fingerprint.delta >= 0 && p.fingerprint.delta <= 1000)) {
+    if (!(p.fingerprint.account_delta >= 0 && p.fingerprint.account_delta <= 1000)) {
       return invalid_argument("the account layer's delta must be in [0, 1000] logits");
     }
   }
@@ -69,14 +59,17 @@ Status validate(const SchemeParams& p) {
   if (p.scheme == SchemeKind::kTournament && (p.tournament.layers < 1 || p.tournament.layers > 32)) {
     return invalid_argument("tournament layers must be in [1, 32]");
   }
-  if (p.tournament.score != TournamentScore::kMean && p.tournament.score != TournamentScore::kWeightedMean) {
+  if (!parse_tournament_score(tournament_score_name(p.tournament.score))) {
     return invalid_argument("unknown tournament score");
+  }
+  if (p.scheme != SchemeKind::kTournament && p.tournament.score != TournamentScore::kMean) {
+    return invalid_argument("the weighted-mean score is the tournament's only: other schemes take the mean score");
   }
   return Status::ok();
 }
 
 std::string describe(const SchemeParams& p) {
-  char buf[256];
+  char buf[256] = "scheme=unknown";
   const char* seeding = p.self_hash ? "self-hash" : "left-hash";
   switch (p.scheme) {
     case SchemeKind::kKgw:
@@ -86,15 +79,14 @@ std::string describe(const SchemeParams& p) {
     case SchemeKind::kFingerprint:
       std::snprintf(buf, sizeof buf, "scheme=fingerprint gamma=%.17g effective_gamma=%.17g delta=%.9g account_delta=%.9g",
                     p.kgw.gamma, kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta),
-                    static_cast<double>(p.fingerprint.delta));
+                    static_cast<double>(p.fingerprint.account_delta));
       break;
     case SchemeKind::kTournament:
       std::snprintf(buf, sizeof buf, "scheme=tournament layers=%u%s%s", p.tournament.layers,
                     p.tournament.score == TournamentScore::kMean ? "" : " score=",
                     p.tournament.score == TournamentScore::kMean ? "" : tournament_score_name(p.tournament.score));
       break;
-    default:
-      std::snprintf(buf, sizeof buf, "scheme=%s", scheme_name(p.scheme));
+    case SchemeKind::kGumbel: std::snprintf(buf, sizeof buf, "scheme=gumbel"); break;
   }
   char tail[160];
   std::snprintf(tail, sizeof tail, " h=%u seeding=%s vocab=%u skip_repeated=%d history=%u", p.context_width, seeding,

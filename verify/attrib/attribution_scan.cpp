@@ -24,7 +24,7 @@ AttributionScan::AttributionScan(Detector detector, const AccountRegistry& regis
     : detector_(std::move(detector)),
       registry_(&registry),
       options_(options),
-      theta_(null_match_bound(detector_.params().fingerprint.delta)) {}
+      theta_(null_match_bound(detector_.params().fingerprint.account_delta)) {}
 
 Result<AttributionScan> AttributionScan::create(const Detector& detector, const AccountRegistry& registry,
                                                 const AttributionOptions& options) {

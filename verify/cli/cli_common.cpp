@@ -1,5 +1,9 @@
+// What every subcommand shares: errors, key files, and the scheme options read from the scheme table.
 #include "cli_common.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
@@ -77,25 +81,63 @@ Result<std::optional<evidence::SigningKey>> read_signing_key(const std::string& 
   return std::optional<evidence::SigningKey>(std::move(key).value());
 }
 
+namespace {
+
+// "--account-delta" for the field account_delta.
+std::string flag_of(const SchemeField& f) {
+  std::string flag = std::string("--") + f.name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+// The field's value in `text`, or a one-line error naming the flag.
+Result<double> field_value(const SchemeField& f, const std::string& text) {
+  if (f.type == SchemeField::Type::kChoice) {
+    const auto it = std::find(f.choices.begin(), f.choices.end(), text);
+    if (it == f.choices.end()) return invalid_argument("unknown " + flag_of(f) + " '" + text + "'");
+    return static_cast<double>(it - f.choices.begin());
+  }
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  const bool whole = !text.empty() && end == text.c_str() + text.size() && errno == 0 && std::isfinite(v);
+  const bool count_ok = f.type != SchemeField::Type::kCount || (v >= 0 && v <= 4294967295.0 && v == std::floor(v));
+  if (!whole || !count_ok) return invalid_argument(flag_of(f) + ": '" + text + "' is not a valid value");
+  return v;
+}
+
+}  // namespace
+
 void add_scheme_options(CLI::App& command, SchemeOptions& options) {
-  command
-      .add_option("--scheme", options.scheme,
-                  "watermark scheme: kgw (red/green bias), gumbel, tournament, fingerprint (kgw + account id layer)")
-      ->check(CLI::IsMember({"kgw", "gumbel", "tournament", "fingerprint"}))
+  std::string schemes;
+  std::vector<std::string> names;
+  for (const SchemeInfo& s : scheme_table()) {
+    schemes += std::string(schemes.empty() ? "" : ", ") + s.name + " (" + s.summary + ")";
+    names.emplace_back(s.name);
+  }
+  command.add_option("--scheme", options.scheme, "watermark scheme: " + schemes)
+      ->check(CLI::IsMember(names))
       ->capture_default_str();
-  command.add_option("--gamma", options.gamma, "kgw: fraction of the vocabulary that is green, in (0, 1)")
-      ->capture_default_str();
-  command.add_option("--delta", options.delta, "kgw: logit bias added to green ids, >= 0")->capture_default_str();
+  const auto fields = scheme_fields();
+  const SchemeParams defaults;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const SchemeField& f = fields[i];
+    const double d = f.get(defaults);
+    std::ostringstream shown;
+    if (f.type == SchemeField::Type::kChoice) {
+      shown << f.choices[static_cast<size_t>(d)];
+    } else {
+      shown << d;
+    }
+    CLI::Option* option =
+        command.add_option(flag_of(f), options.fields[i], std::string(f.help) + " [" + shown.str() + "]");
+    if (f.type == SchemeField::Type::kChoice) {
+      option->check(CLI::IsMember(std::vector<std::string>(f.choices.begin(), f.choices.end())));
+    }
+  }
   command.add_option("--context-width,-w", options.context_width, "h: tokens of context that seed each step, 1..16")
       ->capture_default_str();
   command.add_flag("--self-hash", options.self_hash, "seed with the last h-1 tokens plus the candidate itself");
-  command.add_option("--layers", options.layers, "tournament: number of layers m, 1..32")->capture_default_str();
-  command.add_option("--tournament-score", options.tournament_score,
-                     "tournament detection: mean (g-values that are 1) or weighted-mean (SynthID's weights 10..1)")
-      ->check(CLI::IsMember({"mean", "weighted-mean"}))
-      ->capture_default_str();
-  command.add_option("--account-delta", options.account_delta, "fingerprint: logit bias of the account layer, >= 0")
-      ->capture_default_str();
   command.add_option("--skip-repeated", options.skip_repeated,
                      "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
                      "(default: 1 for gumbel and tournament, 0 for kgw)")
@@ -103,21 +145,18 @@ void add_scheme_options(CLI::App& command, SchemeOptions& options) {
 }
 
 Result<SchemeParams> scheme_params(const SchemeOptions& options, uint32_t vocab_size) {
-  SchemeKind kind = SchemeKind::kKgw;
-  if (options.scheme == "gumbel") kind = SchemeKind::kGumbel;
-  else if (options.scheme == "tournament") kind = SchemeKind::kTournament;
-  else if (options.scheme == "fingerprint") kind = SchemeKind::kFingerprint;
-  else if (options.scheme != "kgw") return invalid_argument("unknown scheme '" + options.scheme + "'");
-  SchemeParams params = default_params(kind, vocab_size);
-  params.kgw.gamma = options.gamma;
-  params.kgw.delta = options.delta;
+  const std::optional<SchemeKind> kind = parse_scheme(options.scheme);
+  if (!kind) return invalid_argument("unknown scheme '" + options.scheme + "' (expected " + scheme_name_list() + ")");
+  SchemeParams params = default_params(*kind, vocab_size);
   params.context_width = options.context_width;
   params.self_hash = options.self_hash;
-  params.tournament.layers = options.layers;
-  const std::optional<TournamentScore> score = parse_tournament_score(options.tournament_score);
-  if (!score) return invalid_argument("unknown --tournament-score '" + options.tournament_score + "'");
-  params.tournament.score = *score;
-  params.fingerprint.delta = options.account_delta;
+  const auto fields = scheme_fields();
+  for (size_t i = 0; i < fields.size() && i < options.fields.size(); ++i) {
+    if (options.fields[i].empty()) continue;
+    auto v = field_value(fields[i], options.fields[i]);
+    if (!v) return v.status();
+    fields[i].set(params, *v);
+  }
   if (options.skip_repeated >= 0) params.skip_repeated_contexts = options.skip_repeated != 0;
   TT_RETURN_IF_ERROR(validate(params));
   return params;

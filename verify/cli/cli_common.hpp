@@ -11,6 +11,7 @@
 #include "exit_codes.hpp"
 #include "telltale/keyring.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::cli {
@@ -36,17 +37,14 @@ Result<evidence::SigningPublicKey> read_public_key(const std::string& path);
 // Reads the evidence signing key of --signing-key; none when `path` is empty.
 Result<std::optional<evidence::SigningKey>> read_signing_key(const std::string& path);
 
-// The options that fix a scheme's parameters, shared by generate, detect and keyinfo.
+// The options that fix a scheme's parameters, shared by generate, detect and keyinfo. The scheme-specific ones come
+// from the scheme table (one flag per field, --gamma, --account-delta, ...); an empty one takes the scheme's default.
 struct SchemeOptions {
   std::string scheme = "kgw";
-  double gamma = 0.25;
-  float delta = 2.0f;
-  uint32_t context_width = 4;
+  uint32_t context_width = SchemeParams{}.context_width;
   bool self_hash = false;
-  uint32_t layers = 30;
-  std::string tournament_score = "mean";
-  float account_delta = 2.0f;
   int skip_repeated = -1;  // -1: the scheme's default; 0/1 forced
+  std::vector<std::string> fields = std::vector<std::string>(scheme_fields().size());  // scheme_fields() order
 };
 void add_scheme_options(CLI::App& command, SchemeOptions& options);
 

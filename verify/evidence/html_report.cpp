@@ -1,3 +1,4 @@
+// The report's text: verdict, meaning, method, results, parameters, provenance; the plots are in report_plots.cpp.
 #include "evidence/html_report.hpp"
 
 #include <algorithm>
@@ -6,23 +7,19 @@
 #include <stdexcept>
 
 #include "evidence/record.hpp"
-#include "evidence/svg_plot.hpp"
+#include "evidence/report_plots.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::evidence {
 
 namespace {
 
 using nlohmann::json;
-
-constexpr size_t kMaxPlottedDocuments = 400;
-
-std::string esc(const std::string& s) { return html_escape(s); }
-
-std::string fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+using report::code;
+using report::count;
+using report::esc;
+using report::fmt;
+using report::kMaxPlottedDocuments;
 
 // "3.2 x 10^-45" from log10 p, exact beyond double range.
 std::string p_text(double log10_p) {
@@ -31,12 +28,6 @@ std::string p_text(double log10_p) {
   return fmt("%.2g", std::pow(10.0, log10_p - e)) + " &times; 10<sup>" + fmt("%.0f", e) + "</sup>";
 }
 
-// A count from the record: a non-negative integer, else the report cannot be rendered (no float-to-integer cast).
-uint64_t count(const json& j) {
-  if (j.is_number_unsigned()) return j.get<uint64_t>();
-  if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
-  throw std::invalid_argument("expected a non-negative integer, got " + j.dump().substr(0, 40));
-}
 uint64_t count_or_zero(const json& j, const char* key) { return j.contains(key) ? count(j.at(key)) : 0; }
 
 std::string str(const json& j, const char* key) {
@@ -52,139 +43,8 @@ size_t reported_analysis(const json& record) {
   return 0;
 }
 
-std::string method_text(const std::string& scheme) {
-  if (scheme == "kgw") {
-    return "When the text was generated, the secret key and the few tokens before each position split the vocabulary "
-           "into a small &ldquo;green&rdquo; part and a &ldquo;red&rdquo; rest, and green tokens were made more "
-           "likely. The test recomputes the split at every position with the key and counts green tokens. Text that "
-           "never saw the key hits green only by chance (a fixed fraction, gamma), so the count follows a binomial "
-           "law; the p-value is its exact upper tail.";
-  }
-  if (scheme == "gumbel") {
-    return "When the text was generated, the secret key and the preceding tokens gave every vocabulary entry a "
-           "pseudorandom number, and the token was drawn in a way that favours tokens with large numbers without "
-           "changing the model's output distribution. The test recomputes each chosen token's number r and adds up "
-           "&minus;ln(1&nbsp;&minus;&nbsp;r). Text that never saw the key gives a Gamma-distributed sum; the p-value is "
-           "its exact upper tail.";
-  }
-  return "When the text was generated, each token won a tournament of several layers whose matches the secret key "
-         "decided (g-values). The test recomputes the g-values of every token and counts the ones. Text that never "
-         "saw the key gives fair coin flips, so the count is binomial; the p-value is its exact upper tail.";
-}
-
 std::string row(const std::string& name, const std::string& value_html) {
   return "<tr><th>" + esc(name) + "</th><td>" + value_html + "</td></tr>\n";
-}
-std::string code(const std::string& s) { return "<code>" + esc(s) + "</code>"; }
-
-// `what`: the plural noun for what was scored ("tokens", "tuples").
-std::string scores_plot(const json& plot, const json& scheme, const std::string& what) {
-  const json& sc = plot.at("scores");
-  if (sc.is_null()) return "<p class=\"note\">Not available: the run scored repeated tuples again (--no-dedup).</p>";
-  const auto& observed = sc.at("observed");
-  const auto& expected = sc.at("expected_under_null");
-  const auto& lower = sc.at("bin_lower");
-  const size_t n = observed.size();
-  double total = 0, top = 0;
-  for (size_t b = 0; b < n; ++b) {
-    total += observed.at(b).get<double>();
-    top = std::max({top, observed.at(b).get<double>(), expected.at(b).get<double>()});
-  }
-  if (total == 0) return "<p class=\"note\">Nothing was scored.</p>";
-  const bool gumbel = scheme.value("name", "") == "gumbel";
-  const double width = gumbel ? 0.5 : 1.0;
-  const double x0 = lower.at(0).get<double>(), x1 = lower.at(n - 1).get<double>() + width;
-  SvgPlot p("plot-scores", "Scores of the tested " + what + " against what chance alone gives",
-            gumbel ? "per-token score -ln(1 - r)" : (scheme.value("name", "") == "kgw" ? "0 = red token, 1 = green token"
-                                                                                   : "g-values equal to 1 per token"),
-            "share of scored " + what, x0, x1, 0, top / total * 1.1);
-  for (size_t b = 0; b < n; ++b) {
-    const double lo = lower.at(b).get<double>();
-    p.bar(lo + 0.08 * width, lo + 0.48 * width, expected.at(b).get<double>() / total, "null");
-    p.bar(lo + 0.52 * width, lo + 0.92 * width, observed.at(b).get<double>() / total, "observed");
-  }
-  p.legend("expected without the key", "null");
-  p.legend("observed", "observed");
-  return p.render();
-}
-
-std::string documents_plot(const json& record, double alpha) {
-  const json& docs = record.at("documents");
-  if (docs.empty()) return "<p class=\"note\">No documents.</p>";
-  const size_t n = std::min(docs.size(), kMaxPlottedDocuments);
-  double top = -std::log10(alpha);
-  for (size_t i = 0; i < n; ++i) top = std::max(top, -docs.at(i).at("log10_p_value").get<double>());
-  SvgPlot p("plot-documents", "Evidence per document (each document tested on its own)", "document (input order)",
-            "-log10 p-value", 0, static_cast<double>(n), 0, top * 1.1);
-  for (size_t i = 0; i < n; ++i) {
-    const double v = -docs.at(i).at("log10_p_value").get<double>();
-    p.bar(static_cast<double>(i) + 0.1, static_cast<double>(i) + 0.9, v,
-          docs.at(i).value("detected", false) ? "observed" : "null");
-  }
-  p.reference(-std::log10(alpha), "significance level alpha = " + fmt("%g", alpha));
-  std::string out = p.render();
-  if (docs.size() > n) {
-    out += "<p class=\"note\">The first " + std::to_string(n) + " of " + std::to_string(docs.size()) +
-           " documents are shown; the appendix lists all of them.</p>";
-  }
-  return out;
-}
-
-// The pooled test's -log10 p against the count scored so far: the last two columns of each point.
-std::string curve_plot(const json& plot, double alpha, const std::string& x_label) {
-  const json& points = plot.at("curve").at("points");
-  if (points.empty()) return "<p class=\"note\">Nothing was scored.</p>";
-  std::vector<double> x, y;
-  double top = -std::log10(alpha), right = 1;
-  for (const json& pt : points) {
-    x.push_back(pt.at(pt.size() - 2).get<double>());
-    y.push_back(-pt.at(pt.size() - 1).get<double>());
-    top = std::max(top, y.back());
-    right = std::max(right, x.back());
-  }
-  SvgPlot p("plot-curve", "Evidence growing as more is scored", x_label,
-            "-log10 p-value of the pooled test", 0, right, 0, top * 1.1);
-  p.line(x, y, "curve");
-  p.reference(-std::log10(alpha), "alpha = " + fmt("%g", alpha));
-  return p.render();
-}
-
-std::string window_plot(const json& plot, const json& scheme) {
-  const json& w = plot.at("window");
-  if (w.is_null()) return "";
-  const auto& scores = w.at("scores");
-  const size_t n = scores.size();
-  if (n == 0) return "";
-  const uint64_t start = count(w.at("start")), length = std::max<uint64_t>(1, count(w.at("length")));
-  // A moving average over the best window's length: the local favoured fraction (KGW, tournament) or mean score.
-  const size_t span = std::min<size_t>(n, length);
-  std::vector<double> x, y;
-  double sum = 0, top = 0;
-  for (size_t i = 0; i < n; ++i) {
-    sum += scores.at(i).get<double>();
-    if (i >= span) sum -= scores.at(i - span).get<double>();
-    if (i + 1 >= span) {
-      x.push_back(static_cast<double>(i + 1 - span));
-      y.push_back(sum / static_cast<double>(span));
-      top = std::max(top, y.back());
-    }
-  }
-  const std::string name = scheme.value("name", "");
-  const double layers = std::max(1.0, scheme.value("layers", 1.0));
-  const double null_mean = name == "kgw" ? scheme.value("gamma", 0.25) : name == "gumbel" ? 1.0 : layers / 2;
-  top = std::max(top, null_mean);
-  SvgPlot p("plot-window", "Windowed detection along the document with the strongest passage",
-            "position in the document (scored tokens)", "moving average over " + std::to_string(span) + " tokens", 0,
-            static_cast<double>(n), 0, top * 1.15);
-  p.band(static_cast<double>(start), static_cast<double>(start + length),
-         "best window, p = " + fmt("%.2g", std::pow(10.0, w.at("log10_p_value").get<double>())) + " corrected");
-  p.line(x, y, "curve");
-  p.reference(null_mean, "expected without the key");
-  std::string out = p.render();
-  out += "<p class=\"note\">Document: " + code(w.at("source").value("source", "")) + " (document " +
-         std::to_string(count(w.at("document")) + 1) + " in input order). The shaded band is the window with the "
-         "smallest p-value, which is corrected for every window tried.</p>";
-  return out;
 }
 
 constexpr const char* kStyle = R"(
@@ -260,17 +120,20 @@ std::string key_section(const json& record) {
   return h + "</table>\n";
 }
 
-// The scheme's rows of the parameters table.
+// The scheme's rows of the parameters table: its name, then each parameter the scheme table says it reads.
 std::string scheme_rows(const json& scheme) {
+  const SchemeParams params = report::recorded_params(scheme);
   std::string h = row("scheme", code(scheme.at("name").get<std::string>()));
-  if (scheme.at("name") == "kgw" || scheme.at("name") == "fingerprint") {
-    h += row("gamma (green fraction)", fmt("%g", scheme.at("gamma").get<double>()));
-    h += row("delta (logit bias)", fmt("%g", scheme.at("delta").get<double>()));
+  for (const SchemeField& f : scheme_fields()) {
+    if (!f.applies_to(params.scheme)) continue;
+    const double v = f.get(params);
+    switch (f.type) {
+      case SchemeField::Type::kFraction:
+      case SchemeField::Type::kLogits: h += row(f.label, fmt("%g", v)); break;
+      case SchemeField::Type::kCount: h += row(f.label, fmt("%.0f", v)); break;
+      case SchemeField::Type::kChoice: h += row(f.label, code(f.choices[static_cast<size_t>(v)])); break;
+    }
   }
-  if (scheme.at("name") == "fingerprint") {
-    h += row("account delta (account layer's logit bias)", fmt("%g", scheme.at("account_delta").get<double>()));
-  }
-  if (scheme.at("name") == "tournament") h += row("layers", std::to_string(count(scheme.at("layers"))));
   h += row("context width h", std::to_string(count(scheme.at("context_width"))));
   h += row("seeding", scheme.at("self_hash").get<bool>() ? "self-hash" : "left-hash");
   h += row("vocabulary size", std::to_string(count(scheme.at("vocab_size"))));
@@ -334,7 +197,8 @@ std::string render_detection(const json& record) {
        " was fixed before the test; the watermark counts as detected only when the p-value is at or below it.</p>\n";
   h += key_section(record);
 
-  h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + "</p>\n<p>Each (context, token) pair is "
+  h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) +
+       "</p>\n<p>Each (context, token) pair is "
        "scored once across all the text, so copied or repeated passages cannot inflate the evidence; the first tokens "
        "of every document, which lack a full context, are skipped.";
   if (count(recipe.at("rules").at("window_min")) > 0) {
@@ -353,10 +217,10 @@ std::string render_detection(const json& record) {
   h += row("hypotheses (Holm)", std::to_string(count_or_zero(r, "hypotheses")));
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme, "tokens");
-  h += "<h3>Per-document p-values</h3>\n" + documents_plot(record, alpha);
-  h += "<h3>Evidence growing with tokens</h3>\n" + curve_plot(plot, alpha, "unique tokens scored so far");
-  const std::string window = window_plot(plot, scheme);
+  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + report::scores_plot(plot, scheme, "tokens");
+  h += "<h3>Per-document p-values</h3>\n" + report::documents_plot(record, alpha);
+  h += "<h3>Evidence growing with tokens</h3>\n" + report::curve_plot(plot, alpha, "unique tokens scored so far");
+  const std::string window = report::window_plot(plot, scheme);
   if (!window.empty()) h += "<h3>Windowed detection along a document</h3>\n" + window;
 
   h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
@@ -397,7 +261,7 @@ std::string render_radioactivity(const json& record) {
        "this key, not who supplied that text to it.</p>\n";
   h += key_section(record);
 
-  h += "<h2>Method</h2>\n<p>" + method_text(scheme.value("name", "")) + " Here the test is applied to the suspect "
+  h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) + " Here the test is applied to the suspect "
        "model's own choices in each context instead of to a text.</p>\n";
 
   const json& counts = r.at("counts");
@@ -412,8 +276,8 @@ std::string render_radioactivity(const json& record) {
   h += row("favoured share", fmt("%.4g", r.value("favoured_fraction", 0.0)));
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + scores_plot(plot, scheme, "tuples");
-  h += "<h3>Evidence growing with scored tuples</h3>\n" + curve_plot(plot, alpha, "tuples scored so far");
+  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + report::scores_plot(plot, scheme, "tuples");
+  h += "<h3>Evidence growing with scored tuples</h3>\n" + report::curve_plot(plot, alpha, "tuples scored so far");
 
   h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
   h += row("predicted ids scored per position", std::to_string(count(recipe.at("top_k"))));
@@ -462,23 +326,6 @@ std::string attribution_verdict(const json& record) {
          " registered accounts: no accusation reaches the significance level " + level + " chosen in advance.";
 }
 
-// Each document's best account: -log10 of its p-value after Holm over the registry.
-std::string best_account_plot(const json& plot, double alpha) {
-  const json& points = plot.at("curve").at("points");
-  if (points.empty()) return "<p class=\"note\">No document had a scored context.</p>";
-  const size_t n = std::min(points.size(), kMaxPlottedDocuments);
-  double top = -std::log10(alpha);
-  for (size_t i = 0; i < n; ++i) top = std::max(top, -points.at(i).at(2).get<double>());
-  SvgPlot p("plot-documents", "Each document's best account (tested on its own, corrected over the registry)",
-            "document (input order)", "-log10 p-value of its best account", 0, static_cast<double>(n), 0, top * 1.1);
-  for (size_t i = 0; i < n; ++i) {
-    const double v = -points.at(i).at(2).get<double>();
-    p.bar(static_cast<double>(i) + 0.1, static_cast<double>(i) + 0.9, v, v >= -std::log10(alpha) ? "observed" : "null");
-  }
-  p.reference(-std::log10(alpha), "significance level alpha = " + fmt("%g", alpha));
-  return p.render();
-}
-
 std::string render_attribution(const json& record) {
   const json& r = record.at("result");
   const json& recipe = record.at("recipe");
@@ -525,7 +372,7 @@ std::string render_attribution(const json& record) {
   }
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n" + best_account_plot(record.at("plots").at(0), alpha);
+  h += "<h2>Plots</h2>\n" + report::best_account_plot(record.at("plots").at(0), alpha);
 
   h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
   h += row("registry", code(recipe.at("registry").get<std::string>()));

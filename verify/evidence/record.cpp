@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "evidence/json_limits.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::evidence {
 
@@ -89,13 +90,18 @@ json scheme_json(const SchemeParams& p) {
           {"self_hash", p.self_hash},
           {"skip_repeated_contexts", p.skip_repeated_contexts},
           {"context_history", p.context_history},
-          {"gamma", p.kgw.gamma},
-          {"delta", p.kgw.delta},
-          {"layers", p.tournament.layers},
-          {"tournament_score", tournament_score_name(p.tournament.score)},
           {"configuration", describe(p)}};
-  // Only the fingerprint scheme has an account layer: the other schemes' records keep their fields.
-  if (p.scheme == SchemeKind::kFingerprint) j["account_delta"] = p.fingerprint.delta;
+  // The scheme table's fields, each under its one name: those the scheme reads, and those every record carries.
+  for (const SchemeField& f : scheme_fields()) {
+    if (!f.applies_to(p.scheme) && !f.recorded_for_every_scheme) continue;
+    const double v = f.get(p);
+    switch (f.type) {
+      case SchemeField::Type::kFraction: j[f.name] = v; break;
+      case SchemeField::Type::kLogits: j[f.name] = static_cast<float>(v); break;
+      case SchemeField::Type::kCount: j[f.name] = static_cast<uint32_t>(v); break;
+      case SchemeField::Type::kChoice: j[f.name] = f.choices[static_cast<size_t>(v)]; break;
+    }
+  }
   return j;
 }
 
@@ -113,24 +119,31 @@ json recipe_json(const DetectionRecipe& r) {
 
 Result<SchemeParams> scheme_from_json(const json& s) {
   const std::string name = s.at("name").get<std::string>();
-  SchemeKind kind = SchemeKind::kKgw;
-  if (name == "gumbel") kind = SchemeKind::kGumbel;
-  else if (name == "tournament") kind = SchemeKind::kTournament;
-  else if (name == "fingerprint") kind = SchemeKind::kFingerprint;
-  else if (name != "kgw") return invalid_argument("record.json: unknown scheme '" + name + "'");
-  SchemeParams p = default_params(kind, s.at("vocab_size").get<uint32_t>());
+  const std::optional<SchemeKind> kind = parse_scheme(name);
+  if (!kind) return invalid_argument("record.json: unknown scheme '" + name + "'");
+  SchemeParams p = default_params(*kind, s.at("vocab_size").get<uint32_t>());
   p.context_width = s.at("context_width").get<uint32_t>();
   p.self_hash = s.at("self_hash").get<bool>();
   p.skip_repeated_contexts = s.at("skip_repeated_contexts").get<bool>();
   p.context_history = s.at("context_history").get<uint32_t>();
-  p.kgw.gamma = s.at("gamma").get<double>();
-  p.kgw.delta = s.at("delta").get<float>();
-  p.tournament.layers = s.at("layers").get<uint32_t>();
-  const std::string score = s.at("tournament_score").get<std::string>();
-  const std::optional<TournamentScore> parsed = parse_tournament_score(score);
-  if (!parsed) return invalid_argument("record.json: unknown tournament score '" + score + "'");
-  p.tournament.score = *parsed;
-  if (kind == SchemeKind::kFingerprint) p.fingerprint.delta = s.at("account_delta").get<float>();
+  for (const SchemeField& f : scheme_fields()) {
+    if (!f.applies_to(*kind) && !f.recorded_for_every_scheme) continue;
+    const json& v = s.at(f.name);
+    switch (f.type) {
+      case SchemeField::Type::kFraction: f.set(p, v.get<double>()); break;
+      case SchemeField::Type::kLogits: f.set(p, static_cast<double>(v.get<float>())); break;
+      case SchemeField::Type::kCount: f.set(p, static_cast<double>(v.get<uint32_t>())); break;
+      case SchemeField::Type::kChoice: {
+        const std::string text = v.get<std::string>();
+        const auto it = std::find(f.choices.begin(), f.choices.end(), text);
+        if (it == f.choices.end()) {
+          return invalid_argument("record.json: unknown " + std::string(f.label) + " '" + text + "'");
+        }
+        f.set(p, static_cast<double>(it - f.choices.begin()));
+        break;
+      }
+    }
+  }
   TT_RETURN_IF_ERROR(validate(p));
   if (describe(p) != s.at("configuration").get<std::string>()) {
     return invalid_argument("record.json: the scheme's parameters do not give its recorded configuration");
