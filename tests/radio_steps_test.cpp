@@ -38,9 +38,9 @@ std::string id_line(int count) {
 TEST_CASE("the filter's window is the context width, one less with self-hash", "[radio][filter]") {
   telltale::SchemeParams p;
   p.context_width = 4;
-  CHECK(radio::filter_window_size(p) == 4);
+  CHECK(window_size(p) == 4);
   p.self_hash = true;
-  CHECK(radio::filter_window_size(p) == 3);
+  CHECK(window_size(p) == 3);
 }
 
 TEST_CASE("a filter built from teacher text holds every window of every document and is sized by counting them",

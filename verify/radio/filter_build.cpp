@@ -9,16 +9,10 @@
 
 namespace telltale::radio {
 
-uint32_t filter_window_size(const SchemeParams& params) {
-  // The window rule of the hook (Detector::window_size), here without a key: the filter is built before any key is
-  // read. The one place radioactivity states it.
-  return params.self_hash ? params.context_width - 1 : params.context_width;
-}
-
 Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const input::Tokenizer& tokenizer,
                                            const std::string& out) {
   TT_RETURN_IF_ERROR(check_new_path(out));
-  const uint32_t w = filter_window_size(recipe.params);
+  const uint32_t w = window_size(recipe.params);  // the hook's rule (telltale/scheme.hpp)
   if (w == 0) return invalid_argument("self-hash with h = 1 has no context window to filter on");
   uint64_t expected = recipe.expected;
   if (expected == 0 && recipe.text.reads_stdin())

@@ -33,9 +33,6 @@ struct FilterSummary {
   double false_positive_rate = 0;  // measured on the filter as written
 };
 
-// The context window of a scheme's tuple: W = h for left-hash, h - 1 for self-hash (spec/radioactivity.md, section 1).
-uint32_t filter_window_size(const SchemeParams& params);
-
 // Builds the filter and writes it to `out`, which must not exist. Errors name the file (and line) at fault.
 Result<FilterSummary> write_context_filter(const FilterRecipe& recipe, const input::Tokenizer& tokenizer,
                                            const std::string& out);

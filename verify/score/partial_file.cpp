@@ -5,9 +5,10 @@
 #include <bit>
 #include <cstring>
 #include <stdexcept>
-#include <fstream>
+#include <istream>
 #include <nlohmann/json.hpp>
 
+#include "input/input_stream.hpp"
 #include "telltale/new_file.hpp"
 
 namespace telltale::score {
@@ -189,9 +190,10 @@ Status write_partial_stream(std::ostream& out, std::vector<PartialResult>& resul
 }
 
 Result<std::vector<PartialResult>> read_partial_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open the partial result");
-  return read_partial_stream(in, path);
+  // A regular file only (a FIFO must not block the merge), and never a key file (its bytes must not be quoted).
+  auto in = input::open_input_stream(path, "partial result", "a telltale partial result");
+  if (!in) return in.status();
+  return read_partial_stream(**in, path);
 }
 
 Status PartialReader::bad(const std::string& what) const {

@@ -3,10 +3,11 @@
 // file -- the same first-occurrence rule as PartialResult::append.
 #include "score/partial_merge.hpp"
 
-#include <fstream>
+#include <istream>
 #include <memory>
 #include <queue>
 
+#include "input/input_stream.hpp"
 #include "score/partial_file.hpp"
 
 namespace telltale::score {
@@ -28,11 +29,13 @@ struct HeadAfter {
 
 Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths) {
   if (paths.empty()) return invalid_argument("no partial results to merge");
-  std::vector<std::unique_ptr<std::ifstream>> files;
+  std::vector<std::unique_ptr<std::istream>> files;
   std::vector<PartialReader> readers;
   for (const std::string& path : paths) {
-    files.push_back(std::make_unique<std::ifstream>(path, std::ios::binary));
-    if (!*files.back()) return io_error(path + ": cannot open the partial result");
+    // A regular file only (a FIFO must not block the merge), and never a key file (its bytes must not be quoted).
+    auto in = input::open_input_stream(path, "partial result", "a telltale partial result");
+    if (!in) return in.status();
+    files.push_back(std::move(in).value());
     auto r = PartialReader::open(*files.back(), path);
     if (!r) return r.status();
     if (!readers.empty() && r->analyses() != readers[0].analyses())
