@@ -44,8 +44,9 @@ struct AttribCase : telltale::test::BundleCase {
     std::string registry = "# issued\n77\n4000000000\n";
     for (int i = 1000; i < 1200; ++i) registry += std::to_string(i) + "\n";
     dir.file("reg.txt", registry);
-    dir.file("human.txt", "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
-                          "must be in want of a wife.");
+    dir.file("human.txt",
+             "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+             "must be in want of a wife.");
   }
 
   // `attribute` with the key, tokenizer and registry, and `rest`.
@@ -171,8 +172,10 @@ TEST_CASE("any single-byte change to an attribution bundle makes verification fa
   c.check_byte_changes(13, 20);
 }
 
-TEST_CASE("an attribution bundle, its report and the command output never contain the secret key or a derived "
-          "subkey", "[evidence][attribution][keys]") {
+TEST_CASE(
+    "an attribution bundle, its report and the command output never contain the secret key or a derived "
+    "subkey",
+    "[evidence][attribution][keys]") {
   AttribCase c;
   const auto attributed = c.attribute("-f completion --per-doc --bundle b --signing-key s.key texts.jsonl");
   REQUIRE(attributed.exit_code == 0);
@@ -187,18 +190,18 @@ TEST_CASE("the record reader refuses malformed attribution records with a messag
   CHECK(telltale::evidence::attrib_recipe_from_json(good).is_ok());
   telltale::test::check_damaged_records_refused(
       good, {
-                 {"/test", "attributions", false, "/test"},
-                 {"/recipe/registry", nullptr, true, "/recipe/registry"},
-                 {"/recipe/top", -1, false, "/recipe/top"},
-                 {"/recipe/inputs", "texts.jsonl", false, "/recipe/inputs"},
-                 {"/result/attributed", "yes", false, "/result/attributed"},
-                 {"/result/accusations", nullptr, true, "/result/accusations"},
-                 {"/result/accusations/0/account", "77", false, "/result/accusations/0/account"},
-                 {"/result/zero_bit", nullptr, true, "/result/zero_bit"},
-                 {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
-                 {"/input_files/1/sha256", "abc", false, "/input_files/1/sha256"},
-                 {"/test", nullptr, true, "missing field /result/scored_tokens"},  // read as a detection record
-             });
+                {"/test", "attributions", false, "/test"},
+                {"/recipe/registry", nullptr, true, "/recipe/registry"},
+                {"/recipe/top", -1, false, "/recipe/top"},
+                {"/recipe/inputs", "texts.jsonl", false, "/recipe/inputs"},
+                {"/result/attributed", "yes", false, "/result/attributed"},
+                {"/result/accusations", nullptr, true, "/result/accusations"},
+                {"/result/accusations/0/account", "77", false, "/result/accusations/0/account"},
+                {"/result/zero_bit", nullptr, true, "/result/zero_bit"},
+                {"/plots/0/curve/points", json::array({json::array({1, 2})}), false, "/plots/0/curve/points"},
+                {"/input_files/1/sha256", "abc", false, "/input_files/1/sha256"},
+                {"/test", nullptr, true, "missing field /result/scored_tokens"},  // read as a detection record
+            });
   SECTION("a recipe whose parameters do not give its configuration is refused") {
     telltale::test::check_configuration_mismatch_refused(
         good, [](const json& record) { return telltale::evidence::attrib_recipe_from_json(record); });
@@ -222,8 +225,10 @@ TEST_CASE("attribute refuses bad bundle options in one line, exit 2, writing not
   CHECK(fs::is_empty(c.dir.path("b")));
 }
 
-TEST_CASE("the attribution report renders in headless Chromium with its verdict, meaning, family-wise bound, limits "
-          "and plot, no error and no network request", "[evidence][attribution][chromium]") {
+TEST_CASE(
+    "the attribution report renders in headless Chromium with its verdict, meaning, family-wise bound, limits "
+    "and plot, no error and no network request",
+    "[evidence][attribution][chromium]") {
   const std::string chromium = telltale::test::find_chromium();
   if (chromium.empty()) return;  // find_chromium warned
   AttribCase c;
@@ -244,9 +249,9 @@ TEST_CASE("the attribution report renders in headless Chromium with its verdict,
 TEST_CASE("a detection bundle of the fingerprint scheme records its account delta and re-runs",
           "[evidence][attribution]") {
   AttribCase c;
-  const auto detected =
-      c.run("detect -q -k k.key -t " + tok() + " --scheme fingerprint -f completion --bundle d --signing-key s.key "
-            "texts.jsonl");
+  const auto detected = c.run("detect -q -k k.key -t " + tok() +
+                              " --scheme fingerprint -f completion --bundle d --signing-key s.key "
+                              "texts.jsonl");
   INFO("stderr: " << detected.err);
   REQUIRE(detected.exit_code == 0);
   const json record = json::parse(slurp(fs::path(c.dir.path("d")) / telltale::evidence::kRecordFile));

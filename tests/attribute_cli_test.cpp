@@ -1,8 +1,8 @@
 // `telltale attribute` as scripts use it: detect's inputs and options, JSON lines per document then the summary,
 // exit 0 attributed / 1 none / 2 error, and one-line errors for bad registries and a wrong scheme.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <algorithm>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,7 +24,8 @@ telltale::test::CommandResult tt(const ScratchDir& dir, const std::string& args)
 
 }  // namespace
 
-TEST_CASE("attribute names the accounts that generated the texts, per document and for the corpus", "[attribution][cli]") {
+TEST_CASE("attribute names the accounts that generated the texts, per document and for the corpus",
+          "[attribution][cli]") {
   ScratchDir dir("cli-attribute");
   REQUIRE(tt(dir, "keygen --out k.key").exit_code == 0);
   const std::string gen = "generate --scheme fingerprint -m " + std::string(telltale::test::kModelDir) +

@@ -1,8 +1,8 @@
 // Attribution: the registry parser's refusals, the decoder against a direct count, the null bound theta against the
 // worst-case innocent account, the family-wise error on human text with 25,000 accounts, and end-to-end power on
 // the reference model with the zero-bit layer still found by the plain KGW detector.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <set>
@@ -117,8 +117,7 @@ TEST_CASE("the Walsh-Hadamard decode equals a direct count of agreeing bits for 
   CHECK(std::all_of(doubled.begin(), doubled.end(), [](uint64_t x) { return x == 0; }));
 }
 
-TEST_CASE("Holm over a partial list agrees with Holm over the whole family when nothing is left out",
-          "[attribution]") {
+TEST_CASE("Holm over a partial list agrees with Holm over the whole family when nothing is left out", "[attribution]") {
   const std::vector<double> p = {std::log(1e-9), std::log(0.2), std::log(1e-4), std::log(0.01), std::log(1e-4)};
   const auto partial = holm_partial_log(p, p.size());
   const auto full = stats::holm_adjust_log(p);
@@ -142,8 +141,8 @@ TEST_CASE("theta bounds the worst innocent account: one sharing 3 symbols with t
   const uint8_t c2 = 5 ^ 9 ^ 200;
   const uint8_t c1 = gf256_mul(5, 9) ^ gf256_mul(5, 200) ^ gf256_mul(9, 200);
   const uint8_t c0 = gf256_mul(gf256_mul(5, 9), 200);
-  const uint32_t a = b ^ (uint32_t{7} << 24 | uint32_t{gf256_mul(7, c2)} << 16 | uint32_t{gf256_mul(7, c1)} << 8 |
-                          gf256_mul(7, c0));
+  const uint32_t a =
+      b ^ (uint32_t{7} << 24 | uint32_t{gf256_mul(7, c2)} << 16 | uint32_t{gf256_mul(7, c1)} << 8 | gf256_mul(7, c0));
   auto registry = AccountRegistry::from_ids(std::vector<uint32_t>{a, b});
   REQUIRE(registry.is_ok());
   std::mt19937_64 rng(21);
@@ -192,10 +191,9 @@ TEST_CASE("FWER on human text: 25000 registered accounts and no document accuses
   REQUIRE(scan.is_ok());
   input::InputOptions in;
   in.split = input::TextSplit::kParagraph;
-  auto source = input::DocumentSource::open(
-      {std::string(test::kSharedDir) + "/corpora/austen_6novels.txt",
-       std::string(test::kSharedDir) + "/corpora/tinyshakespeare.txt"},
-      in);
+  auto source = input::DocumentSource::open({std::string(test::kSharedDir) + "/corpora/austen_6novels.txt",
+                                             std::string(test::kSharedDir) + "/corpora/tinyshakespeare.txt"},
+                                            in);
   REQUIRE(source.is_ok());
   // Documents of 200 tokens, cut from consecutive paragraphs.
   const size_t docs_wanted = 400;

@@ -24,7 +24,8 @@
 
 namespace telltale::test {
 
-inline constexpr size_t kSecretOffset = 16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
+inline constexpr size_t kSecretOffset =
+    16;  // spec/key-file.md: the secret's offset in a key file (and a signing key file)
 inline constexpr size_t kSecretSize = 32;
 
 inline void write_text(const std::filesystem::path& p, const std::string& bytes) {
@@ -129,8 +130,10 @@ inline void check_damaged_records_refused(const nlohmann::json& good, const std:
     INFO("case: " << c.pointer);
     nlohmann::json bad = good;
     const nlohmann::json::json_pointer p(c.pointer);
-    if (c.remove) bad[p.parent_pointer()].erase(p.back());
-    else bad[p] = c.value;
+    if (c.remove)
+      bad[p.parent_pointer()].erase(p.back());
+    else
+      bad[p] = c.value;
     auto r = evidence::parse_record(bad.dump());
     REQUIRE(!r.is_ok());
     CHECK(r.status().message().find(c.expect) != std::string::npos);

@@ -49,15 +49,18 @@ struct Rendering {
 
 // One headless Chromium run: DOM on stdout, a PNG screenshot, a PDF print, a net log; a dead proxy so that nothing
 // could leave the machine even if the page asked.
-inline Rendering render(const std::string& chromium, const std::filesystem::path& page, const std::filesystem::path& work) {
+inline Rendering render(const std::string& chromium, const std::filesystem::path& page,
+                        const std::filesystem::path& work) {
   std::filesystem::create_directories(work);
   const std::string cmd =
-      chromium + " --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check"
+      chromium +
+      " --headless --no-sandbox --disable-gpu --no-first-run --no-default-browser-check"
       " --disable-background-networking --disable-component-update --disable-sync --disable-default-apps"
-      " --disable-extensions --user-data-dir=" + shell_quote((work / "profile").string()) +
+      " --disable-extensions --user-data-dir=" +
+      shell_quote((work / "profile").string()) +
       " --enable-logging=stderr --log-level=0 --proxy-server=127.0.0.1:9 --window-size=1000,2400"
-      " --log-net-log=" + shell_quote((work / "net.json").string()) +
-      " --screenshot=" + shell_quote((work / "report.png").string()) +
+      " --log-net-log=" +
+      shell_quote((work / "net.json").string()) + " --screenshot=" + shell_quote((work / "report.png").string()) +
       " --print-to-pdf=" + shell_quote((work / "report.pdf").string()) + " --no-pdf-header-footer --dump-dom " +
       shell_quote("file://" + page.string());
   Rendering r;

@@ -105,7 +105,7 @@ TEST_CASE("keygen creates the key file with mode 0600", "[cli][keys]") {
   ::umask(0);  // even a permissive umask must not widen the file
   keygen(dir / "k.key");
   ::umask(022);
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat((dir / "k.key").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   fs::remove_all(dir);
@@ -141,7 +141,7 @@ TEST_CASE("the secret and its subkeys never appear in any output of the command 
       "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 64 --jsonl",
       "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 32 --scheme gumbel",
       "generate --key " + k + " -m " + shell_quote(model) + " -t " + shell_quote(tok) + " -n 32 --scheme tournament",
-      "keyinfo --key " + k + " --gamma 7",          // an error path
+      "keyinfo --key " + k + " --gamma 7",         // an error path
       "generate --key " + k + " -m /nonexistent",  // another
       "--help",
   };

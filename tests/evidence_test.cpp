@@ -5,22 +5,22 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bundle_test_support.hpp"
+#include "chromium_render.hpp"
 #include "evidence/bundle.hpp"
 #include "evidence/evidence_run.hpp"
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/signing_key.hpp"
-#include "bundle_test_support.hpp"
-#include "chromium_render.hpp"
 #include "run_command.hpp"
 #include "telltale/keyring.hpp"
 #include "test_paths.hpp"
@@ -142,8 +142,8 @@ TEST_CASE("a bundle verifies, and the re-run on the recorded inputs confirms eve
   CHECK(json::parse(plain.out)["test"] == "detection");
 
   // From another directory: relative inputs resolve in --base, the tokenizer lies in an --allow-dir.
-  const std::string dirs = " --base " + shell_quote(f.dir.string()) + " --allow-dir " +
-                           shell_quote(telltale::test::kModelDir);
+  const std::string dirs =
+      " --base " + shell_quote(f.dir.string()) + " --allow-dir " + shell_quote(telltale::test::kModelDir);
   const auto full = run_command("cd / && " + verify + " --key " + shell_quote(f.key.string()) + dirs);
   INFO("stderr: " << full.err);
   REQUIRE(full.exit_code == 0);
@@ -245,13 +245,14 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
   const std::string wm = slurp(f.key);
   const std::string signing = slurp(f.dir / "sign.key");
   const fs::path html = f.dir / "again.html";
-  const auto rendered = run_command(telltale_binary() + " report html " + shell_quote(f.bundle.string()) + " --pubkey " +
-                                    shell_quote(f.pubkey.string()) + " -o " + shell_quote(html.string()));
+  const auto rendered =
+      run_command(telltale_binary() + " report html " + shell_quote(f.bundle.string()) + " --pubkey " +
+                  shell_quote(f.pubkey.string()) + " -o " + shell_quote(html.string()));
   REQUIRE(rendered.exit_code == 0);
-  const auto verified = run_command(telltale_binary() + " report verify " + shell_quote(f.bundle.string()) +
-                                    " --pubkey " + shell_quote(f.pubkey.string()) + " --key " +
-                                    shell_quote(f.key.string()) + " --base " + shell_quote(f.dir.string()) +
-                                    " --allow-dir " + shell_quote(telltale::test::kModelDir));
+  const auto verified =
+      run_command(telltale_binary() + " report verify " + shell_quote(f.bundle.string()) + " --pubkey " +
+                  shell_quote(f.pubkey.string()) + " --key " + shell_quote(f.key.string()) + " --base " +
+                  shell_quote(f.dir.string()) + " --allow-dir " + shell_quote(telltale::test::kModelDir));
   REQUIRE(verified.exit_code == 0);
   telltale::test::check_no_secret_in({{"detect output", f.detect_out + f.detect_err},
                                       {"report html output", rendered.out + rendered.err},
@@ -260,8 +261,8 @@ TEST_CASE("the bundle, the report and the command output never contain the secre
                                      f.bundle, wm, signing);
   // The public ids are there, so the search looked at the real content.
   const std::string record = slurp(f.bundle / telltale::evidence::kRecordFile);
-  auto ring = telltale::KeyRing::parse(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(wm.data()), wm.size()));
+  auto ring =
+      telltale::KeyRing::parse(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(wm.data()), wm.size()));
   REQUIRE(ring.is_ok());
   CHECK(record.find(ring->key_id_hex()) != std::string::npos);
 }
@@ -300,8 +301,10 @@ TEST_CASE("once_in puts a p-value in words", "[evidence]") {
   CHECK(telltale::evidence::once_in(-45.2).find("10^45") != std::string::npos);
 }
 
-TEST_CASE("the HTML report renders in headless Chromium to PNG and PDF with its verdict and plots, no error and no "
-          "network request", "[evidence][chromium]") {
+TEST_CASE(
+    "the HTML report renders in headless Chromium to PNG and PDF with its verdict and plots, no error and no "
+    "network request",
+    "[evidence][chromium]") {
   const std::string chromium = telltale::test::find_chromium();
   if (chromium.empty()) return;  // find_chromium warned
   Fixture f("render");

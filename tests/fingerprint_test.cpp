@@ -1,7 +1,7 @@
 // The fingerprint scheme's core: the account code (distance), the hook's two layers bit for bit, and its refusals.
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <array>
 #include <random>
 #include <vector>
 
@@ -157,8 +157,8 @@ TEST_CASE("account-layer marks of spec/fingerprint.md section 8 (test secret 00.
   REQUIRE(det.is_ok());
   // Window [403, 407, 261, 378]: position 1898 (0x76a); the token's bit is keystream bit `token` under the account
   // layer's nonce. mark = position << 1 | bit. Reproduced by an independent Python implementation (spec section 8).
-  const std::vector<std::pair<int32_t, uint32_t>> expected = {
-      {0, 3796}, {2, 3797}, {4, 3797}, {5, 3796}, {261, 3796}, {100000, 3796}};
+  const std::vector<std::pair<int32_t, uint32_t>> expected = {{0, 3796}, {2, 3797},   {4, 3797},
+                                                              {5, 3796}, {261, 3796}, {100000, 3796}};
   for (const auto& [token, mark] : expected) {
     std::vector<int32_t> tokens = {403, 407, 261, 378, token};
     uint32_t got = 0;
@@ -204,7 +204,7 @@ TEST_CASE("the C ABI runs the fingerprint scheme with one account per row", "[fi
   for (size_t v = 0; v < 512; ++v) {
     const float a = logits[v], b = logits[512 + v];
     CHECK((a >= 2.0f && a != 3.0f) == (b >= 2.0f && b != 3.0f));  // green: 2 or 5
-    same += std::fmod(a, 2.0f) == std::fmod(b, 2.0f);               // the account layer's 3 is odd
+    same += std::fmod(a, 2.0f) == std::fmod(b, 2.0f);             // the account layer's 3 is odd
   }
   CHECK(same == (same_half ? 512 : 0));
   for (tt_seq* s : rows) tt_seq_free(s);

@@ -1,7 +1,7 @@
 // End to end with a real model: KGW-watermarked generations from stories260K are green far more often than gamma,
 // by as much as the model's own distributions predict; the same draws without the hook are not.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <set>
@@ -37,8 +37,8 @@ struct Counts {
   uint64_t scored = 0;        // tokens with a full window (every one, repeats included)
   uint64_t unique_green = 0;  // the same over unique (window, token) tuples
   uint64_t unique = 0;
-  double predicted = 0;       // sum over watermarked steps of the green mass the token was drawn from
-  double variance = 0;        // sum of m (1 - m): the predictable variation of green - predicted
+  double predicted = 0;  // sum over watermarked steps of the green mass the token was drawn from
+  double variance = 0;   // sum of m (1 - m): the predictable variation of green - predicted
 };
 
 // Generates texts (prompt i, seed s) with or without the hook and scores them with the detector.
@@ -62,8 +62,8 @@ Counts generate_and_score(bool watermark, int texts, int tokens) {
     options.seed = 1000 + static_cast<uint64_t>(t);
     auto seq = hook->new_sequence(0, options.seed);
     REQUIRE(seq.is_ok());
-    auto gen = watermark ? generator.run(prompt, &*hook, &*seq, options)
-                         : generator.run(prompt, nullptr, nullptr, options);
+    auto gen =
+        watermark ? generator.run(prompt, &*hook, &*seq, options) : generator.run(prompt, nullptr, nullptr, options);
     REQUIRE(gen.is_ok());
     std::vector<int32_t> all = gen->prompt;
     all.insert(all.end(), gen->tokens.begin(), gen->tokens.end());
@@ -82,7 +82,8 @@ Counts generate_and_score(bool watermark, int texts, int tokens) {
         c.predicted += m;
         c.variance += m * (1 - m);
       }
-      std::vector<int32_t> tuple(all.begin() + static_cast<ptrdiff_t>(at - h), all.begin() + static_cast<ptrdiff_t>(at + 1));
+      std::vector<int32_t> tuple(all.begin() + static_cast<ptrdiff_t>(at - h),
+                                 all.begin() + static_cast<ptrdiff_t>(at + 1));
       if (seen.insert(std::move(tuple)).second) {
         c.unique += 1;
         c.unique_green += green;
@@ -123,8 +124,7 @@ TEST_CASE("the same draws without the hook are green at rate gamma over unique t
   CHECK(stats::log_binomial_cdf(c.unique_green, c.unique, 0.25) > std::log(kAlpha / 2));
 }
 
-TEST_CASE("the generator records ln p and entropy of the model's own distribution for every token",
-          "[e2e][refmodel]") {
+TEST_CASE("the generator records ln p and entropy of the model's own distribution for every token", "[e2e][refmodel]") {
   auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
   REQUIRE(model.is_ok());
   auto hook = Hook::create(test_key(), default_params(SchemeKind::kKgw, 512));

@@ -77,7 +77,8 @@ TEST_CASE("pruned and full KGW bias give bit-identical rows after the server's t
     REQUIRE(hook);
     auto seq = hook->new_sequence();
     REQUIRE(seq);
-    for (uint32_t i = 0; i < p.context_width; ++i) seq->accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
+    for (uint32_t i = 0; i < p.context_width; ++i)
+      seq->accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
     const uint32_t k = std::uniform_int_distribution<uint32_t>(1, std::min<uint32_t>(vocab - 1, 200))(rng);
     const std::vector<float> original = random_logits(rng, vocab);
     SeqState* rows[] = {&seq.value()};
@@ -276,8 +277,7 @@ TEST_CASE("a repeated context is left unwatermarked when the rule is on, and cou
   CHECK(seq->watermarked_steps() == 0);
 }
 
-TEST_CASE("rows are independent: a batch equals the rows run one at a time, and null rows are untouched",
-          "[hook]") {
+TEST_CASE("rows are independent: a batch equals the rows run one at a time, and null rows are untouched", "[hook]") {
   const KeyRing ring = test_ring(5);
   const uint32_t vocab = 700;
   auto hook = Hook::create(ring, default_params(SchemeKind::kKgw, vocab));
@@ -369,7 +369,8 @@ TEST_CASE("the tournament's biased row is a log-distribution over the vocabulary
 TEST_CASE("score_sequence equals score at every position and refuses a first inside the first window", "[hook]") {
   const KeyRing ring = test_ring(10);
   for (SchemeKind kind : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
-    const std::vector<std::pair<bool, uint32_t>> seedings = {{false, 1}, {false, 4}, {true, 4}, {false, 16}, {true, 16}};
+    const std::vector<std::pair<bool, uint32_t>> seedings = {
+        {false, 1}, {false, 4}, {true, 4}, {false, 16}, {true, 16}};
     for (const auto& [self_hash, h] : seedings) {
       SchemeParams p = default_params(kind, 1000);
       p.self_hash = self_hash;
@@ -378,7 +379,7 @@ TEST_CASE("score_sequence equals score at every position and refuses a first ins
       REQUIRE(det);
       const size_t w = det->window_size();
       std::mt19937_64 rng(12);
-      std::vector<int32_t> tokens(1300);  // more than one batch of the detector's workspace
+      std::vector<int32_t> tokens(1300);                              // more than one batch of the detector's workspace
       for (auto& t : tokens) t = static_cast<int32_t>(rng() % 1100);  // some ids past the vocabulary
       std::vector<double> out(tokens.size() - w, -1.0);
       REQUIRE(det->score_sequence(tokens, w, out));
@@ -395,8 +396,9 @@ TEST_CASE("score_sequence equals score at every position and refuses a first ins
 
 TEST_CASE("the vectorised row scans find exactly the entries a scalar loop finds", "[hook][prune]") {
   std::mt19937_64 rng(31);
-  const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), kNegInf,
-                            -0.0f, 0.0f, 1e-40f, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max()};
+  const float specials[] = {
+      std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), kNegInf, -0.0f, 0.0f, 1e-40f,
+      std::numeric_limits<float>::max(),       -std::numeric_limits<float>::max()};
   for (int trial = 0; trial < 3000; ++trial) {
     const size_t n = std::uniform_int_distribution<size_t>(0, 300)(rng);
     std::vector<float> row = random_logits(rng, static_cast<uint32_t>(n));

@@ -12,9 +12,9 @@
 #include "input/document_source.hpp"
 #include "run_command.hpp"
 #include "secret_search.hpp"
-#include "test_paths.hpp"
 #include "telltale/input_file.hpp"
 #include "telltale/keyring.hpp"
+#include "test_paths.hpp"
 #include "verify_test_support.hpp"
 
 namespace {
@@ -29,8 +29,8 @@ using Run = telltale::test::CommandResult;
 
 // `telltale args` run in `dir`, killed after 20 s so that a blocking open fails the test instead of hanging it.
 Run run(const ScratchDir& dir, const std::string& args) {
-  return telltale::test::run_command("cd " + dir.str() + " && timeout -s KILL 20 " +
-                                     telltale::test::telltale_binary() + " " + args);
+  return telltale::test::run_command("cd " + dir.str() + " && timeout -s KILL 20 " + telltale::test::telltale_binary() +
+                                     " " + args);
 }
 
 size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
@@ -58,8 +58,8 @@ std::string files_written(const ScratchDir& dir, const std::vector<std::string>&
 // A scratch directory with a watermark key, a signing key pair and small valid inputs of every kind.
 struct Inputs {
   ScratchDir dir{"hardening"};
-  std::string watermark_secret;  // the 32 secret bytes of w.key
-  std::string signing_seed;      // the 32 seed bytes of s.key
+  std::string watermark_secret;     // the 32 secret bytes of w.key
+  std::string signing_seed;         // the 32 seed bytes of s.key
   std::vector<std::string> inputs;  // every file made here (not outputs)
 
   Inputs() {
@@ -71,8 +71,9 @@ struct Inputs {
     REQUIRE(signing_seed.size() == 32);
     make("t.txt", "Once upon a time there was a little girl who liked to play in the park.\n");
     make("reg.txt", "1\n2\n3\n");
-    make("p.jsonl", "{\"telltale\": \"predictions\", \"version\": 1, \"vocab_size\": 512}\n"
-                    "{\"ids\": [5, 6, 7, 8, 9, 10], \"positions\": [5], \"predicted\": [[11]]}\n");
+    make("p.jsonl",
+         "{\"telltale\": \"predictions\", \"version\": 1, \"vocab_size\": 512}\n"
+         "{\"ids\": [5, 6, 7, 8, 9, 10], \"positions\": [5], \"predicted\": [[11]]}\n");
     make("a.jsonl", "{\"prompt\": \"Tell a story.\", \"response\": \"Once upon a time.\"}\n");
     inputs.insert(inputs.end(), {"w.key", "s.key", "s.key.pub"});
   }
@@ -124,9 +125,8 @@ TEST_CASE("a key file given as any input is refused in one line and no output ho
     const std::string query = "radioactivity query -q -e http://127.0.0.1:9/v1 -m m -o log-" + kind + ".jsonl -p ";
     for (const std::string& args :
          {"detect -k w.key -q -t " + k + ".model t.txt",
-          "attribute -k w.key -q -t " + tok() + " -r " + k + ".txt t.txt",
-          score + "--predictions " + k + ".jsonl", score + "--answers " + k + ".jsonl",
-          score + "--predictions p.jsonl --filter " + k + ".txt",
+          "attribute -k w.key -q -t " + tok() + " -r " + k + ".txt t.txt", score + "--predictions " + k + ".jsonl",
+          score + "--answers " + k + ".jsonl", score + "--predictions p.jsonl --filter " + k + ".txt",
           "radioactivity filter -t " + tok() + " -o f-" + kind + ".ttcf " + k + ".ids", query + k + ".txt",
           query + k + ".jsonl", "keyinfo -k w.key -t " + k + ".model"}) {
       commands.emplace_back(args, "this is a telltale");
@@ -248,7 +248,8 @@ TEST_CASE("inputs holding no document are refused with one line unless --allow-e
   check_one_line_error(run(in.dir, bundle), bundle, "--allow-empty cannot be used with --bundle");
 }
 
-TEST_CASE("a document that is a key file is refused by its tag in every format, quoting none of it", "[hardening][input]") {
+TEST_CASE("a document that is a key file is refused by its tag in every format, quoting none of it",
+          "[hardening][input]") {
   using telltale::input::DocumentSource;
   using telltale::input::InputFormat;
   auto ring = telltale::KeyRing::generate();

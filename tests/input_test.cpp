@@ -124,9 +124,9 @@ TEST_CASE("well-formed UTF-8 of every sequence length is accepted", "[input]") {
   using telltale::input::validate_utf8;
   CHECK_FALSE(validate_utf8("").has_value());
   CHECK_FALSE(validate_utf8("plain ASCII text that is longer than eight bytes").has_value());
-  CHECK_FALSE(validate_utf8("\xC2\x80 \xDF\xBF caf\xC3\xA9").has_value());             // U+0080, U+07FF, é
+  CHECK_FALSE(validate_utf8("\xC2\x80 \xDF\xBF caf\xC3\xA9").has_value());                        // U+0080, U+07FF, é
   CHECK_FALSE(validate_utf8("\xE0\xA0\x80 \xED\x9F\xBF \xEE\x80\x80 \xEF\xBF\xBF").has_value());  // U+0800..U+FFFF
-  CHECK_FALSE(validate_utf8("\xF0\x90\x80\x80 \xF4\x8F\xBF\xBF").has_value());         // U+10000, U+10FFFF
+  CHECK_FALSE(validate_utf8("\xF0\x90\x80\x80 \xF4\x8F\xBF\xBF").has_value());                    // U+10000, U+10FFFF
 }
 
 TEST_CASE("ill-formed UTF-8 is rejected at the offset of the first bad sequence", "[input]") {
@@ -525,10 +525,13 @@ TEST_CASE("directories are walked recursively in sorted order, skipping hidden e
     REQUIRE(d.error.is_ok());
     std::vector<std::string> order;
     for (const Document& doc : d.docs) order.push_back(fs::relative(doc.source, dir.str()).string());
-    const std::vector<std::string> expect = {
-        "sub/c.jsonl", "sub/deeper/d.ids", "sub/z.txt",                                      // the first path
-        "a.txt", "b.txt", "c.txt", "extra/last.txt", "sub/c.jsonl", "sub/deeper/d.ids", "sub/z.txt",  // the dir
-        "extra/last.txt"};                                                                    // the last path
+    const std::vector<std::string> expect = {"sub/c.jsonl",   "sub/deeper/d.ids",
+                                             "sub/z.txt",  // the first path
+                                             "a.txt",         "b.txt",
+                                             "c.txt",         "extra/last.txt",
+                                             "sub/c.jsonl",   "sub/deeper/d.ids",
+                                             "sub/z.txt",        // the dir
+                                             "extra/last.txt"};  // the last path
     CHECK(order == expect);
     if (run == 0) first_order = order;
     CHECK(order == first_order);
@@ -782,8 +785,10 @@ TEST_CASE("skip_bad counts bad documents and files, keeps the first messages, an
                                      "{\"u\": \"no t\"}\n"
                                      "{\"t\": \"good 2\"}\n"
                                      "{\"t\": 7}\n"
-                                     "{\"t\": \"" + std::string(200, 'y') + "\"}\n"
-                                     "{\"t\": \"good 3\"}\n");
+                                     "{\"t\": \"" +
+                                         std::string(200, 'y') +
+                                         "\"}\n"
+                                         "{\"t\": \"good 3\"}\n");
   const std::string ids = dir.file("b.ids", "1 2\nbad\n3\n");
   const std::string text = dir.file("c.txt", "caf\xC3 broken\n");
   const std::string fine = dir.file("d.txt", "the end");
@@ -830,8 +835,8 @@ TEST_CASE("skip_bad keeps only the first messages but counts every skipped docum
 // ---- Bounded memory ------------------------------------------------------------------------------------------------
 
 TEST_CASE("a 50 MB text file streams in bounded memory with documents no larger than the limit", "[input]") {
-  const std::string path = (fs::temp_directory_path() / ("telltale-input-50mb-" + std::to_string(::getpid()) +
-                                                         ".txt")).string();
+  const std::string path =
+      (fs::temp_directory_path() / ("telltale-input-50mb-" + std::to_string(::getpid()) + ".txt")).string();
   constexpr size_t kTotal = 50u << 20;
   uint64_t written_hash = kFnvBasis;
   {
@@ -884,8 +889,8 @@ TEST_CASE("a 50 MB text file streams in bounded memory with documents no larger 
 
   CHECK(largest <= o.max_document_bytes);
   CHECK(docs >= file_size / o.max_document_bytes);
-  CHECK(total == file_size);            // nothing lost or duplicated...
-  CHECK(read_hash == written_hash);     // ...and in the same order
+  CHECK(total == file_size);         // nothing lost or duplicated...
+  CHECK(read_hash == written_hash);  // ...and in the same order
   CHECK(source.bytes_read() == file_size);
   // Peak resident memory grows by far less than the file: the reader holds about one document plus a chunk.
   const long grown_kib = after.ru_maxrss - before.ru_maxrss;

@@ -155,8 +155,7 @@ TEST_CASE("the key id is SHA-256 of a domain tag and the secret, pinned by the t
   auto ring = KeyRing::from_secret(secret);
   REQUIRE(ring);
   // Independently: printf 'telltale key id v1' ; then bytes 00..1f, through sha256sum.
-  std::string cmd =
-      "printf 'telltale key id v1' > /tmp/tt-keyid.bin && printf '";
+  std::string cmd = "printf 'telltale key id v1' > /tmp/tt-keyid.bin && printf '";
   for (int i = 0; i < 32; ++i) {
     char b[8];
     std::snprintf(b, sizeof b, "\\%03o", i);

@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -51,8 +51,8 @@ const std::string kU64 = "0..18446744073709551615";
 
 TEST_CASE("numeric flags refuse out-of-range, non-finite and misread values with their range", "[cli][flags]") {
   ScratchDir dir("numeric-flags");
-  const std::string gen = "generate --no-watermark -m " + model_dir() + "/stories260K.bin -t " + model_dir() +
-                          "/tok512.model -n 4 ";
+  const std::string gen =
+      "generate --no-watermark -m " + model_dir() + "/stories260K.bin -t " + model_dir() + "/tok512.model -n 4 ";
   const std::string det = "detect -k k.key -t " + model_dir() + "/tok512.model ";
   const std::string filter = "radioactivity filter -t " + model_dir() + "/tok512.model -o f.bin ";
   const std::vector<std::pair<std::string, std::string>> refused = {
@@ -123,7 +123,7 @@ TEST_CASE("radioactivity filter --expected larger than the memory at hand is ref
   const double contexts = std::ceil(2.0 * static_cast<double>(available) * 8 / 14.3);
   const bool under_cap = contexts * 14.4 < std::pow(2.0, 40);
   const auto r = tt(dir, "radioactivity filter -t " + model_dir() + "/tok512.model -o f.bin --expected " +
-                            std::to_string(static_cast<uint64_t>(contexts)) + " t.txt");
+                             std::to_string(static_cast<uint64_t>(contexts)) + " t.txt");
   INFO(r.err);
   CHECK(r.exit_code == 2);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
@@ -152,7 +152,7 @@ TEST_CASE("the tokenizer hash and key id are expected in either case", "[cli][fl
   for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   dir.file("t.txt", "Once upon a time there was a little dog.\n");
   const auto d = tt(dir, "detect -q -k k.key -t " + model_dir() + "/tok512.model --expect-tokenizer-sha256 " + sha +
-                            " --expect-key-id " + id + " t.txt");
+                             " --expect-key-id " + id + " t.txt");
   INFO(d.err);
   CHECK(d.exit_code == 1);  // ran: plain text, no watermark
   CHECK(d.err.find("is not the expected") == std::string::npos);

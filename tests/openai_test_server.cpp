@@ -37,8 +37,7 @@ void write_all(int fd, const std::string& s) {
 std::string response(int status, const std::string& reason, const std::string& body,
                      const std::string& extra_headers = {}) {
   return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: application/json\r\n" +
-         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers + "\r\n" +
-         body;
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
 }
 
 void respond(int fd, int status, const std::string& reason, const std::string& body,
@@ -184,25 +183,19 @@ void OpenAiTestServer::handle(int fd) {
     case Fault::kTooMany:
       return respond(fd, 429, "Too Many Requests", R"({"error":{"message":"rate limited","type":"rate_limit"}})",
                      "Retry-After: 0\r\n");
-    case Fault::kServerError:
-      return respond(fd, 500, "Internal Server Error", R"({"error":{"message":"boom"}})");
-    case Fault::kUnavailable:
-      return respond(fd, 503, "Service Unavailable", "overloaded");
-    case Fault::kMalformedJson:
-      return respond(fd, 200, "OK", R"({"choices": [{"message": {"content": "cut off)");
-    case Fault::kNoChoices:
-      return respond(fd, 200, "OK", R"({"choices": []})");
-    case Fault::kDrop:
-      return;
+    case Fault::kServerError: return respond(fd, 500, "Internal Server Error", R"({"error":{"message":"boom"}})");
+    case Fault::kUnavailable: return respond(fd, 503, "Service Unavailable", "overloaded");
+    case Fault::kMalformedJson: return respond(fd, 200, "OK", R"({"choices": [{"message": {"content": "cut off)");
+    case Fault::kNoChoices: return respond(fd, 200, "OK", R"({"choices": []})");
+    case Fault::kDrop: return;
     case Fault::kUnauthorized:
       return respond(fd, 401, "Unauthorized", R"({"error":{"message":"Incorrect API key provided","type":"auth"}})");
     case Fault::kEchoAuthorization:
-      return respond(fd, 400, "Bad Request",
-                     nlohmann::json({{"error", {{"message", "malformed header 'Authorization: " + req->authorization +
-                                                                "'"}}}})
-                         .dump());
-    case Fault::kControlBytes:
-      return respond(fd, 400, "Bad Request", kControlBody + req->authorization);
+      return respond(
+          fd, 400, "Bad Request",
+          nlohmann::json({{"error", {{"message", "malformed header 'Authorization: " + req->authorization + "'"}}}})
+              .dump());
+    case Fault::kControlBytes: return respond(fd, 400, "Bad Request", kControlBody + req->authorization);
     case Fault::kHold: {
       std::unique_lock lock(mu_);
       holding_ = true;
@@ -212,13 +205,10 @@ void OpenAiTestServer::handle(int fd) {
       holding_ = false;
       return;
     }
-    case Fault::kSlow:
-      std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load()));
-      break;
+    case Fault::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load())); break;
     case Fault::kNone:
     case Fault::kDrip:
-    case Fault::kEchoInAnswer:
-      break;
+    case Fault::kEchoInAnswer: break;
   }
   const auto j = nlohmann::json::parse(req->body, nullptr, false);
   const bool chat = req->path == "/v1/chat/completions";

@@ -26,18 +26,18 @@ struct HttpRequest {
 };
 
 enum class Fault {
-  kNone,           // answer normally
-  kTooMany,        // 429 with Retry-After: 0
-  kServerError,    // 500
-  kUnavailable,    // 503
-  kMalformedJson,  // 200 with a body that is not JSON
-  kNoChoices,      // 200 with {"choices": []}
-  kSlow,           // answer normally after slow_ms
-  kDrop,           // close the connection without an answer
-  kHold,           // hold the request until release() or stop(), then drop it
-  kUnauthorized,   // 401 with an OpenAI-style error object
-  kDrip,           // a normal answer sent one byte every drip_ms, headers included (never silent long enough to
-                   // look stalled)
+  kNone,               // answer normally
+  kTooMany,            // 429 with Retry-After: 0
+  kServerError,        // 500
+  kUnavailable,        // 503
+  kMalformedJson,      // 200 with a body that is not JSON
+  kNoChoices,          // 200 with {"choices": []}
+  kSlow,               // answer normally after slow_ms
+  kDrop,               // close the connection without an answer
+  kHold,               // hold the request until release() or stop(), then drop it
+  kUnauthorized,       // 401 with an OpenAI-style error object
+  kDrip,               // a normal answer sent one byte every drip_ms, headers included (never silent long enough to
+                       // look stalled)
   kEchoAuthorization,  // 400 whose error message quotes the request's Authorization header
   kEchoInAnswer,       // a normal answer whose text quotes the request's Authorization header
   kControlBytes,       // 400 with a body that is not JSON and holds terminal escape sequences and other control bytes

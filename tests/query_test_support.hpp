@@ -27,9 +27,9 @@ inline Run run(const ScratchDir& dir, const std::string& args, const std::string
   return {r.exit_code, r.out, r.err};
 }
 
-inline const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog",
-                                                  "Lily and Ben went to the park", "One day, a bird",
-                                                  "Tom had a red ball", "The sun was hot"};
+inline const std::vector<std::string> kPrompts = {
+    "Once upon a time", "The little dog",     "Lily and Ben went to the park",
+    "One day, a bird",  "Tom had a red ball", "The sun was hot"};
 
 inline std::string prompt_file(const ScratchDir& dir, const std::vector<std::string>& prompts = kPrompts) {
   std::string text;
@@ -56,9 +56,12 @@ inline LogLines read_log(const std::string& path) {
   bool first = true;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
-    if (first) l.header = j;
-    else if (j.contains("error")) l.failures.push_back(j);
-    else l.answers.push_back(j);
+    if (first)
+      l.header = j;
+    else if (j.contains("error"))
+      l.failures.push_back(j);
+    else
+      l.answers.push_back(j);
     first = false;
   }
   return l;

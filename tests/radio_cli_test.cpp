@@ -1,7 +1,7 @@
 // `telltale radioactivity` as scripts use it: filter, predict and score end to end, JSON on stdout, exit codes 0/1/2,
 // provenance of every scored tuple, a re-run from the kept files giving the same report, one-line errors.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -31,7 +31,8 @@ struct Run {
 
 // `telltale args` run in `dir`.
 Run run(const ScratchDir& dir, const std::string& args) {
-  const auto r = telltale::test::run_command("cd " + dir.str() + " && " + telltale::test::telltale_binary() + " " + args);
+  const auto r =
+      telltale::test::run_command("cd " + dir.str() + " && " + telltale::test::telltale_binary() + " " + args);
   return {r.exit_code, r.out, r.err};
 }
 
@@ -43,8 +44,8 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
   ScratchDir dir("radio-cli");
   REQUIRE(run(dir, "keygen --out k.key").rc == 0);
   REQUIRE(run(dir, "keygen --out other.key").rc == 0);
-  const Run gen = run(dir, "generate -m " + model() + " -t " + tok() +
-                               " -n 200 --top-p 1 --jsonl --count 4 --key k.key --seed 3");
+  const Run gen =
+      run(dir, "generate -m " + model() + " -t " + tok() + " -n 200 --top-p 1 --jsonl --count 4 --key k.key --seed 3");
   REQUIRE(gen.rc == 0);
   dir.file("wm.jsonl", gen.out);
 
@@ -57,8 +58,8 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
   CHECK(run(dir, "radioactivity filter -t " + tok() + " -f completion --out t.ttcf wm.jsonl").rc == 2);  // exists
 
   // The reference model reads the watermarked stories: an innocent suspect (it never trained on the key's text).
-  const Run pred = run(dir, "radioactivity predict -m " + model() + " -t " + tok() +
-                                " -f completion --top-k 2 --out p.jsonl wm.jsonl");
+  const Run pred = run(
+      dir, "radioactivity predict -m " + model() + " -t " + tok() + " -f completion --top-k 2 --out p.jsonl wm.jsonl");
   INFO(pred.err);
   REQUIRE(pred.rc == 0);
   const Run innocent = run(dir, score("--predictions p.jsonl --provenance prov.jsonl"));

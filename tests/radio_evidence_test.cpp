@@ -39,7 +39,8 @@ std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.mod
 // log of the stories.
 struct RadioCase : telltale::test::BundleCase {
   RadioCase() : BundleCase("radio-evidence") {
-    const auto gen = run("generate -m " + model() + " -t " + tok() + " -n 120 --top-p 1 --jsonl --count 3 --key k.key --seed 5");
+    const auto gen =
+        run("generate -m " + model() + " -t " + tok() + " -n 120 --top-p 1 --jsonl --count 3 --key k.key --seed 5");
     REQUIRE(gen.exit_code == 0);
     dir.file("wm.jsonl", gen.out);
     REQUIRE(run("radioactivity filter -t " + tok() + " -f completion --out t.ttcf wm.jsonl").exit_code == 0);
@@ -60,8 +61,9 @@ struct RadioCase : telltale::test::BundleCase {
 TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded files confirms every number",
           "[evidence][radio]") {
   RadioCase c;
-  const auto scored = c.score("--predictions memorised.jsonl --filter t.ttcf --provenance prov.jsonl --bundle b "
-                              "--signing-key s.key");
+  const auto scored = c.score(
+      "--predictions memorised.jsonl --filter t.ttcf --provenance prov.jsonl --bundle b "
+      "--signing-key s.key");
   INFO("stderr: " << scored.err);
   REQUIRE(scored.exit_code == 0);  // the memorising suspect is detected
   CHECK(scored.err.find("evidence bundle written to b") != std::string::npos);
@@ -185,8 +187,10 @@ TEST_CASE("any single-byte change to a radioactivity bundle makes verification f
   c.check_byte_changes(11, 20);
 }
 
-TEST_CASE("a radioactivity bundle, its report and the command output never contain the secret key or a derived "
-          "subkey", "[evidence][radio][keys]") {
+TEST_CASE(
+    "a radioactivity bundle, its report and the command output never contain the secret key or a derived "
+    "subkey",
+    "[evidence][radio][keys]") {
   RadioCase c;
   const auto scored = c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key");
   REQUIRE(scored.exit_code == 0);
@@ -201,17 +205,17 @@ TEST_CASE("the record reader refuses malformed radioactivity records with a mess
   CHECK(telltale::evidence::radio_recipe_from_json(good).is_ok());
   telltale::test::check_damaged_records_refused(
       good, {
-                 {"/test", "watermark", false, "/test"},
-                 {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
-                 {"/recipe/mode", "half-open", false, "/recipe/mode"},
-                 {"/recipe/answers", "a.jsonl", false, "/recipe/predictions"},
-                 {"/recipe/scheme/gamma", "1/4", false, "/recipe/scheme/gamma"},
-                 {"/result/scored_tuples", -3, false, "/result/scored_tuples"},
-                 {"/result/counts", nullptr, true, "/result/counts"},
-                 {"/plots/0/curve/points", json::array({json::array({1, 2, 3})}), false, "/plots/0/curve/points"},
-                 {"/input_files/0/sha256", "abc", false, "/input_files/0/sha256"},
-                 {"/test", nullptr, true, "missing field /recipe/inputs"},  // read as a detection record
-             });
+                {"/test", "watermark", false, "/test"},
+                {"/recipe/top_k", nullptr, true, "/recipe/top_k"},
+                {"/recipe/mode", "half-open", false, "/recipe/mode"},
+                {"/recipe/answers", "a.jsonl", false, "/recipe/predictions"},
+                {"/recipe/scheme/gamma", "1/4", false, "/recipe/scheme/gamma"},
+                {"/result/scored_tuples", -3, false, "/result/scored_tuples"},
+                {"/result/counts", nullptr, true, "/result/counts"},
+                {"/plots/0/curve/points", json::array({json::array({1, 2, 3})}), false, "/plots/0/curve/points"},
+                {"/input_files/0/sha256", "abc", false, "/input_files/0/sha256"},
+                {"/test", nullptr, true, "missing field /recipe/inputs"},  // read as a detection record
+            });
   SECTION("a recipe whose parameters do not give its configuration is refused") {
     telltale::test::check_configuration_mismatch_refused(
         good, [](const json& record) { return telltale::evidence::radio_recipe_from_json(record); });
@@ -226,8 +230,10 @@ TEST_CASE("radioactivity score refuses bad bundle options in one line, exit 2, w
       [&c](const std::string& options) { return c.score("--predictions p.jsonl " + options); });
 }
 
-TEST_CASE("the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
-          "error and no network request", "[evidence][radio][chromium]") {
+TEST_CASE(
+    "the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
+    "error and no network request",
+    "[evidence][radio][chromium]") {
   const std::string chromium = telltale::test::find_chromium();
   if (chromium.empty()) return;  // find_chromium warned
   RadioCase c;

@@ -95,14 +95,14 @@ TEST_CASE("query refuses a timeout, rate or delay outside its range before sendi
   CHECK(server.requests().empty());
 }
 
-TEST_CASE("--rate spaces the requests at least 1/rate apart", "[radio][query]") {
+TEST_CASE("query --rate spaces the requests at least 1/rate apart", "[radio][query]") {
   ScratchDir dir("query-rate");
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
   const std::vector<std::string> prompts(kPrompts.begin(), kPrompts.begin() + 4);
   prompt_file(dir, prompts);
   const auto start = std::chrono::steady_clock::now();
   const Run q = run(dir, "radioactivity query -q -e " + server.base_url() +
-                            " -m suspect -p prompts.jsonl -o log.jsonl --max-tokens 8 --rate 5");
+                             " -m suspect -p prompts.jsonl -o log.jsonl --max-tokens 8 --rate 5");
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO(q.err);
   REQUIRE(q.rc == 0);
@@ -194,8 +194,8 @@ TEST_CASE("an API key with a CR, LF or other control byte is refused without quo
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
   prompt_file(dir, {kPrompts[0]});
   for (const std::string value : {"sk-crlf-0123456789\\r\\nX-Injected: 1", "sk-tab-0123456789\\tx", "sk-esc\\033[2J"}) {
-    const Run r = run(dir, query_args(server, "--api-key-env TT_SUSPECT_KEY"),
-                      "TT_SUSPECT_KEY=\"$(printf '" + value + "')\"");
+    const Run r =
+        run(dir, query_args(server, "--api-key-env TT_SUSPECT_KEY"), "TT_SUSPECT_KEY=\"$(printf '" + value + "')\"");
     INFO(value << "\n" << r.err);
     CHECK(r.rc == 2);
     CHECK(r.err.find("--api-key-env: the value of TT_SUSPECT_KEY holds a control character") != std::string::npos);

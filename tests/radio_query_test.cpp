@@ -84,7 +84,8 @@ TEST_CASE("query asks every prompt once and score --answers detects the key the 
   // Every scored tuple names the prompt whose answer it came from.
   std::set<std::string> docs;
   std::istringstream prov(telltale::test::slurp(dir.path("prov.jsonl")));
-  for (std::string line; std::getline(prov, line);) docs.insert(nlohmann::json::parse(line).at("doc").get<std::string>());
+  for (std::string line; std::getline(prov, line);)
+    docs.insert(nlohmann::json::parse(line).at("doc").get<std::string>());
   CHECK(docs.size() == kPrompts.size());
   CHECK(docs.count("log.jsonl@prompt0") == 1);
   CHECK(docs.count("log.jsonl@prompt5") == 1);
@@ -112,8 +113,13 @@ TEST_CASE("query retries 429, 5xx, malformed JSON, empty choices, a dropped conn
   const LogLines log = read_log(dir.path("log.jsonl"));
   check_each_prompt_once(log, {kPrompts[0], kPrompts[1]});
   REQUIRE(log.failures.size() == 7);
-  const std::vector<std::string> expected = {"HTTP 429: rate limited", "HTTP 500: boom", "HTTP 503: overloaded",
-                                             "reply is not JSON", "reply has no 'choices'", "", "timed out"};
+  const std::vector<std::string> expected = {"HTTP 429: rate limited",
+                                             "HTTP 500: boom",
+                                             "HTTP 503: overloaded",
+                                             "reply is not JSON",
+                                             "reply has no 'choices'",
+                                             "",
+                                             "timed out"};
   for (size_t i = 0; i < expected.size(); ++i) {
     INFO("failure " << i << ": " << log.failures[i].dump());
     CHECK(log.failures[i].at("index") == 0);
@@ -260,7 +266,8 @@ TEST_CASE("a 401 stops the run at once and the API key is in no log, output or m
   REQUIRE(ok.rc == 0);
   for (const auto& r : server.requests()) CHECK(r.authorization == "Bearer " + secret);
   const std::string log = telltale::test::slurp(dir.path("log.jsonl"));
-  for (const std::string* s : {&denied.out, &denied.err, &ok.out, &ok.err, &log}) CHECK(s->find(secret) == std::string::npos);
+  for (const std::string* s : {&denied.out, &denied.err, &ok.out, &ok.err, &log})
+    CHECK(s->find(secret) == std::string::npos);
   CHECK(log.find("sk-telltale") == std::string::npos);
 }
 
@@ -322,9 +329,8 @@ TEST_CASE("retry delays double up to their cap and Retry-After holds requests ba
 
   using telltale::query::RateLimiter;
   std::vector<double> slept;
-  RateLimiter limiter(1.0, [&](RateLimiter::Clock::duration d) {
-    slept.push_back(std::chrono::duration<double>(d).count());
-  });
+  RateLimiter limiter(
+      1.0, [&](RateLimiter::Clock::duration d) { slept.push_back(std::chrono::duration<double>(d).count()); });
   limiter.acquire();
   CHECK(slept.empty());  // the first request goes at once
   limiter.hold_off(30);
@@ -357,13 +363,20 @@ TEST_CASE("the query log refuses damage and a second writer, and cuts off only a
 
   const std::string good = telltale::test::slurp(path);
   const std::string h = header.dump() + "\n";
-  const std::string answer = R"({"index":1,"prompt":"x","response":"y"})" "\n";
+  const std::string answer = R"({"index":1,"prompt":"x","response":"y"})"
+                             "\n";
   const std::vector<std::pair<std::string, std::string>> damaged = {
       {h + "{broken\n" + answer, ":2: not a JSON object"},
       {h + answer + answer, ":3: index 1 answered twice"},
-      {h + R"({"index":-1,"prompt":"x","response":"y"})" "\n", ":2: missing or bad 'index'"},
-      {h + R"({"index":2,"prompt":"x"})" "\n", ":2: answer line without"},
-      {R"({"telltale_query_log":2})" "\n", ":1: query log version 2 is not supported"},
+      {h + R"({"index":-1,"prompt":"x","response":"y"})"
+           "\n",
+       ":2: missing or bad 'index'"},
+      {h + R"({"index":2,"prompt":"x"})"
+           "\n",
+       ":2: answer line without"},
+      {R"({"telltale_query_log":2})"
+       "\n",
+       ":1: query log version 2 is not supported"},
       {nlohmann::json({{"telltale_query_log", 1}, {"model", "n"}}).dump() + "\n", "'model' is \"n\""}};
   for (const auto& [text, what] : damaged) {
     const std::string p = dir.file("damaged.jsonl", text);

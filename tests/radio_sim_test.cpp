@@ -35,8 +35,8 @@ Simulation& simulation() {
   static std::unique_ptr<Simulation> sim = [] {
     auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
     REQUIRE(model.is_ok());
-    auto s = std::unique_ptr<Simulation>(new Simulation{test::fixed_key(61), default_params(SchemeKind::kKgw, 512),
-                                                        std::move(model).value(), {}, {}});
+    auto s = std::unique_ptr<Simulation>(
+        new Simulation{test::fixed_key(61), default_params(SchemeKind::kKgw, 512), std::move(model).value(), {}, {}});
     auto hook = Hook::create(s->key, s->params);
     REQUIRE(hook.is_ok());
     distill::TeacherOptions t;

@@ -65,7 +65,7 @@ TEST_CASE("a filter built from teacher text holds every window of every document
   SECTION("an existing output is never overwritten") {
     auto again = radio::write_context_filter(recipe, tok, dir.path("t.ttcf"));
     REQUIRE_FALSE(again.is_ok());
-    CHECK(again.status().message() == dir.path("t.ttcf") + ": exists (refusing to overwrite)");
+    CHECK(again.status().message() == dir.path("t.ttcf") + ": already exists (refusing to overwrite)");
   }
   SECTION("stdin cannot be counted first: --expected is required") {
     recipe.text.inputs = {"-"};
@@ -159,6 +159,7 @@ TEST_CASE("the provenance SHA-256 is that of the bytes written, and the same whe
   auto written = feed(*to_file);
   REQUIRE(written.is_ok());
   CHECK(to_file->lines() == 3);
+  REQUIRE(to_file->commit().is_ok());  // the file is at its path only once committed
   auto file_hash = telltale::input::sha256_file_hex(dir.path("prov.jsonl"));
   REQUIRE(file_hash.is_ok());
   CHECK(*written == *file_hash);
@@ -171,7 +172,7 @@ TEST_CASE("the provenance SHA-256 is that of the bytes written, and the same whe
 
   auto existing = radio::ProvenanceWriter::create(dir.path("prov.jsonl"));
   REQUIRE_FALSE(existing.is_ok());
-  CHECK(existing.status().message() == dir.path("prov.jsonl") + ": exists (refusing to overwrite)");
+  CHECK(existing.status().message() == dir.path("prov.jsonl") + ": already exists (refusing to overwrite)");
 }
 
 TEST_CASE("a document's ids are its own when pre-tokenized; a text without a tokenizer is refused by name",

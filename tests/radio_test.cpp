@@ -37,9 +37,8 @@ TEST_CASE("a predictions file round-trips through its writer and reader", "[radi
   PredictionsHeader h;
   h.vocab_size = 512;
   h.suspect = "test";
-  const std::string path =
-      dir.file("p.jsonl", predictions_header_line(h) + "\n" + prediction_record_line(r) + "\n\n" +
-                              prediction_record_line(r) + "\n");
+  const std::string path = dir.file("p.jsonl", predictions_header_line(h) + "\n" + prediction_record_line(r) + "\n\n" +
+                                                   prediction_record_line(r) + "\n");
   auto reader = PredictionReader::open(path);
   REQUIRE(reader.is_ok());
   CHECK(reader->header().suspect == "test");
@@ -106,8 +105,8 @@ TEST_CASE("malformed predictions are refused with a message naming the field", "
   }
   // In a file, the error names the file and the line.
   test::ScratchDir dir("radio-bad");
-  const std::string path = dir.file("p.jsonl", std::string(kHeader) + "\n" +
-                                                   R"({"ids":[1],"positions":[1],"predicted":[[2]]})" + "\n{\n");
+  const std::string path =
+      dir.file("p.jsonl", std::string(kHeader) + "\n" + R"({"ids":[1],"positions":[1],"predicted":[[2]]})" + "\n{\n");
   auto reader = PredictionReader::open(path);
   REQUIRE(reader.is_ok());
   PredictionRecord r;

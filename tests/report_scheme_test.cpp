@@ -46,8 +46,8 @@ struct SchemeBundle {
     REQUIRE(gen.exit_code == 0);
     write_text(dir / "texts" / "gen.jsonl", gen.out);
     const auto det = run_command(cd + t + " detect -q --key wm.key " + scheme_flags + " -t " +
-                                 shell_quote(model_file("tok512.model")) +
-                                 " --field completion " + detect_flags + " --bundle bundle --signing-key sign.key texts");
+                                 shell_quote(model_file("tok512.model")) + " --field completion " + detect_flags +
+                                 " --bundle bundle --signing-key sign.key texts");
     INFO("detect: " << det.err);
     REQUIRE((det.exit_code == 0 || det.exit_code == 1));
     const std::string html = slurp(dir / "bundle" / telltale::evidence::kReportFile);
@@ -106,7 +106,7 @@ TEST_CASE("the fingerprint and weighted-mean reports render in headless Chromium
   const std::string chromium = telltale::test::find_chromium();
   if (chromium.empty()) return;  // find_chromium has said so
   const char* const cases[][3] = {{"fingerprint-render", "--scheme fingerprint", "--window 16"},
-                                   {"weighted-render", "--scheme tournament --tournament-score weighted-mean", ""}};
+                                  {"weighted-render", "--scheme tournament --tournament-score weighted-mean", ""}};
   for (const auto& [name, flags, detect_flags] : cases) {
     SchemeBundle b(name, flags, detect_flags);
     const telltale::test::Rendering r =

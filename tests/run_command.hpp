@@ -46,8 +46,10 @@ inline CommandResult run_command(const std::string& command_line) {
   const std::string out_path = base.string() + ".out", err_path = base.string() + ".err";
   const int status = std::system((command_line + " >" + out_path + " 2>" + err_path).c_str());
   CommandResult r;
-  if (status != -1 && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  else if (status != -1 && WIFSIGNALED(status)) r.exit_code = 128 + WTERMSIG(status);
+  if (status != -1 && WIFEXITED(status))
+    r.exit_code = WEXITSTATUS(status);
+  else if (status != -1 && WIFSIGNALED(status))
+    r.exit_code = 128 + WTERMSIG(status);
   r.out = slurp(out_path);
   r.err = slurp(err_path);
   std::filesystem::remove(out_path);

@@ -56,8 +56,10 @@ inline CommandResult run_command_with_file_limit(const std::string& command_line
     if (f.fd >= 0) ::close(f.fd);
   int status = 0;
   if (pid > 0 && ::waitpid(pid, &status, 0) == pid) {
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) r.exit_code = 128 + WTERMSIG(status);
+    if (WIFEXITED(status))
+      r.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+      r.exit_code = 128 + WTERMSIG(status);
   }
   return r;
 }

@@ -28,7 +28,8 @@ inline std::string base64(const std::string& bytes) {
   static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string s;
   for (size_t i = 0; i + 2 < bytes.size(); i += 3) {  // full groups are enough to find a leak
-    const uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
+    const uint32_t v =
+        (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
     for (int k = 3; k >= 0; --k) s += a[(v >> (6 * k)) & 63];
   }
   return s;
@@ -71,8 +72,8 @@ inline std::vector<std::string> encodings(const std::string& secret) {
 // The encodings of a master secret and of every subkey derived from it (all schemes and purposes, index 0, 16 bytes).
 inline std::vector<std::string> key_needles(const std::string& secret) {
   std::vector<std::string> needles = encodings(secret);
-  auto ring = KeyRing::from_secret(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()));
+  auto ring =
+      KeyRing::from_secret(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(secret.data()), secret.size()));
   REQUIRE(ring.is_ok());
   for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament, SchemeKind::kFingerprint}) {
     for (auto purpose : {KeyPurpose::kSeeder, KeyPurpose::kKeystream, KeyPurpose::kAccount}) {

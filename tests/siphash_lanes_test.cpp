@@ -28,9 +28,9 @@ TEST_CASE("the SipHash lanes give libsodium's seed for every seeder message leng
     if (!detail::sip_lanes_supported(lanes)) continue;  // this build or this CPU lacks them: libsodium serves alone
     for (size_t k = 1; k <= kMaxContextWidth; ++k) {
       for (const uint8_t tag : {uint8_t{'L'}, uint8_t{'S'}}) {
-        for (const size_t count : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{7}, size_t{8},
-                                   size_t{9}, size_t{15}, size_t{16}, size_t{17}, size_t{23}, size_t{31}, size_t{32},
-                                   size_t{33}, size_t{496}, size_t{1000}}) {
+        for (const size_t count :
+             {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{5}, size_t{7}, size_t{8}, size_t{9}, size_t{15},
+              size_t{16}, size_t{17}, size_t{23}, size_t{31}, size_t{32}, size_t{33}, size_t{496}, size_t{1000}}) {
           // Exactly the ids the windows need: a load past the last window reads outside the allocation (which an
           // address-sanitizer build would report).
           const std::vector<int32_t> run = random_ids(rng, count + k - 1);

@@ -44,12 +44,12 @@ bool close_log(double got, double ref) {
   return std::fabs(got - ref) <= tol;
 }
 
-#define CHECK_LOG_CLOSE(got, ref)                                                   \
-  do {                                                                              \
-    const double got_ = (got);                                                      \
-    const double ref_ = (ref);                                                      \
-    INFO("got " << got_ << "  ref " << ref_ << "  diff " << (got_ - ref_));          \
-    CHECK(close_log(got_, ref_));                                                   \
+#define CHECK_LOG_CLOSE(got, ref)                                           \
+  do {                                                                      \
+    const double got_ = (got);                                              \
+    const double ref_ = (ref);                                              \
+    INFO("got " << got_ << "  ref " << ref_ << "  diff " << (got_ - ref_)); \
+    CHECK(close_log(got_, ref_));                                           \
   } while (0)
 
 // ---- binomial reference -----------------------------------------------------------------------
@@ -178,7 +178,8 @@ TEST_CASE("binomial tails: edge cases", "[stats]") {
   CHECK_LOG_CLOSE(ts::log_binomial_sf(1, 100000000000ull, 1e-300), std::log(-std::expm1(n11 * std::log1p(-1e-300))));
   const double p_hi = 1.0 - 0x1.0p-53;
   CHECK_LOG_CLOSE(ts::log_binomial_sf(100000000000ull, 100000000000ull, p_hi), n11 * std::log(p_hi));
-  CHECK_LOG_CLOSE(ts::log_binomial_cdf(99999999999ull, 100000000000ull, p_hi), std::log(-std::expm1(n11 * std::log(p_hi))));
+  CHECK_LOG_CLOSE(ts::log_binomial_cdf(99999999999ull, 100000000000ull, p_hi),
+                  std::log(-std::expm1(n11 * std::log(p_hi))));
   // lower tail edges
   CHECK(ts::log_binomial_cdf(10, 10, 0.3) == 0.0);
   CHECK(ts::log_binomial_cdf(3, 10, 0.0) == 0.0);
@@ -194,11 +195,20 @@ TEST_CASE("binomial upper tail matches 50-digit direct summation across a grid",
     uint64_t n;
     double p;
   };
-  const std::vector<Case> cases = {{1, 0.3},       {2, 0.5},     {10, 0.25},   {50, 0.25},  {200, 1e-12},
-                                   {1000, 0.5},    {1000, 0.9},  {1000, 0.01}, {1000000, 0.25},
-                                   {1000000, 1e-7}, {1000000, 0.999},
+  const std::vector<Case> cases = {{1, 0.3},
+                                   {2, 0.5},
+                                   {10, 0.25},
+                                   {50, 0.25},
+                                   {200, 1e-12},
+                                   {1000, 0.5},
+                                   {1000, 0.9},
+                                   {1000, 0.01},
+                                   {1000000, 0.25},
+                                   {1000000, 1e-7},
+                                   {1000000, 0.999},
                                    // p within 1e-6 of 1: the upper tail at k = ceil(np) exceeds 1/2
-                                   {12, 0.99999920887801685}, {125754623, 0.99999923473765751},
+                                   {12, 0.99999920887801685},
+                                   {125754623, 0.99999923473765751},
                                    {30000000, 0.9}};
   for (const auto& c : cases) {
     const double nd = static_cast<double>(c.n);
@@ -264,8 +274,8 @@ TEST_CASE("gamma tails match 50-digit references", "[stats]") {
   for (double x : {0.01, 2.0, 50.0, 2000.0, 20000.0})
     CHECK_LOG_CLOSE(ts::log_gamma_sf(x, 3.0), -x + std::log1p(x + 0.5 * x * x));
 
-  for (uint64_t a : {uint64_t{1}, uint64_t{2}, uint64_t{7}, uint64_t{50}, uint64_t{1000}, uint64_t{100000},
-                     uint64_t{10000000}}) {
+  for (uint64_t a :
+       {uint64_t{1}, uint64_t{2}, uint64_t{7}, uint64_t{50}, uint64_t{1000}, uint64_t{100000}, uint64_t{10000000}}) {
     const double ad = static_cast<double>(a);
     std::vector<double> xs;
     for (double z : {-6.0, -2.0, -0.5, 0.0, 0.5, 2.0, 6.0, 20.0}) {
@@ -299,8 +309,8 @@ TEST_CASE("gamma tails match 50-digit references", "[stats]") {
 
 TEST_CASE("weighted Bernoulli(1/2) DP matches brute-force enumeration", "[stats]") {
   // weights 1..5 with small counts: enumerate all 2^C outcomes exactly (integer counts).
-  const std::vector<std::vector<uint64_t>> configs = {
-      {0, 3}, {0, 2, 1, 0, 0, 1}, {0, 1, 2, 3, 2, 1}, {0, 0, 4, 0, 3}, {5, 4, 0, 3, 0, 0, 2}, {0, 0, 0, 0, 0, 0, 6}};
+  const std::vector<std::vector<uint64_t>> configs = {{0, 3},          {0, 2, 1, 0, 0, 1},    {0, 1, 2, 3, 2, 1},
+                                                      {0, 0, 4, 0, 3}, {5, 4, 0, 3, 0, 0, 2}, {0, 0, 0, 0, 0, 0, 6}};
   for (const auto& counts : configs) {
     std::vector<uint64_t> w;
     for (size_t i = 0; i < counts.size(); ++i)
@@ -339,8 +349,8 @@ TEST_CASE("weighted Bernoulli DP: unit weights are Binomial(C, 1/2); deep tails 
   // entries at both ends of its support many times.
   for (uint64_t s : {0ull, 5ull, 300ull, 1400ull, 1600ull}) {
     const uint64_t t = 3002 - s;
-    const double ref = ts::log_add_exp(ts::log_binomial_sf(t, 3000, 0.5), ts::log_binomial_sf(t - 2, 3000, 0.5)) -
-                       std::log(2.0);
+    const double ref =
+        ts::log_add_exp(ts::log_binomial_sf(t, 3000, 0.5), ts::log_binomial_sf(t - 2, 3000, 0.5)) - std::log(2.0);
     INFO("t=" << t);
     CHECK_LOG_CLOSE(ts::log_weighted_bernoulli_sf(std::vector<uint64_t>{0, 3000, 1}, t), ref);
   }
@@ -368,7 +378,7 @@ TEST_CASE("weighted Bernoulli DP: unit weights are Binomial(C, 1/2); deep tails 
     const double ref = static_cast<double>(log(cumulative) - Mp(items) * log(Mp(2)));
     INFO("s=" << s << " ln p ref=" << ref << " (items " << items << ")");
     CHECK_LOG_CLOSE(ts::log_weighted_bernoulli_sf(counts, total - s), ref);
-    if (s == 0) CHECK(ref < -2000.0);   // 2^-3600: far below 1e-900
+    if (s == 0) CHECK(ref < -2000.0);  // 2^-3600: far below 1e-900
     if (s == 1500) CHECK(ref < std::log(1e-300));
   }
   // Near the centre (complement path) against a full 50-digit DP on a smaller instance.
@@ -487,8 +497,7 @@ TEST_CASE("Fisher's combination against chi-square values", "[stats]") {
   CHECK(std::exp(ts::fisher_combine_log(five)) == Approx(0.05).epsilon(2e-5));
   // Closed form for k = 2: P(chi2_4 >= X) = e^(-X/2) (1 + X/2); 0.05 and 0.05 give 0.017479...
   const double s = -2.0 * std::log(0.05);
-  CHECK_LOG_CLOSE(ts::fisher_combine_log(std::vector<double>{std::log(0.05), std::log(0.05)}),
-                  -s + std::log1p(s));
+  CHECK_LOG_CLOSE(ts::fisher_combine_log(std::vector<double>{std::log(0.05), std::log(0.05)}), -s + std::log1p(s));
   // Tiny inputs: three p-values of 1e-5000: k = 3, S = 3 * 5000 ln 10, Q(3, S) = e^-S (1 + S + S^2/2).
   const double S = 15000.0 * kLn10;
   CHECK_LOG_CLOSE(ts::fisher_combine_log(std::vector<double>(3, -5000.0 * kLn10)), -S + std::log1p(S + 0.5 * S * S));
@@ -532,7 +541,8 @@ TEST_CASE("windowed search finds a planted passage and corrects for the windows 
   CHECK(k == k_check);
   CHECK(m.log_p == ts::log_binomial_sf(k, m.length, gamma));
   // The exhaustive grid (ratio 1) can only find an equal or smaller raw p, with a larger multiplier.
-  const auto all = ts::find_best_binomial_window(hits, gamma, {.min_length = 16, .max_length = 400, .length_ratio = 1.0});
+  const auto all =
+      ts::find_best_binomial_window(hits, gamma, {.min_length = 16, .max_length = 400, .length_ratio = 1.0});
   CHECK(all.lengths_tried == 400 - 16 + 1);
   CHECK(all.log_p <= m.log_p + 1e-12);
 
@@ -541,8 +551,8 @@ TEST_CASE("windowed search finds a planted passage and corrects for the windows 
   for (auto& h : null_hits) h = uniform() < gamma ? 1 : 0;
   const auto nm = ts::find_best_binomial_window(null_hits, gamma, opts);
   INFO("null document: raw " << std::exp(nm.log_p) << " corrected " << std::exp(nm.log_p_corrected));
-  CHECK(nm.log_p < std::log(0.01));                // the best of 3.4e5 windows looks "significant" ...
-  CHECK(nm.log_p_corrected > std::log(0.5));       // ... but not after the correction,
+  CHECK(nm.log_p < std::log(0.01));           // the best of 3.4e5 windows looks "significant" ...
+  CHECK(nm.log_p_corrected > std::log(0.5));  // ... but not after the correction,
   CHECK(nm.log_p_corrected == std::min(0.0, nm.log_p + std::log(static_cast<double>(nm.windows_tried))));
 
   // Gamma variant: per-token -ln(1 - r), Exp(1) under H0; a planted passage of Exp(mean 2.5).
@@ -589,8 +599,7 @@ TEST_CASE("the Chernoff bound on the weighted Bernoulli tail is never below the 
       if (2 * t <= total) CHECK(bound == 0.0);
     }
     CHECK(ts::log_weighted_bernoulli_sf_bound(counts, total + 1) == -kInf);
-    CHECK_LOG_CLOSE(ts::log_weighted_bernoulli_sf_bound(counts, total),
-                    -static_cast<double>(terms) * std::log(2.0));
+    CHECK_LOG_CLOSE(ts::log_weighted_bernoulli_sf_bound(counts, total), -static_cast<double>(terms) * std::log(2.0));
   }
   // The bound loses only a polynomial factor: at 300 tuples x 30 layers (SynthID's weights), 20 standard deviations
   // out, within a factor 1000 of the exact tail.

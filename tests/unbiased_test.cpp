@@ -119,8 +119,12 @@ double log_bonferroni_p(const std::vector<uint64_t>& counts, const std::vector<d
 
 // Prompts (tok512 ids) whose next token is genuinely uncertain (a deterministic step would test nothing):
 // "Once upon a time, there was a", "One day, a little", "She saw a big", "Tom", "The cat", "Lily".
-const std::vector<std::vector<int32_t>> kPrompts = {
-    {403, 407, 261, 378, 432, 383, 286, 261}, {385, 328, 432, 261, 376}, {338, 394, 261, 370}, {346}, {334, 424}, {365}};
+const std::vector<std::vector<int32_t>> kPrompts = {{403, 407, 261, 378, 432, 383, 286, 261},
+                                                    {385, 328, 432, 261, 376},
+                                                    {338, 394, 261, 370},
+                                                    {346},
+                                                    {334, 424},
+                                                    {365}};
 
 }  // namespace
 

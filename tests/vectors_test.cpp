@@ -274,8 +274,9 @@ TEST_CASE("the context-filter vector reads, carries the SHA-256 of its bytes and
   CHECK(filter->window_size() == 2);
   CHECK(filter->bits() == 64);
   for (const json& w : v["inserted"]) CHECK(filter->contains(w.get<std::vector<int32_t>>()));
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("telltale-vector-test-" + std::to_string(::getpid()) + ".ttcf")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("telltale-vector-test-" + std::to_string(::getpid()) + ".ttcf"))
+          .string();
   REQUIRE(filter->write(path).is_ok());
   std::ifstream again(path, std::ios::binary);
   const std::string written((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>());

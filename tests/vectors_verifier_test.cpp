@@ -135,6 +135,7 @@ TEST_CASE("the context filter's size, probe count and probed bits match the vect
     REQUIRE(f);
     REQUIRE(f->bits() == e["bits"].get<uint64_t>());
     f->insert(w);
+    std::filesystem::remove(path);  // a filter file is never overwritten
     REQUIRE(f->write(path));
     // The words follow the 40-byte header: bit i of the filter is bit (i mod 64) of little-endian word i / 64.
     std::ifstream in(path, std::ios::binary);

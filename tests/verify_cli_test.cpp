@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -224,7 +224,8 @@ TEST_CASE("telltale demo runs end to end and prints a verdict for every text", "
   std::istringstream lines(r.out);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind("plain story", 0) == 0 || line.rfind("Austen  ", 0) == 0) CHECK(line.find("not detected") != std::string::npos);
+    if (line.rfind("plain story", 0) == 0 || line.rfind("Austen  ", 0) == 0)
+      CHECK(line.find("not detected") != std::string::npos);
   }
   // The texts and the key are kept in --out, and detect agrees with the demo on them.
   const Run d = run(dir, "detect -q -k out/demo.key -t " + tok() + " --per-doc --window 32 out/texts");

@@ -1,7 +1,7 @@
 // Power on real generations: text of 200 tokens from the reference model (KGW gamma 0.25, delta 2; Gumbel-max;
 // tournament), decoded to text and re-tokenized as a verifier would see it, is detected at p < 1e-6.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <iterator>

@@ -240,7 +240,8 @@ TEST_CASE("the corpus scanner's results do not depend on the thread count or bat
     INFO(threads << " threads, batches of " << batch);
     REQUIRE(other.size() == one.size());
     bool same = true;
-    for (size_t i = 0; i < one.size(); ++i) same = same && std::bit_cast<uint64_t>(one[i]) == std::bit_cast<uint64_t>(other[i]);
+    for (size_t i = 0; i < one.size(); ++i)
+      same = same && std::bit_cast<uint64_t>(one[i]) == std::bit_cast<uint64_t>(other[i]);
     CHECK(same);
   }
 }

@@ -48,7 +48,9 @@ Attribution attribute(const AccountEvidence& evidence, const AccountRegistry& re
   };
   std::vector<uint32_t> order(registry.size());
   std::iota(order.begin(), order.end(), 0u);
-  const auto better = [&](uint32_t a, uint32_t b) { return matches[a] > matches[b] || (matches[a] == matches[b] && a < b); };
+  const auto better = [&](uint32_t a, uint32_t b) {
+    return matches[a] > matches[b] || (matches[a] == matches[b] && a < b);
+  };
   // Keep the top ones and every account with p <= alpha / registry size: a threshold on the match count.
   const double keep_log = std::log(options.alpha) - std::log(static_cast<double>(registry.size()));
   const size_t top = std::min(options.top, order.size());

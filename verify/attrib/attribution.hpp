@@ -20,16 +20,16 @@ double null_match_bound(double account_delta);
 
 struct RankedAccount {
   uint32_t account = 0;
-  uint64_t matches = 0;           // scored contexts agreeing with its codeword
-  double log_p = 0;               // ln P(Binomial(n, theta) >= matches)
-  double log_p_adjusted = 0;      // Holm over the family (ln, capped at 0)
-  bool attributed = false;        // log_p_adjusted <= ln alpha
+  uint64_t matches = 0;       // scored contexts agreeing with its codeword
+  double log_p = 0;           // ln P(Binomial(n, theta) >= matches)
+  double log_p_adjusted = 0;  // Holm over the family (ln, capped at 0)
+  bool attributed = false;    // log_p_adjusted <= ln alpha
 };
 
 struct Attribution {
-  uint64_t scored = 0;    // n: contexts scored
+  uint64_t scored = 0;  // n: contexts scored
   double theta = 0.5;
-  uint64_t family = 0;    // hypotheses Holm corrected for
+  uint64_t family = 0;  // hypotheses Holm corrected for
   // Best first (most matches; ties in registry order): the `top` best and every account with p <= alpha / registry
   // size (the only ones a correction over a family at least as large as the registry can accuse).
   std::vector<RankedAccount> ranked;

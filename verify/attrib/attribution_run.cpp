@@ -23,8 +23,8 @@ Result<AttributionRun> run_attribution(const score::DetectionSetup& setup, const
   if (setup.tokenizer == nullptr) return invalid_argument("an attribution needs a tokenizer");
   auto detector = Detector::create(setup.keys[0], setup.params);
   if (!detector) return detector.status();
-  const score::AnalysisInfo info = score::analysis_info(*detector, setup.keys[0].key_id_hex(), setup.rules,
-                                                        setup.tokenizer->sha256_hex());
+  const score::AnalysisInfo info =
+      score::analysis_info(*detector, setup.keys[0].key_id_hex(), setup.rules, setup.tokenizer->sha256_hex());
   auto scan = AttributionScan::create(*detector, registry, options);
   if (!scan) return scan.status();
 

@@ -111,8 +111,10 @@ CorpusAttribution AttributionScan::finish() const {
     a.log_p_adjusted = adjusted[i];
     AccountSummary& s = accounts[a.account];
     s.account = a.account;
-    if (a.pooled) s.pooled_accused = true;
-    else ++s.documents_accused;
+    if (a.pooled)
+      s.pooled_accused = true;
+    else
+      ++s.documents_accused;
     out.accusations.push_back(std::move(a));
   }
   std::stable_sort(out.accusations.begin(), out.accusations.end(),

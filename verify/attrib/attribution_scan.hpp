@@ -30,9 +30,9 @@ struct DocumentAttribution {
 // One accusation that stands after the corpus-level correction.
 struct Accusation {
   uint32_t account = 0;
-  bool pooled = false;      // from the pooled test (else from one document)
-  uint64_t document = 0;    // 0-based document number when not pooled
-  std::string label;        // the caller's label of that document
+  bool pooled = false;    // from the pooled test (else from one document)
+  uint64_t document = 0;  // 0-based document number when not pooled
+  std::string label;      // the caller's label of that document
   uint64_t matches = 0;
   uint64_t scored = 0;
   double log_p = 0;
@@ -49,9 +49,9 @@ struct AccountSummary {
 
 struct CorpusAttribution {
   uint64_t documents = 0;
-  uint64_t family = 0;     // (documents + 1) x registry size
-  Attribution pooled;      // the pooled test over the corpus's unique contexts (adjusted over the registry only)
-  std::vector<Accusation> accusations;  // best first
+  uint64_t family = 0;  // (documents + 1) x registry size
+  Attribution pooled;   // the pooled test over the corpus's unique contexts (adjusted over the registry only)
+  std::vector<Accusation> accusations;   // best first
   std::vector<AccountSummary> accounts;  // by number of accused documents, then account id
 };
 
@@ -89,7 +89,7 @@ class AttributionScan {
   ContextSet pool_seen_;
   std::vector<uint32_t> marks_;
   uint64_t documents_ = 0;
-  std::vector<Accusation> candidates_;  // document-level pairs with p <= alpha / registry size
+  std::vector<Accusation> candidates_;                           // document-level pairs with p <= alpha / registry size
   std::unordered_map<uint32_t, uint64_t> attributed_documents_;  // account -> documents attributed on their own
 };
 

@@ -71,16 +71,17 @@ int run_attribute(const AttributeOptions& o) {
   ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
   auto on_progress = [&meter](const score::ScanProgress& p) { meter.update(p); };
   const KeyRing& key = keys->front();
-  auto run = signer ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
-                                                         "telltale " TELLTALE_VERSION, on_line, on_progress)
-                    : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress);
+  auto run = signer
+                 ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
+                                                      "telltale " TELLTALE_VERSION, on_line, on_progress)
+                 : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
   if (!run->run.scan.results.empty()) warn_if_nothing_read(run->run.scan.results.front().state().documents);
   if (signer) {
     const evidence::RunContext context = run_context(std::span(&key, 1), *tokenizer, run->files, signer->public_key());
-    const Status w =
-        write_evidence_bundle(o.bundle, evidence::make_attrib_record(context, recipe, run->run.result, run->plots), *signer);
+    const Status w = write_evidence_bundle(
+        o.bundle, evidence::make_attrib_record(context, recipe, run->run.result, run->plots), *signer);
     if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", run->run.result.dump(o.per_doc ? -1 : 2).c_str());

@@ -2,13 +2,14 @@
 #include "cli_common.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <cstdio>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "input/input_stream.hpp"
@@ -131,16 +132,24 @@ void add_scheme_options(CLI::App& command, SchemeOptions& options) {
     }
     CLI::Option* option =
         command.add_option(flag_of(f), options.fields[i], std::string(f.help) + " [" + shown.str() + "]");
-    if (f.type == SchemeField::Type::kChoice) {
-      option->check(CLI::IsMember(std::vector<std::string>(f.choices.begin(), f.choices.end())));
+    switch (f.type) {  // strict syntax (numeric_flags.hpp); the ranges are the core's, checked by validate()
+      case SchemeField::Type::kChoice:
+        option->check(CLI::IsMember(std::vector<std::string>(f.choices.begin(), f.choices.end())));
+        break;
+      case SchemeField::Type::kCount: option->check(whole_number(0, 4294967295u)); break;
+      case SchemeField::Type::kFraction:
+      case SchemeField::Type::kLogits:
+        option->check(real_number(-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()));
+        break;
     }
   }
   command.add_option("--context-width,-w", options.context_width, "h: tokens of context that seed each step, 1..16")
       ->capture_default_str();
   command.add_flag("--self-hash", options.self_hash, "seed with the last h-1 tokens plus the candidate itself");
-  command.add_option("--skip-repeated", options.skip_repeated,
-                     "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
-                     "(default: 1 for gumbel and tournament, 0 for kgw)")
+  command
+      .add_option("--skip-repeated", options.skip_repeated,
+                  "1: leave a step unwatermarked when its context repeats in the sequence; 0: never "
+                  "(default: 1 for gumbel and tournament, 0 for kgw)")
       ->check(whole_number(0, 1));
 }
 

@@ -22,8 +22,8 @@
 #include "numeric_flags.hpp"
 #include "score/corpus_scanner.hpp"
 #include "score/verdict.hpp"
-#include "telltale/scheme_table.hpp"
 #include "telltale/new_file.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::cli {
 namespace {
@@ -140,8 +140,8 @@ int run_demo(const DemoOptions& o) {
       all.insert(all.end(), g->tokens.begin(), g->tokens.end());
       auto text = tokenizer->decode(all);
       if (!text) return fail(text.status());
-      texts.push_back({(watermark ? "watermarked story " : "plain story ") + std::to_string(i + 1), *text,
-                       prompts[i], watermark == 1});
+      texts.push_back({(watermark ? "watermarked story " : "plain story ") + std::to_string(i + 1), *text, prompts[i],
+                       watermark == 1});
       if (watermark && i < 2) {  // the passage hidden in human text: the completions of stories 1 and 2
         auto completion = tokenizer->decode(g->tokens);
         if (!completion) return fail(completion.status());
@@ -161,8 +161,8 @@ int run_demo(const DemoOptions& o) {
   const bool window_search = detector->null_model().kind != NullKind::kWeightedBits;
   rules.window_min = window_search ? 32 : 0;
   const char* column = score_column(*params);
-  std::printf("\n%-26s %7s %7s %11s %11s  verdict at alpha %g\n", "text", "tokens", column, "p (whole)",
-              "p (window)", o.alpha);
+  std::printf("\n%-26s %7s %7s %11s %11s  verdict at alpha %g\n", "text", "tokens", column, "p (whole)", "p (window)",
+              o.alpha);
   const Detector* det = &*detector;
   for (const DemoText& t : texts) {
     if (!o.out.empty()) {
@@ -178,9 +178,8 @@ int run_demo(const DemoOptions& o) {
     std::vector<score::PartialResult> results;
     results.emplace_back(score::analysis_info(*detector, keys->key_id_hex(), rules, tokenizer->sha256_hex()));
     score::DocumentScore doc;
-    Status s = scanner->run(*source, results, [&doc](const input::Document&, std::span<const score::DocumentScore> d) {
-      doc = d[0];
-    });
+    Status s = scanner->run(*source, results,
+                            [&doc](const input::Document&, std::span<const score::DocumentScore> d) { doc = d[0]; });
     if (!s.is_ok()) return fail(s);
     const score::Evidence e = score::evaluate(doc.tally, detector->null_model());
     const double window_log_p = doc.window_searched ? doc.window.log_p_corrected : 0.0;
@@ -220,11 +219,13 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--human", o->human, "human prose to hide a watermarked story in")->capture_default_str();
   cmd->add_option("--key,-k", o->key, "use this key file (default: a new key in a temporary directory)");
   cmd->add_option("--out,-o", o->out, "keep the key (if new) in this directory, and the texts in its texts/");
-  cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")->check(whole_number(16, 400))
+  cmd->add_option("--tokens,-n", o->tokens, "tokens per generated story")
+      ->check(whole_number(16, 400))
       ->capture_default_str();
   cmd->add_option("--seed,-s", o->seed, "seed of the sampler's draws")->capture_default_str();
   cmd->add_option("--alpha,-a", o->alpha, "significance level of the verdicts")
-      ->check(significance_level())->capture_default_str();
+      ->check(significance_level())
+      ->capture_default_str();
   add_scheme_options(*cmd, o->scheme);
   cmd->callback([o, &exit_code] { exit_code = run_demo(*o); });
 }

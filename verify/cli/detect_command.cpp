@@ -19,12 +19,12 @@
 #include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "run_context.hpp"
+#include "scan_setup.hpp"
 #include "score/corpus_scanner.hpp"
 #include "score/detection.hpp"
 #include "score/partial_file.hpp"
 #include "score/report_json.hpp"
-#include "run_context.hpp"
-#include "scan_setup.hpp"
 #include "summary_output.hpp"
 
 namespace telltale::cli {
@@ -69,13 +69,12 @@ int run_detect(const DetectOptions& o) {
   auto on_progress = [&meter](const score::ScanProgress& p) { meter.update(p); };
 
   if (signer) {
-    auto run = evidence::run_with_evidence(*recipe, *tokenizer, *keys, o.threads, "telltale " TELLTALE_VERSION,
-                                           on_doc, on_progress);
+    auto run = evidence::run_with_evidence(*recipe, *tokenizer, *keys, o.threads, "telltale " TELLTALE_VERSION, on_doc,
+                                           on_progress);
     if (!run) return fail(run.status());
     report_skipped(run->run.skipped, run->run.skipped_messages);
     evidence::RunContext context = run_context(*keys, *tokenizer, run->files, signer->public_key());
-    const nlohmann::json record =
-        evidence::make_record(context, *recipe, run->summary, run->documents, run->plots);
+    const nlohmann::json record = evidence::make_record(context, *recipe, run->summary, run->documents, run->plots);
     // The partial is written first and moved into place after the bundle: a failed write leaves neither.
     std::optional<NewFile> partial;
     if (!o.emit_partial.empty()) {
@@ -112,8 +111,9 @@ void add_detect_command(CLI::App& app, int& exit_code) {
       "document first and the summary as the last line. Exit 0 detected, 1 not detected, 2 error.");
   add_scan_options(*cmd, *o);
   cmd->add_option("--emit-partial", o->emit_partial, "also write a partial result for `telltale merge` (new file)");
-  cmd->add_option("--bundle", o->bundle,
-                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
+  cmd->add_option(
+      "--bundle", o->bundle,
+      "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }

@@ -79,9 +79,9 @@ int run_generate(const GenerateOptions& options) {
     if (options.jsonl) {
       auto completion = tokenizer->decode(out->tokens);
       if (!completion) return fail(completion.status());
-      nlohmann::json line = {{"prompt", options.prompt},  {"completion", *completion}, {"text", *text},
-                             {"seed", gen.seed},          {"watermarked", hook.has_value()},
-                             {"new_tokens", out->tokens.size()}};
+      nlohmann::json line = {
+          {"prompt", options.prompt}, {"completion", *completion},       {"text", *text},
+          {"seed", gen.seed},         {"watermarked", hook.has_value()}, {"new_tokens", out->tokens.size()}};
       if (hook.has_value()) {
         line["key_id"] = key_id;
         line["configuration"] = describe(*params);
@@ -102,16 +102,21 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--key,-k", options->key, "the key file (not needed with --no-watermark)");
   cmd->add_option("--model,-m", options->model, "llama2.c-format model file (e.g. stories260K.bin)")->required();
   cmd->add_option("--tokenizer,-t", options->tokenizer, "the model's SentencePiece tokenizer (.model)")->required();
-  cmd->add_option("--tokens,-n", options->tokens, "new tokens to generate at most")->check(whole_number(0, 1u << 20))
+  cmd->add_option("--tokens,-n", options->tokens, "new tokens to generate at most")
+      ->check(whole_number(0, 1u << 20))
       ->capture_default_str();
   cmd->add_option("--prompt,-p", options->prompt, "text the generation continues")->capture_default_str();
-  cmd->add_option("--seed,-s", options->seed, "seed of the sampler's draws (text i uses seed + i)")->capture_default_str();
-  cmd->add_option("--count,-c", options->count, "how many texts")->check(whole_number(1, 1000000))
+  cmd->add_option("--seed,-s", options->seed, "seed of the sampler's draws (text i uses seed + i)")
+      ->capture_default_str();
+  cmd->add_option("--count,-c", options->count, "how many texts")
+      ->check(whole_number(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--account", options->account, "account id carried by account-aware schemes")->capture_default_str();
   cmd->add_option("--temperature", options->temperature, "sampling temperature")
-      ->check(real_number(0.01, 100))->capture_default_str();
-  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass")->check(real_number(0.001, 1))
+      ->check(real_number(0.01, 100))
+      ->capture_default_str();
+  cmd->add_option("--top-p", options->top_p, "nucleus sampling mass")
+      ->check(real_number(0.001, 1))
       ->capture_default_str();
   cmd->add_flag("--no-watermark", options->no_watermark, "generate plain text (the same draws without the hook)");
   cmd->add_flag("--jsonl", options->jsonl, "one JSON object per text: prompt, completion, text, seed, key id");

@@ -49,8 +49,10 @@ std::string number_text(double x) {
 
 std::string size_text(double bytes) {
   char buf[32];
-  if (bytes >= 1e9) std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
-  else std::snprintf(buf, sizeof buf, "%.0f MB", std::ceil(bytes / 1e6));
+  if (bytes >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f MB", std::ceil(bytes / 1e6));
   return buf;
 }
 
@@ -134,8 +136,10 @@ CLI::Validator hex_digits(size_t digits) {
 void make_numeric_options_strict(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
     const std::string type = option->get_type_name();
-    if (type == "UINT") option->check(whole_number(0, std::numeric_limits<uint64_t>::max()));
-    else if (type == "INT") option->check(signed_whole_number());
+    if (type == "UINT")
+      option->check(whole_number(0, std::numeric_limits<uint64_t>::max()));
+    else if (type == "INT")
+      option->check(signed_whole_number());
     else if (type == "FLOAT")
       option->check(real_number(-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()));
   }
@@ -155,8 +159,8 @@ Status check_memory_for(uint64_t bytes, const std::string& what) {
   const uint64_t available = available_memory_bytes();
   if (available == 0 || bytes <= available) return Status::ok();
   return Status(StatusCode::kNoMemory, what + " would need " + size_text(static_cast<double>(bytes)) +
-                                           " of memory; this machine has " +
-                                           size_text(static_cast<double>(available)) + " available");
+                                           " of memory; this machine has " + size_text(static_cast<double>(available)) +
+                                           " available");
 }
 
 }  // namespace telltale::cli

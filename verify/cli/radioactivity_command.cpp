@@ -27,8 +27,8 @@
 #include "radio/reference_predictions.hpp"
 #include "radio/suspect_run.hpp"
 #include "run_context.hpp"
-#include "telltale/new_file.hpp"
 #include "scan_setup.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {

@@ -116,7 +116,8 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   c->add_option("--field,-f", o->field, "JSONL prompts: the prompt's field")->capture_default_str();
   c->add_option("--log,-o", o->log, "the request log to write, or to resume")->required();
   c->add_option("--api", o->api, "chat (/chat/completions) or completions (/completions)")->capture_default_str();
-  c->add_option("--max-tokens", o->max_tokens, "answer length limit")->check(whole_number(1, 1u << 20))
+  c->add_option("--max-tokens", o->max_tokens, "answer length limit")
+      ->check(whole_number(1, 1u << 20))
       ->capture_default_str();
   c->add_option("--temperature", o->temperature, "sampling temperature sent to the suspect")
       ->check(real_number(0, 100))
@@ -129,18 +130,19 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
                 "seconds per request: the whole request, however slowly the server sends its reply")
       ->check(real_number(query::kMinTimeoutS, query::kMaxTimeoutS))
       ->capture_default_str();
-  c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")->check(whole_number(1, 100))
+  c->add_option("--attempts", o->attempts, "attempts per prompt before the run stops")
+      ->check(whole_number(1, 100))
       ->capture_default_str();
-  c->add_option("--retry-delay", o->retry_delay,
-                "seconds before the first retry; doubled each time, with jitter")
+  c->add_option("--retry-delay", o->retry_delay, "seconds before the first retry; doubled each time, with jitter")
       ->check(real_number(0, query::kMaxRetryDelayS))
       ->capture_default_str();
   c->add_option("--max-retry-delay", o->max_retry_delay, "cap of the retry delay, seconds")
       ->check(real_number(0, query::kMaxRetryDelayS))
       ->capture_default_str();
-  c->add_option("--api-key-env", o->api_key_env,
-                "name of the environment variable holding the API key (sent as a Bearer token, never logged or printed; "
-                "the variable is removed once read)");
+  c->add_option(
+      "--api-key-env", o->api_key_env,
+      "name of the environment variable holding the API key (sent as a Bearer token, never logged or printed; "
+      "the variable is removed once read)");
   c->add_flag("--quiet,-q", o->quiet, "no progress line on stderr");
   c->callback([o, seed, &exit_code] {
     o->seed_given = seed->count() > 0;

@@ -21,8 +21,8 @@
 #include "evidence/record.hpp"
 #include "evidence/recorded_paths.hpp"
 #include "evidence/signing_key.hpp"
-#include "telltale/new_file.hpp"
 #include "numeric_flags.hpp"
+#include "telltale/new_file.hpp"
 
 namespace telltale::cli {
 namespace {

@@ -100,7 +100,8 @@ void add_allow_empty_flag(CLI::App& cmd, bool& allow_empty) {
 
 Status check_allow_empty(bool allow_empty, const std::string& bundle) {
   if (allow_empty && !bundle.empty()) {
-    return invalid_argument("--allow-empty cannot be used with --bundle (a signed record over no documents proves nothing)");
+    return invalid_argument(
+        "--allow-empty cannot be used with --bundle (a signed record over no documents proves nothing)");
   }
   return Status::ok();
 }

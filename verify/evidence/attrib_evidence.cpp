@@ -52,10 +52,9 @@ Result<AttribEvidenceRun> run_attrib_with_evidence(const AttributionRecipe& reci
     points.push_back({static_cast<uint64_t>(p[0]), static_cast<uint64_t>(p[1]), p[2]});
   }
   AttribEvidenceRun out;
-  out.plots = json::array({{{"key_id", key.key_id_hex()},
-                            {"curve",
-                             {{"columns", {"document", "best_account", "log10_p_value_holm"}},
-                              {"points", std::move(points)}}}}});
+  out.plots = json::array(
+      {{{"key_id", key.key_id_hex()},
+        {"curve", {{"columns", {"document", "best_account", "log10_p_value_holm"}}, {"points", std::move(points)}}}}});
   out.files = std::move(files).value();
   out.run = std::move(run).value();
   return out;
@@ -77,8 +76,8 @@ Result<std::string> reproduce_attribution(const json& record, const KeyRing& key
   if (!tokenizer) return tokenizer.status();
   auto registry = attrib::AccountRegistry::read_file(recipe->registry);
   if (!registry) return registry.status();
-  auto again = run_attrib_with_evidence(*recipe, *tokenizer, key, *registry, threads,
-                                        record["result"].value("software", ""));
+  auto again =
+      run_attrib_with_evidence(*recipe, *tokenizer, key, *registry, threads, record["result"].value("software", ""));
   if (!again) return again.status();
   const json files = input_files_json(again->files);
   const RerunPart parts[] = {{"input_files", &files}, {"result", &again->run.result}, {"plots", &again->plots}};

@@ -95,13 +95,12 @@ Status write_bundle(const std::string& dir, const std::string& record_json, cons
                                     std::pair<const char*, const std::string*>{kReportFile, &report_html}}) {
     files.push_back({{"name", name}, {"sha256", input::sha256_hex(*bytes)}, {"bytes", bytes->size()}});
   }
-  const json manifest = {
-      {"format", kManifestFormat},
-      {"signer",
-       {{"algorithm", "ed25519"},
-        {"public_key", to_hex(key.public_key())},
-        {"public_key_id", public_key_id(key.public_key())}}},
-      {"files", std::move(files)}};
+  const json manifest = {{"format", kManifestFormat},
+                         {"signer",
+                          {{"algorithm", "ed25519"},
+                           {"public_key", to_hex(key.public_key())},
+                           {"public_key_id", public_key_id(key.public_key())}}},
+                         {"files", std::move(files)}};
   const std::string manifest_text = manifest.dump(2) + "\n";
   TT_RETURN_IF_ERROR(d->write_file(kManifestFile, manifest_text, FileAccess::kShared));
   const std::string signature = signature_text(key.sign(as_bytes(manifest_text)));
@@ -117,7 +116,8 @@ Result<BundleFiles> read_bundle_files(const std::string& dir) {
   BundleFiles files;
   for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (expected.count(name) == 0) return invalid_argument(dir + "/" + name + ": not part of a bundle (a file was added)");
+    if (expected.count(name) == 0)
+      return invalid_argument(dir + "/" + name + ": not part of a bundle (a file was added)");
     auto bytes = read_bundle_file(it->path(), max_bytes(name));
     if (!bytes) return bytes.status();
     files.emplace(name, std::move(bytes).value());
@@ -139,7 +139,8 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
   Signature signature{};
   if (signature_bytes.size() != 2 * kSignatureBytes + 1 || signature_bytes.back() != '\n' ||
       !from_hex(std::string_view(signature_bytes).substr(0, 2 * kSignatureBytes), signature)) {
-    return invalid_argument(dir + "/" + kSignatureFile + ": not an Ed25519 signature (128 lowercase hex digits and a newline)");
+    return invalid_argument(dir + "/" + kSignatureFile +
+                            ": not an Ed25519 signature (128 lowercase hex digits and a newline)");
   }
   const std::string& manifest_text = file(kManifestFile);
   if (!verify_signature(key, as_bytes(manifest_text), signature)) {
@@ -175,8 +176,9 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
     }
     const std::string& bytes = file(name.c_str());
     if (bytes.size() != f["bytes"].get<uint64_t>()) {
-      return invalid_argument(dir + "/" + name + ": " + std::to_string(bytes.size()) + " bytes, the signed manifest says " +
-                              std::to_string(f["bytes"].get<uint64_t>()) + " (the file was altered)");
+      return invalid_argument(dir + "/" + name + ": " + std::to_string(bytes.size()) +
+                              " bytes, the signed manifest says " + std::to_string(f["bytes"].get<uint64_t>()) +
+                              " (the file was altered)");
     }
     const std::string digest = input::sha256_hex(bytes);
     if (digest != f["sha256"].get<std::string>()) {
@@ -184,7 +186,8 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
                               f["sha256"].get<std::string>() + " (the file was altered)");
     }
   }
-  if (listed.size() != 2) return invalid_argument(dir + "/" + kManifestFile + ": must list record.json and report.html");
+  if (listed.size() != 2)
+    return invalid_argument(dir + "/" + kManifestFile + ": must list record.json and report.html");
 
   auto record = parse_record(file(kRecordFile));
   if (!record) return invalid_argument(dir + "/" + record.status().message());

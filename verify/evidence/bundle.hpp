@@ -33,7 +33,8 @@ Result<BundleFiles> read_bundle_files(const std::string& dir);
 // Checks, in this order: the signature file's form; the signature of manifest.json under `key`; the manifest's form
 // and its signer (= `key`); each listed file's size and SHA-256; the record's structure (parse_record) and its signer
 // (= `key`). Returns the record. Messages name the file as `dir`/name.
-Result<nlohmann::json> verify_bundle_files(const std::string& dir, const BundleFiles& files, const SigningPublicKey& key);
+Result<nlohmann::json> verify_bundle_files(const std::string& dir, const BundleFiles& files,
+                                           const SigningPublicKey& key);
 
 // read_bundle_files, then verify_bundle_files.
 Result<nlohmann::json> verify_bundle(const std::string& dir, const SigningPublicKey& key);

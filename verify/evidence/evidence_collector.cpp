@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "score/report_json.hpp"
-#include "telltale/scheme.hpp"
 #include "stats/tails.hpp"
+#include "telltale/scheme.hpp"
 
 namespace telltale::evidence {
 
@@ -126,7 +126,8 @@ void EvidenceCollector::add(const input::Document& doc, std::span<const score::D
       s.window = d.window;
       s.window_scores.clear();
       s.truncated_scores = d.entries.size() > kMaxTraceScores;
-      for (size_t i = 0; i < d.entries.size() && i < kMaxTraceScores; ++i) s.window_scores.push_back(d.entries[i].score);
+      for (size_t i = 0; i < d.entries.size() && i < kMaxTraceScores; ++i)
+        s.window_scores.push_back(d.entries[i].score);
     }
   }
   // Thinning: once a series holds kMaxCurvePoints points, keep every other kept ordinal.

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 #include <span>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "evidence/record.hpp"

@@ -74,8 +74,8 @@ std::string detection_verdict(const json& record) {
            " document(s)): p = " + p_text(r.at("log10_p_value").get<double>()) + ", below the significance level " +
            fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
   }
-  return "The watermark of key " + key + "&hellip; was not detected in the tested text (" + docs + " document(s)): p = " +
-         p_text(r.at("log10_p_value").get<double>()) + ", not below the significance level " +
+  return "The watermark of key " + key + "&hellip; was not detected in the tested text (" + docs +
+         " document(s)): p = " + p_text(r.at("log10_p_value").get<double>()) + ", not below the significance level " +
          fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
 }
 
@@ -87,15 +87,18 @@ std::string radioactivity_verdict(const json& record) {
   const std::string tuples = std::to_string(count(r.at("scored_tuples")));
   const std::string what = open_mode(record) ? "predictions on our watermarked text" : "answers to our prompts";
   return std::string("The suspect model's ") + what + (r.at("detected").get<bool>() ? " show" : " do not show") +
-         " that it was trained on text watermarked with key " + key + "&hellip; (" + tuples + " scored tuples): p = " +
-         p_text(r.at("log10_p_value").get<double>()) + (r.at("detected").get<bool>() ? ", below" : ", not below") +
-         " the significance level " + fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
+         " that it was trained on text watermarked with key " + key + "&hellip; (" + tuples +
+         " scored tuples): p = " + p_text(r.at("log10_p_value").get<double>()) +
+         (r.at("detected").get<bool>() ? ", below" : ", not below") + " the significance level " +
+         fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
 }
 
 std::string page_head(const json& record, const std::string& title, bool detected, const std::string& verdict) {
-  std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-                  "<title>" + title + "</title><style>";
+  std::string h =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+      "<title>" +
+      title + "</title><style>";
   h += kStyle;
   h += "</style></head><body>\n<h1>" + title + "</h1>\n";
   h += "<p class=\"note\">Made by telltale " + esc(record.at("software").at("version").get<std::string>()) + " on " +
@@ -107,10 +110,11 @@ std::string page_head(const json& record, const std::string& title, bool detecte
 }
 
 std::string key_section(const json& record) {
-  std::string h = "<h2>The key, fixed in advance</h2>\n<p>The secret key itself never appears in this report. Its "
-                  "public id is a SHA-256 commitment to the secret: the company can publish it (with <code>telltale "
-                  "keyinfo</code>) before any dispute, and anyone can later check that the key tested here is the one "
-                  "published.</p>\n<table>";
+  std::string h =
+      "<h2>The key, fixed in advance</h2>\n<p>The secret key itself never appears in this report. Its "
+      "public id is a SHA-256 commitment to the secret: the company can publish it (with <code>telltale "
+      "keyinfo</code>) before any dispute, and anyone can later check that the key tested here is the one "
+      "published.</p>\n<table>";
   for (const json& k : record.at("watermark_keys")) {
     h += row("public key id", code(k.at("key_id").get<std::string>()));
     h += row("key id scheme", code(k.at("key_id_scheme").get<std::string>()));
@@ -143,7 +147,8 @@ std::string scheme_rows(const json& scheme) {
 // The bytes tested, the software and provenance, how to check the bundle, and the record as an appendix.
 std::string page_tail(const json& record) {
   std::string h = "<h2>Exactly which bytes were tested</h2>\n<table>";
-  h += row("tokenizer " + record.at("tokenizer").at("path").get<std::string>(), code(record.at("tokenizer").at("sha256").get<std::string>()));
+  h += row("tokenizer " + record.at("tokenizer").at("path").get<std::string>(),
+           code(record.at("tokenizer").at("sha256").get<std::string>()));
   for (const json& f : record.at("input_files")) {
     h += row(f.at("path").get<std::string>() + " (" + std::to_string(count(f.at("bytes"))) + " bytes)",
              code(f.at("sha256").get<std::string>()));
@@ -172,8 +177,11 @@ std::string page_tail(const json& record) {
 // What every report reads first from the record.
 struct Headline {
   explicit Headline(const json& record)
-      : r(record.at("result")), recipe(record.at("recipe")), scheme(recipe.at("scheme")),
-        alpha(r.at("alpha").get<double>()), log10_p(r.at("log10_p_value").get<double>()),
+      : r(record.at("result")),
+        recipe(record.at("recipe")),
+        scheme(recipe.at("scheme")),
+        alpha(r.at("alpha").get<double>()),
+        log10_p(r.at("log10_p_value").get<double>()),
         detected(r.at("detected").get<bool>()) {}
   const json& r;
   const json& recipe;
@@ -190,10 +198,12 @@ std::string render_detection(const json& record) {
 
   std::string h = page_head(record, "Watermark evidence report", detected, detection_verdict(record));
   h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">If this text had never seen our key, a "
-       "result at least this extreme would happen " + esc(once_in(log10_p)) + ".</p>\n";
+       "result at least this extreme would happen " +
+       esc(once_in(log10_p)) + ".</p>\n";
   h += "<p>The p-value is the probability, computed exactly, that text written without the key scores at least as "
        "high as the tested text did. It is corrected for every key and every test that was tried (Holm's method), so "
-       "trying several did not make a detection easier. The threshold alpha = " + fmt("%g", alpha) +
+       "trying several did not make a detection easier. The threshold alpha = " +
+       fmt("%g", alpha) +
        " was fixed before the test; the watermark counts as detected only when the p-value is at or below it.</p>\n";
   h += key_section(record);
 
@@ -229,8 +239,10 @@ std::string render_detection(const json& record) {
                                 ? "at least " + std::to_string(count(recipe.at("rules").at("window_min"))) + " tokens"
                                 : std::string("off"));
   h += row("alpha", fmt("%g", alpha));
-  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
-  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
+  if (!recipe.at("field").get<std::string>().empty())
+    h += row("JSONL field", code(recipe.at("field").get<std::string>()));
+  if (!recipe.at("prompt").get<std::string>().empty())
+    h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
   h += "</table>\n";
   return h + page_tail(record);
 }
@@ -252,23 +264,27 @@ std::string render_radioactivity(const json& record) {
   h += " Each context (the few tokens before a choice) counts once, and only when the suspect had not already been "
        "shown what followed it, so the chance level is exact.</p>\n";
   h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">A model that never trained on our key's "
-       "text would score this high " + esc(once_in(log10_p)) + ".</p>\n";
+       "text would score this high " +
+       esc(once_in(log10_p)) + ".</p>\n";
   h += "<p>The p-value is the probability, computed exactly, that a model which never saw text watermarked with this "
-       "key scores at least as high as the suspect did. The threshold alpha = " + fmt("%g", alpha) +
+       "key scores at least as high as the suspect did. The threshold alpha = " +
+       fmt("%g", alpha) +
        " was fixed before the test; the suspect counts as trained on watermarked text only when the p-value is at or "
        "below it.</p>\n";
   h += "<p id=\"limits\"><strong>Limits.</strong> The test says the suspect model trained on text watermarked with "
        "this key, not who supplied that text to it.</p>\n";
   h += key_section(record);
 
-  h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) + " Here the test is applied to the suspect "
+  h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) +
+       " Here the test is applied to the suspect "
        "model's own choices in each context instead of to a text.</p>\n";
 
   const json& counts = r.at("counts");
   h += "<h2>Results</h2>\n<table>";
   h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
   h += row("trained on watermarked text", detected ? "yes" : "no");
-  h += row("mode", open ? "open model: its predictions on our watermarked text" : "closed model: its answers to our prompts");
+  h += row("mode",
+           open ? "open model: its predictions on our watermarked text" : "closed model: its answers to our prompts");
   if (r.contains("suspect")) h += row("suspect", code(str(r, "suspect")));
   h += row(open ? "records read" : "answers read", std::to_string(count_or_zero(counts, "records")));
   h += row("choices read", std::to_string(count_or_zero(counts, "positions")));
@@ -318,9 +334,9 @@ std::string attribution_verdict(const json& record) {
   const std::string level = fmt("%g", r.at("alpha").get<double>());
   if (r.at("attributed").get<bool>()) {
     return "The tested text (" + docs + " document(s)) carries the fingerprint of registered " + accused_accounts(r) +
-           ", out of " + accounts + " registered accounts: the strongest accusation has p = " +
-           p_text(r.at("log10_p_value").get<double>()) + " after correction, below the significance level " + level +
-           " chosen in advance.";
+           ", out of " + accounts +
+           " registered accounts: the strongest accusation has p = " + p_text(r.at("log10_p_value").get<double>()) +
+           " after correction, below the significance level " + level + " chosen in advance.";
   }
   return "The tested text (" + docs + " document(s)) is not attributed to any of the " + accounts +
          " registered accounts: no accusation reaches the significance level " + level + " chosen in advance.";
@@ -338,20 +354,27 @@ std::string render_attribution(const json& record) {
   std::string h = page_head(record, "Account attribution evidence report", attributed, attribution_verdict(record));
   h += "<h2>What was tested</h2>\n<p>Every account of the service receives text marked with its own fingerprint on "
        "top of the shared watermark. The test reads the fingerprint in the tested text and, for each of the " +
-       accounts + " registered accounts, counts how often the text agrees with that account's fingerprint. Text that "
+       accounts +
+       " registered accounts, counts how often the text agrees with that account's fingerprint. Text that "
        "did not come from an account agrees with its fingerprint only at a known chance rate, so each count has an "
        "exact p-value.</p>\n";
   h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">";
   // With several accused accounts, the strongest accusation's p-value is the one stated; each holds on its own.
   const bool several = accused_accounts(r).find(" and ") != std::string::npos;
-  h += attributed ? "If the text had not come from " + std::string(several ? "the most strongly accused of " : "") +
-                        accused_accounts(r) + ", a result at least this extreme would happen " +
-                        esc(once_in(log10_p)) + "."
-                  : std::string("No registered account's fingerprint is strong enough in the text to name it.");
-  h += "</p>\n<p id=\"family\">With " + accounts + " registered accounts, an innocent account is named with "
-       "probability at most " + fmt("%g", alpha) + ". Every document and the pooled text were tested against every "
-       "account (" + std::to_string(count(r.at("hypotheses"))) + " tests), and Holm's method corrects for all of them, "
-       "so testing many accounts did not make an accusation easier. The threshold alpha was fixed before the test.</p>\n";
+  h += attributed
+           ? "If the text had not come from " + std::string(several ? "the most strongly accused of " : "") +
+                 accused_accounts(r) + ", a result at least this extreme would happen " + esc(once_in(log10_p)) + "."
+           : std::string("No registered account's fingerprint is strong enough in the text to name it.");
+  h += "</p>\n<p id=\"family\">With " + accounts +
+       " registered accounts, an innocent account is named with "
+       "probability at most " +
+       fmt("%g", alpha) +
+       ". Every document and the pooled text were tested against every "
+       "account (" +
+       std::to_string(count(r.at("hypotheses"))) +
+       " tests), and Holm's method corrects for all of them, "
+       "so testing many accounts did not make an accusation easier. The threshold alpha was fixed before the "
+       "test.</p>\n";
   h += "<p id=\"limits\"><strong>Limits.</strong> Attribution says which account's outputs the text carries, not who "
        "wrote or leaked it.</p>\n";
   h += key_section(record);
@@ -363,8 +386,8 @@ std::string render_attribution(const json& record) {
   h += row("documents tested", std::to_string(count(r.at("documents"))));
   h += row("hypotheses (Holm)", std::to_string(count(r.at("hypotheses"))));
   for (const json& a : r.at("accusations")) {
-    const std::string where = a.value("pooled", false) ? std::string("all documents pooled")
-                                                       : "document " + esc(str(a, "label"));
+    const std::string where =
+        a.value("pooled", false) ? std::string("all documents pooled") : "document " + esc(str(a, "label"));
     h += row("account " + std::to_string(count(a.at("account"))),
              where + ": p = " + p_text(a.at("log10_p_value_holm").get<double>()) + " after correction (" +
                  std::to_string(count(a.at("matches"))) + " of " + std::to_string(count(a.at("scored_contexts"))) +
@@ -377,8 +400,10 @@ std::string render_attribution(const json& record) {
   h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
   h += row("registry", code(recipe.at("registry").get<std::string>()));
   h += row("alpha", fmt("%g", alpha));
-  if (!recipe.at("field").get<std::string>().empty()) h += row("JSONL field", code(recipe.at("field").get<std::string>()));
-  if (!recipe.at("prompt").get<std::string>().empty()) h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
+  if (!recipe.at("field").get<std::string>().empty())
+    h += row("JSONL field", code(recipe.at("field").get<std::string>()));
+  if (!recipe.at("prompt").get<std::string>().empty())
+    h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
   h += "</table>\n";
   return h + page_tail(record);
 }

@@ -9,9 +9,12 @@ Status check_json_depth(std::string_view bytes, const std::string& name) {
   bool escaped = false;
   for (const char c : bytes) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {

@@ -27,9 +27,8 @@ class TupleSeries {
     curve_.push_back(point());
     if (curve_.size() > kMaxTupleCurvePoints) {  // thin out: keep the points on the doubled stride
       stride_ *= 2;
-      std::erase_if(curve_, [this](const std::array<double, 2>& p) {
-        return static_cast<uint64_t>(p[0]) % stride_ != 0;
-      });
+      std::erase_if(curve_,
+                    [this](const std::array<double, 2>& p) { return static_cast<uint64_t>(p[0]) % stride_ != 0; });
     }
   }
 
@@ -61,9 +60,12 @@ Result<radio::SuspectRecipe> radio_recipe_of(const json& record) {
   radio::SuspectRecipe r;
   r.tokenizer = j.at("tokenizer").get<std::string>();
   const std::string mode = j.at("mode").get<std::string>();
-  if (mode == "open") r.predictions = j.at("predictions").get<std::string>();
-  else if (mode == "closed") r.answers = j.at("answers").get<std::string>();
-  else return invalid_argument("record.json: unknown mode '" + mode + "'");
+  if (mode == "open")
+    r.predictions = j.at("predictions").get<std::string>();
+  else if (mode == "closed")
+    r.answers = j.at("answers").get<std::string>();
+  else
+    return invalid_argument("record.json: unknown mode '" + mode + "'");
   r.filter = j.at("filter").get<std::string>();
   r.top_k = j.at("top_k").get<uint32_t>();
   auto params = scheme_from_json(j.at("scheme"));
@@ -143,7 +145,8 @@ Result<std::string> reproduce_radioactivity(const json& record, const KeyRing& k
   TT_RETURN_IF_ERROR(compare_with_record(record, parts));
   return "re-scored the suspect's " + std::string(recipe->predictions.empty() ? "answers" : "predictions") + " (" +
          std::to_string(again->files.size()) + " input file(s)): the result, " +
-         std::to_string(result["scored_tuples"].get<uint64_t>()) + " scored tuples and every plotted number are identical";
+         std::to_string(result["scored_tuples"].get<uint64_t>()) +
+         " scored tuples and every plotted number are identical";
 }
 
 }  // namespace telltale::evidence

@@ -69,7 +69,8 @@ Status require(const json& record, const std::string& pointer, Kind kind) {
   return Status::ok();
 }
 
-Status require_each(const json& array, const std::string& pointer, const std::vector<std::pair<std::string, Kind>>& fields) {
+Status require_each(const json& array, const std::string& pointer,
+                    const std::vector<std::pair<std::string, Kind>>& fields) {
   for (size_t i = 0; i < array.size(); ++i) {
     for (const auto& [name, kind] : fields) {
       if (!require(array[i], "/" + name, kind).is_ok()) {
@@ -85,12 +86,12 @@ Status require_each(const json& array, const std::string& pointer, const std::ve
 
 json scheme_json(const SchemeParams& p) {
   json j = {{"name", scheme_name(p.scheme)},
-          {"vocab_size", p.vocab_size},
-          {"context_width", p.context_width},
-          {"self_hash", p.self_hash},
-          {"skip_repeated_contexts", p.skip_repeated_contexts},
-          {"context_history", p.context_history},
-          {"configuration", describe(p)}};
+            {"vocab_size", p.vocab_size},
+            {"context_width", p.context_width},
+            {"self_hash", p.self_hash},
+            {"skip_repeated_contexts", p.skip_repeated_contexts},
+            {"context_history", p.context_history},
+            {"configuration", describe(p)}};
   // The scheme table's fields, each under its one name: those the scheme reads, and those every record carries.
   for (const SchemeField& f : scheme_fields()) {
     if (!f.applies_to(p.scheme) && !f.recorded_for_every_scheme) continue;
@@ -106,15 +107,16 @@ json scheme_json(const SchemeParams& p) {
 }
 
 json recipe_json(const DetectionRecipe& r) {
-  return {{"tokenizer", r.tokenizer},
-          {"inputs", r.inputs},
-          {"field", r.field},
-          {"split", split_name(r.split)},
-          {"prompt", r.prompt},
-          {"skip_bad", r.skip_bad},
-          {"scheme", scheme_json(r.params)},
-          {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
-          {"alpha", r.alpha}};
+  return {
+      {"tokenizer", r.tokenizer},
+      {"inputs", r.inputs},
+      {"field", r.field},
+      {"split", split_name(r.split)},
+      {"prompt", r.prompt},
+      {"skip_bad", r.skip_bad},
+      {"scheme", scheme_json(r.params)},
+      {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
+      {"alpha", r.alpha}};
 }
 
 Result<SchemeParams> scheme_from_json(const json& s) {
@@ -160,9 +162,12 @@ Result<DetectionRecipe> recipe_of(const json& record) {
   r.inputs = j.at("inputs").get<std::vector<std::string>>();
   r.field = j.at("field").get<std::string>();
   const std::string split = j.at("split").get<std::string>();
-  if (split == "paragraph") r.split = input::TextSplit::kParagraph;
-  else if (split == "line") r.split = input::TextSplit::kLine;
-  else if (split != "file") return invalid_argument("record.json: unknown split '" + split + "'");
+  if (split == "paragraph")
+    r.split = input::TextSplit::kParagraph;
+  else if (split == "line")
+    r.split = input::TextSplit::kLine;
+  else if (split != "file")
+    return invalid_argument("record.json: unknown split '" + split + "'");
   r.prompt = j.at("prompt").get<std::string>();
   r.skip_bad = j.at("skip_bad").get<bool>();
   auto params = scheme_from_json(j.at("scheme"));
@@ -227,47 +232,73 @@ using FieldList = std::vector<std::pair<std::string, Kind>>;
 
 // The fields every record holds, whatever it tested: the run's context, the signer and the headline result.
 const FieldList kContextFields = {
-    {"/created_utc", Kind::kString},         {"/software", Kind::kObject},
-    {"/software/name", Kind::kString},       {"/software/version", Kind::kString},
-    {"/software/source_commit", Kind::kString}, {"/software/executable_sha256", Kind::kHex64},
-    {"/command_line", Kind::kArray},         {"/working_directory", Kind::kString},
-    {"/watermark_keys", Kind::kArray},       {"/tokenizer/path", Kind::kString},
-    {"/tokenizer/sha256", Kind::kHex64},     {"/tokenizer/vocab_size", Kind::kUnsigned},
-    {"/input_files", Kind::kArray},          {"/recipe", Kind::kObject},
-    {"/recipe/tokenizer", Kind::kString},    {"/recipe/scheme", Kind::kObject},
-    {"/recipe/scheme/name", Kind::kString},  {"/recipe/scheme/vocab_size", Kind::kUnsigned},
-    {"/recipe/scheme/context_width", Kind::kUnsigned}, {"/recipe/scheme/self_hash", Kind::kBool},
-    {"/recipe/scheme/skip_repeated_contexts", Kind::kBool}, {"/recipe/scheme/context_history", Kind::kUnsigned},
-    {"/recipe/scheme/gamma", Kind::kNumber}, {"/recipe/scheme/delta", Kind::kNumber},
-    {"/recipe/scheme/layers", Kind::kUnsigned}, {"/recipe/scheme/tournament_score", Kind::kString},
-    {"/recipe/scheme/configuration", Kind::kString}, {"/recipe/alpha", Kind::kNumber},
-    {"/signer/algorithm", Kind::kString},    {"/signer/public_key", Kind::kHex64},
-    {"/signer/public_key_id", Kind::kHex64}, {"/result", Kind::kObject},
-    {"/result/p_value", Kind::kNumber},      {"/result/log10_p_value", Kind::kNumber},
+    {"/created_utc", Kind::kString},
+    {"/software", Kind::kObject},
+    {"/software/name", Kind::kString},
+    {"/software/version", Kind::kString},
+    {"/software/source_commit", Kind::kString},
+    {"/software/executable_sha256", Kind::kHex64},
+    {"/command_line", Kind::kArray},
+    {"/working_directory", Kind::kString},
+    {"/watermark_keys", Kind::kArray},
+    {"/tokenizer/path", Kind::kString},
+    {"/tokenizer/sha256", Kind::kHex64},
+    {"/tokenizer/vocab_size", Kind::kUnsigned},
+    {"/input_files", Kind::kArray},
+    {"/recipe", Kind::kObject},
+    {"/recipe/tokenizer", Kind::kString},
+    {"/recipe/scheme", Kind::kObject},
+    {"/recipe/scheme/name", Kind::kString},
+    {"/recipe/scheme/vocab_size", Kind::kUnsigned},
+    {"/recipe/scheme/context_width", Kind::kUnsigned},
+    {"/recipe/scheme/self_hash", Kind::kBool},
+    {"/recipe/scheme/skip_repeated_contexts", Kind::kBool},
+    {"/recipe/scheme/context_history", Kind::kUnsigned},
+    {"/recipe/scheme/gamma", Kind::kNumber},
+    {"/recipe/scheme/delta", Kind::kNumber},
+    {"/recipe/scheme/layers", Kind::kUnsigned},
+    {"/recipe/scheme/tournament_score", Kind::kString},
+    {"/recipe/scheme/configuration", Kind::kString},
+    {"/recipe/alpha", Kind::kNumber},
+    {"/signer/algorithm", Kind::kString},
+    {"/signer/public_key", Kind::kHex64},
+    {"/signer/public_key_id", Kind::kHex64},
+    {"/result", Kind::kObject},
+    {"/result/p_value", Kind::kNumber},
+    {"/result/log10_p_value", Kind::kNumber},
     {"/result/alpha", Kind::kNumber},
     {"/plots", Kind::kArray},
 };
 
 // The recipe of a test that scans text inputs (detection, attribution): DetectionRecipe's fields.
 const FieldList kTextRecipeFields = {
-    {"/recipe/inputs", Kind::kArray},        {"/recipe/field", Kind::kString},
-    {"/recipe/split", Kind::kString},        {"/recipe/prompt", Kind::kString},
-    {"/recipe/skip_bad", Kind::kBool},       {"/recipe/rules/dedup", Kind::kBool},
-    {"/recipe/rules/window_min", Kind::kUnsigned}, {"/recipe/rules/window_ratio", Kind::kNumber},
+    {"/recipe/inputs", Kind::kArray},
+    {"/recipe/field", Kind::kString},
+    {"/recipe/split", Kind::kString},
+    {"/recipe/prompt", Kind::kString},
+    {"/recipe/skip_bad", Kind::kBool},
+    {"/recipe/rules/dedup", Kind::kBool},
+    {"/recipe/rules/window_min", Kind::kUnsigned},
+    {"/recipe/rules/window_ratio", Kind::kNumber},
 };
 
 const FieldList kDetectionFields = {
     {"/result/scored_tokens", Kind::kUnsigned}, {"/result/analyses", Kind::kArray},
-    {"/result/software", Kind::kString},     {"/documents", Kind::kArray},
+    {"/result/software", Kind::kString},        {"/documents", Kind::kArray},
     {"/result/detected", Kind::kBool},
 };
 
 const FieldList kRadioactivityFields = {
-    {"/recipe/mode", Kind::kString},          {"/recipe/predictions", Kind::kString},
-    {"/recipe/answers", Kind::kString},       {"/recipe/filter", Kind::kString},
-    {"/recipe/top_k", Kind::kUnsigned},       {"/result/mode", Kind::kString},
-    {"/result/scored_tuples", Kind::kUnsigned}, {"/result/key_id", Kind::kHex64},
-    {"/result/counts", Kind::kObject},        {"/result/detected", Kind::kBool},
+    {"/recipe/mode", Kind::kString},
+    {"/recipe/predictions", Kind::kString},
+    {"/recipe/answers", Kind::kString},
+    {"/recipe/filter", Kind::kString},
+    {"/recipe/top_k", Kind::kUnsigned},
+    {"/result/mode", Kind::kString},
+    {"/result/scored_tuples", Kind::kUnsigned},
+    {"/result/key_id", Kind::kHex64},
+    {"/result/counts", Kind::kObject},
+    {"/result/detected", Kind::kBool},
 };
 
 // Besides the text recipe: the registry and --top; the result as `attribute` prints it.
@@ -315,8 +346,10 @@ Status check_detection(const json& j) {
   TT_RETURN_IF_ERROR(check_text_recipe(j));
   TT_RETURN_IF_ERROR(require_all(j, kDetectionFields));
   TT_RETURN_IF_ERROR(require_each(j["documents"], "/documents",
-                                  {{"source", Kind::kString}, {"p_value", Kind::kNumber},
-                                   {"log10_p_value", Kind::kNumber}, {"detected", Kind::kBool}}));
+                                  {{"source", Kind::kString},
+                                   {"p_value", Kind::kNumber},
+                                   {"log10_p_value", Kind::kNumber},
+                                   {"detected", Kind::kBool}}));
   TT_RETURN_IF_ERROR(require_curves(j["plots"], 3));
   for (size_t a = 0; a < j["plots"].size(); ++a) {
     for (const char* part : {"scores", "window"}) {
@@ -391,7 +424,8 @@ Result<json> parse_record(std::string_view bytes) {
   for (const json& s : j["command_line"]) {
     if (!s.is_string()) return invalid_argument("record.json: /command_line must hold strings");
   }
-  TT_RETURN_IF_ERROR(require_each(j["watermark_keys"], "/watermark_keys", {{"key_id", Kind::kHex64}, {"key_id_scheme", Kind::kString}}));
+  TT_RETURN_IF_ERROR(require_each(j["watermark_keys"], "/watermark_keys",
+                                  {{"key_id", Kind::kHex64}, {"key_id_scheme", Kind::kString}}));
   if (j["watermark_keys"].empty()) return invalid_argument("record.json: /watermark_keys is empty");
   TT_RETURN_IF_ERROR(require_each(j["input_files"], "/input_files",
                                   {{"path", Kind::kString}, {"sha256", Kind::kHex64}, {"bytes", Kind::kUnsigned}}));
@@ -408,11 +442,17 @@ std::string once_in(double log10_p) {
   if (!(log10_p < 0)) return "about every time";
   const double n = -log10_p;  // once in 10^n
   char buf[96];
-  if (n < 3) std::snprintf(buf, sizeof buf, "about once in %.0f", std::pow(10.0, n));
-  else if (n < 6) std::snprintf(buf, sizeof buf, "about once in %.0f thousand", std::pow(10.0, n - 3));
-  else if (n < 9) std::snprintf(buf, sizeof buf, "about once in %.0f million", std::pow(10.0, n - 6));
-  else if (n < 12) std::snprintf(buf, sizeof buf, "about once in %.0f billion", std::pow(10.0, n - 9));
-  else std::snprintf(buf, sizeof buf, "about once in 10^%.0f (a one followed by %.0f zeros)", std::floor(n), std::floor(n));
+  if (n < 3)
+    std::snprintf(buf, sizeof buf, "about once in %.0f", std::pow(10.0, n));
+  else if (n < 6)
+    std::snprintf(buf, sizeof buf, "about once in %.0f thousand", std::pow(10.0, n - 3));
+  else if (n < 9)
+    std::snprintf(buf, sizeof buf, "about once in %.0f million", std::pow(10.0, n - 6));
+  else if (n < 12)
+    std::snprintf(buf, sizeof buf, "about once in %.0f billion", std::pow(10.0, n - 9));
+  else
+    std::snprintf(buf, sizeof buf, "about once in 10^%.0f (a one followed by %.0f zeros)", std::floor(n),
+                  std::floor(n));
   return buf;
 }
 

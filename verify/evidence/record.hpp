@@ -61,15 +61,15 @@ struct RunContext {
   std::string created_utc;                // ISO 8601, e.g. 2026-12-02T13:40:00Z
   std::vector<std::string> command_line;  // argv
   std::string working_directory;
-  std::string version;                    // telltale's version
-  std::string source_commit;              // the git commit the build was configured from ("unknown" outside git)
-  std::string executable_sha256;          // SHA-256 of the running executable: the build id
-  std::vector<std::string> key_ids;       // the watermark keys' public ids, in --key order
+  std::string version;               // telltale's version
+  std::string source_commit;         // the git commit the build was configured from ("unknown" outside git)
+  std::string executable_sha256;     // SHA-256 of the running executable: the build id
+  std::vector<std::string> key_ids;  // the watermark keys' public ids, in --key order
   std::string tokenizer_sha256;
   uint32_t vocab_size = 0;
   std::vector<InputFile> files;
-  std::string signer_public_key;          // hex
-  std::string signer_public_key_id;       // hex
+  std::string signer_public_key;     // hex
+  std::string signer_public_key_id;  // hex
 };
 
 // The fields of a record that say how the run happened, whatever it tested: format, time, software, command line,

@@ -53,8 +53,7 @@ std::string scores_plot(const json& plot, const json& scheme, const std::string&
   // The record's bins are 0.5 wide for a continuous score (Gumbel's), 1 wide for a count.
   const double width = null_model(params).kind == NullKind::kExponential ? 0.5 : 1.0;
   const double x0 = lower.at(0).get<double>(), x1 = lower.at(n - 1).get<double>() + width;
-  SvgPlot p("plot-scores", "Scores of the tested " + what + " against what chance alone gives",
-            score_label(params),
+  SvgPlot p("plot-scores", "Scores of the tested " + what + " against what chance alone gives", score_label(params),
             "share of scored " + what, x0, x1, 0, top / total * 1.1);
   for (size_t b = 0; b < n; ++b) {
     const double lo = lower.at(b).get<double>();
@@ -101,8 +100,8 @@ std::string curve_plot(const json& plot, double alpha, const std::string& x_labe
     top = std::max(top, y.back());
     right = std::max(right, x.back());
   }
-  SvgPlot p("plot-curve", "Evidence growing as more is scored", x_label,
-            "-log10 p-value of the pooled test", 0, right, 0, top * 1.1);
+  SvgPlot p("plot-curve", "Evidence growing as more is scored", x_label, "-log10 p-value of the pooled test", 0, right,
+            0, top * 1.1);
   p.line(x, y, "curve");
   p.reference(-std::log10(alpha), "alpha = " + fmt("%g", alpha));
   return p.render();
@@ -139,7 +138,8 @@ std::string window_plot(const json& plot, const json& scheme) {
   p.reference(expected, "expected without the key: " + fmt("%.4g", expected));
   std::string out = p.render();
   out += "<p class=\"note\">Document: " + code(w.at("source").value("source", "")) + " (document " +
-         std::to_string(count(w.at("document")) + 1) + " in input order). The shaded band is the window with the "
+         std::to_string(count(w.at("document")) + 1) +
+         " in input order). The shaded band is the window with the "
          "smallest p-value, which is corrected for every window tried.</p>";
   return out;
 }
@@ -160,6 +160,5 @@ std::string best_account_plot(const json& plot, double alpha) {
   p.reference(-std::log10(alpha), "significance level alpha = " + fmt("%g", alpha));
   return p.render();
 }
-
 
 }  // namespace telltale::evidence::report

@@ -20,8 +20,10 @@ std::string num(double v) {
 // A tick label: integers plainly, other values with up to 3 significant digits.
 std::string tick_label(double v) {
   char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%.3g", v);
+  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
 }
 
@@ -62,8 +64,14 @@ std::string html_escape(const std::string& text) {
 
 SvgPlot::SvgPlot(std::string id, std::string title, std::string x_label, std::string y_label, double x_min,
                  double x_max, double y_min, double y_max)
-    : id_(std::move(id)), title_(std::move(title)), x_label_(std::move(x_label)), y_label_(std::move(y_label)),
-      x_min_(x_min), x_max_(x_max), y_min_(y_min), y_max_(y_max) {
+    : id_(std::move(id)),
+      title_(std::move(title)),
+      x_label_(std::move(x_label)),
+      y_label_(std::move(y_label)),
+      x_min_(x_min),
+      x_max_(x_max),
+      y_min_(y_min),
+      y_max_(y_max) {
   if (!(x_max_ > x_min_)) x_max_ = x_min_ + 1;
   if (!(y_max_ > y_min_)) y_max_ = y_min_ + 1;
 }
@@ -107,8 +115,8 @@ void SvgPlot::band(double x0, double x1, const std::string& label) {
 void SvgPlot::legend(const std::string& label, const std::string& css_class) { legend_.emplace_back(label, css_class); }
 
 std::string SvgPlot::render() const {
-  std::string s = "<svg id=\"" + html_escape(id_) + "\" class=\"plot\" viewBox=\"0 0 " +
-                  num(kWidth) + " " + num(kHeight) + "\" role=\"img\" aria-label=\"" + html_escape(title_) + "\">";
+  std::string s = "<svg id=\"" + html_escape(id_) + "\" class=\"plot\" viewBox=\"0 0 " + num(kWidth) + " " +
+                  num(kHeight) + "\" role=\"img\" aria-label=\"" + html_escape(title_) + "\">";
   s += "<title>" + html_escape(title_) + "</title>";
   // Axes and ticks.
   s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" y1=\"" + num(py(y_min_)) + "\" x2=\"" + num(kWidth - kRight) +
@@ -132,7 +140,8 @@ std::string SvgPlot::render() const {
   double ly = kTop + 4;
   for (const auto& [label, css] : legend_) {
     s += "<rect class=\"" + css + "\" x=\"" + num(kLeft + 10) + "\" y=\"" + num(ly) + "\" width=\"10\" height=\"10\"/>";
-    s += "<text class=\"tick\" x=\"" + num(kLeft + 26) + "\" y=\"" + num(ly + 9) + "\">" + html_escape(label) + "</text>";
+    s += "<text class=\"tick\" x=\"" + num(kLeft + 26) + "\" y=\"" + num(ly + 9) + "\">" + html_escape(label) +
+         "</text>";
     ly += 16;
   }
   return s + "</svg>";

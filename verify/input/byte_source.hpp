@@ -78,8 +78,8 @@ class ByteSource {
 
   bool eof() const { return eof_; }
   const std::string& name() const { return name_; }
-  uint64_t line() const { return line_; }      // line number of the first buffered byte
-  uint64_t offset() const { return offset_; }  // file offset of the first buffered byte
+  uint64_t line() const { return line_; }              // line number of the first buffered byte
+  uint64_t offset() const { return offset_; }          // file offset of the first buffered byte
   uint64_t bytes_read() const { return bytes_read_; }  // over every input so far
 
  private:

@@ -161,8 +161,8 @@ struct DocumentSource::Impl {
       where = " from " + files_opened.front();
       if (files_opened.size() > 1) where += " and " + std::to_string(files_opened.size() - 1) + " other file(s)";
     }
-    const std::string why = state.skipped > 0 ? "all " + std::to_string(state.skipped) + " found were skipped as bad; "
-                                              : std::string();
+    const std::string why =
+        state.skipped > 0 ? "all " + std::to_string(state.skipped) + " found were skipped as bad; " : std::string();
     return invalid_argument("no documents read" + where + " (" + why + "--allow-empty accepts that)");
   }
 

@@ -67,10 +67,10 @@ struct InputOptions {
 };
 
 struct Document {
-  std::string source;    // the path it came from ("<stdin>" for "-"; files found in a directory: dir/sub/file)
-  uint64_t line = 0;     // 1-based line where the document starts; 0 when the document is a whole text file
-  uint64_t index = 0;    // 0-based position among the documents of its file, counting skipped bad ones
-  std::string text;      // UTF-8 text (empty when pretokenized)
+  std::string source;        // the path it came from ("<stdin>" for "-"; files found in a directory: dir/sub/file)
+  uint64_t line = 0;         // 1-based line where the document starts; 0 when the document is a whole text file
+  uint64_t index = 0;        // 0-based position among the documents of its file, counting skipped bad ones
+  std::string text;          // UTF-8 text (empty when pretokenized)
   std::vector<int32_t> ids;  // token ids (only when pretokenized)
   bool pretokenized = false;
 };

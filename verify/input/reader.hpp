@@ -31,11 +31,11 @@ struct ReaderState {
   InputOptions options;
   std::optional<FieldSelector> selector;
 
-  ByteSource in;                // the open input
+  ByteSource in;  // the open input
   InputFormat format = InputFormat::kText;
-  bool at_start = true;         // the byte order mark check is still to do
-  uint64_t content_start = 0;   // file offset after the byte order mark
-  uint64_t doc_index = 0;       // documents of this file so far, bad ones included
+  bool at_start = true;        // the byte order mark check is still to do
+  uint64_t content_start = 0;  // file offset after the byte order mark
+  uint64_t doc_index = 0;      // documents of this file so far, bad ones included
   // A JSONL text longer than max_document_bytes, handed out piece by piece.
   std::string pending;
   size_t pending_pos = 0;

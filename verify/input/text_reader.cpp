@@ -103,9 +103,9 @@ Result<Outcome> next_text(ReaderState& s, Document& out) {
   const uint64_t at_line = in.line();
   const uint64_t index = s.doc_index++;
   if (const auto bad_at = validate_utf8(doc)) {
-    Status bad = invalid_argument(s.where(at_line + count_newlines(doc.substr(0, *bad_at))) +
-                                  ": invalid UTF-8 (byte " + hex_byte(static_cast<unsigned char>(doc[*bad_at])) +
-                                  " at file offset " + std::to_string(in.offset() + *bad_at) + ")");
+    Status bad = invalid_argument(s.where(at_line + count_newlines(doc.substr(0, *bad_at))) + ": invalid UTF-8 (byte " +
+                                  hex_byte(static_cast<unsigned char>(doc[*bad_at])) + " at file offset " +
+                                  std::to_string(in.offset() + *bad_at) + ")");
     in.consume(next);
     return s.bad_document(std::move(bad));
   }

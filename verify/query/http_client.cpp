@@ -104,9 +104,9 @@ Result<HttpReply> HttpClient::post_json(const std::string& url, const std::strin
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, to_ms(settings_.timeout_s));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   to_ms(settings_.connect_timeout_s < settings_.timeout_s ? settings_.connect_timeout_s
-                                                                            : settings_.timeout_s));
+  curl_easy_setopt(
+      c, CURLOPT_CONNECTTIMEOUT_MS,
+      to_ms(settings_.connect_timeout_s < settings_.timeout_s ? settings_.connect_timeout_s : settings_.timeout_s));
   // A second bound, on a stalled transfer, set to the whole timeout: a model may think for minutes before its first
   // byte, so a shorter low-speed window would cut off honest answers.
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -117,14 +117,10 @@ Result<HttpReply> HttpClient::post_json(const std::string& url, const std::strin
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
   switch (rc) {
-    case CURLE_OK:
-      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-      return reply;
+    case CURLE_OK: curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status); return reply;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      return invalid_argument(redact_url(url) + ": " + curl_easy_strerror(rc));
-    default:
-      break;
+    case CURLE_UNSUPPORTED_PROTOCOL: return invalid_argument(redact_url(url) + ": " + curl_easy_strerror(rc));
+    default: break;
   }
   reply.status = 0;
   reply.body.clear();

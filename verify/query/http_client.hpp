@@ -35,7 +35,7 @@ struct HttpSettings {
   // The whole request, connect included, in [kMinTimeoutS, kMaxTimeoutS]: a server that sends its reply a byte at a
   // time is cut off too.
   double timeout_s = 120;
-  double connect_timeout_s = 10;   // capped by timeout_s
+  double connect_timeout_s = 10;  // capped by timeout_s
   size_t max_reply_bytes = 8u << 20;
 };
 

@@ -19,10 +19,10 @@ enum class Api { kChat, kCompletions };
 
 struct RequestSettings {
   Api api = Api::kChat;
-  std::string model;            // the suspect's model name, sent as "model"
-  uint32_t max_tokens = 256;    // answer length limit, in the suspect's tokens
-  double temperature = 1.0;     // >= 0
-  std::optional<uint64_t> seed; // sent as "seed" when given (servers treat it as best effort)
+  std::string model;             // the suspect's model name, sent as "model"
+  uint32_t max_tokens = 256;     // answer length limit, in the suspect's tokens
+  double temperature = 1.0;      // >= 0
+  std::optional<uint64_t> seed;  // sent as "seed" when given (servers treat it as best effort)
 };
 
 // "chat" or "completions" to Api; anything else is an error naming the value.

@@ -18,9 +18,7 @@ namespace {
 
 constexpr size_t kMaxLineBytes = 64u << 20;
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 Status at_line(const std::string& path, uint64_t line, const std::string& what) {
   return invalid_argument(path + ":" + std::to_string(line) + ": " + what);
@@ -89,8 +87,7 @@ Result<QueryLog> QueryLog::open(const std::string& path, const nlohmann::json& h
   if (log.fd_ < 0) return io_error(path + ": cannot open for appending: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(log.fd_, &st) != 0 || !S_ISREG(st.st_mode)) return io_error(path + ": not a regular file");
-  if (::flock(log.fd_, LOCK_EX | LOCK_NB) != 0)
-    return io_error(path + ": in use by another run (locked)");
+  if (::flock(log.fd_, LOCK_EX | LOCK_NB) != 0) return io_error(path + ": in use by another run (locked)");
   TT_RETURN_IF_ERROR(log.load(header));
   return log;
 }

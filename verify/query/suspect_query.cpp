@@ -36,16 +36,11 @@ struct WipeOnExit {
 }  // namespace
 
 nlohmann::json query_log_header(const QuerySettings& s, const PromptSet& prompts, const std::string& prompts_file) {
-  nlohmann::json h = {{"telltale_query_log", kQueryLogVersion},
-                      {"endpoint", redact_url(s.endpoint)},
-                      {"api", api_name(s.request.api)},
-                      {"model", s.request.model},
-                      {"max_tokens", s.request.max_tokens},
-                      {"temperature", s.request.temperature},
-                      {"prompts_sha256", prompts.sha256_hex},
-                      {"prompt_count", prompts.prompts.size()},
-                      {"prompts_file", prompts_file},
-                      {"started_at", utc_now()}};
+  nlohmann::json h = {{"telltale_query_log", kQueryLogVersion}, {"endpoint", redact_url(s.endpoint)},
+                      {"api", api_name(s.request.api)},         {"model", s.request.model},
+                      {"max_tokens", s.request.max_tokens},     {"temperature", s.request.temperature},
+                      {"prompts_sha256", prompts.sha256_hex},   {"prompt_count", prompts.prompts.size()},
+                      {"prompts_file", prompts_file},           {"started_at", utc_now()}};
   if (s.request.seed) h["seed"] = *s.request.seed;
   return h;
 }
@@ -150,11 +145,13 @@ Result<QueryStats> run_queries(const QuerySettings& s, const PromptSet& prompts,
       double wait = 0;
       if (!last) {
         wait = backoff_delay_s(s.retry, attempt) * jitter(jitter_rng);
-        if (reply->retry_after_s)
-          wait = std::max(wait, std::min(*reply->retry_after_s, s.retry.max_retry_after_s));
+        if (reply->retry_after_s) wait = std::max(wait, std::min(*reply->retry_after_s, s.retry.max_retry_after_s));
       }
-      nlohmann::json line = {{"index", index},         {"attempt", attempt}, {"error", o.error},
-                             {"http_status", reply->status}, {"at", utc_now()}};
+      nlohmann::json line = {{"index", index},
+                             {"attempt", attempt},
+                             {"error", o.error},
+                             {"http_status", reply->status},
+                             {"at", utc_now()}};
       if (!last) line["retry_in_s"] = wait;
       TT_RETURN_IF_ERROR(log.append_failure(line));
       if (o.kind == AttemptOutcome::kFatal)

@@ -44,12 +44,13 @@ struct QueryStats {
 };
 
 // The log's header for these settings and prompts.
-nlohmann::json query_log_header(const QuerySettings& settings, const PromptSet& prompts, const std::string& prompts_file);
+nlohmann::json query_log_header(const QuerySettings& settings, const PromptSet& prompts,
+                                const std::string& prompts_file);
 
 // What to do with one HTTP reply.
 struct AttemptOutcome {
   enum Kind { kAnswer, kRetry, kFatal } kind = kFatal;
-  std::string error;  // for kRetry and kFatal, one line
+  std::string error;   // for kRetry and kFatal, one line
   ParsedReply answer;  // for kAnswer
 };
 AttemptOutcome classify_reply(Api api, const HttpReply& reply);

@@ -157,7 +157,9 @@ Result<ContextFilter> ContextFilter::read(const std::string& path) {
 }
 
 Result<ContextFilter> ContextFilter::read(std::istream& in, const std::string& name) {
-  auto bad = [&name](const std::string& why) { return invalid_argument(name + ": not a telltale context filter: " + why); };
+  auto bad = [&name](const std::string& why) {
+    return invalid_argument(name + ": not a telltale context filter: " + why);
+  };
   std::array<unsigned char, kHeaderBytes> h{};
   in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
   if (in.gcount() < 8 || std::memcmp(h.data(), kMagic, 8) != 0) return bad("bad magic");

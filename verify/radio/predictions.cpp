@@ -112,8 +112,7 @@ Result<PredictionRecord> parse_prediction_record(std::string_view line, uint32_t
     TT_RETURN_IF_ERROR(read_ids(predicted[i], "predicted", vocab, r.predicted[i]));
     const auto& ids = r.predicted[i];
     if (ids.empty() || ids.size() > kMaxPredictedPerPosition)
-      return invalid_argument("each 'predicted' list holds 1 to " + std::to_string(kMaxPredictedPerPosition) +
-                              " ids");
+      return invalid_argument("each 'predicted' list holds 1 to " + std::to_string(kMaxPredictedPerPosition) + " ids");
     for (size_t a = 0; a < ids.size(); ++a)
       for (size_t b = a + 1; b < ids.size(); ++b)
         if (ids[a] == ids[b]) return invalid_argument("a 'predicted' list repeats id " + std::to_string(ids[a]));

@@ -16,9 +16,9 @@ namespace telltale::radio {
 
 // The header line of a predictions file.
 struct PredictionsHeader {
-  uint32_t vocab_size = 0;        // ids in the file are < vocab_size
-  std::string tokenizer_sha256;   // of the SentencePiece model that made the ids; "" when unknown
-  std::string suspect;            // free text naming the suspect model (recorded in the report)
+  uint32_t vocab_size = 0;       // ids in the file are < vocab_size
+  std::string tokenizer_sha256;  // of the SentencePiece model that made the ids; "" when unknown
+  std::string suspect;           // free text naming the suspect model (recorded in the report)
 };
 
 // One sequence the suspect read (or wrote), and its choices at some positions.

@@ -42,23 +42,23 @@ Result<uint64_t> write_reference_predictions(const TeacherText& text, refmodel::
   file << predictions_header_line(h) << '\n';
   uint64_t records = 0;
   PredictionRecord r;
-  TT_RETURN_IF_ERROR(for_each_teacher_document(text, tokenizer, [&](const input::Document& d,
-                                                                   std::span<const int32_t> ids) {
-    for (size_t at = 0; at < ids.size(); at += chunk) {
-      const auto piece = ids.subspan(at, std::min(chunk, ids.size() - at));
-      auto top = refmodel::predict_next_tokens(model, piece, top_k);
-      if (!top) return top.status();
-      r.doc = prediction_record_name(d, at);
-      r.ids.assign(piece.begin(), piece.end());
-      r.positions.clear();
-      for (size_t p = 1; p <= piece.size(); ++p) r.positions.push_back(static_cast<uint32_t>(p));
-      r.predicted = std::move(top->ids);
-      r.logprobs = std::move(top->logprobs);
-      file << prediction_record_line(r) << '\n';
-      ++records;
-    }
-    return Status::ok();
-  }));
+  TT_RETURN_IF_ERROR(
+      for_each_teacher_document(text, tokenizer, [&](const input::Document& d, std::span<const int32_t> ids) {
+        for (size_t at = 0; at < ids.size(); at += chunk) {
+          const auto piece = ids.subspan(at, std::min(chunk, ids.size() - at));
+          auto top = refmodel::predict_next_tokens(model, piece, top_k);
+          if (!top) return top.status();
+          r.doc = prediction_record_name(d, at);
+          r.ids.assign(piece.begin(), piece.end());
+          r.positions.clear();
+          for (size_t p = 1; p <= piece.size(); ++p) r.positions.push_back(static_cast<uint32_t>(p));
+          r.predicted = std::move(top->ids);
+          r.logprobs = std::move(top->logprobs);
+          file << prediction_record_line(r) << '\n';
+          ++records;
+        }
+        return Status::ok();
+      }));
   TT_RETURN_IF_ERROR(created->commit());
   return records;
 }

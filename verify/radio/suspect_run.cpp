@@ -82,10 +82,10 @@ json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const
                  {"repeated_context", c.repeated_context},
                  {"not_in_teacher_filter", c.filtered_out},
                  {"scored_positions", c.scored_positions}};
-  j["rules"] = {{"contexts",
-                 "each context window scored once, and only when no id the suspect saw already followed it"},
-                {"predicted_ids_per_position", recipe.top_k},
-                {"teacher_filter", filter ? recipe.filter : "none"}};
+  j["rules"] = {
+      {"contexts", "each context window scored once, and only when no id the suspect saw already followed it"},
+      {"predicted_ids_per_position", recipe.top_k},
+      {"teacher_filter", filter ? recipe.filter : "none"}};
   if (filter) {
     // A false positive of the filter admits a context the teacher never watermarked: its tuples are pure null draws,
     // so the test stays exact and only power is diluted (spec/radioactivity.md, section 3).
@@ -99,8 +99,8 @@ json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const
 
 }  // namespace
 
-Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer,
-                                    const KeyRing& key, const SuspectTupleCallback& on_tuple) {
+Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer, const KeyRing& key,
+                                    const SuspectTupleCallback& on_tuple) {
   if (!(recipe.alpha > 0 && recipe.alpha < 1)) return invalid_argument("alpha must be in (0, 1)");
   if (recipe.predictions.empty() == recipe.answers.empty())
     return invalid_argument("a suspect is scored from exactly one of a predictions file or an answer log");

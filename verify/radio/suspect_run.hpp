@@ -43,7 +43,7 @@ struct SuspectRun {
 };
 
 // Runs the test. `on_tuple` (may be empty) receives every scored tuple in order. Errors name the file.
-Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer,
-                                    const KeyRing& key, const SuspectTupleCallback& on_tuple = {});
+Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer, const KeyRing& key,
+                                    const SuspectTupleCallback& on_tuple = {});
 
 }  // namespace telltale::radio

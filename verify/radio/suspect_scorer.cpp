@@ -51,8 +51,7 @@ void SuspectScorer::add(const PredictionRecord& r, const TupleCallback& on_tuple
           const double s = detector_.score(window, choices[rank]);
           tally_.add(s);
           ++counts_.scored_tuples;
-          if (on_tuple)
-            on_tuple({ordinal, static_cast<uint32_t>(p), static_cast<uint32_t>(rank), choices[rank], h, s});
+          if (on_tuple) on_tuple({ordinal, static_cast<uint32_t>(p), static_cast<uint32_t>(rank), choices[rank], h, s});
         }
         // A scored window is spent even when no id follows it: its context counts once.
         seen_.insert(h);

@@ -29,18 +29,18 @@ struct ScoredTuple {
   uint32_t position = 0;  // p: the suspect's choice for the id after ids[0 .. p-1]
   uint32_t rank = 0;      // 0 = the suspect's most likely id
   int32_t token = 0;
-  uint64_t context = 0;   // context_hash of the window
+  uint64_t context = 0;  // context_hash of the window
   double score = 0;
 };
 
 struct SuspectCounts {
   uint64_t records = 0;
-  uint64_t positions = 0;        // positions with a suspect choice
-  uint64_t no_context = 0;       // ... without a full window before them
-  uint64_t repeated_context = 0; // ... whose window was already followed by an id the suspect saw, or scored
-  uint64_t filtered_out = 0;     // ... whose window is not in the teacher filter
+  uint64_t positions = 0;         // positions with a suspect choice
+  uint64_t no_context = 0;        // ... without a full window before them
+  uint64_t repeated_context = 0;  // ... whose window was already followed by an id the suspect saw, or scored
+  uint64_t filtered_out = 0;      // ... whose window is not in the teacher filter
   uint64_t scored_positions = 0;
-  uint64_t scored_tuples = 0;    // = tally.scored
+  uint64_t scored_tuples = 0;  // = tally.scored
 };
 
 class SuspectScorer {

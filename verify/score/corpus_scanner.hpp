@@ -23,8 +23,8 @@ struct ScanOptions {
   // A known prompt: in a document whose text starts with it, the ids it tokenizes to are skipped (and, with dedup,
   // their tuples count as seen). Pre-tokenized documents that start with those ids skip them too. "" = none.
   std::string prompt;
-  size_t batch_documents = 512;         // documents read ahead and scored together
-  size_t batch_bytes = size_t{8} << 20; // ... or fewer when they hold this many bytes of text
+  size_t batch_documents = 512;          // documents read ahead and scored together
+  size_t batch_bytes = size_t{8} << 20;  // ... or fewer when they hold this many bytes of text
 };
 
 struct ScanProgress {

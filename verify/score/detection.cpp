@@ -14,8 +14,7 @@ Result<DetectionRun> run_detection(const DetectionSetup& setup, const CorpusScan
   for (size_t i = 0; i < setup.keys.size(); ++i) {
     auto d = Detector::create(setup.keys[i], setup.params);
     if (!d) return Status{d.status().code(), "key " + std::to_string(i + 1) + ": " + d.status().message()};
-    run.results.emplace_back(
-        analysis_info(*d, setup.keys[i].key_id_hex(), setup.rules, setup.tokenizer->sha256_hex()));
+    run.results.emplace_back(analysis_info(*d, setup.keys[i].key_id_hex(), setup.rules, setup.tokenizer->sha256_hex()));
     detectors.push_back(std::move(d).value());
   }
   std::vector<const Detector*> detector_ptrs;

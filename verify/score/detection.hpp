@@ -22,16 +22,16 @@ struct DetectionSetup {
   std::span<const KeyRing> keys;                // one analysis per key, in this order (Holm over all of them)
   SchemeParams params;
   ScoringRules rules;
-  std::vector<std::string> inputs;              // paths as given ("-" for stdin)
-  input::InputOptions input;                    // vocab_size is set from the tokenizer
+  std::vector<std::string> inputs;  // paths as given ("-" for stdin)
+  input::InputOptions input;        // vocab_size is set from the tokenizer
   ScanOptions scan;
 };
 
 struct DetectionRun {
-  std::vector<PartialResult> results;           // one per key
-  uint64_t skipped = 0;                         // bad documents or files skipped under skip_bad
-  std::vector<std::string> skipped_messages;    // the first of their messages
-  std::vector<std::string> files_read;          // every file opened, in reading order ("<stdin>" for stdin)
+  std::vector<PartialResult> results;         // one per key
+  uint64_t skipped = 0;                       // bad documents or files skipped under skip_bad
+  std::vector<std::string> skipped_messages;  // the first of their messages
+  std::vector<std::string> files_read;        // every file opened, in reading order ("<stdin>" for stdin)
 };
 
 // Scores every input under every key. `on_tokens` sees each document's ids before `on_document` sees its scores.

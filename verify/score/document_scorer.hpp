@@ -17,9 +17,9 @@ namespace telltale::score {
 
 // The switchable rules; every report records them.
 struct ScoringRules {
-  bool dedup = true;              // score each (context window, token) tuple once (per document, and per corpus)
-  uint64_t window_min = 0;        // windowed search: shortest window in scored tuples; 0 turns the search off
-  double window_ratio = 1.05;     // geometric grid of window lengths (stats/windowed.hpp)
+  bool dedup = true;           // score each (context window, token) tuple once (per document, and per corpus)
+  uint64_t window_min = 0;     // windowed search: shortest window in scored tuples; 0 turns the search off
+  double window_ratio = 1.05;  // geometric grid of window lengths (stats/windowed.hpp)
 };
 
 // One scored tuple of a document: its fingerprint, the document's position in the input, and its score.

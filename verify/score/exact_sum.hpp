@@ -28,8 +28,10 @@ class ExactSum {
     const int e = static_cast<int>(b >> 52);
     const uint64_t m = ((b & ((uint64_t{1} << 52) - 1)) | (e > 0 ? uint64_t{1} << 52 : 0)) & (uint64_t{0} - in_range);
     const int shift = ((e > 0 ? e : 1) - 1075 + kFractionBits) & -static_cast<int>(in_range);  // <= 69 for x < 2^36
-    if (shift >= 0) raw_ += static_cast<Raw>(m) << shift;
-    else if (shift > -64) raw_ += static_cast<Raw>(m >> -shift);
+    if (shift >= 0)
+      raw_ += static_cast<Raw>(m) << shift;
+    else if (shift > -64)
+      raw_ += static_cast<Raw>(m >> -shift);
   }
   void add(const ExactSum& other) noexcept { raw_ += other.raw_; }
 

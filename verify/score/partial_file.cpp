@@ -4,9 +4,9 @@
 
 #include <bit>
 #include <cstring>
-#include <stdexcept>
 #include <istream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "input/input_stream.hpp"
 #include "telltale/new_file.hpp"
@@ -86,8 +86,9 @@ nlohmann::json header_json(const AnalysisInfo& info, const PartialResult::State&
       {"raw_sum", {s.raw.sum.low(), s.raw.sum.high()}},
       {"window_documents", s.window_documents},
       {"window_doc", s.window_doc},
-      {"window", {w.start, w.length, bits(w.statistic), bits(w.log_p), bits(w.log_p_corrected), w.windows_tried,
-                  w.lengths_tried}},
+      {"window",
+       {w.start, w.length, bits(w.statistic), bits(w.log_p), bits(w.log_p_corrected), w.windows_tried,
+        w.lengths_tried}},
   };
 }
 

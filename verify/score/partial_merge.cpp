@@ -54,7 +54,8 @@ Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::s
       if (f == 0) {
         info = fi;
       } else if (!same_analysis(info, fi)) {
-        return invalid_argument(paths[f] + ": partial results of different analyses (key, scheme, rules or tokenizer) "
+        return invalid_argument(paths[f] +
+                                ": partial results of different analyses (key, scheme, rules or tokenizer) "
                                 "cannot merge");
       }
       offsets.push_back(total.documents);

@@ -66,10 +66,9 @@ PartialResult PartialResult::from_state(AnalysisInfo info, State state) {
   r.state_ = std::move(state);
   // The entries must already be sorted and unique (the file reader checks); sort defensively if not.
   auto& v = r.state_.entries;
-  const bool strictly_sorted =
-      std::adjacent_find(v.begin(), v.end(), [](const TupleEntry& a, const TupleEntry& b) {
-        return !(a.hash < b.hash);
-      }) == v.end();
+  const bool strictly_sorted = std::adjacent_find(v.begin(), v.end(), [](const TupleEntry& a, const TupleEntry& b) {
+                                 return !(a.hash < b.hash);
+                               }) == v.end();
   if (!strictly_sorted) {
     std::sort(v.begin(), v.end(), EntryLess{});
     unique_by_hash(v);

@@ -18,10 +18,10 @@ namespace telltale::score {
 
 // What was tested: results merge only when all of it is equal.
 struct AnalysisInfo {
-  std::string key_id;            // public key id, hex
-  std::string configuration;     // describe(SchemeParams): scheme, parameters, vocabulary size
-  NullModel null;                // the null law of a per-tuple score
-  uint32_t window_size = 0;      // context ids a token needs before it can be scored (first-window skip)
+  std::string key_id;         // public key id, hex
+  std::string configuration;  // describe(SchemeParams): scheme, parameters, vocabulary size
+  NullModel null;             // the null law of a per-tuple score
+  uint32_t window_size = 0;   // context ids a token needs before it can be scored (first-window skip)
   ScoringRules rules;
   std::string tokenizer_sha256;  // of the SentencePiece model that made the ids ("" for pre-tokenized input only)
 };
@@ -29,14 +29,14 @@ bool same_analysis(const AnalysisInfo& a, const AnalysisInfo& b);
 
 // The corpus-level result of one analysis.
 struct CorpusSummary {
-  uint64_t documents = 0;                   // documents scored (bad ones skipped are not counted here)
-  uint64_t skipped_bad = 0;                 // bad documents or files skipped under --skip-bad
-  uint64_t tokens = 0;                      // ids read
-  uint64_t prompt_tokens = 0;               // skipped as a known prompt
-  uint64_t no_context = 0;                  // skipped for want of a full context window
-  uint64_t duplicates_in_documents = 0;     // tuples repeated inside one document (dedup)
-  uint64_t duplicates_across_documents = 0; // tuples already scored in an earlier document (dedup)
-  Evidence pooled;                          // the test: pooled count/sum over the unique tuples of the corpus
+  uint64_t documents = 0;                    // documents scored (bad ones skipped are not counted here)
+  uint64_t skipped_bad = 0;                  // bad documents or files skipped under --skip-bad
+  uint64_t tokens = 0;                       // ids read
+  uint64_t prompt_tokens = 0;                // skipped as a known prompt
+  uint64_t no_context = 0;                   // skipped for want of a full context window
+  uint64_t duplicates_in_documents = 0;      // tuples repeated inside one document (dedup)
+  uint64_t duplicates_across_documents = 0;  // tuples already scored in an earlier document (dedup)
+  Evidence pooled;                           // the test: pooled count/sum over the unique tuples of the corpus
   // Fisher's combination of per-document tests, each over the tuples the document was first to contain (disjoint
   // sets, hence independent under H0); documents with nothing new are left out. Reported separately.
   uint64_t fisher_documents = 0;
@@ -66,7 +66,7 @@ class PartialResult {
     std::vector<TupleEntry> entries;
     uint64_t window_documents = 0;
     uint64_t window_doc = 0;
-    stats::WindowMatch window;       // best so far (length 0: none)
+    stats::WindowMatch window;  // best so far (length 0: none)
   };
 
   explicit PartialResult(AnalysisInfo info) : info_(std::move(info)) {}

@@ -114,8 +114,8 @@ Verdict summary_verdict(std::span<const AnalysisInfo> infos, std::span<const Cor
   return decide(family, alpha);
 }
 
-nlohmann::json summary_json(std::span<const AnalysisInfo> infos, std::span<const CorpusSummary> summaries,
-                            double alpha, const std::string& version) {
+nlohmann::json summary_json(std::span<const AnalysisInfo> infos, std::span<const CorpusSummary> summaries, double alpha,
+                            const std::string& version) {
   const Verdict v = summary_verdict(infos, summaries, alpha);
   const bool window = !infos.empty() && infos[0].rules.window_min > 0;
   // The analysis whose test gave the reported p-value.

@@ -23,8 +23,8 @@ nlohmann::json document_json(const input::Document& doc, std::span<const Analysi
 
 // The corpus summary: top-level p_value, log10_p_value, scored_tokens, detected, alpha; then counts, the rules, the
 // tokenizer hash, and per analysis the pooled test, Fisher's combination and the window search.
-nlohmann::json summary_json(std::span<const AnalysisInfo> infos, std::span<const CorpusSummary> summaries,
-                            double alpha, const std::string& version);
+nlohmann::json summary_json(std::span<const AnalysisInfo> infos, std::span<const CorpusSummary> summaries, double alpha,
+                            const std::string& version);
 
 // The verdict summary_json reports, for callers that need the decision itself.
 Verdict summary_verdict(std::span<const AnalysisInfo> infos, std::span<const CorpusSummary> summaries, double alpha);

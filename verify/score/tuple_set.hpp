@@ -15,8 +15,10 @@ class TupleSet {
   void reset(size_t expected) {
     size_t cap = 16;
     while (cap < 4 * expected) cap <<= 1;
-    if (slots_.size() < cap || slots_.size() > 4 * cap) slots_.assign(cap, 0);
-    else std::fill(slots_.begin(), slots_.end(), 0);
+    if (slots_.size() < cap || slots_.size() > 4 * cap)
+      slots_.assign(cap, 0);
+    else
+      std::fill(slots_.begin(), slots_.end(), 0);
     mask_ = slots_.size() - 1;
     has_zero_ = false;
   }

@@ -49,8 +49,8 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kLn2 = std::numbers::ln2;
-constexpr double kLn2Pi = 1.8378770664093454836;        // ln(2 pi)
-constexpr double kLnSqrt2Pi = 0.91893853320467274178;   // ln(sqrt(2 pi))
+constexpr double kLn2Pi = 1.8378770664093454836;       // ln(2 pi)
+constexpr double kLnSqrt2Pi = 0.91893853320467274178;  // ln(sqrt(2 pi))
 
 // Boost is only considered when the boundary log-pmf is at least this (the tail is then a normal
 // double, >= e^-600); below it the log-space series always runs (steps 3 and 4 above).
@@ -70,21 +70,20 @@ constexpr double kMaxSeriesTerms = 1e7;
 double series_terms(double r0, double sd) { return std::min(39.0 / (1.0 - r0), 9.0 * sd + 50.0); }
 
 // Boost must never throw or abort from here: expected conditions are NaN (see tails.hpp).
-using NoThrowPolicy = boost::math::policies::policy<
-    boost::math::policies::domain_error<boost::math::policies::ignore_error>,
-    boost::math::policies::pole_error<boost::math::policies::ignore_error>,
-    boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
-    boost::math::policies::denorm_error<boost::math::policies::ignore_error>,
-    boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
-    boost::math::policies::rounding_error<boost::math::policies::ignore_error>>;
+using NoThrowPolicy =
+    boost::math::policies::policy<boost::math::policies::domain_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::pole_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::overflow_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::underflow_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::denorm_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::evaluation_error<boost::math::policies::ignore_error>,
+                                  boost::math::policies::rounding_error<boost::math::policies::ignore_error>>;
 
 // ln(n!) - [(n + 1/2) ln n - n + ln sqrt(2 pi)] for n = 1..15 (computed with mpmath at 40 digits).
 constexpr double kStirlerrTable[15] = {
-    8.106146679532725822e-2,  4.1340695955409294094e-2, 2.7677925684998339149e-2,
-    2.0790672103765093112e-2, 1.6644691189821192163e-2, 1.3876128823070747999e-2,
-    1.1896709945891770095e-2, 1.0411265261972096497e-2, 9.2554621827127329177e-3,
-    8.3305634333628712565e-3, 7.573675487951840795e-3,  6.9428401072095298657e-3,
+    8.106146679532725822e-2,  4.1340695955409294094e-2, 2.7677925684998339149e-2, 2.0790672103765093112e-2,
+    1.6644691189821192163e-2, 1.3876128823070747999e-2, 1.1896709945891770095e-2, 1.0411265261972096497e-2,
+    9.2554621827127329177e-3, 8.3305634333628712565e-3, 7.573675487951840795e-3,  6.9428401072095298657e-3,
     6.4089941880042070684e-3, 5.9513701127588477356e-3, 5.554733551962801371e-3,
 };
 
@@ -177,9 +176,9 @@ std::pair<double, double> dd_div(double a_hi, double a_lo, double b_hi, double b
 struct Binom {
   double n = 0, p = 0, q = 0;  // q = 1 - p (exact when p >= 1/2, else within 1/2 ulp)
   double log_p = 0, log_q = 0, log_n = 0;
-  double mp_hi = 0, mp_lo = 0;  // n p as an unevaluated double-double sum
-  double mq = 0;                // n q (relative accuracy suffices)
-  double q_lo = 0;              // 1 - p = q + q_lo exactly
+  double mp_hi = 0, mp_lo = 0;               // n p as an unevaluated double-double sum
+  double mq = 0;                             // n q (relative accuracy suffices)
+  double q_lo = 0;                           // 1 - p = q + q_lo exactly
   std::pair<double, double> odds, inv_odds;  // p/q and q/p as double-doubles
 
   Binom(double n_in, double p_in) : n(n_in), p(p_in), q(1.0 - p_in) {
@@ -227,8 +226,7 @@ struct Binom {
   // Boost's ibeta/ibetac is used for small n (verified to ~1e-13 up to n = 1e7) and when the
   // series would be too long (n above ~1e12, next to the mean); r0 is the series' first ratio.
   bool use_boost(double lpmf, double r0) const {
-    return lpmf >= kSeriesLogPmf &&
-           (n <= kBoostMaxSize || series_terms(r0, std::sqrt(n * p * q)) > kMaxSeriesTerms);
+    return lpmf >= kSeriesLogPmf && (n <= kBoostMaxSize || series_terms(r0, std::sqrt(n * p * q)) > kMaxSeriesTerms);
   }
 
   // ln P(X >= k) computed directly; the series needs k > n p - q (ratios below 1):
@@ -357,9 +355,7 @@ double gamma_lower_direct(double a, double x) {
 
 // ln Q(a, x) for x <= a when P(a, x) > 1/2 (x between the median and the mean, |x - a| < 1/3 + ...):
 // inside Boost's Temme region, or a small shape, where Boost is accurate.
-double gamma_upper_near_mean(double a, double x) {
-  return std::log(boost::math::gamma_q(a, x, NoThrowPolicy()));
-}
+double gamma_upper_near_mean(double a, double x) { return std::log(boost::math::gamma_q(a, x, NoThrowPolicy())); }
 
 bool valid_shape(double a) { return a > 0.0 && std::isfinite(a); }
 

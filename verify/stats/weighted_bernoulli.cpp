@@ -39,9 +39,9 @@ constexpr double kDpTiny = 1e-250;
 // is dominated by u near s, so the DP runs in plain doubles; everything tiny is in the closed-form
 // prefactor, taken in logs. The DP itself is exact arithmetic on non-negative numbers (no
 // cancellation: relative error <= ~2 eps per step; with the rounding of theta^w, ~C ulps in all).
-// The identity holds for any theta, so the precision of the root-finding below is immaterial. Entries below kDpTiny are dropped (so are shifts
-// by groups with theta^w < 1e-100); the dropped mass is an absolute bound on the error of the sum
-// and is checked against it at the end (NaN if it could matter, which we have not seen happen).
+// The identity holds for any theta, so the precision of the root-finding below is immaterial. Entries below kDpTiny are
+// dropped (so are shifts by groups with theta^w < 1e-100); the dropped mass is an absolute bound on the error of the
+// sum and is checked against it at the end (NaN if it could matter, which we have not seen happen).
 //
 // Cost: O(sum_g count_g * (s + 1)) multiply-adds, O(s) memory.
 double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int) {

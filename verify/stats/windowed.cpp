@@ -71,8 +71,7 @@ std::vector<uint64_t> window_lengths(uint64_t n, const WindowSearchOptions& opti
   return out;
 }
 
-WindowMatch find_best_binomial_window(std::span<const uint8_t> hits, double gamma,
-                                      const WindowSearchOptions& options) {
+WindowMatch find_best_binomial_window(std::span<const uint8_t> hits, double gamma, const WindowSearchOptions& options) {
   if (!(gamma >= 0.0 && gamma <= 1.0) || !valid_options(options)) return invalid_match();
   std::vector<uint64_t> prefix(hits.size() + 1, 0);
   for (size_t i = 0; i < hits.size(); ++i) {
@@ -92,9 +91,7 @@ WindowMatch find_best_binomial_window(std::span<const uint8_t> hits, double gamm
     *start = at;
     *sum = static_cast<double>(best);
   };
-  auto log_tail = [&](uint64_t len, double sum) {
-    return log_binomial_sf(static_cast<uint64_t>(sum), len, gamma);
-  };
+  auto log_tail = [&](uint64_t len, double sum) { return log_binomial_sf(static_cast<uint64_t>(sum), len, gamma); };
   return search(n, options, best_sum, log_tail);
 }
 

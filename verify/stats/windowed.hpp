@@ -54,7 +54,6 @@ WindowMatch find_best_binomial_window(std::span<const uint8_t> hits, double gamm
 // Gamma windows: scores[i] = -ln(1 - r_i) >= 0 (Gumbel/EXP per-token score), H0: iid Exp(1), so a
 // window's sum is Gamma(L, 1) and its p is exact ln P(Gamma(L, 1) >= sum). Window sums come from
 // compensated (double-double) prefix sums. Negative, NaN or infinite scores give log_p = NaN.
-WindowMatch find_best_gamma_window(std::span<const double> scores,
-                                   const WindowSearchOptions& options = {});
+WindowMatch find_best_gamma_window(std::span<const double> scores, const WindowSearchOptions& options = {});
 
 }  // namespace telltale::stats
