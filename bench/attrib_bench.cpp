@@ -1,7 +1,8 @@
 // Benchmarks of account attribution (verify/attrib) against plain zero-bit detection on the same tokens. Results:
 // RESULTS.md, section "Account attribution". One run measures both, so their ratio is read from one machine state.
 //
-//   BM_ZeroBitDetect     DocumentScorer (KGW layer, de-dup per document) over 10 million ids in documents of 1000, tuples
+//   BM_ZeroBitDetect     DocumentScorer (KGW layer, de-dup per document) over 10 million ids in documents of 1000,
+//   tuples
 //                        de-duplicated across the corpus in a ContextSet, then the exact p-value (items = tokens)
 //   BM_AccountDecode     the same 10 million ids through AttributionScan::pool_document (account marks, context de-dup
 //                        per document and across the corpus, per-position evidence) and finish() (all 25,000 registry

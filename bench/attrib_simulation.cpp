@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
   // Human documents of the same lengths, cut from Austen and Shakespeare.
   input::InputOptions in;
   in.split = input::TextSplit::kParagraph;
-  auto source = check(input::DocumentSource::open({shared + "/corpora/austen_6novels.txt",
-                                                   shared + "/corpora/tinyshakespeare.txt"}, in));
+  auto source = check(input::DocumentSource::open(
+      {shared + "/corpora/austen_6novels.txt", shared + "/corpora/tinyshakespeare.txt"}, in));
   std::vector<int32_t> buffer, tok;
   input::Document doc;
   std::vector<Doc> human;
@@ -126,8 +126,8 @@ int main(int argc, char** argv) {
     buffer.insert(buffer.end(), tok.begin(), tok.end());
     const size_t length = lengths[next_length % lengths.size()];
     if (buffer.size() >= length) {
-      human.push_back({std::vector<int32_t>(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(length)), -1,
-                       length});
+      human.push_back(
+          {std::vector<int32_t>(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(length)), -1, length});
       buffer.erase(buffer.begin(), buffer.begin() + static_cast<ptrdiff_t>(length));
       ++next_length;
     }
@@ -155,8 +155,10 @@ int main(int argc, char** argv) {
     Row& row = rows[d.length];
     bool right = false, wrong = false;
     for (size_t k = 0; k < r.result.attributed; ++k) {
-      if (static_cast<int64_t>(r.result.ranked[k].account) == d.account) right = true;
-      else wrong = true;
+      if (static_cast<int64_t>(r.result.ranked[k].account) == d.account)
+        right = true;
+      else
+        wrong = true;
     }
     if (d.account >= 0) {
       ++row.docs;
@@ -180,25 +182,29 @@ int main(int argc, char** argv) {
       continue;
     }
     const Doc& d = corpus[std::stoul(a.label)];
-    if (static_cast<int64_t>(a.account) == d.account) ++rows[d.length].corpus_correct;
-    else ++corpus_wrong;
+    if (static_cast<int64_t>(a.account) == d.account)
+      ++rows[d.length].corpus_correct;
+    else
+      ++corpus_wrong;
   }
   const auto zero = score::evaluate(kgw_all, kgw.null_model());
   std::printf("registry %zu accounts, %zu active, account delta %.1f, alpha %g; %zu generated + %zu human documents\n",
               accounts, active, static_cast<double>(account_delta), alpha, docs.size(), human.size());
-  std::printf("| length | generated docs | mean scored contexts | attributed correctly (doc, Holm over registry) | "
-              "doc with a wrong account | correct after corpus Holm | human docs | human docs accusing |\n");
+  std::printf(
+      "| length | generated docs | mean scored contexts | attributed correctly (doc, Holm over registry) | "
+      "doc with a wrong account | correct after corpus Holm | human docs | human docs accusing |\n");
   for (const auto& [length, r] : rows) {
     std::printf("| %zu | %zu | %.1f | %zu (%.1f%%) | %zu | %zu (%.1f%%) | %zu | %zu |\n", length, r.docs,
-                r.scored / static_cast<double>(r.docs), r.correct, 100.0 * static_cast<double>(r.correct) / static_cast<double>(r.docs),
-                r.wrong_docs, r.corpus_correct, 100.0 * static_cast<double>(r.corpus_correct) / static_cast<double>(r.docs), r.human,
-                r.human_accusing);
+                r.scored / static_cast<double>(r.docs), r.correct,
+                100.0 * static_cast<double>(r.correct) / static_cast<double>(r.docs), r.wrong_docs, r.corpus_correct,
+                100.0 * static_cast<double>(r.corpus_correct) / static_cast<double>(r.docs), r.human, r.human_accusing);
   }
   size_t pooled_right = 0;
   for (const auto& a : c.accusations) pooled_right += a.pooled && truly_active.count(a.account);
-  std::printf("corpus: %zu accusations after Holm over %llu hypotheses, %zu of an innocent account; pooled test "
-              "accused %zu active accounts\n",
-              c.accusations.size(), static_cast<unsigned long long>(c.family), corpus_wrong, pooled_right);
+  std::printf(
+      "corpus: %zu accusations after Holm over %llu hypotheses, %zu of an innocent account; pooled test "
+      "accused %zu active accounts\n",
+      c.accusations.size(), static_cast<unsigned long long>(c.family), corpus_wrong, pooled_right);
   std::printf("zero-bit layer, plain KGW detector over the whole mixture: %llu tuples, log10 p = %.1f\n",
               static_cast<unsigned long long>(kgw_all.scored), zero.log_p / std::log(10.0));
   return 0;

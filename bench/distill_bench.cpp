@@ -80,12 +80,15 @@ int main(int argc, char** argv) {
   uint32_t order = 5;
   uint64_t seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--tokens") == 0) total = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--order") == 0) order = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
-    else if (std::strcmp(argv[i], "--seed") == 0) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--tokens") == 0)
+      total = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--order") == 0)
+      order = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
+    else if (std::strcmp(argv[i], "--seed") == 0)
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
   }
-  auto model = value_or_die(refmodel::Llama2cModel::load(TELLTALE_SHARED_DIR "/models/stories260K/stories260K.bin"),
-                            "model");
+  auto model =
+      value_or_die(refmodel::Llama2cModel::load(TELLTALE_SHARED_DIR "/models/stories260K/stories260K.bin"), "model");
   const KeyRing keys = key_from(7);
   const SchemeParams params = default_params(SchemeKind::kKgw, 512);  // gamma 0.25, delta 2, h 4, left-hash
   auto hook = value_or_die(Hook::create(keys, params), "hook");
@@ -95,8 +98,8 @@ int main(int argc, char** argv) {
   distill::TeacherOptions teacher;
   teacher.documents = static_cast<size_t>(total / 200 + 20);  // stories run ~250 tokens: W holds more than total
   // W and U on two threads, each with its own copy of the model.
-  auto model2 = value_or_die(refmodel::Llama2cModel::load(TELLTALE_SHARED_DIR "/models/stories260K/stories260K.bin"),
-                             "model");
+  auto model2 =
+      value_or_die(refmodel::Llama2cModel::load(TELLTALE_SHARED_DIR "/models/stories260K/stories260K.bin"), "model");
   Result<distill::Corpus> plain_r = Status::ok();
   std::thread other([&] {
     distill::TeacherOptions t = teacher;
@@ -113,7 +116,8 @@ int main(int argc, char** argv) {
 
   auto filter = value_or_die(radio::ContextFilter::create(det.window_size(), wm.tokens, 1e-3), "filter");
   for (const auto& d : wm.docs)
-    for (size_t i = det.window_size(); i <= d.size(); ++i) filter.insert(std::span(d).subspan(i - det.window_size(), det.window_size()));
+    for (size_t i = det.window_size(); i <= d.size(); ++i)
+      filter.insert(std::span(d).subspan(i - det.window_size(), det.window_size()));
   std::printf("filter: %llu bits, %u probes, %llu windows, FPR %.2e\n", static_cast<unsigned long long>(filter.bits()),
               filter.probes(), static_cast<unsigned long long>(filter.inserted()), filter.false_positive_rate());
 
@@ -124,12 +128,13 @@ int main(int argc, char** argv) {
     read_set.docs.push_back(d);
     read_set.tokens += d.size();
   }
-  std::printf("\nopen (all W): the student reads every watermarked document the teacher wrote (%llu tokens); open "
-              "(trained W): only those in its training mixture; closed: it answers 8-token prompts cut from W with 128 "
-              "sampled tokens, scored on contexts in the teacher filter.\n\n| rho | student tokens | open (all W): scored "
-              "| green | log10 p | open (trained W): scored | green | log10 p | closed: scored | green | log10 p | "
-              "seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-              static_cast<unsigned long long>(read_set.tokens));
+  std::printf(
+      "\nopen (all W): the student reads every watermarked document the teacher wrote (%llu tokens); open "
+      "(trained W): only those in its training mixture; closed: it answers 8-token prompts cut from W with 128 "
+      "sampled tokens, scored on contexts in the teacher filter.\n\n| rho | student tokens | open (all W): scored "
+      "| green | log10 p | open (trained W): scored | green | log10 p | closed: scored | green | log10 p | "
+      "seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+      static_cast<unsigned long long>(read_set.tokens));
   std::vector<std::pair<double, std::array<ModeResult, 2>>> all;
   for (const double rho : {0.0, 0.01, 0.02, 0.05, 0.10, 0.50, 1.0}) {
     const auto t = std::chrono::steady_clock::now();

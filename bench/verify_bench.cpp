@@ -60,12 +60,7 @@ void BM_ScoreDocument(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 500);
 }
-BENCHMARK(BM_ScoreDocument)
-    ->ArgNames({"scheme", "dedup"})
-    ->Args({0, 1})
-    ->Args({0, 0})
-    ->Args({1, 1})
-    ->Args({2, 1});
+BENCHMARK(BM_ScoreDocument)->ArgNames({"scheme", "dedup"})->Args({0, 1})->Args({0, 0})->Args({1, 1})->Args({2, 1});
 
 void BM_SeedPositions(benchmark::State& state) {
   const auto lanes = static_cast<detail::SipLanes>(state.range(0));
@@ -107,9 +102,8 @@ void scan(benchmark::State& state, const std::string& name, const std::string& b
     std::vector<score::PartialResult> results;
     results.emplace_back(score::analysis_info(*det, "bench", {}, ""));
     uint64_t n = 0;
-    auto status = scanner->run(*source, results, [&n](const input::Document&, std::span<const score::DocumentScore> s) {
-      n += s[0].tokens;
-    });
+    auto status = scanner->run(
+        *source, results, [&n](const input::Document&, std::span<const score::DocumentScore> s) { n += s[0].tokens; });
     if (!status.is_ok()) state.SkipWithError(status.message().c_str());
     const auto summary = results[0].summarize();
     benchmark::DoNotOptimize(summary.pooled.log_p);

@@ -59,8 +59,8 @@ inline size_t drain_checked(telltale::input::DocumentSource& source, const tellt
   while (true) {
     auto more = source.next(doc);
     if (!more) {
-      const bool nothing_read = count == 0 && !o.allow_empty &&
-                                more.status().message().starts_with("no documents read");
+      const bool nothing_read =
+          count == 0 && !o.allow_empty && more.status().message().starts_with("no documents read");
       FUZZ_CHECK(!o.skip_bad || more.status().code() == telltale::StatusCode::kNoMemory || nothing_read);
       FUZZ_CHECK(one_line(more.status().message()));
       auto again = source.next(doc);
@@ -74,8 +74,8 @@ inline size_t drain_checked(telltale::input::DocumentSource& source, const tellt
   }
   for (const std::string& m : source.skipped_messages()) FUZZ_CHECK(one_line(m));
   FUZZ_CHECK(source.skipped_messages().size() <= telltale::input::kMaxSkippedMessages);
-  FUZZ_CHECK(source.skipped_messages().size() == std::min<uint64_t>(source.skipped_count(),
-                                                                   telltale::input::kMaxSkippedMessages));
+  FUZZ_CHECK(source.skipped_messages().size() ==
+             std::min<uint64_t>(source.skipped_count(), telltale::input::kMaxSkippedMessages));
   FUZZ_CHECK(source.documents_read() == count);
   return count;
 }

@@ -59,9 +59,9 @@ typedef enum tt_scheme {
 
 /* How a tournament detector scores a token (tt_params.tournament_score; other schemes take only TT_TOURNAMENT_MEAN). */
 typedef enum tt_tournament_score {
-  TT_TOURNAMENT_MEAN = 0,          /* the number of g-values equal to 1 */
-  TT_TOURNAMENT_WEIGHTED_MEAN = 1  /* SynthID's weighted mean: sum over layers l of w_l g_l, w_l = round(10 - 9 l /
-                                      (m - 1)) (spec/synthid.md) */
+  TT_TOURNAMENT_MEAN = 0,         /* the number of g-values equal to 1 */
+  TT_TOURNAMENT_WEIGHTED_MEAN = 1 /* SynthID's weighted mean: sum over layers l of w_l g_l, w_l = round(10 - 9 l /
+                                     (m - 1)) (spec/synthid.md) */
 } tt_tournament_score;
 
 /* Scheme parameters. Start from tt_params_default and change what you need. */
@@ -144,12 +144,11 @@ TT_API tt_status tt_hook_bias_candidates(const tt_hook *hook, tt_seq *seq, tt_ca
 /* Makes the draw from the server's final logits (after temperature, top-k, top-p). uniforms[r] in [0, 1), or NULL
  * for each sequence's own fallback draws. out_tokens[r] receives the id (-1 for a NULL row). mask_others: set every
  * other logit of the row to -inf, for hosts that can only edit logits. KGW biases the row in place first. */
-TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits,
-                                const float *uniforms, int32_t *out_tokens, int mask_others);
+TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits, const float *uniforms,
+                                int32_t *out_tokens, int mask_others);
 /* uniform < 0: the sequence's fallback draw. Writes the index of the chosen entry. */
 TT_API tt_status tt_hook_choose_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, float uniform,
                                            size_t *out_index);
-
 
 /* The tournament is scored as params->tournament_score says. */
 TT_API tt_status tt_detector_create(const tt_keyring *keys, const tt_params *params, tt_detector **out);

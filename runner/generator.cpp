@@ -61,9 +61,8 @@ void Generator::filter(std::span<const float> logits, const GenerationOptions& o
   if (options.top_p >= 1.0f) return;
   softmax(row_, probs_);
   std::iota(order_.begin(), order_.end(), 0);
-  std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
-    return probs_[a] != probs_[b] ? probs_[a] > probs_[b] : a < b;
-  });
+  std::sort(order_.begin(), order_.end(),
+            [&](int32_t a, int32_t b) { return probs_[a] != probs_[b] ? probs_[a] > probs_[b] : a < b; });
   double mass = 0;
   size_t keep = 0;
   while (keep < order_.size() && mass < options.top_p) mass += probs_[order_[keep++]];
@@ -95,7 +94,8 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
     return invalid_argument("prompt plus " + std::to_string(options.max_new_tokens) + " tokens exceeds the model's " +
                             std::to_string(model_.seq_len()) + "-token context");
   for (int32_t id : prompt)
-    if (id < 0 || id >= vocab) return invalid_argument("prompt id " + std::to_string(id) + " is outside the vocabulary");
+    if (id < 0 || id >= vocab)
+      return invalid_argument("prompt id " + std::to_string(id) + " is outside the vocabulary");
 
   Generation out;
   out.prompt.assign(prompt.begin(), prompt.end());

@@ -13,11 +13,11 @@
 namespace telltale::refmodel {
 
 struct GenerationOptions {
-  int max_new_tokens = 256;   // generated tokens at most; prompt + these must fit the model's context
-  float temperature = 1.0f;   // > 0; logits are divided by it
-  float top_p = 0.9f;         // nucleus mass in (0, 1]; 1 keeps every id
-  uint64_t seed = 1;          // drives every uniform draw; the same seed gives the same text
-  bool stop_at_end = true;    // stop when the model emits BOS (as llama2.c does) or EOS
+  int max_new_tokens = 256;  // generated tokens at most; prompt + these must fit the model's context
+  float temperature = 1.0f;  // > 0; logits are divided by it
+  float top_p = 0.9f;        // nucleus mass in (0, 1]; 1 keeps every id
+  uint64_t seed = 1;         // drives every uniform draw; the same seed gives the same text
+  bool stop_at_end = true;   // stop when the model emits BOS (as llama2.c does) or EOS
 };
 
 struct Generation {

@@ -1,5 +1,6 @@
 // Writes spec/test-vectors.json: the values of the PRF, the schemes' per-token scores and the hook's outputs for a
 // fixed test secret, so that a second implementation can check itself bit for bit. The tests re-derive every entry.
+#include <unistd.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -8,7 +9,6 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 #include <vector>
 
 #include "radio/context_filter.hpp"
@@ -50,8 +50,9 @@ Result<json> partial_file_vector(const KeyRing& ring) {
   std::ostringstream out;
   TT_RETURN_IF_ERROR(score::write_partial_stream(out, results));
   const std::string bytes = out.str();
-  return json{{"description", "one KGW analysis (vocabulary 64), 2 documents, 3 tuples; the last 32 bytes are the "
-                              "SHA-256 of every byte before them"},
+  return json{{"description",
+               "one KGW analysis (vocabulary 64), 2 documents, 3 tuples; the last 32 bytes are the "
+               "SHA-256 of every byte before them"},
               {"bytes", hex(bytes)},
               {"sha256", hex(bytes.substr(bytes.size() - 32))}};
 }
@@ -65,15 +66,16 @@ Result<json> context_filter_vector() {
   const int32_t b[] = {3, 4};
   filter->insert(a);
   filter->insert(b);
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("telltale-vector-" + std::to_string(::getpid()) + ".ttcf")).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("telltale-vector-" + std::to_string(::getpid()) + ".ttcf")).string();
   const Status written = filter->write(path);
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::filesystem::remove(path);
   TT_RETURN_IF_ERROR(written);
-  return json{{"description", "window 2, 64 bits, windows [1, 2] and [3, 4] inserted; the last 32 bytes are the "
-                              "SHA-256 of every byte before them"},
+  return json{{"description",
+               "window 2, 64 bits, windows [1, 2] and [3, 4] inserted; the last 32 bytes are the "
+               "SHA-256 of every byte before them"},
               {"inserted", {{1, 2}, {3, 4}}},
               {"bytes", hex(bytes)},
               {"sha256", hex(bytes.substr(bytes.size() - 32))}};
@@ -96,8 +98,8 @@ int main() {
     uint8_t seeder_key[16], ks_key[16];
     if (auto s = ring->derive(kind, KeyPurpose::kSeeder, 0, seeder_key); !s) return fail(s);
     if (auto s = ring->derive(kind, KeyPurpose::kKeystream, 0, ks_key); !s) return fail(s);
-    out["subkeys"].push_back({{"scheme", scheme_name(kind)}, {"seeder", hex(seeder_key, 16)},
-                              {"keystream", hex(ks_key, 16)}});
+    out["subkeys"].push_back(
+        {{"scheme", scheme_name(kind)}, {"seeder", hex(seeder_key, 16)}, {"keystream", hex(ks_key, 16)}});
   }
 
   // Seeds and keystream blocks under the KGW subkeys.
@@ -107,8 +109,8 @@ int main() {
   Seeder seeder(std::span<const uint8_t, 16>(seeder_key, 16));
   auto ks = Keystream::create(std::span<const uint8_t, 16>(ks_key, 16));
   if (!ks) return fail(ks.status());
-  const std::vector<std::vector<int32_t>> windows = {{1}, {1, 2, 3, 4}, {403, 407, 261, 378}, {0, 0, 0, 0},
-                                                     {151935, 7, 99999, 12}};
+  const std::vector<std::vector<int32_t>> windows = {
+      {1}, {1, 2, 3, 4}, {403, 407, 261, 378}, {0, 0, 0, 0}, {151935, 7, 99999, 12}};
   for (const auto& w : windows) {
     const StepSeed left = seeder.left_hash(w);
     const StepSeed self = seeder.self_hash(std::span<const int32_t>(w).subspan(1), 42);
@@ -151,8 +153,7 @@ int main() {
       if (w4.size() < det->window_size()) continue;  // too short to be a full window for this scheme
       const std::span<const int32_t> w = std::span<const int32_t>(w4).last(det->window_size());
       for (int32_t token : {0, 5, 261, 100000, 151935}) {
-        json v{{"window", std::vector<int32_t>(w.begin(), w.end())}, {"token", token},
-               {"score", det->score(w, token)}};
+        json v{{"window", std::vector<int32_t>(w.begin(), w.end())}, {"token", token}, {"score", det->score(w, token)}};
         if (c.params.scheme == SchemeKind::kTournament) v["g_values"] = det->g_values(w, token);
         entry["scores"].push_back(v);
       }
@@ -171,8 +172,7 @@ int main() {
       auto seq = hook->new_sequence(0, 1);
       if (!seq) return fail(seq.status());
       for (int32_t t : {11, 12, 13, 14}) seq->accept(t);
-      json step{{"scheme", scheme_name(kind)}, {"vocab", vocab}, {"context", {11, 12, 13, 14}},
-                {"uniform", 0.375}};
+      json step{{"scheme", scheme_name(kind)}, {"vocab", vocab}, {"context", {11, 12, 13, 14}}, {"uniform", 0.375}};
       std::vector<uint32_t> in_bits;
       for (float f : logits) in_bits.push_back(float_bits(f));
       step["logits_bits"] = in_bits;

@@ -149,8 +149,10 @@ Status add_core_sections(json& out, const KeyRing& ring) {
     for (int purpose = 1; purpose <= 3; ++purpose) {
       if (auto s = ring.derive(kind, static_cast<KeyPurpose>(purpose), 0, k[purpose - 1]); !s) return s;
     }
-    out["account_subkeys"].push_back({{"scheme", scheme_name(kind)}, {"seeder", hex(k[0], 16)},
-                                      {"keystream", hex(k[1], 16)}, {"account", hex(k[2], 16)}});
+    out["account_subkeys"].push_back({{"scheme", scheme_name(kind)},
+                                      {"seeder", hex(k[0], 16)},
+                                      {"keystream", hex(k[1], 16)},
+                                      {"account", hex(k[2], 16)}});
   }
   for (const SchemeParams& p : describe_cases()) {
     if (auto s = validate(p); !s) return s;

@@ -90,8 +90,13 @@ Status add_hook_cases(json& out, const KeyRing& ring) {
     auto seq = primed(*hook);
     if (!seq) return seq.status();
     const auto n = static_cast<int64_t>(c.logits.size());
-    json step{{"name", c.name}, {"params", params_json(c.params)}, {"n_vocab", n}, {"context", {11, 12, 13, 14}},
-              {"uniform", 0.375}, {"top_k", c.top_k}, {"mask_others", c.mask_others},
+    json step{{"name", c.name},
+              {"params", params_json(c.params)},
+              {"n_vocab", n},
+              {"context", {11, 12, 13, 14}},
+              {"uniform", 0.375},
+              {"top_k", c.top_k},
+              {"mask_others", c.mask_others},
               {"logits_bits", row_bits(c.logits)}};
     SeqState* rows[] = {&seq.value()};
     if (c.params.scheme != SchemeKind::kGumbel) {
@@ -131,8 +136,10 @@ Status add_tournament_probabilities(json& out, const KeyRing& ring) {
   tournament::reweight(buf, vocab, detail::DenseList{logits.data(), vocab}, max_logit, params.tournament.layers);
   std::vector<std::string> probs;
   for (uint32_t i = 0; i < vocab; ++i) probs.push_back(hex64(std::bit_cast<uint64_t>(buf.probs[i])));
-  out["hook_tournament_probabilities"] = {{"params", params_json(params)}, {"context", context},
-                                          {"logits_bits", row_bits(logits)}, {"probabilities_bits", probs}};
+  out["hook_tournament_probabilities"] = {{"params", params_json(params)},
+                                          {"context", context},
+                                          {"logits_bits", row_bits(logits)},
+                                          {"probabilities_bits", probs}};
   return Status::ok();
 }
 
@@ -181,11 +188,13 @@ Status add_repeated_contexts(json& out, const KeyRing& ring) {
     if (auto s = hook->choose(rows, LogitsView{row.data(), 1, vocab, vocab}, &u, &token); !s) return s;
     const uint64_t watermarked = seq->watermarked_steps();
     seq->accept(t);
-    steps.push_back({{"chosen", token}, {"watermarked", seq->watermarked_steps() > watermarked},
-                     {"accepted_next", t}});
+    steps.push_back({{"chosen", token}, {"watermarked", seq->watermarked_steps() > watermarked}, {"accepted_next", t}});
   }
-  out["repeated_contexts"] = {{"params", params_json(params)}, {"prompt", {3}}, {"uniform", 0.375},
-                              {"steps", steps}, {"watermarked_steps", seq->watermarked_steps()},
+  out["repeated_contexts"] = {{"params", params_json(params)},
+                              {"prompt", {3}},
+                              {"uniform", 0.375},
+                              {"steps", steps},
+                              {"watermarked_steps", seq->watermarked_steps()},
                               {"skipped_repeated", seq->skipped_repeated()}};
   return Status::ok();
 }
@@ -206,17 +215,25 @@ Status add_fingerprint_steps(json& out, const KeyRing& ring) {
   const std::vector<int32_t> doc = {11, 12, 13, 14, 5, 9, 63, 64, -1, 0};
   std::vector<uint32_t> marks(doc.size() - 4);
   if (auto s = det->account_marks(doc, 4, marks); !s) return s;
-  out["fingerprint_steps"] = {{"params", params_json(params)}, {"account", 77}, {"context", {11, 12, 13, 14}},
-                              {"logits_bits", row_bits(steps_row(vocab))}, {"biased_bits", row_bits(row)},
-                              {"document", doc}, {"first", 4}, {"account_marks", marks}};
+  out["fingerprint_steps"] = {{"params", params_json(params)},
+                              {"account", 77},
+                              {"context", {11, 12, 13, 14}},
+                              {"logits_bits", row_bits(steps_row(vocab))},
+                              {"biased_bits", row_bits(row)},
+                              {"document", doc},
+                              {"first", 4},
+                              {"account_marks", marks}};
   json code;
   for (uint32_t account : {0u, 77u, 0x01020304u, 0xffffffffu}) {
     std::vector<uint32_t> symbols;
     for (uint32_t outer : {0u, 1u, 2u, 255u}) symbols.push_back(fingerprint_symbol(account, outer));
     std::vector<uint32_t> bits;
     for (uint32_t pos : {0u, 1u, 257u, 1000u, 65535u}) bits.push_back(fingerprint_codeword_bit(account, pos));
-    code.push_back({{"account", account}, {"symbols_at", {0, 1, 2, 255}}, {"symbols", symbols},
-                    {"bits_at", {0, 1, 257, 1000, 65535}}, {"bits", bits}});
+    code.push_back({{"account", account},
+                    {"symbols_at", {0, 1, 2, 255}},
+                    {"symbols", symbols},
+                    {"bits_at", {0, 1, 257, 1000, 65535}},
+                    {"bits", bits}});
   }
   out["fingerprint_code"] = code;
   return Status::ok();
@@ -244,8 +261,10 @@ Status add_gumbel_tie(json& out, const KeyRing& ring) {
     }
     orders.push_back({{"ids", ids}, {"logits", {1.0, 1.0, -30.0}}, {"chosen_index", index}, {"chosen_id", ids[index]}});
   }
-  out["gumbel_tie"] = {{"params", params_json(params)}, {"context", context},
-                       {"score", det->score(context, 20378)}, {"candidates", orders}};
+  out["gumbel_tie"] = {{"params", params_json(params)},
+                       {"context", context},
+                       {"score", det->score(context, 20378)},
+                       {"candidates", orders}};
   return Status::ok();
 }
 

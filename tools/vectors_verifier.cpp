@@ -23,10 +23,18 @@ json hashes() {
   for (const auto& [a, b] : mums) {
     out["mum"].push_back({{"a", hex64(a)}, {"b", hex64(b)}, {"mum", hex64(score::mum(a, b))}});
   }
-  const std::vector<std::pair<std::vector<int32_t>, int32_t>> tuples = {
-      {{}, 0},           {{}, -1},           {{7}, 42},          {{7, 8}, 42},           {{7, 8, 9}, 42},
-      {{7, 8, 9, 10}, 42}, {{7, 8, 9, 10, 11}, 42}, {{1, 2, 3, 4, 5, 6, 7, 8, 9}, 10}, {{11, 12, 13, 14}, -1},
-      {{-1, -2, 151936, 2147483647}, -2147483647 - 1}, {{0, 0, 0}, 0}, {{0, 0, 0, 0}, 0}};
+  const std::vector<std::pair<std::vector<int32_t>, int32_t>> tuples = {{{}, 0},
+                                                                        {{}, -1},
+                                                                        {{7}, 42},
+                                                                        {{7, 8}, 42},
+                                                                        {{7, 8, 9}, 42},
+                                                                        {{7, 8, 9, 10}, 42},
+                                                                        {{7, 8, 9, 10, 11}, 42},
+                                                                        {{1, 2, 3, 4, 5, 6, 7, 8, 9}, 10},
+                                                                        {{11, 12, 13, 14}, -1},
+                                                                        {{-1, -2, 151936, 2147483647}, -2147483647 - 1},
+                                                                        {{0, 0, 0}, 0},
+                                                                        {{0, 0, 0, 0}, 0}};
   for (const auto& [w, t] : tuples) {
     out["tuple_hash"].push_back({{"window", w}, {"token", t}, {"hash", hex64(score::tuple_hash(w, t))}});
   }
@@ -48,8 +56,8 @@ std::vector<uint64_t> probe_positions(uint64_t f, uint64_t bits, uint32_t probes
 
 Result<json> filters() {
   json out;
-  const std::pair<uint64_t, double> sizes[] = {{1000, 1e-3}, {1, 0.5}, {0, 0.01}, {1000000, 0.2}, {37, 1e-9},
-                                               {10000000, 1e-3}, {10, 1e-30}};
+  const std::pair<uint64_t, double> sizes[] = {{1000, 1e-3}, {1, 0.5},         {0, 0.01},  {1000000, 0.2},
+                                               {37, 1e-9},   {10000000, 1e-3}, {10, 1e-30}};
   for (const auto& [n, fpr] : sizes) {
     auto f = radio::ContextFilter::create(4, n, fpr);
     if (!f) return f.status();
@@ -61,8 +69,12 @@ Result<json> filters() {
   for (const std::vector<int32_t>& w : {std::vector<int32_t>{11, 12, 13, 14}, std::vector<int32_t>{0, 0, 0, 0},
                                         std::vector<int32_t>{-1, 151935, 7, 2147483647}}) {
     const uint64_t h = radio::context_hash(w);
-    out["filter_probes"].push_back({{"window", w}, {"fingerprint", hex64(h)}, {"expected_contexts", 1000},
-                                    {"target_fpr", 1e-3}, {"bits", f->bits()}, {"probes", f->probes()},
+    out["filter_probes"].push_back({{"window", w},
+                                    {"fingerprint", hex64(h)},
+                                    {"expected_contexts", 1000},
+                                    {"target_fpr", 1e-3},
+                                    {"bits", f->bits()},
+                                    {"probes", f->probes()},
                                     {"positions", probe_positions(h, f->bits(), f->probes())}});
   }
   return out;
@@ -80,8 +92,8 @@ json tails() {
     out["binomial_cdf"].push_back(
         {{"k", b.k}, {"n", b.n}, {"p", b.p}, {"ln_p", stats::log_binomial_cdf(b.k, b.n, b.p)}});
   }
-  const std::pair<double, double> gammas[] = {{5, 1}, {1.345610351335003, 1}, {30, 10}, {150, 100}, {10500, 10000},
-                                              {2000, 1000}, {0.5, 3}};
+  const std::pair<double, double> gammas[] = {{5, 1},         {1.345610351335003, 1}, {30, 10}, {150, 100},
+                                              {10500, 10000}, {2000, 1000},           {0.5, 3}};
   for (const auto& [x, shape] : gammas) {
     out["gamma_sf"].push_back({{"x", x}, {"shape", shape}, {"ln_p", stats::log_gamma_sf(x, shape)}});
     out["gamma_cdf"].push_back({{"x", x}, {"shape", shape}, {"ln_p", stats::log_gamma_cdf(x, shape)}});
@@ -107,9 +119,12 @@ json weighted() {
     std::vector<uint64_t> counts;
     uint64_t threshold;
   };
-  const std::vector<Case> cases = {{weight_histogram(30, 4), 500},   {weight_histogram(30, 10), 1100},
-                                   {weight_histogram(7, 10), 250},   {weight_histogram(12, 3), 120},
-                                   {{0, 3, 0, 2}, 7},                {{0, 0, 4, 0, 6}, 20},
+  const std::vector<Case> cases = {{weight_histogram(30, 4), 500},
+                                   {weight_histogram(30, 10), 1100},
+                                   {weight_histogram(7, 10), 250},
+                                   {weight_histogram(12, 3), 120},
+                                   {{0, 3, 0, 2}, 7},
+                                   {{0, 0, 4, 0, 6}, 20},
                                    {weight_histogram(30, 200), 18000}};
   for (const Case& c : cases) {
     out["weighted_bernoulli"].push_back(
@@ -127,15 +142,19 @@ json corrections() {
   for (const auto& [lp, m] : {std::pair<double, uint64_t>{-20.0, 1}, {-20.0, 1000}, {-3.0, 100}, {-1e4, 7}}) {
     out["bonferroni"].push_back({{"ln_p", lp}, {"m", m}, {"adjusted", stats::bonferroni_log(lp, m)}});
   }
-  const std::vector<std::vector<double>> families = {{-10.0, -2.0, -30.0, -0.1}, {-5.0, -5.0, -5.0}, {-1.0},
-                                                     {-50.0, -49.0, -3.0, -2.9, -1e-3}};
+  const std::vector<std::vector<double>> families = {
+      {-10.0, -2.0, -30.0, -0.1}, {-5.0, -5.0, -5.0}, {-1.0}, {-50.0, -49.0, -3.0, -2.9, -1e-3}};
   for (const auto& f : families) out["holm"].push_back({{"ln_p", f}, {"adjusted", stats::holm_adjust_log(f)}});
   return out;
 }
 
 json window_json(const stats::WindowMatch& m) {
-  return {{"start", m.start}, {"length", m.length}, {"statistic", m.statistic}, {"log_p", m.log_p},
-          {"log_p_corrected", m.log_p_corrected}, {"windows_tried", m.windows_tried},
+  return {{"start", m.start},
+          {"length", m.length},
+          {"statistic", m.statistic},
+          {"log_p", m.log_p},
+          {"log_p_corrected", m.log_p_corrected},
+          {"windows_tried", m.windows_tried},
           {"lengths_tried", m.lengths_tried}};
 }
 
@@ -151,7 +170,10 @@ json windows() {
     o.min_length = g.min;
     o.max_length = g.max;
     o.length_ratio = g.ratio;
-    out["window_lengths"].push_back({{"n", g.n}, {"min_length", g.min}, {"max_length", g.max}, {"ratio", g.ratio},
+    out["window_lengths"].push_back({{"n", g.n},
+                                     {"min_length", g.min},
+                                     {"max_length", g.max},
+                                     {"ratio", g.ratio},
                                      {"lengths", stats::window_lengths(g.n, o)}});
   }
   // 120 positions: sparse hits with a dense planted run at 50..79.
@@ -160,13 +182,18 @@ json windows() {
   stats::WindowSearchOptions o;
   o.min_length = 8;
   o.length_ratio = 1.2;
-  out["binomial_window"] = {{"hits", hits}, {"gamma", 0.25}, {"min_length", o.min_length}, {"ratio", o.length_ratio},
+  out["binomial_window"] = {{"hits", hits},
+                            {"gamma", 0.25},
+                            {"min_length", o.min_length},
+                            {"ratio", o.length_ratio},
                             {"match", window_json(stats::find_best_binomial_window(hits, 0.25, o))}};
   std::vector<double> scores(80);
   for (uint32_t i = 0; i < scores.size(); ++i) {
     scores[i] = (i >= 30 && i < 50) ? 2.5 + 0.125 * static_cast<double>(i % 3) : 0.25 * static_cast<double>(i % 5);
   }
-  out["gamma_window"] = {{"scores", scores}, {"min_length", o.min_length}, {"ratio", o.length_ratio},
+  out["gamma_window"] = {{"scores", scores},
+                         {"min_length", o.min_length},
+                         {"ratio", o.length_ratio},
                          {"match", window_json(stats::find_best_gamma_window(scores, o))}};
   return out;
 }
@@ -193,12 +220,16 @@ Result<json> attribution() {
   const attrib::Attribution a = attrib::attribute(evidence, *registry, theta, options);
   json ranked;
   for (const attrib::RankedAccount& r : a.ranked) {
-    ranked.push_back({{"account", r.account}, {"matches", r.matches}, {"log_p", r.log_p},
-                      {"log_p_adjusted", r.log_p_adjusted}, {"attributed", r.attributed}});
+    ranked.push_back({{"account", r.account},
+                      {"matches", r.matches},
+                      {"log_p", r.log_p},
+                      {"log_p_adjusted", r.log_p_adjusted},
+                      {"attributed", r.attributed}});
   }
-  return json{{"marks", marks}, {"registry", ids}, {"account_delta", static_cast<double>(delta)}, {"theta", theta},
-              {"matches", matches}, {"alpha", options.alpha}, {"top", options.top}, {"scored", a.scored},
-              {"family", a.family}, {"ranked", ranked}};
+  return json{{"marks", marks},     {"registry", ids},    {"account_delta", static_cast<double>(delta)},
+              {"theta", theta},     {"matches", matches}, {"alpha", options.alpha},
+              {"top", options.top}, {"scored", a.scored}, {"family", a.family},
+              {"ranked", ranked}};
 }
 
 }  // namespace

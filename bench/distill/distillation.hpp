@@ -21,10 +21,10 @@ struct Corpus {
 
 struct TeacherOptions {
   size_t documents = 100;
-  int max_tokens = 256;       // per document
+  int max_tokens = 256;  // per document
   float temperature = 1.0f;
   float top_p = 0.95f;
-  uint64_t seed = 1;          // document d uses seed + d
+  uint64_t seed = 1;  // document d uses seed + d
 };
 
 // `documents` stories from BOS; watermarked when `hook` is given, the unwatermarked twin process otherwise.

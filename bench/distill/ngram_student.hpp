@@ -14,8 +14,8 @@ namespace telltale::distill {
 
 class NgramStudent {
  public:
-  static constexpr uint32_t kMaxOrder = 5;      // n-grams of up to 5 ids (a context of 4)
-  static constexpr uint32_t kMaxVocab = 4096;   // ids pack into 12 bits
+  static constexpr uint32_t kMaxOrder = 5;     // n-grams of up to 5 ids (a context of 4)
+  static constexpr uint32_t kMaxVocab = 4096;  // ids pack into 12 bits
 
   // Trains on `docs` (each read as BOS followed by the document's ids; `bos` must be < vocab).
   static Result<NgramStudent> train(std::span<const std::vector<int32_t>> docs, uint32_t order, uint32_t vocab,
@@ -34,8 +34,8 @@ class NgramStudent {
 
  private:
   struct Context {
-    uint64_t total = 0;     // sum of the counts of its continuations
-    uint32_t distinct = 0;  // N1+(context .)
+    uint64_t total = 0;                              // sum of the counts of its continuations
+    uint32_t distinct = 0;                           // N1+(context .)
     std::vector<std::pair<int32_t, uint32_t>> next;  // (id, count): raw at the highest order, continuation below
   };
   NgramStudent() = default;
@@ -44,8 +44,8 @@ class NgramStudent {
   uint32_t order_ = 0;
   uint32_t vocab_ = 0;
   int32_t bos_ = 0;
-  std::vector<double> discount_;                                    // per order k (index k - 1)
-  std::vector<std::unordered_map<uint64_t, Context>> contexts_;     // per order k: context of k - 1 ids
+  std::vector<double> discount_;                                 // per order k (index k - 1)
+  std::vector<std::unordered_map<uint64_t, Context>> contexts_;  // per order k: context of k - 1 ids
 };
 
 }  // namespace telltale::distill

@@ -27,10 +27,10 @@ struct Document {
 
 struct CorpusOptions {
   int documents = 10;
-  int tokens = 1000;        // generated ids per document
-  int chunk_tokens = 384;   // ids per chunk (prompt + chunk must fit the 512-token context)
-  int carry = 32;           // ids of the previous chunk that prompt the next
-  uint64_t seed = 1;        // document d uses seed + d (watermarked and unwatermarked alike)
+  int tokens = 1000;       // generated ids per document
+  int chunk_tokens = 384;  // ids per chunk (prompt + chunk must fit the 512-token context)
+  int carry = 32;          // ids of the previous chunk that prompt the next
+  uint64_t seed = 1;       // document d uses seed + d (watermarked and unwatermarked alike)
 };
 
 // The fixed prompt set (TinyStories-style openings); document d uses prompt d mod size.

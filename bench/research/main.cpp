@@ -173,7 +173,8 @@ std::vector<Attack> attacks() {
 
 // `ids`' text placed in the middle of human prose, so that it makes `fraction` of the tokens.
 Result<std::string> paste_into_human(const Bench& b, std::span<const int32_t> ids, double fraction, size_t doc) {
-  const size_t human_ids = static_cast<size_t>(std::lround(static_cast<double>(ids.size()) * (1 - fraction) / fraction));
+  const size_t human_ids =
+      static_cast<size_t>(std::lround(static_cast<double>(ids.size()) * (1 - fraction) / fraction));
   const size_t chars = human_ids * 8 + 64;  // generous: English prose runs about 3-4 characters per id here
   size_t offset = (100000 + doc * 37813) % (b.human.size() - chars);
   offset = b.human.find(' ', offset) + 1;
@@ -359,8 +360,8 @@ Result<Bench> load_bench(const Options& o) {
   if (!in) return io_error(o.human + ": cannot open the human corpus");
   std::string human((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (human.size() < 1000000) return invalid_argument(o.human + ": the human corpus is too short (< 1 MB)");
-  Bench b{o, std::move(tokenizer).value(), std::move(model).value(), std::move(keys).value(), {}, std::move(human),
-          {}, {}};
+  Bench b{o, std::move(tokenizer).value(), std::move(model).value(), std::move(keys).value(), {}, std::move(human), {},
+          {}};
   for (const std::string& p : bench_prompts()) {
     std::vector<int32_t> ids;
     TT_RETURN_IF_ERROR(b.tokenizer.encode(p, ids));

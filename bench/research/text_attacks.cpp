@@ -34,8 +34,8 @@ std::string replace_spaces(std::string_view text, std::string_view with) {
 
 }  // namespace
 
-std::vector<int32_t> substitute_tokens(const std::vector<int32_t>& ids, double rate,
-                                       const std::vector<int32_t>& pool, Rng& rng) {
+std::vector<int32_t> substitute_tokens(const std::vector<int32_t>& ids, double rate, const std::vector<int32_t>& pool,
+                                       Rng& rng) {
   std::vector<int32_t> out = ids;
   for (int32_t& id : out)
     if (draw(rate, rng)) id = pick(pool, rng);
@@ -83,13 +83,18 @@ std::string substitute_words(std::string_view text, double rate, const std::vect
 
 std::string double_spaces(std::string_view text) { return replace_spaces(text, "  "); }
 std::string newlines_for_spaces(std::string_view text) { return replace_spaces(text, "\n"); }
-std::string lowercase(std::string_view text) { return map_chars(text, [](int c) { return std::tolower(c); }); }
-std::string uppercase(std::string_view text) { return map_chars(text, [](int c) { return std::toupper(c); }); }
+std::string lowercase(std::string_view text) {
+  return map_chars(text, [](int c) { return std::tolower(c); });
+}
+std::string uppercase(std::string_view text) {
+  return map_chars(text, [](int c) { return std::toupper(c); });
+}
 
 std::string capitalize_words(std::string_view text) {
   std::string out(text);
   for (size_t i = 0; i < out.size(); ++i)
-    if (i == 0 || is_separator(out[i - 1])) out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    if (i == 0 || is_separator(out[i - 1]))
+      out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
   return out;
 }
 

@@ -23,13 +23,13 @@
 enum { kVocab = 1000, kBatch = 4, kPromptLen = 6, kSteps = 64 };
 
 /* Reports a failed call with the library's one-line message and jumps to cleanup. */
-#define CHECK(call)                                                                              \
-  do {                                                                                           \
-    tt_status st_ = (call);                                                                      \
-    if (st_ != TT_OK) {                                                                          \
+#define CHECK(call)                                                                                        \
+  do {                                                                                                     \
+    tt_status st_ = (call);                                                                                \
+    if (st_ != TT_OK) {                                                                                    \
       fprintf(stderr, "decode_loop: %s failed: %s (%s)\n", #call, tt_status_string(st_), tt_last_error()); \
-      goto done;                                                                                 \
-    }                                                                                            \
+      goto done;                                                                                           \
+    }                                                                                                      \
   } while (0)
 
 /* xorshift64*: deterministic fake logits, so every run of the example is the same. */

@@ -9,9 +9,9 @@
 
 namespace telltale {
 
-inline constexpr uint32_t kFingerprintIdBits = 32;        // account ids are 0 .. 2^32 - 1
-inline constexpr uint32_t kFingerprintSymbols = 256;      // outer (Reed-Solomon) length: GF(2^8) points 0..255
-inline constexpr uint32_t kFingerprintInnerBits = 256;    // inner (Hadamard) length of one 8-bit symbol
+inline constexpr uint32_t kFingerprintIdBits = 32;      // account ids are 0 .. 2^32 - 1
+inline constexpr uint32_t kFingerprintSymbols = 256;    // outer (Reed-Solomon) length: GF(2^8) points 0..255
+inline constexpr uint32_t kFingerprintInnerBits = 256;  // inner (Hadamard) length of one 8-bit symbol
 inline constexpr uint32_t kFingerprintPositions = kFingerprintSymbols * kFingerprintInnerBits;  // L = 65536
 inline constexpr uint32_t kFingerprintMaxAgreements = 3;  // symbols two distinct ids can share (degree-3 polynomials)
 // Detector::account_marks' value for an id outside the vocabulary (never favoured, not scored).

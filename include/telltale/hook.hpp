@@ -74,8 +74,8 @@ class SeqState {
 
   uint64_t account() const { return account_; }
   uint64_t accepted() const { return accepted_; }
-  uint64_t watermarked_steps() const { return watermarked_; }    // accepted tokens whose step was watermarked
-  uint64_t skipped_repeated() const { return skipped_repeated_; } // steps left alone because the context repeated
+  uint64_t watermarked_steps() const { return watermarked_; }      // accepted tokens whose step was watermarked
+  uint64_t skipped_repeated() const { return skipped_repeated_; }  // steps left alone because the context repeated
   // The last min(h, accepted) tokens, oldest first.
   std::span<const int32_t> window() const;
 
@@ -123,7 +123,8 @@ class Hook {
   // Edits rows in place: rows[r] is the state of logits row r (nullptr: leave the row untouched).
   // KGW adds delta to green ids; the tournament writes the log of its reweighted distribution; Gumbel has no bias
   // form (kUnsupported: use choose). Allocation-free; rows are independent, so disjoint row sets may run on threads.
-  Status bias(std::span<SeqState* const> rows, const LogitsView& logits, const BiasOptions& options = {}) const noexcept;
+  Status bias(std::span<SeqState* const> rows, const LogitsView& logits,
+              const BiasOptions& options = {}) const noexcept;
   Status bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound = {}) const noexcept;
 
   // Makes the draw. `logits` must be the server's final distribution (after temperature, top-k, top-p; excluded ids
@@ -131,8 +132,8 @@ class Hook {
   // each sequence's fallback RNG. out_tokens[r] receives the id (-1 for a row whose state is nullptr). KGW applies its
   // bias to the row in place before sampling. mask_others: every other id of the row becomes -inf, for hosts that
   // can only edit logits (Hugging Face, vLLM).
-  Status choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms,
-                int32_t* out_tokens, bool mask_others = false) const noexcept;
+  Status choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms, int32_t* out_tokens,
+                bool mask_others = false) const noexcept;
   Status choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform, size_t* out_index) const noexcept;
 
   const SchemeParams& params() const;

@@ -13,8 +13,8 @@
 namespace telltale {
 
 inline constexpr size_t kMasterSecretBytes = 32;
-inline constexpr size_t kKeyIdBytes = 32;      // SHA-256
-inline constexpr size_t kKeyFileBytes = 80;    // see spec/key-file.md
+inline constexpr size_t kKeyIdBytes = 32;    // SHA-256
+inline constexpr size_t kKeyFileBytes = 80;  // see spec/key-file.md
 inline constexpr uint32_t kKeyFileVersion = 1;
 
 // Which part of the system a subkey serves. The numeric values are part of the spec (spec/prf.md).

@@ -53,7 +53,7 @@ constexpr uint32_t tournament_weight(uint32_t layer, uint32_t layers) {
 
 // SynthID-style tournament sampling (Dathathri et al. 2024) with two-way matches: m layers of keyed g-values.
 struct TournamentParams {
-  uint32_t layers = 30;  // m, 1..32
+  uint32_t layers = 30;                            // m, 1..32
   TournamentScore score = TournamentScore::kMean;  // detection only
 };
 

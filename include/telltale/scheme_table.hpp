@@ -38,8 +38,8 @@ struct SchemeField {
   Type type;
   double (*get)(const SchemeParams& params);  // kChoice: the enum's value
   void (*set)(SchemeParams& params, double value);
-  uint32_t schemes;             // bit (1 << kind) for each scheme that reads it
-  bool recorded_for_every_scheme;  // records carry it whatever the scheme (they did before the table: kept)
+  uint32_t schemes;                           // bit (1 << kind) for each scheme that reads it
+  bool recorded_for_every_scheme;             // records carry it whatever the scheme (they did before the table: kept)
   std::span<const char* const> choices = {};  // kChoice only
   bool applies_to(SchemeKind kind) const { return (schemes >> static_cast<uint32_t>(kind) & 1u) != 0; }
 };
@@ -53,7 +53,7 @@ const SchemeField* find_scheme_field(std::string_view name);
 struct SchemeInfo {
   SchemeKind kind;
   const char* name;
-  const char* summary;             // one line for --help
+  const char* summary;            // one line for --help
   bool skip_repeated_by_default;  // the distortion-free schemes would repeat a draw on a repeated context
 };
 std::span<const SchemeInfo> scheme_table();

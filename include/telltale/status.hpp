@@ -15,9 +15,9 @@ enum class StatusCode : int32_t {
   kKey = -2,              // a key file or key material is missing, unreadable, corrupt or unsafe
   kUnsupported = -3,      // a valid request this build or scheme does not support
   kNoMemory = -4,
-  kState = -5,            // the call is not valid in the object's current state
-  kIo = -6,               // a file could not be read or written
-  kIncomplete = -7,       // the given candidates cannot decide the result exactly; use the full pass
+  kState = -5,       // the call is not valid in the object's current state
+  kIo = -6,          // a file could not be read or written
+  kIncomplete = -7,  // the given candidates cannot decide the result exactly; use the full pass
   kInternal = -8,
 };
 
@@ -47,7 +47,7 @@ inline Status unsupported(std::string m) { return {StatusCode::kUnsupported, std
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ok() const { return std::holds_alternative<T>(v_); }
@@ -70,8 +70,8 @@ class [[nodiscard]] Result {
 
 }  // namespace telltale
 
-#define TT_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::telltale::Status tt_status_ = (expr); \
+#define TT_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::telltale::Status tt_status_ = (expr);     \
     if (!tt_status_.is_ok()) return tt_status_; \
   } while (0)

@@ -121,8 +121,8 @@ static struct llama_sampler *make_sampler(const tt_hook *hook, enum telltale_lla
   return smpl;
 }
 
-struct llama_sampler *telltale_llama_sampler_init(const tt_hook *hook, enum telltale_llama_mode mode,
-                                                  uint64_t account, uint64_t rng_seed) {
+struct llama_sampler *telltale_llama_sampler_init(const tt_hook *hook, enum telltale_llama_mode mode, uint64_t account,
+                                                  uint64_t rng_seed) {
   if (hook == NULL || (mode != TELLTALE_LLAMA_BIAS && mode != TELLTALE_LLAMA_CHOOSE)) return NULL;
   tt_seq *seq = NULL;
   if (tt_seq_create(hook, account, rng_seed, &seq) != TT_OK) return NULL;

@@ -24,19 +24,20 @@ extern "C" {
 #endif
 
 enum telltale_llama_mode {
-  TELLTALE_LLAMA_BIAS = 0,   /* edit logits; a later sampler draws (before dist) */
-  TELLTALE_LLAMA_CHOOSE = 1  /* make the draw and set cur_p->selected (instead of dist, last in the chain) */
+  TELLTALE_LLAMA_BIAS = 0,  /* edit logits; a later sampler draws (before dist) */
+  TELLTALE_LLAMA_CHOOSE = 1 /* make the draw and set cur_p->selected (instead of dist, last in the chain) */
 };
 
 /* A new sampler for one generating sequence. `hook` is borrowed: it must outlive the sampler and every clone of it
  * (create it once per key and share it; it is immutable and thread-safe). account and rng_seed are passed to
  * tt_seq_create (rng_seed seeds the draws of choose mode on steps the watermark leaves alone). Returns NULL on failure,
  * with the reason in tt_last_error(). Free it with llama_sampler_free, or let the chain that owns it do so. */
-struct llama_sampler *telltale_llama_sampler_init(const tt_hook *hook, enum telltale_llama_mode mode,
-                                                  uint64_t account, uint64_t rng_seed);
+struct llama_sampler *telltale_llama_sampler_init(const tt_hook *hook, enum telltale_llama_mode mode, uint64_t account,
+                                                  uint64_t rng_seed);
 
 /* The status of the sampler's last apply: TT_OK, or the error that made it leave the candidates unchanged (bias mode)
- * or fall back to the most likely candidate (choose mode). TT_ERR_INVALID_ARGUMENT if smpl is not a telltale sampler. */
+ * or fall back to the most likely candidate (choose mode). TT_ERR_INVALID_ARGUMENT if smpl is not a telltale sampler.
+ */
 tt_status telltale_llama_sampler_last_status(const struct llama_sampler *smpl);
 
 #ifdef __cplusplus

@@ -174,9 +174,10 @@ class Logits {
     } else if (py::hasattr(obj, "__dlpack__")) {
       from_dlpack(obj);
     } else {
-      raise(PyExc_TypeError, "logits must be a 2-D float32 CPU array: a NumPy array, a torch tensor or any object "
-                             "with the buffer protocol or __dlpack__ (got " +
-                                 std::string(py::str(py::type::of(obj))) + ")");
+      raise(PyExc_TypeError,
+            "logits must be a 2-D float32 CPU array: a NumPy array, a torch tensor or any object "
+            "with the buffer protocol or __dlpack__ (got " +
+                std::string(py::str(py::type::of(obj))) + ")");
     }
   }
   Logits(const Logits&) = delete;
@@ -234,10 +235,11 @@ class Logits {
     }
     if (t->device.device_type != kDLCPU) raise(PyExc_ValueError, "logits are not in CPU memory");
     if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1) {
-      raise(PyExc_TypeError, "logits must be float32 (DLPack dtype code " + std::to_string(t->dtype.code) +
-                                 ", " + std::to_string(t->dtype.bits) + " bits)");
+      raise(PyExc_TypeError, "logits must be float32 (DLPack dtype code " + std::to_string(t->dtype.code) + ", " +
+                                 std::to_string(t->dtype.bits) + " bits)");
     }
-    if (t->ndim != 2) raise(PyExc_ValueError, "logits must be 2-D [rows, vocab] (got " + std::to_string(t->ndim) + "-D)");
+    if (t->ndim != 2)
+      raise(PyExc_ValueError, "logits must be 2-D [rows, vocab] (got " + std::to_string(t->ndim) + "-D)");
     const int64_t rows = t->shape[0];
     const int64_t cols = t->shape[1];
     const int64_t s0 = t->strides != nullptr ? t->strides[0] : cols;
@@ -275,9 +277,8 @@ class Logits {
 std::vector<telltale::SeqState*> rows_of(const PyHook& hook, const py::sequence& sequences, int64_t n_rows,
                                          BusyGuard& guard) {
   if (static_cast<int64_t>(py::len(sequences)) != n_rows) {
-    raise(PyExc_ValueError, "one sequence (or None) per logits row is required: " +
-                                std::to_string(py::len(sequences)) + " sequences for " + std::to_string(n_rows) +
-                                " rows");
+    raise(PyExc_ValueError, "one sequence (or None) per logits row is required: " + std::to_string(py::len(sequences)) +
+                                " sequences for " + std::to_string(n_rows) + " rows");
   }
   std::vector<telltale::SeqState*> rows(static_cast<size_t>(n_rows), nullptr);
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -319,8 +320,8 @@ PYBIND11_MODULE(_telltale, m) {
     py::tuple bases = py::make_tuple(py::handle(PyExc_OSError), py::handle(PyExc_ValueError));
     g_key_file_error = PyErr_NewExceptionWithDoc(
         "telltale.KeyFileError",
-        "Key material or a key file is missing, unreadable, unsafe (group/other permissions) or corrupt.",
-        bases.ptr(), nullptr);
+        "Key material or a key file is missing, unreadable, unsafe (group/other permissions) or corrupt.", bases.ptr(),
+        nullptr);
     if (g_key_file_error == nullptr) throw py::error_already_set();
     m.attr("KeyFileError") = py::handle(g_key_file_error);
   }
@@ -328,8 +329,9 @@ PYBIND11_MODULE(_telltale, m) {
   py::class_<telltale::KeyRing>(m, "KeyRing",
                                 "The master secret (libsodium secure memory) and its public key id. Create with "
                                 "generate(), load() or from_secret().")
-      .def_static("generate", [] { return take(telltale::KeyRing::generate()); },
-                  "A fresh 32-byte master secret from libsodium's CSPRNG.")
+      .def_static(
+          "generate", [] { return take(telltale::KeyRing::generate()); },
+          "A fresh 32-byte master secret from libsodium's CSPRNG.")
       .def_static(
           "load", [](const std::string& path) { return take(telltale::read_key_file(path)); }, py::arg("path"),
           "Reads a key file. Refuses files readable or writable by group or others (KeyFileError).")
@@ -337,8 +339,7 @@ PYBIND11_MODULE(_telltale, m) {
           "from_secret",
           [](const py::bytes& secret) {
             const std::string_view s = secret;
-            return take(telltale::KeyRing::from_secret(
-                {reinterpret_cast<const uint8_t*>(s.data()), s.size()}));
+            return take(telltale::KeyRing::from_secret({reinterpret_cast<const uint8_t*>(s.data()), s.size()}));
           },
           py::arg("secret"), "From 32 known secret bytes (test vectors, escrow). Prefer generate() or load().")
       .def(
@@ -352,10 +353,10 @@ PYBIND11_MODULE(_telltale, m) {
                                      "Scheme parameters. Starts from the recommended defaults of `scheme` and "
                                      "applies the given overrides; validated when a Hook or Detector is made.")
       .def(py::init([](const std::string& scheme, uint32_t vocab_size, std::optional<double> gamma,
-                       std::optional<float> delta, std::optional<uint32_t> context_width,
-                       std::optional<bool> self_hash, std::optional<bool> skip_repeated_contexts,
-                       std::optional<uint32_t> context_history, std::optional<uint32_t> layers,
-                       std::optional<float> account_delta, std::optional<std::string> tournament_score) {
+                       std::optional<float> delta, std::optional<uint32_t> context_width, std::optional<bool> self_hash,
+                       std::optional<bool> skip_repeated_contexts, std::optional<uint32_t> context_history,
+                       std::optional<uint32_t> layers, std::optional<float> account_delta,
+                       std::optional<std::string> tournament_score) {
              telltale::SchemeParams p = telltale::default_params(parse_scheme(scheme), vocab_size);
              if (gamma) p.kgw.gamma = *gamma;
              if (delta) p.kgw.delta = *delta;
@@ -405,12 +406,15 @@ PYBIND11_MODULE(_telltale, m) {
           [](telltale::SchemeParams& p, float d) { p.fingerprint.account_delta = d; },
           "Fingerprint: bias of the account layer (the sequence's account id), >= 0.")
       .def_property_readonly(
-          "effective_gamma", [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },
+          "effective_gamma",
+          [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },
           "KGW: the green fraction actually used (gamma rounded to the bit layout).")
-      .def("validate", [](const telltale::SchemeParams& p) { check(telltale::validate(p)); },
-           "Raises ValueError naming the first parameter out of range.")
+      .def(
+          "validate", [](const telltale::SchemeParams& p) { check(telltale::validate(p)); },
+          "Raises ValueError naming the first parameter out of range.")
       .def("describe", &telltale::describe, "The one-line description recorded in reports.")
-      .def("__repr__", [](const telltale::SchemeParams& p) { return "<telltale.Params " + telltale::describe(p) + ">"; });
+      .def("__repr__",
+           [](const telltale::SchemeParams& p) { return "<telltale.Params " + telltale::describe(p) + ">"; });
 
   py::class_<PySequence>(m, "Sequence",
                          "One generating sequence: its context window and repeated-context memory. Made by "
@@ -423,7 +427,8 @@ PYBIND11_MODULE(_telltale, m) {
             guard.acquire(s.busy, "the Sequence");
             s.state.accept(token);
           },
-          py::arg("token"), "The token the server emitted, or a prompt token being replayed (prompt tokens count as context).")
+          py::arg("token"),
+          "The token the server emitted, or a prompt token being replayed (prompt tokens count as context).")
       .def(
           "extend",
           [](PySequence& s, const py::handle& tokens) {
@@ -539,8 +544,9 @@ PYBIND11_MODULE(_telltale, m) {
            }),
            py::arg("keys"), py::arg("params"))
       .def_property_readonly("params", [](const PyDetector& d) { return d.det.params(); })
-      .def_property_readonly("window_size", [](const PyDetector& d) { return d.det.window_size(); },
-                             "Tokens of context a token needs: h (left-hash) or h - 1 (self-hash).")
+      .def_property_readonly(
+          "window_size", [](const PyDetector& d) { return d.det.window_size(); },
+          "Tokens of context a token needs: h (left-hash) or h - 1 (self-hash).")
       .def(
           "null_model",
           [](const PyDetector& d) {
@@ -561,8 +567,8 @@ PYBIND11_MODULE(_telltale, m) {
           [](PyDetector& d, const py::handle& window, int32_t token) {
             const std::vector<int32_t> w = tokens_of(window);
             if (w.size() != d.det.window_size()) {
-              raise(PyExc_ValueError, "window must hold exactly window_size = " +
-                                          std::to_string(d.det.window_size()) + " tokens");
+              raise(PyExc_ValueError,
+                    "window must hold exactly window_size = " + std::to_string(d.det.window_size()) + " tokens");
             }
             BusyGuard guard;
             guard.acquire(d.busy, "the Detector");

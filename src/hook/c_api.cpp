@@ -252,8 +252,10 @@ tt_status tt_hook_bias(const tt_hook* hook, tt_seq* const* rows, tt_logits_view 
     if (hook == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "hook is null");
     telltale::BiasOptions options;
     options.top_k = top_k;
-    return over_rows(rows, logits, [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part,
-                                       int64_t) { return hook->hook.bias(states, part, options); });
+    return over_rows(rows, logits,
+                     [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t) {
+                       return hook->hook.bias(states, part, options);
+                     });
   });
 }
 
@@ -298,8 +300,7 @@ tt_status tt_detector_create(const tt_keyring* keys, const tt_params* params, tt
   });
 }
 
-tt_status tt_detector_create_scored(const tt_keyring* keys, const tt_params* params, int32_t score,
-                                    tt_detector** out) {
+tt_status tt_detector_create_scored(const tt_keyring* keys, const tt_params* params, int32_t score, tt_detector** out) {
   return guarded([&] {
     if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
     // Deprecated: `score` overrides params->tournament_score; the core checks it (validate).

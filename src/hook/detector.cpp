@@ -113,8 +113,8 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
     for (size_t j = 0; j < m; ++j) {
       const int32_t token = tokens[start + j];
       // Out-of-vocabulary tokens are keyed as id 0 and scored 0 below.
-      ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
-                                                                                         : 0u;
+      ws.ids[j] =
+          (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token) : 0u;
     }
     keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, impl.bits, ws.values.data(), ws.blocks.data());
     with_scorer(impl, [&](auto score) {
@@ -140,8 +140,8 @@ Status Detector::account_marks(std::span<const int32_t> tokens, size_t first, st
     impl.account_seeder.seed_positions(tokens, start, static_cast<uint32_t>(w), false, {ws.seeds.data(), m});
     for (size_t j = 0; j < m; ++j) {
       const int32_t token = tokens[start + j];
-      ws.ids[j] = (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token)
-                                                                                         : 0u;
+      ws.ids[j] =
+          (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token) : 0u;
     }
     account_keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, fingerprint::kBits, ws.values.data(),
                               ws.blocks.data());

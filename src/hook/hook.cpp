@@ -3,9 +3,9 @@
 #include "telltale/hook.hpp"
 
 #include <algorithm>
-#include <new>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <type_traits>
 
 #include "hook/hook_impl.hpp"
@@ -106,9 +106,7 @@ Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
       keys.derive(layer, KeyPurpose::kKeystream, 0, {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
   impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
   switch (params.scheme) {
-    case SchemeKind::kFingerprint:
-      TT_RETURN_IF_ERROR(impl->derive_account_keys(keys));
-      [[fallthrough]];
+    case SchemeKind::kFingerprint: TT_RETURN_IF_ERROR(impl->derive_account_keys(keys)); [[fallthrough]];
     case SchemeKind::kKgw:
       impl->kgw.layout = kgw_layout(params.kgw.gamma);
       impl->kgw.delta = params.kgw.delta;

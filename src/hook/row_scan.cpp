@@ -70,10 +70,9 @@ __attribute__((target("avx2"))) RangeHits scan_avx2(const float* row, size_t i, 
     const __m256 h0 = hit8(row + i, vlo, vhi), h1 = hit8(row + i + 8, vlo, vhi);
     const __m256 h2 = hit8(row + i + 16, vlo, vhi), h3 = hit8(row + i + 24, vlo, vhi);
     if (_mm256_testz_ps(_mm256_or_ps(_mm256_or_ps(h0, h1), _mm256_or_ps(h2, h3)), ones)) continue;
-    const uint32_t mask = static_cast<uint32_t>(_mm256_movemask_ps(h0)) |
-                          static_cast<uint32_t>(_mm256_movemask_ps(h1)) << 8 |
-                          static_cast<uint32_t>(_mm256_movemask_ps(h2)) << 16 |
-                          static_cast<uint32_t>(_mm256_movemask_ps(h3)) << 24;
+    const uint32_t mask =
+        static_cast<uint32_t>(_mm256_movemask_ps(h0)) | static_cast<uint32_t>(_mm256_movemask_ps(h1)) << 8 |
+        static_cast<uint32_t>(_mm256_movemask_ps(h2)) << 16 | static_cast<uint32_t>(_mm256_movemask_ps(h3)) << 24;
     if (!take(mask, i, row, out, cap, h)) return h;
   }
   return scan_tail(row, i, end, lo, hi, out, cap, h);

@@ -30,7 +30,7 @@ struct StepKeys {
   const Seeder* seeder = nullptr;
   std::span<const int32_t> window;  // h tokens (left-hash) or h-1 tokens (self-hash), oldest first
   bool self_hash = false;
-  StepSeed seed;                    // left-hash seed (unused for self-hash)
+  StepSeed seed;  // left-hash seed (unused for self-hash)
   Keystream* keystream = nullptr;
   unsigned bits = 2;
 
@@ -50,14 +50,16 @@ struct StepKeys {
         read_values<kBits>(*keystream, n, counters_of, id_of, use, blocks, kChunk);
       } else {
         const CounterBlocks counters(seed);
-        read_values<kBits>(*keystream, n, [&counters](size_t) { return counters; }, id_of, use, blocks, kChunk);
+        read_values<kBits>(
+            *keystream, n, [&counters](size_t) { return counters; }, id_of, use, blocks, kChunk);
       }
     });
   }
 
   // out[i] = value of ids[i] at this step.
   void values(const uint32_t* ids, size_t n, uint32_t* out) const {
-    for_each_value(n, [ids](size_t i) { return ids[i]; }, [out](size_t i, uint32_t value) { out[i] = value; });
+    for_each_value(
+        n, [ids](size_t i) { return ids[i]; }, [out](size_t i, uint32_t value) { out[i] = value; });
   }
 
   // The same for ids in strictly increasing order. Where the ids are dense (left-hash, fewer keystream blocks span them

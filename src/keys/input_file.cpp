@@ -44,8 +44,7 @@ Result<FileDescriptor> open_input_file(const std::string& path, std::string_view
   if (::fstat(fd.get(), &st) != 0) return io_error(path + ": cannot stat" + role + ": " + std::strerror(errno));
   const bool stream = S_ISFIFO(st.st_mode);
   if (!S_ISREG(st.st_mode) && !(kinds == FileKinds::kStreams && stream)) {
-    return io_error(path + ":" + role + " is " + kind_name(st.st_mode) +
-                    ", not a regular file");
+    return io_error(path + ":" + role + " is " + kind_name(st.st_mode) + ", not a regular file");
   }
   const int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {

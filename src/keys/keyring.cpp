@@ -24,8 +24,8 @@ bool sha256(std::span<const uint8_t> a, std::span<const uint8_t> b, uint8_t out[
   if (ctx == nullptr) return false;
   unsigned int len = 0;
   const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 && EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, out, &len) == 1;
   EVP_MD_CTX_free(ctx);
   return ok && len == 32;
 }
@@ -120,8 +120,8 @@ Result<SecretBytes> parse_sealed_secret(std::span<const uint8_t> b, const Sealed
     const char letter = std::isalnum(b[6]) ? static_cast<char>(b[6]) : '?';
     const std::string family(kind.magic, kFamily);
     return key_error("unsupported " + what + " version: the file is " + family + letter + " with version field " +
-                     std::to_string(version) + "; this build reads " + family + kind.magic[6] +
-                     " with version field " + std::to_string(kKeyFileVersion));
+                     std::to_string(version) + "; this build reads " + family + kind.magic[6] + " with version field " +
+                     std::to_string(kKeyFileVersion));
   }
   if (get_le32(b.data() + 12) != 0) return key_error(what + " is corrupt (reserved field is not zero)");
   uint8_t digest[32];
@@ -169,8 +169,7 @@ std::string KeyRing::key_id_hex() const {
 
 Status KeyRing::derive(SchemeKind scheme, KeyPurpose purpose, uint64_t index, std::span<uint8_t> out) const {
   // The KDF context names the scheme; the 64-bit subkey id is purpose << 48 | index (spec/prf.md).
-  static constexpr char kContexts[4][crypto_kdf_CONTEXTBYTES + 1] = {"tt-kgw01", "tt-gmb01", "tt-trn01",
-                                                                      "tt-fpr01"};
+  static constexpr char kContexts[4][crypto_kdf_CONTEXTBYTES + 1] = {"tt-kgw01", "tt-gmb01", "tt-trn01", "tt-fpr01"};
   const auto s = static_cast<uint32_t>(scheme);
   if (s > 3) return invalid_argument("unknown scheme");
   if (out.size() < crypto_kdf_BYTES_MIN || out.size() > crypto_kdf_BYTES_MAX) {

@@ -1,5 +1,6 @@
 // Internal: reading the keystream id by id. Keystream block i is AES(nonce || be32(i)); the value of an id at `bits`
-// per id sits at bit offset id * bits (spec/prf.md). The Keystream's gather and the hook's list paths read through here.
+// per id sits at bit offset id * bits (spec/prf.md). The Keystream's gather and the hook's list paths read through
+// here.
 #pragma once
 
 #include <cstdint>

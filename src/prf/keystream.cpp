@@ -63,7 +63,8 @@ void Keystream::gather(std::span<const StepSeed> seeds, std::span<const uint32_t
     constexpr unsigned kBits = decltype(width)::value;
     if (seeds.size() == 1) {
       const detail::CounterBlocks counters(seeds[0]);
-      detail::read_values<kBits>(*this, n, [&counters](size_t) { return counters; }, id_of, store, scratch, n);
+      detail::read_values<kBits>(
+          *this, n, [&counters](size_t) { return counters; }, id_of, store, scratch, n);
     } else {
       const auto counters_of = [seeds](size_t i) { return detail::CounterBlocks(seeds[i]); };
       detail::read_values<kBits>(*this, n, counters_of, id_of, store, scratch, n);

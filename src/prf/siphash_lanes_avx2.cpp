@@ -16,9 +16,13 @@ struct Avx2 {
   static V xor_(V a, V b) { return _mm256_xor_si256(a, b); }
   static V or_(V a, V b) { return _mm256_or_si256(a, b); }
   template <int kN>
-  static V shl(V a) { return _mm256_slli_epi64(a, kN); }
+  static V shl(V a) {
+    return _mm256_slli_epi64(a, kN);
+  }
   template <int kN>
-  static V shr(V a) { return _mm256_srli_epi64(a, kN); }
+  static V shr(V a) {
+    return _mm256_srli_epi64(a, kN);
+  }
   template <int kN>
   static V rotl(V a) {
     if constexpr (kN == 32) {

@@ -22,11 +22,17 @@ struct Avx512 {
   static V xor_(V a, V b) { return _mm512_xor_si512(a, b); }
   static V or_(V a, V b) { return _mm512_or_si512(a, b); }
   template <int kN>
-  static V shl(V a) { return _mm512_slli_epi64(a, kN); }
+  static V shl(V a) {
+    return _mm512_slli_epi64(a, kN);
+  }
   template <int kN>
-  static V shr(V a) { return _mm512_srli_epi64(a, kN); }
+  static V shr(V a) {
+    return _mm512_srli_epi64(a, kN);
+  }
   template <int kN>
-  static V rotl(V a) { return _mm512_rol_epi64(a, kN); }
+  static V rotl(V a) {
+    return _mm512_rol_epi64(a, kN);
+  }
   // Lane l = the 8 bytes at p + 4l: the even lanes from one 32-byte load, the odd ones from the load 4 bytes on.
   static V load_words(const uint8_t* p) {
     const V even = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));

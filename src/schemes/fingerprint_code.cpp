@@ -1,4 +1,5 @@
-// The account code: GF(2^8) arithmetic and the Reed-Solomon symbols of an account id (include/telltale/fingerprint.hpp).
+// The account code: GF(2^8) arithmetic and the Reed-Solomon symbols of an account id
+// (include/telltale/fingerprint.hpp).
 #include "telltale/fingerprint.hpp"
 
 namespace telltale {

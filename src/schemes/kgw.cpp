@@ -55,8 +55,8 @@ __attribute__((target("avx2"))) uint32_t select_avx2(const uint8_t* ks, float* r
   if constexpr (kBits <= 4) {
     constexpr uint32_t kIdsPerWord = 32 / kBits;  // 32, 16 or 8: 4, 2 or 1 vectors per word
     const __m256i mask = _mm256_set1_epi32((1 << kBits) - 1);
-    const __m256i lane_shift = _mm256_setr_epi32(0, kBits, 2 * kBits, 3 * kBits, 4 * kBits, 5 * kBits, 6 * kBits,
-                                                 7 * kBits);
+    const __m256i lane_shift =
+        _mm256_setr_epi32(0, kBits, 2 * kBits, 3 * kBits, 4 * kBits, 5 * kBits, 6 * kBits, 7 * kBits);
     for (; i + kIdsPerWord <= count; i += kIdsPerWord) {
       const __m256i vw = _mm256_set1_epi32(keystream_word<kBits>(ks, i));
 #pragma GCC unroll 4
@@ -151,7 +151,8 @@ void bias_row_left(const Config& c, const detail::StepKeys& keys, detail::Worksp
     const uint32_t count = id1 - id0;
     uint32_t done = 0;
 #if defined(TELLTALE_KGW_X86)
-    done = avx2 ? select_avx2<kBits>(ks, r, count, threshold, delta) : select_sse2<kBits>(ks, r, count, threshold, delta);
+    done =
+        avx2 ? select_avx2<kBits>(ks, r, count, threshold, delta) : select_sse2<kBits>(ks, r, count, threshold, delta);
 #endif
     select_scalar<kBits>(ks, r, done, count, c);
   }

@@ -77,8 +77,9 @@ std::string describe(const SchemeParams& p) {
                     kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta));
       break;
     case SchemeKind::kFingerprint:
-      std::snprintf(buf, sizeof buf, "scheme=fingerprint gamma=%.17g effective_gamma=%.17g delta=%.9g account_delta=%.9g",
-                    p.kgw.gamma, kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta),
+      std::snprintf(buf, sizeof buf,
+                    "scheme=fingerprint gamma=%.17g effective_gamma=%.17g delta=%.9g account_delta=%.9g", p.kgw.gamma,
+                    kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta),
                     static_cast<double>(p.fingerprint.account_delta));
       break;
     case SchemeKind::kTournament:

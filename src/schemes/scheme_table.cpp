@@ -16,12 +16,10 @@ static_assert(static_cast<size_t>(TournamentScore::kWeightedMean) == 1);
 
 const SchemeField kFields[] = {
     {"gamma", "gamma (green fraction)", "kgw, fingerprint: fraction of the vocabulary that is green, in (0, 1)",
-     SchemeField::Type::kFraction,
-     [](const SchemeParams& p) { return p.kgw.gamma; }, [](SchemeParams& p, double v) { p.kgw.gamma = v; },
-     kKgwLayer, true},
+     SchemeField::Type::kFraction, [](const SchemeParams& p) { return p.kgw.gamma; },
+     [](SchemeParams& p, double v) { p.kgw.gamma = v; }, kKgwLayer, true},
     {"delta", "delta (logit bias)", "kgw, fingerprint: logit bias added to green ids, in logits, >= 0",
-     SchemeField::Type::kLogits,
-     [](const SchemeParams& p) { return static_cast<double>(p.kgw.delta); },
+     SchemeField::Type::kLogits, [](const SchemeParams& p) { return static_cast<double>(p.kgw.delta); },
      [](SchemeParams& p, double v) { p.kgw.delta = static_cast<float>(v); }, kKgwLayer, true},
     {"layers", "layers", "tournament: number of layers m, 1..32", SchemeField::Type::kCount,
      [](const SchemeParams& p) { return static_cast<double>(p.tournament.layers); },

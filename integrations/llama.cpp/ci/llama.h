@@ -51,12 +51,12 @@ struct llama_sampler_data;
 #endif
 
 struct llama_sampler_i {
-  const char *(*name)(const struct llama_sampler *smpl);                          /* can be NULL */
-  void (*accept)(struct llama_sampler *smpl, llama_token token);                  /* can be NULL */
-  void (*apply)(struct llama_sampler *smpl, llama_token_data_array *cur_p);       /* required */
-  void (*reset)(struct llama_sampler *smpl);                                      /* can be NULL */
-  struct llama_sampler *(*clone)(const struct llama_sampler *smpl);               /* can be NULL if ctx is NULL */
-  void (*free)(struct llama_sampler *smpl);                                       /* can be NULL if ctx is NULL */
+  const char *(*name)(const struct llama_sampler *smpl);                    /* can be NULL */
+  void (*accept)(struct llama_sampler *smpl, llama_token token);            /* can be NULL */
+  void (*apply)(struct llama_sampler *smpl, llama_token_data_array *cur_p); /* required */
+  void (*reset)(struct llama_sampler *smpl);                                /* can be NULL */
+  struct llama_sampler *(*clone)(const struct llama_sampler *smpl);         /* can be NULL if ctx is NULL */
+  void (*free)(struct llama_sampler *smpl);                                 /* can be NULL if ctx is NULL */
 #ifdef TELLTALE_LLAMA_STUB_BACKEND_SAMPLING
   bool (*backend_init)(struct llama_sampler *smpl, ggml_backend_buffer_type_t buft);
   void (*backend_accept)(struct llama_sampler *smpl, struct ggml_context *ctx, struct ggml_cgraph *gf,

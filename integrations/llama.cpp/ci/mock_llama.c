@@ -30,6 +30,8 @@ void llama_sampler_reset(struct llama_sampler *smpl) {
   if (smpl->iface->reset) smpl->iface->reset(smpl);
 }
 
-struct llama_sampler *llama_sampler_clone(const struct llama_sampler *smpl) { return smpl->iface->clone(smpl); }
+struct llama_sampler *llama_sampler_clone(const struct llama_sampler *smpl) {
+  return smpl->iface->clone(smpl);
+}
 
 const char *llama_sampler_name(const struct llama_sampler *smpl) { return smpl->iface->name(smpl); }

@@ -11,14 +11,14 @@
 enum { kVocab = 512, kSteps = 24 };
 
 static int failures = 0;
-#define EXPECT(cond, ...)                                     \
-  do {                                                        \
-    if (!(cond)) {                                            \
-      fprintf(stderr, "sampler_test:%d: ", __LINE__);         \
-      fprintf(stderr, __VA_ARGS__);                           \
-      fprintf(stderr, "\n");                                  \
-      ++failures;                                             \
-    }                                                         \
+#define EXPECT(cond, ...)                             \
+  do {                                                \
+    if (!(cond)) {                                    \
+      fprintf(stderr, "sampler_test:%d: ", __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                   \
+      fprintf(stderr, "\n");                          \
+      ++failures;                                     \
+    }                                                 \
   } while (0)
 
 static uint64_t rng = 88172645463325252ull;
@@ -67,7 +67,7 @@ static void test_bias_mode_matches_the_dense_hook(void) {
   tt_seq *ref = NULL;
   EXPECT(smpl != NULL && tt_seq_create(hook, 5, 9, &ref) == TT_OK, "create");
   EXPECT(strcmp(llama_sampler_name(smpl), "telltale") == 0, "name");
-  for (size_t i = 0; i < sizeof prompt / sizeof prompt[0]; ++i) {  /* llama-server replays the prompt */
+  for (size_t i = 0; i < sizeof prompt / sizeof prompt[0]; ++i) { /* llama-server replays the prompt */
     llama_sampler_accept(smpl, prompt[i]);
     tt_seq_accept(ref, prompt[i]);
   }
@@ -99,7 +99,7 @@ static void test_bias_mode_matches_the_dense_hook(void) {
     for (int i = 0; i < 40; ++i) again[i] = (llama_token_data){(int32_t)(i * 7 % kVocab), row[i * 7 % kVocab], 0};
     llama_sampler_apply(smpl, &top);
     for (int i = 0; i < 40; ++i) EXPECT(again[i].logit == dense[again[i].id], "pruned id %d", again[i].id);
-    const llama_token chosen = cur.data[best].id;  /* stand-in for dist: greedy */
+    const llama_token chosen = cur.data[best].id; /* stand-in for dist: greedy */
     llama_sampler_accept(smpl, chosen);
     tt_seq_accept(ref, chosen);
   }
@@ -150,7 +150,7 @@ static void test_choose_mode_selects_what_the_dense_hook_chooses(void) {
     double sum = 0;
     for (size_t i = 0; i < cur.size; ++i) sum += cur.data[i].p;
     EXPECT(fabs(sum - 1.0) < 1e-4, "p sums to %f", sum);
-    llama_sampler_accept(smpl, got);  /* llama_sampler_sample accepts the selected token */
+    llama_sampler_accept(smpl, got); /* llama_sampler_sample accepts the selected token */
     tt_seq_accept(ref, got);
   }
   EXPECT(telltale_llama_sampler_last_status(smpl) == TT_OK, "status");
