@@ -24,9 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using telltale::test::one_line_error;
-using telltale::test::ScratchDir;
-using telltale::test::slurp;
+using namespace telltale::test;
 
 std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.model"; }
 

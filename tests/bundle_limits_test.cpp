@@ -19,9 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using telltale::test::check_refused;
-using telltale::test::shell_quote;
-using telltale::test::slurp;
+using namespace telltale::test;
 
 // A bundle `name` in `dir` holding `record` (any bytes), signed with a fresh key whose public key is `name`.pub.
 telltale::evidence::SigningKey write_raw_bundle(const telltale::test::ScratchDir& dir, const std::string& name,

@@ -27,16 +27,9 @@
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using telltale::test::one_line_error;
-using telltale::test::run_command;
-using telltale::test::shell_quote;
-using telltale::test::slurp;
-using telltale::test::telltale_binary;
-using telltale::test::write_text;
+using namespace telltale::test;
 
 namespace {
-
-std::string model_file(const char* name) { return std::string(telltale::test::kModelDir) + "/" + name; }
 
 // A small case: two watermarked texts and a piece of Austen, a watermark key and a signing key pair, and a bundle
 // made by `detect --bundle` from inside `dir` with relative paths (as an analyst would type it).

@@ -114,7 +114,7 @@ uint64_t fnv1a(uint64_t h, std::string_view s) {
 constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
 
 std::string shared(const std::string& rel) { return std::string(telltale::test::kSharedDir) + "/" + rel; }
-std::string model_file(const std::string& name) { return std::string(telltale::test::kModelDir) + "/" + name; }
+using telltale::test::model_file;
 
 }  // namespace
 

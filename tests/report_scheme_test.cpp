@@ -16,15 +16,9 @@
 #include "test_paths.hpp"
 
 namespace fs = std::filesystem;
-using telltale::test::run_command;
-using telltale::test::shell_quote;
-using telltale::test::slurp;
-using telltale::test::telltale_binary;
-using telltale::test::write_text;
+using namespace telltale::test;
 
 namespace {
-
-std::string model_file(const char* name) { return std::string(telltale::test::kModelDir) + "/" + name; }
 
 // A bundle of one scheme's detection on text that scheme watermarked: `scheme_flags` go to generate and detect alike.
 struct SchemeBundle {
