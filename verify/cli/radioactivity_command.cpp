@@ -43,7 +43,6 @@ struct FilterOptions {
 };
 
 int run_filter(const FilterOptions& o) {
-  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
@@ -75,7 +74,6 @@ struct PredictOptions {
 };
 
 int run_predict(const PredictOptions& o) {
-  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
   auto tok = input::Tokenizer::load(o.tokenizer);
   if (!tok) return fail(tok.status());
   auto model = refmodel::Llama2cModel::load(o.model);
