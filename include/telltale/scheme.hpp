@@ -13,9 +13,21 @@ namespace telltale {
 // The watermark families. The numeric values are part of the spec: they pick the KDF context string of a scheme's
 // subkeys (spec/prf.md) and are tt_scheme in the C ABI. What each one is, for every boundary (names, parameters,
 // null model, report text), is its entry in the scheme table (telltale/scheme_table.hpp).
-enum class SchemeKind : uint32_t { kKgw = 0, kGumbel = 1, kTournament = 2, kFingerprint = 3 };
-inline constexpr SchemeKind kSchemeKinds[] = {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament,
-                                              SchemeKind::kFingerprint};
+enum class SchemeKind : uint32_t {
+  kKgw = 0,
+  kGumbel = 1,
+  kTournament = 2,
+  kFingerprint = 3,
+#if defined(TELLTALE_TEST_SCHEME)
+  kTestParity = 31,  // tests/test_scheme: only in the test library that shows docs/adding-a-scheme.md
+#endif
+};
+inline constexpr SchemeKind kSchemeKinds[] = {
+    SchemeKind::kKgw,        SchemeKind::kGumbel, SchemeKind::kTournament, SchemeKind::kFingerprint,
+#if defined(TELLTALE_TEST_SCHEME)
+    SchemeKind::kTestParity,
+#endif
+};
 
 // "kgw", "gumbel", "tournament", "fingerprint": the name on the command line, in records, in describe().
 const char* scheme_name(SchemeKind kind);

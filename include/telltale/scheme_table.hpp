@@ -2,6 +2,7 @@
 // Python, C ABI, demo): its name, its parameter fields, its null model, and the words a report uses for it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -49,14 +50,39 @@ std::span<const SchemeField> scheme_fields();
 // The field of that name; nullptr for none.
 const SchemeField* find_scheme_field(std::string_view name);
 
-// One entry per scheme.
+// The words a report uses for a scheme's test.
+struct SchemeWords {
+  const char* score_label;   // what a per-token score counts, for plot axes (e.g. "0 = red token, 1 = green token")
+  const char* score_column;  // a short column heading (e.g. "green", "g=1")
+  const char* method;        // how the text was marked and how the test scores it, in plain words for a court
+};
+
+namespace detail {
+struct SchemeOps;  // what a scheme does per step: internal (src/schemes/scheme_ops.hpp)
+}
+
+// One entry per scheme, defined in the scheme's own source file (src/schemes/<name>.cpp): everything the boundaries
+// and the hook need to know about it.
 struct SchemeInfo {
   SchemeKind kind;
   const char* name;
   const char* summary;            // one line for --help
+  const char* kdf_context;        // the KDF context of its subkeys (spec/prf.md): 8 characters, never reused
   bool skip_repeated_by_default;  // the distortion-free schemes would repeat a draw on a repeated context
+  // Its own range checks, run by validate() after the common ones; the message names the offending parameter.
+  Status (*validate)(const SchemeParams& params);
+  // Its part of describe(), "scheme=<name>" and its fields, written as snprintf would into buf.
+  void (*describe)(const SchemeParams& params, char* buf, size_t size);
+  NullModel (*null_model)(const SchemeParams& params);
+  const SchemeWords& (*words)(const SchemeParams& params);
+  const detail::SchemeOps* ops;
 };
-std::span<const SchemeInfo> scheme_table();
+// Every scheme, in the order of their SchemeKind values.
+std::span<const SchemeInfo* const> scheme_table();
+// The entry of a kind; nullptr for a value no scheme has.
+const SchemeInfo* find_scheme(SchemeKind kind);
+// The entry of a kind that validate() accepts (a kind no scheme has gets an entry named "unknown" whose validate
+// refuses it and whose ops are null).
 const SchemeInfo& scheme_info(SchemeKind kind);
 // "kgw, gumbel, tournament, fingerprint" (for messages and help).
 const char* scheme_name_list();

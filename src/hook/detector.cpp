@@ -1,9 +1,9 @@
-// The detector: scores tokens with the keyed values the hook used, the scheme's scorer picked once per call.
+// The detector: scores tokens with the keyed values the hook used, through the scheme's score function (one call per
+// batch of values).
 #include <algorithm>
 #include <new>
 
 #include "hook/hook_impl.hpp"
-#include "schemes/gumbel.hpp"
 
 namespace telltale {
 
@@ -57,31 +57,6 @@ NullModel Detector::null_model() const { return telltale::null_model(hook_->impl
 
 uint32_t Detector::window_size() const { return telltale::window_size(hook_->impl_->params); }
 
-// Calls f(score), where score(value) is the scheme's detection score of a keystream value: the scheme is chosen once
-// per call, so that a loop over many values inside f has no call and no switch per value.
-template <typename F>
-static void with_scorer(const detail::HookImpl& impl, F f) {
-  const uint32_t layers = impl.params.tournament.layers;
-  switch (impl.params.scheme) {
-    case SchemeKind::kKgw:
-    case SchemeKind::kFingerprint:  // its zero-bit layer
-      return f([&config = impl.kgw](uint32_t value) { return kgw::is_green(config, value) ? 1.0 : 0.0; });
-    case SchemeKind::kGumbel: return f([](uint32_t value) { return gumbel::score(value); });
-    case SchemeKind::kTournament:
-      switch (impl.params.tournament.score) {
-        case TournamentScore::kWeightedMean:
-          return f([layers](uint32_t value) { return tournament::weighted_score(value, layers); });
-        case TournamentScore::kMean: return f([layers](uint32_t value) { return tournament::score(value, layers); });
-      }
-  }
-}
-
-static double score_value(const detail::HookImpl& impl, uint32_t value) {
-  double s = 0;
-  with_scorer(impl, [&](auto score) { s = score(value); });
-  return s;
-}
-
 uint32_t Detector::g_values(std::span<const int32_t> window, int32_t token) {
   const detail::HookImpl& impl = *hook_->impl_;
   if (impl.params.scheme != SchemeKind::kTournament || token < 0 ||
@@ -97,7 +72,10 @@ double Detector::score(std::span<const int32_t> window, int32_t token) {
   const detail::HookImpl& impl = *hook_->impl_;
   if (token < 0 || static_cast<uint32_t>(token) >= impl.params.vocab_size) return 0.0;
   const StepSeed seed = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
-  return score_value(impl, keystream_.value(seed, static_cast<uint32_t>(token), impl.bits));
+  const uint32_t value = keystream_.value(seed, static_cast<uint32_t>(token), impl.bits);
+  double s = 0;
+  impl.ops->score(impl, &value, 1, &s);
+  return s;
 }
 
 Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, std::span<double> out) {
@@ -117,13 +95,13 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
           (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token) : 0u;
     }
     keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, impl.bits, ws.values.data(), ws.blocks.data());
-    with_scorer(impl, [&](auto score) {
-      for (size_t j = 0; j < m; ++j) {
-        const int32_t token = tokens[start + j];
-        const bool in_vocab = token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size;
-        out[start + j - first] = in_vocab ? score(ws.values[j]) : 0.0;
-      }
-    });
+    // One call per batch: the scheme's loop over the values, then 0 for the ids outside the vocabulary.
+    double* scores = out.data() + (start - first);
+    impl.ops->score(impl, ws.values.data(), m, scores);
+    for (size_t j = 0; j < m; ++j) {
+      const int32_t token = tokens[start + j];
+      if (!(token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size)) scores[j] = 0.0;
+    }
   }
   return Status::ok();
 }

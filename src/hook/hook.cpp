@@ -1,5 +1,5 @@
-// The hook: the sampler side of every scheme. The scheme is picked once per call; each row or candidate list then
-// runs that scheme's functions (schemes/*.hpp) directly.
+// The hook: the sampler side of every scheme. The scheme's functions (its scheme-table entry's SchemeOps) are picked
+// when the hook is made; each row or candidate list then makes one call through them.
 #include "telltale/hook.hpp"
 
 #include <algorithm>
@@ -9,21 +9,11 @@
 #include <type_traits>
 
 #include "hook/hook_impl.hpp"
-#include "schemes/gumbel.hpp"
 #include "schemes/sampling.hpp"
 
 namespace telltale {
 
 namespace {
-
-// A list view over a CandidatesView. A copy of the view, not a pointer to it: its pointers and strides then stay in
-// registers in the hot loops instead of being reloaded after every store.
-struct CandidateList {
-  CandidatesView c;
-  size_t size() const { return c.n; }
-  uint32_t id(size_t i) const { return static_cast<uint32_t>(c.id(i)); }
-  float& logit(size_t i) const { return c.logit(i); }
-};
 
 Status check_view(const LogitsView& v, size_t rows) {
   if (v.data == nullptr) return invalid_argument("logits data is null");
@@ -70,6 +60,7 @@ Status detail::HookImpl::open_keystreams(Keystream& keystream, Keystream& accoun
 
 Status detail::HookImpl::copy_from(const HookImpl& src) {
   params = src.params;
+  ops = src.ops;
   for (auto [to, from] : {std::pair{&subkeys, &src.subkeys}, std::pair{&account_subkeys, &src.account_subkeys}}) {
     if (from->size() == 0) continue;
     auto sub = SecretBytes::allocate(from->size());
@@ -96,25 +87,18 @@ Result<Hook> Hook::create(const KeyRing& keys, const SchemeParams& params) {
     return Status{StatusCode::kNoMemory, "cannot allocate the hook"};
   }
   impl->params = params;
+  impl->ops = scheme_info(params.scheme).ops;
   auto sub = SecretBytes::allocate(kSeederKeyBytes + kKeystreamKeyBytes);
   if (!sub) return sub.status();
   impl->subkeys = std::move(sub).value();
-  // The fingerprint scheme's zero-bit layer is KGW itself, under KGW's subkeys: the plain KGW detector finds it.
-  const SchemeKind layer = params.scheme == SchemeKind::kFingerprint ? SchemeKind::kKgw : params.scheme;
-  TT_RETURN_IF_ERROR(keys.derive(layer, KeyPurpose::kSeeder, 0, {impl->subkeys.data(), kSeederKeyBytes}));
+  // The keyed values' subkeys: the scheme's own, or another's (the fingerprint scheme's zero-bit layer is KGW itself,
+  // under KGW's subkeys, so that the plain KGW detector finds it).
+  const SchemeKind family = impl->ops->subkeys;
+  TT_RETURN_IF_ERROR(keys.derive(family, KeyPurpose::kSeeder, 0, {impl->subkeys.data(), kSeederKeyBytes}));
   TT_RETURN_IF_ERROR(
-      keys.derive(layer, KeyPurpose::kKeystream, 0, {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
+      keys.derive(family, KeyPurpose::kKeystream, 0, {impl->subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes}));
   impl->seeder = Seeder(std::span<const uint8_t, kSeederKeyBytes>(impl->subkeys.data(), kSeederKeyBytes));
-  switch (params.scheme) {
-    case SchemeKind::kFingerprint: TT_RETURN_IF_ERROR(impl->derive_account_keys(keys)); [[fallthrough]];
-    case SchemeKind::kKgw:
-      impl->kgw.layout = kgw_layout(params.kgw.gamma);
-      impl->kgw.delta = params.kgw.delta;
-      impl->bits = impl->kgw.layout.bits;
-      break;
-    case SchemeKind::kGumbel: impl->bits = gumbel::kBits; break;
-    case SchemeKind::kTournament: impl->bits = tournament::kBits; break;
-  }
+  TT_RETURN_IF_ERROR(impl->ops->setup(*impl, keys));
   return Hook(std::move(impl));
 }
 
@@ -131,7 +115,7 @@ Result<SeqState> Hook::new_sequence(uint64_t account, uint64_t rng_seed) const {
   try {
     if (impl_->params.skip_repeated_contexts) s.history_.assign(impl_->params.context_history, 0);
     s.scratch_ = std::make_unique<SeqState::Scratch>();
-    if (impl_->params.scheme == SchemeKind::kTournament) s.scratch_->tournament.reserve(impl_->params.vocab_size);
+    if (impl_->ops->whole_distribution) s.scratch_->tournament.reserve(impl_->params.vocab_size);
   } catch (const std::bad_alloc&) {
     return Status{StatusCode::kNoMemory, "cannot allocate sequence scratch"};
   }
@@ -164,75 +148,50 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits,
                   const BiasOptions& options) const noexcept {
   const detail::HookImpl& impl = *impl_;
   const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(logits.n_vocab, impl.params.vocab_size));
-  // Runs body(seq, keys, row) on every row whose step is watermarked.
-  const auto over_rows = [&](auto body) -> Status {
-    TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
-    for (size_t r = 0; r < rows.size(); ++r) {
-      SeqState* seq = rows[r];
-      if (seq == nullptr) continue;
-      if (seq->hook_ != impl_.get()) return invalid_argument("a sequence state belongs to another hook");
-      detail::StepKeys keys;
-      if (!impl.prepare_step(*seq, keys)) continue;
-      body(*seq, keys, logits.data + static_cast<int64_t>(r) * logits.row_stride);
-    }
-    return Status::ok();
-  };
-  switch (impl.params.scheme) {
-    case SchemeKind::kGumbel:
-      return unsupported("the gumbel scheme makes the draw itself: use choose (with mask_others for logit-only hosts)");
-    case SchemeKind::kKgw: {
-      const uint32_t k = options.top_k;
-      if (k == 0 || k >= n || k > detail::Workspace::kMaxTopK) {
-        return over_rows([&](SeqState& seq, const detail::StepKeys& keys, float* row) {
-          kgw::bias_row(impl.kgw, keys, seq.scratch_->ws, row, n);
-        });
-      }
-      return over_rows([&](SeqState& seq, const detail::StepKeys& keys, float* row) {
-        kgw::bias_row_top_k(impl.kgw, keys, seq.scratch_->ws, row, n, k);
-      });
-    }
-    case SchemeKind::kFingerprint:
-      // Both layers over the full row (no top-k pruning: the two deltas add on some ids).
-      return over_rows([&](SeqState& seq, const detail::StepKeys& keys, float* row) {
-        kgw::bias_row(impl.kgw, keys, seq.scratch_->ws, row, n);
-        impl.bias_account(seq, keys, detail::DenseList{row, n}, n);
-      });
-    case SchemeKind::kTournament:
-      return over_rows([&](SeqState& seq, const detail::StepKeys& keys, float* row) {
-        auto& buf = seq.scratch_->tournament;
-        const size_t count = tournament::distribution_row(keys, buf, row, n, impl.params.tournament.layers);
-        tournament::write_log_probs(buf, count, detail::DenseList{row, n});
-        // The row now holds a log-distribution over the vocabulary: ids past vocab_size (padding) must not compete.
-        std::fill(row + n, row + logits.n_vocab, -std::numeric_limits<float>::infinity());
-      });
+  const detail::SchemeOps& ops = *impl.ops;
+  if (ops.bias_row == nullptr) {
+    return unsupported(std::string("the ") + scheme_name(impl.params.scheme) +
+                       " scheme makes the draw itself: use choose (with mask_others for logit-only hosts)");
   }
-  return unsupported("unknown scheme");
+  TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    SeqState* seq = rows[r];
+    if (seq == nullptr) continue;
+    if (seq->hook_ != impl_.get()) return invalid_argument("a sequence state belongs to another hook");
+    detail::StepKeys keys;
+    if (!impl.prepare_step(*seq, keys)) continue;
+    ops.bias_row(impl, *seq, keys, logits.data + static_cast<int64_t>(r) * logits.row_stride, n, logits.n_vocab,
+                 options.top_k);
+  }
+  return Status::ok();
 }
 
 Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound) const noexcept {
   const detail::HookImpl& impl = *impl_;
-  float delta = 0;  // the most the bias adds to a logit
-  switch (impl.params.scheme) {
-    case SchemeKind::kGumbel: return unsupported("the gumbel scheme makes the draw itself: use choose_candidates");
-    case SchemeKind::kKgw: delta = impl.kgw.delta; break;
-    case SchemeKind::kFingerprint: delta = impl.kgw.delta + impl.fingerprint.delta; break;
-    case SchemeKind::kTournament: break;
+  const detail::SchemeOps& ops = *impl.ops;
+  if (ops.bias_list == nullptr) {
+    return unsupported(std::string("the ") + scheme_name(impl.params.scheme) +
+                       " scheme makes the draw itself: use choose_candidates");
   }
   if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
   if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
-  detail::Workspace& ws = seq.scratch_->ws;
-  if (impl.params.scheme == SchemeKind::kTournament && bound.excluded_max > -std::numeric_limits<float>::infinity()) {
-    // The tournament renormalises over every id: it needs them all.
-    return Status{StatusCode::kIncomplete, "the tournament needs every id with a finite logit among the candidates"};
+  if (ops.whole_distribution) {
+    // The scheme renormalises over every id: it needs them all, and keeps one buffer entry per vocabulary id.
+    if (bound.excluded_max > -std::numeric_limits<float>::infinity()) {
+      return Status{StatusCode::kIncomplete, std::string("the ") + scheme_name(impl.params.scheme) +
+                                                 " needs every id with a finite logit among the candidates"};
+    }
+    if (cand.n > impl.params.vocab_size) return invalid_argument("more candidates than the vocabulary size");
   }
   if (bound.top_k > 0 && bound.excluded_max > -std::numeric_limits<float>::infinity()) {
     if (bound.top_k > cand.n || bound.top_k > detail::Workspace::kMaxTopK) {
       return Status{StatusCode::kIncomplete, "fewer candidates than top_k"};
     }
-    // No excluded id can enter the top k iff the k-th largest candidate logit is above excluded_max + delta, i.e. iff
-    // at least k candidates are. Counting needs no heap and no branch per candidate, and stops once k are found (the
-    // first k when the list is sorted, as llama.cpp's is). A NaN logit counts as not above: kIncomplete, the safe side.
-    const float limit = bound.excluded_max + delta;
+    // No excluded id can enter the top k iff the k-th largest candidate logit is above excluded_max + the most the
+    // bias adds, i.e. iff at least k candidates are. Counting needs no heap and no branch per candidate, and stops
+    // once k are found (the first k when the list is sorted, as llama.cpp's is). A NaN logit counts as not above:
+    // kIncomplete, the safe side.
+    const float limit = bound.excluded_max + ops.max_bias(impl);
     const CandidatesView c = cand;  // a local copy: its pointer and stride stay in registers
     size_t above = 0;
     for (size_t i = 0; i < c.n && above < bound.top_k; i += detail::kScanGroup) {
@@ -245,58 +204,20 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
   }
   detail::StepKeys keys;
   if (!impl.prepare_step(seq, keys)) return Status::ok();
-  const CandidateList list{cand};
-  const uint32_t vocab = impl.params.vocab_size;
-  switch (impl.params.scheme) {
-    case SchemeKind::kGumbel: break;  // refused above
-    case SchemeKind::kKgw: kgw::bias_list(impl.kgw, keys, list, vocab); break;
-    case SchemeKind::kFingerprint:
-      kgw::bias_list(impl.kgw, keys, list, vocab);
-      impl.bias_account(seq, keys, list, vocab);
-      break;
-    case SchemeKind::kTournament: {
-      auto& buf = seq.scratch_->tournament;
-      if (cand.n > buf.index.size()) return invalid_argument("more candidates than the vocabulary size");
-      const size_t count = tournament::distribution(keys, ws, buf, list, vocab, impl.params.tournament.layers);
-      tournament::write_log_probs(buf, count, list);
-      break;
-    }
-  }
+  ops.bias_list(impl, seq, keys, detail::CandidateList{cand});
   return Status::ok();
 }
 
 template <typename List>
 ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double uniform) const {
-  const detail::HookImpl& impl = *this;
-  // A dense row (ids 0..n-1, n <= vocab_size) takes the vectorised row paths, which give the same answers.
-  constexpr bool kDense = std::is_same_v<List, DenseList>;
   StepKeys keys;
-  const uint32_t vocab = impl.params.vocab_size;
-  if (!prepare_step(seq, keys)) return detail::sample_list(list, vocab, uniform);
-  switch (impl.params.scheme) {
-    case SchemeKind::kKgw:
-      kgw::bias_list(impl.kgw, keys, list, vocab);
-      return detail::sample_list(list, vocab, uniform);
-    case SchemeKind::kFingerprint:
-      kgw::bias_list(impl.kgw, keys, list, vocab);
-      bias_account(seq, keys, list, vocab);
-      return detail::sample_list(list, vocab, uniform);
-    case SchemeKind::kGumbel:
-      if constexpr (kDense) return gumbel::choose_row(keys, seq.scratch_->ws, list.row, static_cast<uint32_t>(list.n));
-      return gumbel::choose(keys, seq.scratch_->ws, list, vocab);
-    case SchemeKind::kTournament: {
-      auto& buf = seq.scratch_->tournament;
-      const uint32_t layers = impl.params.tournament.layers;
-      size_t count = 0;
-      if constexpr (kDense) {
-        count = tournament::distribution_row(keys, buf, list.row, static_cast<uint32_t>(list.n), layers);
-      } else {
-        count = tournament::distribution(keys, seq.scratch_->ws, buf, list, vocab, layers);
-      }
-      return tournament::sample(buf, count, uniform);
-    }
+  if (!prepare_step(seq, keys)) return detail::sample_list(list, params.vocab_size, uniform);
+  // A dense row (ids 0..n-1, n <= vocab_size) takes the schemes' row paths, which give the same answers.
+  if constexpr (std::is_same_v<List, DenseList>) {
+    return ops->choose_row(*this, seq, keys, list, uniform);
+  } else {
+    return ops->choose_list(*this, seq, keys, list, uniform);
   }
-  return -1;
 }
 
 Status Hook::choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms,
@@ -332,10 +253,10 @@ Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float 
   if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
   const double u = uniform >= 0 ? uniform : seq.next_uniform();
   if (!(u < 1)) return invalid_argument("uniform must be in [0, 1)");
-  if (impl_->params.scheme == SchemeKind::kTournament && cand.n > seq.scratch_->tournament.index.size()) {
+  if (impl_->ops->whole_distribution && cand.n > impl_->params.vocab_size) {
     return invalid_argument("more candidates than the vocabulary size");
   }
-  const ptrdiff_t pick = impl_->choose_one(seq, CandidateList{cand}, u);
+  const ptrdiff_t pick = impl_->choose_one(seq, detail::CandidateList{cand}, u);
   if (pick < 0) return invalid_argument("no candidate has a finite logit within the vocabulary");
   *out_index = static_cast<size_t>(pick);
   return Status::ok();

@@ -6,6 +6,7 @@
 
 #include "schemes/fingerprint.hpp"
 #include "schemes/kgw.hpp"
+#include "schemes/scheme_ops.hpp"
 #include "schemes/tournament.hpp"
 #include "telltale/hook.hpp"
 
@@ -22,7 +23,8 @@ enum Armed : uint8_t { kNotArmed = 0, kArmedWatermarked = 1, kArmedRepeated = 2,
 
 struct HookImpl {
   SchemeParams params;
-  SecretBytes subkeys;  // seeder key (16) || keystream key (16), in libsodium secure memory
+  const SchemeOps* ops = nullptr;  // the scheme's entry in the scheme table: picked once, when the hook is made
+  SecretBytes subkeys;             // seeder key (16) || keystream key (16), in libsodium secure memory
   Seeder seeder;
   unsigned bits = 2;
   kgw::Config kgw;
@@ -37,6 +39,10 @@ struct HookImpl {
   std::span<const uint8_t, kKeystreamKeyBytes> account_keystream_key() const {
     return std::span<const uint8_t, kKeystreamKeyBytes>(account_subkeys.data() + kSeederKeyBytes, kKeystreamKeyBytes);
   }
+  // A sequence's scratch, for the schemes' step functions.
+  static Workspace& workspace(SeqState& seq) { return seq.scratch_->ws; }
+  static tournament::Buffers& tournament_buffers(SeqState& seq) { return seq.scratch_->tournament; }
+
   bool has_account_layer() const { return params.scheme == SchemeKind::kFingerprint; }
   // Derives the account layer's subkeys (fingerprint scheme only).
   Status derive_account_keys(const KeyRing& keys);

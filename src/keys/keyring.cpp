@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "telltale/scheme_table.hpp"
+
 namespace telltale {
 namespace {
 
@@ -168,16 +170,16 @@ std::string KeyRing::key_id_hex() const {
 }
 
 Status KeyRing::derive(SchemeKind scheme, KeyPurpose purpose, uint64_t index, std::span<uint8_t> out) const {
-  // The KDF context names the scheme; the 64-bit subkey id is purpose << 48 | index (spec/prf.md).
-  static constexpr char kContexts[4][crypto_kdf_CONTEXTBYTES + 1] = {"tt-kgw01", "tt-gmb01", "tt-trn01", "tt-fpr01"};
-  const auto s = static_cast<uint32_t>(scheme);
-  if (s > 3) return invalid_argument("unknown scheme");
+  // The KDF context names the scheme (its scheme-table entry holds it); the 64-bit subkey id is
+  // purpose << 48 | index (spec/prf.md).
+  const SchemeInfo* s = find_scheme(scheme);
+  if (s == nullptr || std::strlen(s->kdf_context) != crypto_kdf_CONTEXTBYTES) return invalid_argument("unknown scheme");
   if (out.size() < crypto_kdf_BYTES_MIN || out.size() > crypto_kdf_BYTES_MAX) {
     return invalid_argument("subkeys are 16 to 64 bytes");
   }
   if (index >= (uint64_t{1} << 48)) return invalid_argument("subkey index out of range");
   const uint64_t subkey_id = static_cast<uint64_t>(purpose) << 48 | index;
-  if (crypto_kdf_derive_from_key(out.data(), out.size(), subkey_id, kContexts[s], secret_.data()) != 0) {
+  if (crypto_kdf_derive_from_key(out.data(), out.size(), subkey_id, s->kdf_context, secret_.data()) != 0) {
     return Status{StatusCode::kInternal, "key derivation failed"};
   }
   return Status::ok();

@@ -6,6 +6,7 @@
 #include "hook/step.hpp"
 #include "schemes/kgw.hpp"
 #include "telltale/fingerprint.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::fingerprint {
 
@@ -35,5 +36,8 @@ void bias_list(const Config& c, const detail::StepKeys& keys, List list, uint32_
         x = kgw::select_add(x, delta, in_vocab & (value == favoured));
       });
 }
+
+// The scheme's entry in the scheme table (telltale/scheme_table.hpp), defined in its .cpp.
+extern const SchemeInfo kInfo;
 
 }  // namespace telltale::fingerprint

@@ -13,6 +13,7 @@
 
 #include "hook/row_scan.hpp"
 #include "hook/step.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::gumbel {
 
@@ -148,5 +149,8 @@ inline ptrdiff_t choose_row(const detail::StepKeys& keys, detail::Workspace& ws,
   }
   return race.best;
 }
+
+// The scheme's entry in the scheme table (telltale/scheme_table.hpp), defined in its .cpp.
+extern const SchemeInfo kInfo;
 
 }  // namespace telltale::gumbel

@@ -1,10 +1,14 @@
-// KGW generation over a whole row, and over the part of it that can survive the server's top-k. The per-id rule
-// (value < threshold) is is_green() in kgw.hpp, shared with detection.
+// The KGW scheme: its table entry, and its generation over a whole row and over the part of it that can survive the
+// server's top-k. The per-id rule (value < threshold) is is_green() in kgw.hpp, shared with detection.
 #include "schemes/kgw.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <functional>
+
+#include "hook/hook_impl.hpp"
+#include "schemes/sampling.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -223,5 +227,94 @@ void bias_row_top_k(const Config& c, const detail::StepKeys& keys, detail::Works
   for (; i < n; ++i) keep(i);
   if (m > 0) bias_list(c, keys, SubsetList{row, ids, m}, n);
 }
+
+// ---- The scheme's entry ----
+
+Status validate_layer(const SchemeParams& p) {
+  if (!(p.kgw.gamma > 0 && p.kgw.gamma < 1)) return invalid_argument("gamma must be in (0, 1)");
+  if (!(p.kgw.delta >= 0 && p.kgw.delta <= 1000)) return invalid_argument("delta must be in [0, 1000] logits");
+  return Status::ok();
+}
+
+NullModel null_model(const SchemeParams& p) {
+  return {NullKind::kBernoulli, kgw_layout(p.kgw.gamma).effective_gamma(), 1};
+}
+
+void score(const Config& c, const uint32_t* values, size_t n, double* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = is_green(c, values[i]) ? 1.0 : 0.0;
+}
+
+namespace {
+
+void describe(const SchemeParams& p, char* buf, size_t size) {
+  std::snprintf(buf, size, "scheme=kgw gamma=%.17g effective_gamma=%.17g delta=%.9g", p.kgw.gamma,
+                kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta));
+}
+
+constexpr SchemeWords kWords = {
+    "0 = red token, 1 = green token", "green",
+    "When the text was generated, the secret key and the few tokens before each position split the "
+    "vocabulary into a small \u201cgreen\u201d part and a \u201cred\u201d rest, and green tokens were made "
+    "more likely. The test recomputes the split at every position with the key and counts green tokens. "
+    "Text that never saw the key hits green only by chance (a fixed fraction, gamma), so the count follows "
+    "a binomial law; the p-value is its exact upper tail."};
+const SchemeWords& words(const SchemeParams&) { return kWords; }
+
+Status setup(detail::HookImpl& impl, const KeyRing&) {
+  impl.kgw.layout = kgw_layout(impl.params.kgw.gamma);
+  impl.kgw.delta = impl.params.kgw.delta;
+  impl.bits = impl.kgw.layout.bits;
+  return Status::ok();
+}
+
+float max_bias(const detail::HookImpl& impl) { return impl.kgw.delta; }
+
+void bias_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row, uint32_t n,
+                 int64_t, uint32_t top_k) {
+  detail::Workspace& ws = detail::HookImpl::workspace(seq);
+  if (top_k == 0 || top_k >= n || top_k > detail::Workspace::kMaxTopK) {
+    bias_row(impl.kgw, keys, ws, row, n);
+  } else {
+    bias_row_top_k(impl.kgw, keys, ws, row, n, top_k);
+  }
+}
+
+void bias_list_op(const detail::HookImpl& impl, SeqState&, const detail::StepKeys& keys, detail::CandidateList list) {
+  bias_list(impl.kgw, keys, list, impl.params.vocab_size);
+}
+
+// The draw on a watermarked step: the bias, then plain sampling (a dense row is biased in place).
+template <typename List>
+ptrdiff_t choose(const detail::HookImpl& impl, SeqState&, const detail::StepKeys& keys, List list, double uniform) {
+  bias_list(impl.kgw, keys, list, impl.params.vocab_size);
+  return detail::sample_list(list, impl.params.vocab_size, uniform);
+}
+
+void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
+  score(impl.kgw, values, n, out);
+}
+
+const detail::SchemeOps kOps = {SchemeKind::kKgw,
+                                setup,
+                                false,
+                                max_bias,
+                                bias_row_op,
+                                bias_list_op,
+                                choose<detail::DenseList>,
+                                choose<detail::CandidateList>,
+                                score_op};
+
+}  // namespace
+
+extern const SchemeInfo kInfo = {SchemeKind::kKgw,
+                                 "kgw",
+                                 "red/green bias (Kirchenbauer et al. 2023)",
+                                 "tt-kgw01",
+                                 false,
+                                 validate_layer,
+                                 describe,
+                                 null_model,
+                                 words,
+                                 &kOps};
 
 }  // namespace telltale::kgw

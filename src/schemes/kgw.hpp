@@ -5,6 +5,7 @@
 
 #include "hook/step.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::kgw {
 
@@ -45,5 +46,13 @@ void bias_list(const Config& c, const detail::StepKeys& keys, List list, uint32_
         x = select_add(x, delta, in_vocab & is_green(c, value));  // & rather than &&: no branch
       });
 }
+
+// The zero-bit layer's checks, null law and per-token score, which the fingerprint scheme shares.
+Status validate_layer(const SchemeParams& params);
+NullModel null_model(const SchemeParams& params);
+void score(const Config& c, const uint32_t* values, size_t n, double* out);
+
+// The scheme's entry in the scheme table (telltale/scheme_table.hpp), defined in its .cpp.
+extern const SchemeInfo kInfo;
 
 }  // namespace telltale::kgw

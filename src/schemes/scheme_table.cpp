@@ -1,7 +1,17 @@
 // The scheme table's entries: one per scheme, and one per scheme-specific parameter (telltale/scheme_table.hpp).
 #include "telltale/scheme_table.hpp"
 
+#include <cstdio>
 #include <iterator>
+#include <string>
+
+#include "schemes/fingerprint.hpp"
+#include "schemes/gumbel.hpp"
+#include "schemes/kgw.hpp"
+#include "schemes/tournament.hpp"
+#if defined(TELLTALE_TEST_SCHEME)
+#include "test_scheme/parity.hpp"
+#endif
 
 namespace telltale {
 
@@ -37,13 +47,22 @@ const SchemeField kFields[] = {
      bit(SchemeKind::kFingerprint), false},
 };
 
-const SchemeInfo kSchemes[] = {
-    {SchemeKind::kKgw, "kgw", "red/green bias (Kirchenbauer et al. 2023)", false},
-    {SchemeKind::kGumbel, "gumbel", "Gumbel-max sampling (Aaronson 2022), distortion-free", true},
-    {SchemeKind::kTournament, "tournament", "SynthID-style tournament sampling (Dathathri et al. 2024)", true},
-    {SchemeKind::kFingerprint, "fingerprint", "kgw plus a layer that carries the account id", false},
+// The table: one line per scheme, in SchemeKind order. Each entry is written once, beside the scheme's code.
+const SchemeInfo* const kSchemes[] = {
+    &kgw::kInfo,    &gumbel::kInfo, &tournament::kInfo, &fingerprint::kInfo,
+#if defined(TELLTALE_TEST_SCHEME)
+    &parity::kInfo,
+#endif
 };
 static_assert(std::size(kSchemes) == std::size(kSchemeKinds));
+
+Status refuse_unknown(const SchemeParams&) { return invalid_argument("unknown scheme"); }
+void describe_unknown(const SchemeParams&, char* buf, size_t size) { std::snprintf(buf, size, "scheme=unknown"); }
+NullModel no_null(const SchemeParams&) { return {}; }
+constexpr SchemeWords kNoWords = {"score", "score", ""};
+const SchemeWords& no_words(const SchemeParams&) { return kNoWords; }
+const SchemeInfo kUnknown = {SchemeKind::kKgw, "unknown",        "",      "",       false,
+                             refuse_unknown,   describe_unknown, no_null, no_words, nullptr};
 
 }  // namespace
 
@@ -56,26 +75,37 @@ const SchemeField* find_scheme_field(std::string_view name) {
   return nullptr;
 }
 
-std::span<const SchemeInfo> scheme_table() { return kSchemes; }
+std::span<const SchemeInfo* const> scheme_table() { return kSchemes; }
+
+const SchemeInfo* find_scheme(SchemeKind kind) {
+  for (const SchemeInfo* s : kSchemes) {
+    if (s->kind == kind) return s;
+  }
+  return nullptr;
+}
 
 const SchemeInfo& scheme_info(SchemeKind kind) {
-  const auto i = static_cast<size_t>(kind);
-  return kSchemes[i < std::size(kSchemes) ? i : 0];
+  const SchemeInfo* s = find_scheme(kind);
+  return s != nullptr ? *s : kUnknown;
 }
 
-const char* scheme_name(SchemeKind kind) {
-  const auto i = static_cast<size_t>(kind);
-  return i < std::size(kSchemes) ? kSchemes[i].name : "unknown";
-}
+const char* scheme_name(SchemeKind kind) { return scheme_info(kind).name; }
 
 std::optional<SchemeKind> parse_scheme(std::string_view name) {
-  for (const SchemeInfo& s : kSchemes) {
-    if (name == s.name) return s.kind;
+  for (const SchemeInfo* s : kSchemes) {
+    if (name == s->name) return s->kind;
   }
   return std::nullopt;
 }
 
-const char* scheme_name_list() { return "kgw, gumbel, tournament, fingerprint"; }
+const char* scheme_name_list() {
+  static const std::string list = [] {
+    std::string names;
+    for (const SchemeInfo* s : kSchemes) names += (names.empty() ? "" : ", ") + std::string(s->name);
+    return names;
+  }();
+  return list.c_str();
+}
 
 const char* tournament_score_name(TournamentScore score) {
   const auto i = static_cast<size_t>(score);
@@ -89,20 +119,7 @@ std::optional<TournamentScore> parse_tournament_score(std::string_view name) {
   return std::nullopt;
 }
 
-NullModel null_model(const SchemeParams& p) {
-  switch (p.scheme) {
-    case SchemeKind::kKgw:
-    case SchemeKind::kFingerprint:  // its zero-bit layer, which is KGW
-      return {NullKind::kBernoulli, kgw_layout(p.kgw.gamma).effective_gamma(), 1};
-    case SchemeKind::kGumbel: return {NullKind::kExponential, 1.0, 1};
-    case SchemeKind::kTournament:
-      switch (p.tournament.score) {
-        case TournamentScore::kMean: return {NullKind::kBinomial, 0.5, p.tournament.layers};
-        case TournamentScore::kWeightedMean: return {NullKind::kWeightedBits, 0.5, p.tournament.layers};
-      }
-  }
-  return {};  // unreachable for parameters that validate() accepts
-}
+NullModel null_model(const SchemeParams& p) { return scheme_info(p.scheme).null_model(p); }
 
 double null_mean(const NullModel& null) {
   switch (null.kind) {
@@ -118,73 +135,8 @@ double null_mean(const NullModel& null) {
   return 0;
 }
 
-const char* score_label(const SchemeParams& p) {
-  switch (p.scheme) {
-    case SchemeKind::kKgw: return "0 = red token, 1 = green token";
-    case SchemeKind::kFingerprint: return "0 = red token, 1 = green token (the zero-bit layer)";
-    case SchemeKind::kGumbel: return "per-token score -ln(1 - r)";
-    case SchemeKind::kTournament:
-      switch (p.tournament.score) {
-        case TournamentScore::kMean: return "g-values equal to 1 per token";
-        case TournamentScore::kWeightedMean: return "weighted sum of the g-values per token (weights 10..1)";
-      }
-  }
-  return "score";
-}
-
-const char* score_column(const SchemeParams& p) {
-  switch (p.scheme) {
-    case SchemeKind::kKgw:
-    case SchemeKind::kFingerprint: return "green";
-    case SchemeKind::kGumbel: return "mean s";
-    case SchemeKind::kTournament:
-      switch (p.tournament.score) {
-        case TournamentScore::kMean: return "g=1";
-        case TournamentScore::kWeightedMean: return "w. g=1";
-      }
-  }
-  return "score";
-}
-
-const char* method_text(const SchemeParams& p) {
-  switch (p.scheme) {
-    case SchemeKind::kKgw:
-      return "When the text was generated, the secret key and the few tokens before each position split the "
-             "vocabulary into a small \u201cgreen\u201d part and a \u201cred\u201d rest, and green tokens were made "
-             "more likely. The test recomputes the split at every position with the key and counts green tokens. "
-             "Text that never saw the key hits green only by chance (a fixed fraction, gamma), so the count follows "
-             "a binomial law; the p-value is its exact upper tail.";
-    case SchemeKind::kFingerprint:
-      return "When the text was generated, it carried two marks. The first is the red/green watermark: the secret "
-             "key and the few tokens before each position split the vocabulary into a small \u201cgreen\u201d part "
-             "and a \u201cred\u201d rest, and green tokens were made more likely. The second layer carries the "
-             "account's id and is read only when attributing text to an account. This test reads the first mark: it "
-             "recomputes the split at every position with the key and counts green tokens. Text that never saw the "
-             "key hits green only by chance (a fixed fraction, gamma), so the count follows a binomial law; the "
-             "p-value is its exact upper tail.";
-    case SchemeKind::kGumbel:
-      return "When the text was generated, the secret key and the preceding tokens gave every vocabulary entry a "
-             "pseudorandom number, and the token was drawn in a way that favours tokens with large numbers without "
-             "changing the model's output distribution. The test recomputes each chosen token's number r and adds "
-             "up \u2212ln(1\u00a0\u2212\u00a0r). Text that never saw the key gives a Gamma-distributed sum; the "
-             "p-value is its exact upper tail.";
-    case SchemeKind::kTournament:
-      switch (p.tournament.score) {
-        case TournamentScore::kMean:
-          return "When the text was generated, each token won a tournament of several layers whose matches the "
-                 "secret key decided (g-values). The test recomputes the g-values of every token and counts the "
-                 "ones. Text that never saw the key gives fair coin flips, so the count is binomial; the p-value is "
-                 "its exact upper tail.";
-        case TournamentScore::kWeightedMean:
-          return "When the text was generated, each token won a tournament of several layers whose matches the "
-                 "secret key decided (g-values). The test recomputes the g-values of every token and adds them up "
-                 "with fixed integer weights, from 10 for the first layer down to 1 for the last (SynthID's weighted "
-                 "mean), because the early layers carry more of the signal. Text that never saw the key gives fair "
-                 "coin flips, so the weighted sum follows a known law; the p-value is its upper tail, computed "
-                 "exactly, or for long texts bounded from above (which can only understate the evidence).";
-      }
-  }
-  return "";
-}
+const char* score_label(const SchemeParams& p) { return scheme_info(p.scheme).words(p).score_label; }
+const char* score_column(const SchemeParams& p) { return scheme_info(p.scheme).words(p).score_column; }
+const char* method_text(const SchemeParams& p) { return scheme_info(p.scheme).words(p).method; }
 
 }  // namespace telltale

@@ -1,6 +1,12 @@
-// The tournament's layer pass, the inner loop of generation on a full row (30 layers x V entries). Every version adds
-// the same numbers in the same order and rounds 1 + g - mass the same way, so the probabilities keep their bits.
+// The tournament scheme: its table entry, and its layer pass, the inner loop of generation on a full row (30 layers x V
+// entries). Every version of the pass adds the same numbers in the same order and rounds 1 + g - mass the same way,
+// so the probabilities keep their bits.
 #include "schemes/tournament.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "hook/hook_impl.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -74,5 +80,123 @@ double layer_pass(double* probs, const uint32_t* values, size_t n, uint32_t laye
 #endif
   return pass_scalar(probs, values, 0, n, layer, factor, last, 0.0);
 }
+
+}  // namespace telltale::tournament
+
+// ---- The scheme's entry ----
+
+namespace telltale::tournament {
+namespace {
+
+Status validate(const SchemeParams& p) {
+  if (p.tournament.layers < 1 || p.tournament.layers > 32)
+    return invalid_argument("tournament layers must be in [1, 32]");
+  return Status::ok();
+}
+
+void describe(const SchemeParams& p, char* buf, size_t size) {
+  const bool mean = p.tournament.score == TournamentScore::kMean;
+  std::snprintf(buf, size, "scheme=tournament layers=%u%s%s", p.tournament.layers,
+                mean ? "" : " score=", mean ? "" : tournament_score_name(p.tournament.score));
+}
+
+NullModel null_model(const SchemeParams& p) {
+  switch (p.tournament.score) {
+    case TournamentScore::kMean: return {NullKind::kBinomial, 0.5, p.tournament.layers};
+    case TournamentScore::kWeightedMean: return {NullKind::kWeightedBits, 0.5, p.tournament.layers};
+  }
+  return {};  // unreachable for parameters that validate() accepts
+}
+
+constexpr SchemeWords kMeanWords = {
+    "g-values equal to 1 per token", "g=1",
+    "When the text was generated, each token won a tournament of several layers whose matches the "
+    "secret key decided (g-values). The test recomputes the g-values of every token and counts the "
+    "ones. Text that never saw the key gives fair coin flips, so the count is binomial; the p-value is "
+    "its exact upper tail."};
+constexpr SchemeWords kWeightedWords = {
+    "weighted sum of the g-values per token (weights 10..1)", "w. g=1",
+    "When the text was generated, each token won a tournament of several layers whose matches the "
+    "secret key decided (g-values). The test recomputes the g-values of every token and adds them up "
+    "with fixed integer weights, from 10 for the first layer down to 1 for the last (SynthID's weighted "
+    "mean), because the early layers carry more of the signal. Text that never saw the key gives fair "
+    "coin flips, so the weighted sum follows a known law; the p-value is its upper tail, computed "
+    "exactly, or for long texts bounded from above (which can only understate the evidence)."};
+
+const SchemeWords& words(const SchemeParams& p) {
+  switch (p.tournament.score) {
+    case TournamentScore::kMean: return kMeanWords;
+    case TournamentScore::kWeightedMean: return kWeightedWords;
+  }
+  return kMeanWords;  // unreachable for parameters that validate() accepts
+}
+
+Status setup(detail::HookImpl& impl, const KeyRing&) {
+  impl.bits = kBits;
+  return Status::ok();
+}
+
+float max_bias(const detail::HookImpl&) { return 0.0f; }  // unused: the tournament needs every candidate
+
+void bias_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row, uint32_t n,
+                 int64_t n_vocab, uint32_t) {
+  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
+  const size_t count = distribution_row(keys, buf, row, n, impl.params.tournament.layers);
+  write_log_probs(buf, count, detail::DenseList{row, n});
+  // The row now holds a log-distribution over the vocabulary: ids past vocab_size (padding) must not compete.
+  std::fill(row + n, row + n_vocab, -std::numeric_limits<float>::infinity());
+}
+
+void bias_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                  detail::CandidateList list) {
+  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
+  const size_t count = distribution(keys, detail::HookImpl::workspace(seq), buf, list, impl.params.vocab_size,
+                                    impl.params.tournament.layers);
+  write_log_probs(buf, count, list);
+}
+
+ptrdiff_t choose_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                        detail::DenseList list, double uniform) {
+  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
+  const size_t count =
+      distribution_row(keys, buf, list.row, static_cast<uint32_t>(list.n), impl.params.tournament.layers);
+  return sample(buf, count, uniform);
+}
+
+ptrdiff_t choose_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                         detail::CandidateList list, double uniform) {
+  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
+  const size_t count = distribution(keys, detail::HookImpl::workspace(seq), buf, list, impl.params.vocab_size,
+                                    impl.params.tournament.layers);
+  return sample(buf, count, uniform);
+}
+
+void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
+  const uint32_t layers = impl.params.tournament.layers;
+  switch (impl.params.tournament.score) {
+    case TournamentScore::kMean:
+      for (size_t i = 0; i < n; ++i) out[i] = score(values[i], layers);
+      return;
+    case TournamentScore::kWeightedMean:
+      for (size_t i = 0; i < n; ++i) out[i] = weighted_score(values[i], layers);
+      return;
+  }
+}
+
+const detail::SchemeOps kOps = {SchemeKind::kTournament, setup,          true,    max_bias, bias_row_op, bias_list_op,
+                                choose_row_op,           choose_list_op, score_op};
+
+}  // namespace
+
+extern const SchemeInfo kInfo = {SchemeKind::kTournament,
+                                 "tournament",
+                                 "SynthID-style tournament sampling (Dathathri et al. 2024)",
+                                 "tt-trn01",
+                                 true,
+                                 validate,
+                                 describe,
+                                 null_model,
+                                 words,
+                                 &kOps};
 
 }  // namespace telltale::tournament

@@ -12,6 +12,7 @@
 #include "hook/row_scan.hpp"
 #include "hook/step.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale::tournament {
 
@@ -131,5 +132,8 @@ inline ptrdiff_t sample(const Buffers& buf, size_t n, double uniform) {
   }
   return -1;
 }
+
+// The scheme's entry in the scheme table (telltale/scheme_table.hpp), defined in its .cpp.
+extern const SchemeInfo kInfo;
 
 }  // namespace telltale::tournament

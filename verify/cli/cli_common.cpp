@@ -112,9 +112,9 @@ Result<double> field_value(const SchemeField& f, const std::string& text) {
 void add_scheme_options(CLI::App& command, SchemeOptions& options) {
   std::string schemes;
   std::vector<std::string> names;
-  for (const SchemeInfo& s : scheme_table()) {
-    schemes += std::string(schemes.empty() ? "" : ", ") + s.name + " (" + s.summary + ")";
-    names.emplace_back(s.name);
+  for (const SchemeInfo* s : scheme_table()) {
+    schemes += std::string(schemes.empty() ? "" : ", ") + s->name + " (" + s->summary + ")";
+    names.emplace_back(s->name);
   }
   command.add_option("--scheme", options.scheme, "watermark scheme: " + schemes)
       ->check(CLI::IsMember(names))

@@ -1,0 +1,92 @@
+// The fingerprint scheme's entry in the scheme table: KGW's zero-bit layer (its checks, null law and score are KGW's)
+// plus the account layer of fingerprint.hpp in every generation path.
+#include <cstdio>
+
+#include "hook/hook_impl.hpp"
+#include "schemes/fingerprint.hpp"
+#include "schemes/sampling.hpp"
+
+namespace telltale::fingerprint {
+namespace {
+
+Status validate(const SchemeParams& p) {
+  if (p.self_hash) return invalid_argument("the fingerprint scheme uses left-hash seeding (self_hash must be off)");
+  if (!(p.fingerprint.account_delta >= 0 && p.fingerprint.account_delta <= 1000)) {
+    return invalid_argument("the account layer's delta must be in [0, 1000] logits");
+  }
+  return kgw::validate_layer(p);
+}
+
+void describe(const SchemeParams& p, char* buf, size_t size) {
+  std::snprintf(buf, size, "scheme=fingerprint gamma=%.17g effective_gamma=%.17g delta=%.9g account_delta=%.9g",
+                p.kgw.gamma, kgw_layout(p.kgw.gamma).effective_gamma(), static_cast<double>(p.kgw.delta),
+                static_cast<double>(p.fingerprint.account_delta));
+}
+
+constexpr SchemeWords kWords = {
+    "0 = red token, 1 = green token (the zero-bit layer)", "green",
+    "When the text was generated, it carried two marks. The first is the red/green watermark: the secret "
+    "key and the few tokens before each position split the vocabulary into a small \u201cgreen\u201d part "
+    "and a \u201cred\u201d rest, and green tokens were made more likely. The second layer carries the "
+    "account's id and is read only when attributing text to an account. This test reads the first mark: it "
+    "recomputes the split at every position with the key and counts green tokens. Text that never saw the "
+    "key hits green only by chance (a fixed fraction, gamma), so the count follows a binomial law; the "
+    "p-value is its exact upper tail."};
+const SchemeWords& words(const SchemeParams&) { return kWords; }
+
+Status setup(detail::HookImpl& impl, const KeyRing& keys) {
+  TT_RETURN_IF_ERROR(impl.derive_account_keys(keys));
+  return kgw::kInfo.ops->setup(impl, keys);  // the zero-bit layer
+}
+
+float max_bias(const detail::HookImpl& impl) { return impl.kgw.delta + impl.fingerprint.delta; }
+
+// Both layers over the full row (no top-k pruning: the two deltas add on some ids).
+void bias_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row, uint32_t n,
+                 int64_t, uint32_t) {
+  kgw::bias_row(impl.kgw, keys, detail::HookImpl::workspace(seq), row, n);
+  impl.bias_account(seq, keys, detail::DenseList{row, n}, n);
+}
+
+void bias_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                  detail::CandidateList list) {
+  kgw::bias_list(impl.kgw, keys, list, impl.params.vocab_size);
+  impl.bias_account(seq, keys, list, impl.params.vocab_size);
+}
+
+template <typename List>
+ptrdiff_t choose(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, List list, double uniform) {
+  const uint32_t vocab = impl.params.vocab_size;
+  kgw::bias_list(impl.kgw, keys, list, vocab);
+  impl.bias_account(seq, keys, list, vocab);
+  return detail::sample_list(list, vocab, uniform);
+}
+
+void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
+  kgw::score(impl.kgw, values, n, out);  // the zero-bit layer; the account layer is read by account_marks
+}
+
+const detail::SchemeOps kOps = {SchemeKind::kKgw,
+                                setup,
+                                false,
+                                max_bias,
+                                bias_row_op,
+                                bias_list_op,
+                                choose<detail::DenseList>,
+                                choose<detail::CandidateList>,
+                                score_op};
+
+}  // namespace
+
+extern const SchemeInfo kInfo = {SchemeKind::kFingerprint,
+                                 "fingerprint",
+                                 "kgw plus a layer that carries the account id",
+                                 "tt-fpr01",
+                                 false,
+                                 validate,
+                                 describe,
+                                 kgw::null_model,
+                                 words,
+                                 &kOps};
+
+}  // namespace telltale::fingerprint
