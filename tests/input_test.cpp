@@ -20,6 +20,7 @@
 #include "input/tokenizer.hpp"
 #include "input/utf8.hpp"
 #include "test_paths.hpp"
+#include "verify_test_support.hpp"
 
 namespace fs = std::filesystem;
 using telltale::StatusCode;
@@ -33,34 +34,7 @@ using telltale::input::Tokenizer;
 
 namespace {
 
-// A fresh directory under /tmp, removed when the test ends.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    std::string pattern = (fs::temp_directory_path() / ("telltale-input-" + tag + "-XXXXXX")).string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name, std::string_view bytes) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-    return p.string();
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using TempDir = telltale::test::ScratchDir;
 
 struct Drained {
   std::vector<Document> docs;

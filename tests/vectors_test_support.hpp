@@ -2,6 +2,7 @@
 // back from the vectors' "params" objects (tools/vectors_core.cpp writes them).
 #pragma once
 
+#include <sodium.h>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
@@ -22,12 +23,9 @@ inline nlohmann::json load_vectors() {
 }
 
 inline std::string hex(const uint8_t* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kHex[p[i] >> 4]);
-    s.push_back(kHex[p[i] & 15]);
-  }
+  std::string s(2 * n + 1, '\0');
+  sodium_bin2hex(s.data(), s.size(), p, n);
+  s.pop_back();  // the terminating NUL
   return s;
 }
 

@@ -1,6 +1,8 @@
 // Test-vector sections on the keys and the parameters: every subkey, describe() and validate() of varied
 // parameters, context fingerprints, and per-token scores at the edges (other bit widths, layers, ids outside the
 // vocabulary, negative ids). spec/prf.md section 8.2 says how to check each.
+#include <sodium.h>
+
 #include <cstring>
 
 #include "vectors.hpp"
@@ -10,12 +12,9 @@ using nlohmann::json;
 namespace telltale::vectors {
 
 std::string hex(const uint8_t* p, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kHex[p[i] >> 4]);
-    s.push_back(kHex[p[i] & 15]);
-  }
+  std::string s(2 * n + 1, '\0');
+  sodium_bin2hex(s.data(), s.size(), p, n);
+  s.pop_back();  // the terminating NUL
   return s;
 }
 

@@ -70,10 +70,42 @@ telltale::SchemeKind parse_scheme(const std::string& name) {
   return *kind;
 }
 
-telltale::TournamentScore tournament_score_of(const std::string& name) {
-  const std::optional<telltale::TournamentScore> score = telltale::parse_tournament_score(name);
-  if (!score) raise(PyExc_ValueError, "unknown tournament score '" + name + "' (expected 'mean' or 'weighted-mean')");
-  return *score;
+// ---- scheme fields (the scheme table's, one name each) ----
+
+// A scheme field's value as Python sees it: a float, an int, or the name of a choice.
+py::object field_value(const telltale::SchemeField& f, const telltale::SchemeParams& p) {
+  const double v = f.get(p);
+  switch (f.type) {
+    case telltale::SchemeField::Type::kFraction:
+    case telltale::SchemeField::Type::kLogits: return py::float_(v);
+    case telltale::SchemeField::Type::kCount: return py::int_(static_cast<uint32_t>(v));
+    case telltale::SchemeField::Type::kChoice: return py::str(f.choices[static_cast<size_t>(v)]);
+  }
+  return py::none();
+}
+
+void set_field(const telltale::SchemeField& f, telltale::SchemeParams& p, const py::handle& value) {
+  try {
+    switch (f.type) {
+      case telltale::SchemeField::Type::kFraction:
+      case telltale::SchemeField::Type::kLogits: return f.set(p, value.cast<double>());
+      case telltale::SchemeField::Type::kCount: return f.set(p, static_cast<double>(value.cast<uint32_t>()));
+      case telltale::SchemeField::Type::kChoice: {
+        const std::string name = value.cast<std::string>();
+        std::string expected;
+        for (size_t i = 0; i < f.choices.size(); ++i) {
+          if (name == f.choices[i]) return f.set(p, static_cast<double>(i));
+          expected += std::string(i == 0 ? "'" : ", '") + f.choices[i] + "'";
+        }
+        raise(PyExc_ValueError, "unknown " + std::string(f.label) + " '" + name + "' (expected " + expected + ")");
+      }
+    }
+  } catch (const py::cast_error&) {
+    const char* what = f.type == telltale::SchemeField::Type::kCount    ? "a non-negative int"
+                       : f.type == telltale::SchemeField::Type::kChoice ? "a str"
+                                                                        : "a float";
+    raise(PyExc_TypeError, std::string(f.name) + " must be " + what);
+  }
 }
 
 // ---- objects ----
@@ -349,31 +381,31 @@ PYBIND11_MODULE(_telltale, m) {
                              "SHA-256 commitment to the secret, as 64 hex digits; safe to publish.")
       .def("__repr__", [](const telltale::KeyRing& k) { return "<telltale.KeyRing key_id=" + k.key_id_hex() + ">"; });
 
-  py::class_<telltale::SchemeParams>(m, "Params",
-                                     "Scheme parameters. Starts from the recommended defaults of `scheme` and "
-                                     "applies the given overrides; validated when a Hook or Detector is made.")
-      .def(py::init([](const std::string& scheme, uint32_t vocab_size, std::optional<double> gamma,
-                       std::optional<float> delta, std::optional<uint32_t> context_width, std::optional<bool> self_hash,
-                       std::optional<bool> skip_repeated_contexts, std::optional<uint32_t> context_history,
-                       std::optional<uint32_t> layers, std::optional<float> account_delta,
-                       std::optional<std::string> tournament_score) {
+  py::class_<telltale::SchemeParams> params_class(m, "Params",
+                                                  "Scheme parameters. Starts from the recommended defaults of `scheme` "
+                                                  "and applies the given overrides (the scheme table's fields: gamma, "
+                                                  "delta, layers, ...); validated when a Hook or Detector is made.");
+  params_class
+      .def(py::init([](const std::string& scheme, uint32_t vocab_size, std::optional<uint32_t> context_width,
+                       std::optional<bool> self_hash, std::optional<bool> skip_repeated_contexts,
+                       std::optional<uint32_t> context_history, const py::kwargs& fields) {
              telltale::SchemeParams p = telltale::default_params(parse_scheme(scheme), vocab_size);
-             if (gamma) p.kgw.gamma = *gamma;
-             if (delta) p.kgw.delta = *delta;
              if (context_width) p.context_width = *context_width;
              if (self_hash) p.self_hash = *self_hash;
              if (skip_repeated_contexts) p.skip_repeated_contexts = *skip_repeated_contexts;
              if (context_history) p.context_history = *context_history;
-             if (layers) p.tournament.layers = *layers;
-             if (account_delta) p.fingerprint.account_delta = *account_delta;
-             if (tournament_score) p.tournament.score = tournament_score_of(*tournament_score);
+             // The scheme-specific keywords are the scheme table's fields (gamma, delta, layers, ...).
+             for (const auto& [key, value] : fields) {
+               const std::string name = py::str(key);
+               const telltale::SchemeField* f = telltale::find_scheme_field(name);
+               if (f == nullptr) raise(PyExc_TypeError, "Params() got an unexpected keyword argument '" + name + "'");
+               if (!value.is_none()) set_field(*f, p, value);
+             }
              return p;
            }),
-           py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("gamma") = py::none(),
-           py::arg("delta") = py::none(), py::arg("context_width") = py::none(), py::arg("self_hash") = py::none(),
-           py::arg("skip_repeated_contexts") = py::none(), py::arg("context_history") = py::none(),
-           py::arg("layers") = py::none(), py::arg("account_delta") = py::none(),
-           py::arg("tournament_score") = py::none())
+           py::arg("scheme"), py::arg("vocab_size"), py::kw_only(), py::arg("context_width") = py::none(),
+           py::arg("self_hash") = py::none(), py::arg("skip_repeated_contexts") = py::none(),
+           py::arg("context_history") = py::none())
       .def_property(
           "scheme", [](const telltale::SchemeParams& p) { return scheme_str(p.scheme); },
           [](telltale::SchemeParams& p, const std::string& s) { p.scheme = parse_scheme(s); },
@@ -387,24 +419,6 @@ PYBIND11_MODULE(_telltale, m) {
                      "Leave a step unwatermarked when its context was already watermarked in this sequence.")
       .def_readwrite("context_history", &telltale::SchemeParams::context_history,
                      "Contexts a sequence remembers for skip_repeated_contexts, 1..2^20.")
-      .def_property(
-          "gamma", [](const telltale::SchemeParams& p) { return p.kgw.gamma; },
-          [](telltale::SchemeParams& p, double g) { p.kgw.gamma = g; }, "KGW: green fraction in (0, 1).")
-      .def_property(
-          "delta", [](const telltale::SchemeParams& p) { return p.kgw.delta; },
-          [](telltale::SchemeParams& p, float d) { p.kgw.delta = d; }, "KGW: bias added to green logits, >= 0.")
-      .def_property(
-          "layers", [](const telltale::SchemeParams& p) { return p.tournament.layers; },
-          [](telltale::SchemeParams& p, uint32_t l) { p.tournament.layers = l; }, "Tournament: m, 1..32.")
-      .def_property(
-          "tournament_score",
-          [](const telltale::SchemeParams& p) { return telltale::tournament_score_name(p.tournament.score); },
-          [](telltale::SchemeParams& p, const std::string& s) { p.tournament.score = tournament_score_of(s); },
-          "Tournament, detection only: 'mean' (count of g = 1) or 'weighted-mean' (SynthID's weighted mean).")
-      .def_property(
-          "account_delta", [](const telltale::SchemeParams& p) { return p.fingerprint.account_delta; },
-          [](telltale::SchemeParams& p, float d) { p.fingerprint.account_delta = d; },
-          "Fingerprint: bias of the account layer (the sequence's account id), >= 0.")
       .def_property_readonly(
           "effective_gamma",
           [](const telltale::SchemeParams& p) { return telltale::kgw_layout(p.kgw.gamma).effective_gamma(); },
@@ -415,6 +429,13 @@ PYBIND11_MODULE(_telltale, m) {
       .def("describe", &telltale::describe, "The one-line description recorded in reports.")
       .def("__repr__",
            [](const telltale::SchemeParams& p) { return "<telltale.Params " + telltale::describe(p) + ">"; });
+  // One property per scheme-table field, under its one name.
+  for (const telltale::SchemeField& f : telltale::scheme_fields()) {
+    const telltale::SchemeField* field = &f;
+    params_class.def_property(
+        f.name, py::cpp_function([field](const telltale::SchemeParams& p) { return field_value(*field, p); }),
+        py::cpp_function([field](telltale::SchemeParams& p, const py::object& v) { set_field(*field, p, v); }), f.help);
+  }
 
   py::class_<PySequence>(m, "Sequence",
                          "One generating sequence: its context window and repeated-context memory. Made by "

@@ -69,6 +69,19 @@ def test_params_start_from_the_scheme_defaults_and_take_overrides() -> None:
     assert telltale.Params("tournament", VOCAB).tournament_score == "mean"
 
 
+def test_params_keywords_and_properties_are_the_scheme_tables_fields() -> None:
+    p = telltale.Params("fingerprint", VOCAB, account_delta=1.5, gamma=None)
+    assert (p.account_delta, p.gamma) == (1.5, 0.25)
+    p.layers = 12
+    assert p.layers == 12
+    with pytest.raises(TypeError, match="unexpected keyword argument 'fingerprint_delta'"):
+        telltale.Params("fingerprint", VOCAB, fingerprint_delta=1.5)
+    with pytest.raises(TypeError, match="layers must be a non-negative int"):
+        telltale.Params("tournament", VOCAB, layers="many")
+    with pytest.raises(TypeError, match="delta must be a float"):
+        p.delta = "big"
+
+
 def test_invalid_params_raise_valueerror_naming_the_parameter(keys) -> None:
     with pytest.raises(ValueError, match="unknown scheme"):
         telltale.Params("nope", VOCAB)
