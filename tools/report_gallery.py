@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Renders one evidence report per scheme and test kind (bundles made by the built `telltale` from the reference model)
-# to PNG screenshots for docs/report-gallery.md: what a court would see. Usage: tools/report_gallery.py BUILD_DIR OUT.
+# to PNG screenshots for docs/report-gallery.md: what a court would see, from the verdict to the plots (the parameter
+# and provenance tables and the appendix are left out of the picture). Usage: tools/report_gallery.py BUILD_DIR OUT.
 import json
 import os
 import shutil
@@ -88,12 +89,19 @@ def radioactivity(telltale, work, mode):
     return d + "/bundle"
 
 
-def screenshot(chromium, html, png, work):
+def screenshot(chromium, html, png, work, height):
+    """The report up to its parameters table, at 760 px wide and `height` px high."""
+    with open(html) as f:
+        page = f.read()
+    cut = os.path.join(work, "cut.html")
+    with open(cut, "w") as f:
+        f.write(page[:page.index("<h2>Parameters</h2>")] + "</body></html>\n")
     profile = tempfile.mkdtemp(dir=work)
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                     "--disable-background-networking", "--proxy-server=127.0.0.1:9", "--user-data-dir=" + profile,
-                    "--hide-scrollbars", "--window-size=900,2600", "--screenshot=" + png, "file://" + html],
-                   check=True, capture_output=True, timeout=CHROMIUM_TIMEOUT_S)
+                    "--hide-scrollbars", "--force-device-scale-factor=0.8", "--window-size=760,%d" % height,
+                    "--screenshot=" + png, "file://" + cut], check=True, capture_output=True,
+                   timeout=CHROMIUM_TIMEOUT_S)
 
 
 def main():
@@ -123,7 +131,7 @@ def main():
             if os.environ.get("TELLTALE_GALLERY_KEEP_HTML"):
                 shutil.copy(html, os.path.join(out, name + ".html"))
             png = os.path.join(out, name + ".png")
-            screenshot(chromium, html, png, work)
+            screenshot(chromium, html, png, work, 2400 if name.startswith("detection") else 1900)
             print(png)
     finally:
         shutil.rmtree(work)

@@ -248,7 +248,7 @@ std::string SvgPlot::render() const {
   // The legend: one row above the plot area, left to right.
   double lx = left_;
   for (const auto& [label, css] : legend_) {
-    s += "<rect class=\"" + css + "\" x=\"" + num(lx) + "\" y=\"6\" width=\"10\" height=\"10\"/>";
+    s += "<rect class=\"" + css + " legend\" x=\"" + num(lx) + "\" y=\"6\" width=\"10\" height=\"10\"/>";
     s += text(lx + 15, 15, "tick", "start", html_escape(label));
     lx += 15 + kCharWidth * static_cast<double>(label.size()) + 18;
   }
