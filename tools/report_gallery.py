@@ -131,7 +131,7 @@ def main():
             if os.environ.get("TELLTALE_GALLERY_KEEP_HTML"):
                 shutil.copy(html, os.path.join(out, name + ".html"))
             png = os.path.join(out, name + ".png")
-            screenshot(chromium, html, png, work, 2400 if name.startswith("detection") else 1900)
+            screenshot(chromium, html, png, work, 3900 if name.startswith("detection") else 3000)
             print(png)
     finally:
         shutil.rmtree(work)

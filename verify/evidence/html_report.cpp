@@ -458,7 +458,9 @@ std::string render_attribution(const json& record) {
   h += figure(
       "Each document's best account",
       "Each document tested on its own against every registered account; its bar is the p-value, after Holm's "
-      "correction over the registry, of the account its fingerprint agrees with most. Strongest first.",
+      "correction over the registry, of the account its fingerprint agrees with most. Strongest first. The "
+      "accusations in the results table are corrected over every document and the pooled text as well, so "
+      "their p-values are larger than these.",
       report::ranked_documents_html(report::attribution_documents(record, alpha), alpha,
                                     "Each document's best account, strongest first", "best account", "attributed"));
 
