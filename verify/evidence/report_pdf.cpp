@@ -199,6 +199,7 @@ Result<std::string> render_pdf(const std::string& html, const PdfFooter& footer)
                                          "--disable-default-apps",
                                          "--disable-extensions",
                                          "--proxy-server=127.0.0.1:9",
+                                         "--proxy-bypass-list=<-loopback>",
                                          "--user-data-dir=" + (dir->path() / "profile").string(),
                                          "--no-pdf-header-footer",
                                          "--print-to-pdf=" + pdf.string(),
