@@ -26,6 +26,7 @@ struct AttributeOptions : ScanCliOptions {
   size_t top = 3;
   std::string bundle;
   std::string signing_key;
+  bool pdf = false;  // --pdf: the bundle also holds report.pdf
 };
 
 // Attributes without keeping evidence: the same library run the bundle's re-run takes, without hashing the inputs.
@@ -47,7 +48,7 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
 }
 
 int run_attribute(const AttributeOptions& o) {
-  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_bundle_options(o.bundle, o.signing_key, o.pdf); !s.is_ok()) return fail(s);
   if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (o.scheme.scheme != "fingerprint") return fail("attribute needs --scheme fingerprint (the default)");
   if (o.keys.size() != 1) return fail("attribute takes exactly one --key");
@@ -81,7 +82,7 @@ int run_attribute(const AttributeOptions& o) {
   if (signer) {
     const evidence::RunContext context = run_context(std::span(&key, 1), *tokenizer, run->files, signer->public_key());
     const Status w = write_evidence_bundle(
-        o.bundle, evidence::make_attrib_record(context, recipe, run->run.result, run->plots), *signer);
+        o.bundle, evidence::make_attrib_record(context, recipe, run->run.result, run->plots), *signer, o.pdf);
     if (!w.is_ok()) return fail(w);
   }
   std::printf("%s\n", run->run.result.dump(o.per_doc ? -1 : 2).c_str());
@@ -110,6 +111,7 @@ void add_attribute_command(CLI::App& app, int& exit_code) {
                   "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
                   "signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
+  add_pdf_flag(cmd, o->pdf);
   cmd->callback([o, &exit_code] { exit_code = run_attribute(*o); });
 }
 

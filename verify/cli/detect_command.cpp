@@ -35,11 +35,12 @@ struct DetectOptions : ScanCliOptions {
   std::string emit_partial;
   std::string bundle;
   std::string signing_key;
+  bool pdf = false;  // --pdf: the bundle also holds report.pdf
 };
 
 int run_detect(const DetectOptions& o) {
   if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
-  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_bundle_options(o.bundle, o.signing_key, o.pdf); !s.is_ok()) return fail(s);
   if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.emit_partial.empty())
     if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
@@ -82,7 +83,7 @@ int run_detect(const DetectOptions& o) {
       if (!staged) return fail(staged.status());
       partial = std::move(staged).value();
     }
-    if (Status w = write_evidence_bundle(o.bundle, record, *signer); !w.is_ok()) return fail(w);
+    if (Status w = write_evidence_bundle(o.bundle, record, *signer, o.pdf); !w.is_ok()) return fail(w);
     if (partial)
       if (Status w = partial->commit(); !w.is_ok()) return fail(w);
     return print_summary(run->run.results, o.alpha, o.per_doc);
@@ -115,6 +116,7 @@ void add_detect_command(CLI::App& app, int& exit_code) {
       "--bundle", o->bundle,
       "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
+  add_pdf_flag(cmd, o->pdf);
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }
 

@@ -93,6 +93,7 @@ struct ScoreOptions {
   std::string provenance;
   std::string bundle;
   std::string signing_key;
+  bool pdf = false;  // --pdf: the bundle also holds report.pdf
   bool allow_empty = false;
   SchemeOptions scheme;
 };
@@ -113,7 +114,7 @@ int run_score(const ScoreOptions& o) {
   if (!(o.recipe.alpha > 0 && o.recipe.alpha < 1)) return fail("--alpha must be in (0, 1)");
   if (o.recipe.predictions.empty() == o.recipe.answers.empty())
     return fail("give exactly one of --predictions FILE (open model) or --answers FILE (closed model)");
-  if (Status s = check_bundle_options(o.bundle, o.signing_key); !s.is_ok()) return fail(s);
+  if (Status s = check_bundle_options(o.bundle, o.signing_key, o.pdf); !s.is_ok()) return fail(s);
   if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.provenance.empty())
     if (Status s = check_new_path(o.provenance); !s.is_ok()) return fail(s);
@@ -150,7 +151,7 @@ int run_score(const ScoreOptions& o) {
   if (signer) {
     const evidence::RunContext context = run_context(std::span(&*keys, 1), *tok, run->files, signer->public_key());
     const nlohmann::json record = evidence::make_radio_record(context, recipe, j, run->plots);
-    const Status w = write_evidence_bundle(o.bundle, record, *signer);
+    const Status w = write_evidence_bundle(o.bundle, record, *signer, o.pdf);
     if (!w.is_ok()) return fail(w);
   }
   // The provenance file is moved into place after the bundle is written: a failed write leaves neither.
@@ -223,6 +224,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
                  "also write a signed evidence bundle to this new directory (record, HTML report, manifest, "
                  "signature)");
   sc->add_option("--signing-key", s->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
+  add_pdf_flag(sc, s->pdf);
   add_allow_empty_flag(*sc, s->allow_empty);
   add_scheme_options(*sc, s->scheme);
   sc->callback([s, &exit_code] { exit_code = run_score(*s); });

@@ -1,5 +1,6 @@
-// `telltale report verify|html`: checks an evidence bundle (signature, every hash, and with --key a re-run on the
-// recorded inputs that must give identical numbers), or renders its HTML report again from the verified record.
+// `telltale report verify|html|pdf`: checks an evidence bundle (signature, every hash, and with --key a re-run on the
+// recorded inputs that must give identical numbers), renders its HTML report again from the verified record, or
+// prints the bundle's signed report to PDF.
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@
 #include "evidence/html_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/recorded_paths.hpp"
+#include "evidence/report_pdf.hpp"
 #include "evidence/signing_key.hpp"
 #include "numeric_flags.hpp"
 #include "telltale/new_file.hpp"
@@ -53,7 +55,7 @@ int run_verify(const ReportOptions& o) {
                         {"test", evidence::test_name(kind)},
                         {"signature", "valid"},
                         {"signing_key_id", (*record)["signer"]["public_key_id"]},
-                        {"files", "record.json and report.html match the signed manifest"},
+                        {"files", "every file matches the signed manifest"},
                         {decision, (*record)["result"][decision]},
                         {"p_value", (*record)["result"]["p_value"]},
                         {"log10_p_value", (*record)["result"]["log10_p_value"]}};
@@ -92,10 +94,32 @@ int run_html(const ReportOptions& o) {
   return kExitOk;
 }
 
+int run_pdf(const ReportOptions& o) {
+  if (Status s = check_new_path(o.out); !s.is_ok()) return fail(s);
+  auto key = read_public_key(o.pubkey);
+  if (!key) return fail(key.status());
+  auto pdf = evidence::bundle_pdf(o.bundle, *key);
+  if (!pdf) return fail(pdf.status());
+  if (Status s = write_new_file(o.out, *pdf, FileAccess::kShared); !s.is_ok()) return fail(s);
+  std::printf("%s\n", nlohmann::json{{"pdf", o.out}, {"bytes", pdf->size()}}.dump().c_str());
+  return kExitOk;
+}
+
+// `report html` and `report pdf`: a bundle, its signer's public key and a new file to write.
+void add_render_command(CLI::App* report, const char* name, const char* help, const std::string& format,
+                        int (*run)(const ReportOptions&), int& exit_code) {
+  auto o = std::make_shared<ReportOptions>();
+  CLI::App* cmd = report->add_subcommand(name, help);
+  cmd->add_option("bundle", o->bundle, "the bundle directory")->required();
+  cmd->add_option("--pubkey,-p", o->pubkey, "the signer's public key file")->required();
+  cmd->add_option("--out,-o", o->out, "the " + format + " file to create")->required();
+  cmd->callback([o, run, &exit_code] { exit_code = run(*o); });
+}
+
 }  // namespace
 
 void add_report_command(CLI::App& app, int& exit_code) {
-  CLI::App* report = app.add_subcommand("report", "Check an evidence bundle, or render its HTML report");
+  CLI::App* report = app.add_subcommand("report", "Check an evidence bundle, or render its report as HTML or PDF");
   report->require_subcommand(1);
 
   auto v = std::make_shared<ReportOptions>();
@@ -114,12 +138,13 @@ void add_report_command(CLI::App& app, int& exit_code) {
   verify->add_option("--threads,-j", v->threads, "threads for the re-run")->check(whole_number(1, 1024));
   verify->callback([v, &exit_code] { exit_code = run_verify(*v); });
 
-  auto h = std::make_shared<ReportOptions>();
-  CLI::App* html = report->add_subcommand("html", "Verify a bundle, then write its HTML report to a new file");
-  html->add_option("bundle", h->bundle, "the bundle directory")->required();
-  html->add_option("--pubkey,-p", h->pubkey, "the signer's public key file")->required();
-  html->add_option("--out,-o", h->out, "the HTML file to create")->required();
-  html->callback([h, &exit_code] { exit_code = run_html(*h); });
+  add_render_command(report, "html", "Verify a bundle, then write its HTML report to a new file", "HTML", run_html,
+                     exit_code);
+  add_render_command(report, "pdf",
+                     "Verify a bundle, then print its signed HTML report to a new PDF file with headless Chromium "
+                     "(Debian package\nchromium): page numbers, and the key id and record.json's SHA-256 in every "
+                     "page's footer.",
+                     "PDF", run_pdf, exit_code);
 }
 
 }  // namespace telltale::cli

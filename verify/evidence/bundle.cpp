@@ -1,5 +1,5 @@
-// Writing and checking evidence bundles: exactly four regular files, each within its size limit, the manifest signed
-// and every listed file matching it (spec/evidence-bundle.md).
+// Writing and checking evidence bundles: exactly four regular files (five with the PDF), each within its size limit,
+// the manifest signed and every listed file matching it (spec/evidence-bundle.md).
 #include "evidence/bundle.hpp"
 
 #include <fcntl.h>
@@ -80,8 +80,9 @@ std::string signature_text(const Signature& s) { return to_hex(s) + "\n"; }
 }  // namespace
 
 Status write_bundle(const std::string& dir, const std::string& record_json, const std::string& report_html,
-                    const SigningKey& key) {
-  if (record_json.size() > kMaxRecordBytes || report_html.size() > kMaxRecordBytes) {
+                    const SigningKey& key, const std::string& report_pdf) {
+  if (record_json.size() > kMaxRecordBytes || report_html.size() > kMaxRecordBytes ||
+      report_pdf.size() > kMaxRecordBytes) {
     return invalid_argument(dir + ": the record or report exceeds the " + std::to_string(kMaxRecordBytes >> 20) +
                             " MiB a bundle file may hold (too many documents for one bundle: split the corpus)");
   }
@@ -90,9 +91,12 @@ Status write_bundle(const std::string& dir, const std::string& record_json, cons
   if (!d) return d.status();
   TT_RETURN_IF_ERROR(d->write_file(kRecordFile, record_json, FileAccess::kShared));
   TT_RETURN_IF_ERROR(d->write_file(kReportFile, report_html, FileAccess::kShared));
+  if (!report_pdf.empty()) TT_RETURN_IF_ERROR(d->write_file(kPdfFile, report_pdf, FileAccess::kShared));
   json files = json::array();
   for (const auto& [name, bytes] : {std::pair<const char*, const std::string*>{kRecordFile, &record_json},
-                                    std::pair<const char*, const std::string*>{kReportFile, &report_html}}) {
+                                    std::pair<const char*, const std::string*>{kReportFile, &report_html},
+                                    std::pair<const char*, const std::string*>{kPdfFile, &report_pdf}}) {
+    if (bytes == &report_pdf && report_pdf.empty()) continue;
     files.push_back({{"name", name}, {"sha256", input::sha256_hex(*bytes)}, {"bytes", bytes->size()}});
   }
   const json manifest = {{"format", kManifestFormat},
@@ -116,7 +120,7 @@ Result<BundleFiles> read_bundle_files(const std::string& dir) {
   BundleFiles files;
   for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (expected.count(name) == 0)
+    if (expected.count(name) == 0 && name != kPdfFile)
       return invalid_argument(dir + "/" + name + ": not part of a bundle (a file was added)");
     auto bytes = read_bundle_file(it->path(), max_bytes(name));
     if (!bytes) return bytes.status();
@@ -168,12 +172,13 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
       return invalid_argument(dir + "/" + kManifestFile + ": a file entry lacks name, sha256 or bytes");
     }
     const std::string name = f["name"].get<std::string>();
-    if (name != kRecordFile && name != kReportFile) {
+    if (name != kRecordFile && name != kReportFile && name != kPdfFile) {
       return invalid_argument(dir + "/" + kManifestFile + ": lists an unexpected file '" + name + "'");
     }
     if (!listed.insert(name).second) {
       return invalid_argument(dir + "/" + kManifestFile + ": lists '" + name + "' more than once");
     }
+    if (files.count(name) == 0) return invalid_argument(dir + "/" + name + ": missing from the bundle");
     const std::string& bytes = file(name.c_str());
     if (bytes.size() != f["bytes"].get<uint64_t>()) {
       return invalid_argument(dir + "/" + name + ": " + std::to_string(bytes.size()) +
@@ -186,8 +191,11 @@ Result<json> verify_bundle_files(const std::string& dir, const BundleFiles& file
                               f["sha256"].get<std::string>() + " (the file was altered)");
     }
   }
-  if (listed.size() != 2)
+  if (listed.count(kRecordFile) == 0 || listed.count(kReportFile) == 0)
     return invalid_argument(dir + "/" + kManifestFile + ": must list record.json and report.html");
+  if (files.count(kPdfFile) != 0 && listed.count(kPdfFile) == 0) {
+    return invalid_argument(dir + "/" + kPdfFile + ": not listed in the signed manifest (a file was added)");
+  }
 
   auto record = parse_record(file(kRecordFile));
   if (!record) return invalid_argument(dir + "/" + record.status().message());

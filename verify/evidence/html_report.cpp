@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "evidence/record.hpp"
+#include "evidence/report_documents.hpp"
 #include "evidence/report_plots.hpp"
 #include "telltale/scheme_table.hpp"
 
@@ -19,14 +20,7 @@ using report::code;
 using report::count;
 using report::esc;
 using report::fmt;
-using report::kMaxPlottedDocuments;
-
-// "3.2 x 10^-45" from log10 p, exact beyond double range.
-std::string p_text(double log10_p) {
-  if (!(log10_p < -3)) return fmt("%.4g", std::pow(10.0, log10_p));
-  const double e = std::floor(log10_p);
-  return fmt("%.2g", std::pow(10.0, log10_p - e)) + " &times; 10<sup>" + fmt("%.0f", e) + "</sup>";
-}
+using report::p_text;
 
 uint64_t count_or_zero(const json& j, const char* key) { return j.contains(key) ? count(j.at(key)) : 0; }
 
@@ -55,45 +49,99 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;border
 table{border-collapse:collapse;width:100%;font-size:.92em}th,td{text-align:left;vertical-align:top;padding:.25em .5em;
 border-bottom:1px solid #ddd}th{width:28%;font-weight:normal;color:#444}code,pre{font-family:'DejaVu Sans Mono',monospace;
 font-size:.85em;word-break:break-all}pre{white-space:pre-wrap;background:#f6f6f6;padding:.6em}
+#documents-table th{width:auto}
 svg.plot{width:100%;height:auto;margin:.5em 0;font-family:'DejaVu Sans',sans-serif}
 svg .axis{stroke:#333}svg .grid{stroke:#e4e4e4}svg .tick{font-size:11px;fill:#333}svg .label{font-size:12px;fill:#111}
 svg .null{fill:#b8b8b8}svg .observed{fill:#b03a2e}svg .curve{stroke:#b03a2e;stroke-width:2}
+svg .winmean{stroke:#1f4e9c;stroke-width:3}svg rect.curve{fill:#b03a2e;stroke:none}svg rect.winmean{fill:#1f4e9c;stroke:none}
 svg .ref{stroke:#333;stroke-dasharray:5 4}svg .reflabel{font-size:11px;fill:#333}svg .band{fill:#f3d36b;opacity:.5}
 .note{font-size:.9em;color:#444}.meaning{font-size:1.05em}
-@media print{body{margin:0;max-width:none;font-size:10.5pt}h2{break-after:avoid}svg.plot,table,.verdict{break-inside:avoid}
-pre{font-size:7pt}.appendix{break-before:page}@page{size:A4;margin:18mm}}
+@page{size:A4;margin:16mm 14mm 20mm 14mm;@bottom-right{content:"page " counter(page) " of " counter(pages);
+font:8pt 'DejaVu Sans',sans-serif;color:#444}}
+@media print{body{margin:0;max-width:none;font-size:10.5pt}h2,h3{break-after:avoid}
+svg.plot,table,tr,.verdict,.figure{break-inside:avoid}pre{font-size:7pt}.appendix{break-before:page}}
 )";
 
-std::string detection_verdict(const json& record) {
+// "..." after a shortened key id, as HTML or plain text.
+const char* ellipsis(bool html) { return html ? "&hellip;" : "..."; }
+
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// How the decision reads against alpha: detected means p <= alpha (score::decide).
+std::string against_alpha(const json& r, bool positive) {
+  return std::string(positive ? ", at or below" : ", above") + " the significance level " +
+         fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
+}
+
+std::string detection_verdict(const json& record, bool html) {
   const json& r = record.at("result");
   const bool detected = r.at("detected").get<bool>();
-  const std::string key = str(r, "key_id").substr(0, 16);
-  const std::string docs = std::to_string(count_or_zero(r, "documents"));
-  if (detected) {
-    return "The watermark of key " + key + "&hellip; was detected in the tested text (" + docs +
-           " document(s)): p = " + p_text(r.at("log10_p_value").get<double>()) + ", below the significance level " +
-           fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
-  }
-  return "The watermark of key " + key + "&hellip; was not detected in the tested text (" + docs +
-         " document(s)): p = " + p_text(r.at("log10_p_value").get<double>()) + ", not below the significance level " +
-         fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
+  return "The watermark of key " + str(r, "key_id").substr(0, 16) + ellipsis(html) +
+         (detected ? " was detected" : " was not detected") + " in the tested text (" +
+         plural(count_or_zero(r, "documents"), "document", "documents") +
+         "): p = " + p_text(r.at("log10_p_value").get<double>(), html) + against_alpha(r, detected);
 }
 
 bool open_mode(const json& record) { return record.at("recipe").at("mode").get<std::string>() == "open"; }
 
-std::string radioactivity_verdict(const json& record) {
+std::string radioactivity_verdict(const json& record, bool html) {
   const json& r = record.at("result");
-  const std::string key = str(r, "key_id").substr(0, 16);
-  const std::string tuples = std::to_string(count(r.at("scored_tuples")));
+  const bool detected = r.at("detected").get<bool>();
   const std::string what = open_mode(record) ? "predictions on our watermarked text" : "answers to our prompts";
-  return std::string("The suspect model's ") + what + (r.at("detected").get<bool>() ? " show" : " do not show") +
-         " that it was trained on text watermarked with key " + key + "&hellip; (" + tuples +
-         " scored tuples): p = " + p_text(r.at("log10_p_value").get<double>()) +
-         (r.at("detected").get<bool>() ? ", below" : ", not below") + " the significance level " +
+  return "The suspect model's " + what + (detected ? " show" : " do not show") +
+         " that it was trained on text watermarked with key " + str(r, "key_id").substr(0, 16) + ellipsis(html) + " (" +
+         plural(count(r.at("scored_tuples")), "scored tuple", "scored tuples") +
+         "): p = " + p_text(r.at("log10_p_value").get<double>(), html) + against_alpha(r, detected);
+}
+
+// "account 17 and account 42" from the accounts the corpus-level correction accused.
+std::string accused_accounts(const json& r) {
+  std::vector<std::string> ids;
+  for (const json& a : r.at("accusations")) {
+    const std::string id = std::to_string(count(a.at("account")));
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == ids.size() ? " and " : ", ") + ("account " + ids[i]);
+  }
+  return out;
+}
+
+std::string attribution_verdict(const json& record, bool html) {
+  const json& r = record.at("result");
+  const std::string docs = plural(count(r.at("documents")), "document", "documents");
+  const std::string accounts = std::to_string(count(r.at("accounts_tested")));
+  if (r.at("attributed").get<bool>()) {
+    return "The tested text (" + docs + ") carries the fingerprint of registered " + accused_accounts(r) + ", out of " +
+           accounts + " registered accounts: the strongest accusation has p = " +
+           p_text(r.at("log10_p_value").get<double>(), html) + " after correction" + against_alpha(r, true);
+  }
+  return "The tested text (" + docs + ") is not attributed to any of the " + accounts +
+         " registered accounts: no accusation reaches the significance level " +
          fmt("%g", r.at("alpha").get<double>()) + " chosen in advance.";
 }
 
-std::string page_head(const json& record, const std::string& title, bool detected, const std::string& verdict) {
+std::string verdict(const json& record, bool html) {
+  switch (test_kind(record)) {
+    case TestKind::kRadioactivity: return radioactivity_verdict(record, html);
+    case TestKind::kAttribution: return attribution_verdict(record, html);
+    case TestKind::kDetection: break;
+  }
+  return detection_verdict(record, html);
+}
+
+// How often chance alone gives a result this extreme: a percentage while that is the plainer phrase, else
+// "about once in N" (once_in).
+std::string how_often(double log10_p) {
+  if (log10_p >= -2) return "in about " + fmt("%.0f", 100 * std::pow(10.0, std::min(0.0, log10_p))) + "% of cases";
+  return once_in(log10_p);
+}
+
+// The record's id line under the title, and the verdict box.
+std::string page_head(const json& record, const std::string& title, bool positive) {
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
@@ -104,9 +152,31 @@ std::string page_head(const json& record, const std::string& title, bool detecte
   h += "<p class=\"note\">Made by telltale " + esc(record.at("software").at("version").get<std::string>()) + " on " +
        esc(record.at("created_utc").get<std::string>()) + ". Signed with Ed25519 key " +
        code(record.at("signer").at("public_key_id").get<std::string>()) + ".</p>\n";
-  h += std::string("<p id=\"verdict\" class=\"verdict ") + (detected ? "detected" : "not-detected") + "\">" + verdict +
-       "</p>\n";
+  h += std::string("<p id=\"verdict\" class=\"verdict ") + (positive ? "detected" : "not-detected") + "\">" +
+       verdict(record, true) + "</p>\n";
   return h;
+}
+
+// "What the p-value means": the one-sentence reading (id meaning) and the paragraph after it.
+std::string meaning_section(const std::string& sentence, const std::string& explanation) {
+  return "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">" + sentence + "</p>\n<p>" +
+         explanation + "</p>\n";
+}
+
+// The threshold sentence every explanation ends with; `positive` is what passing it means.
+std::string threshold_sentence(double alpha, const std::string& positive) {
+  return " The threshold alpha = " + fmt("%g", alpha) + " was fixed before the test; " + positive +
+         " only when the p-value is at or below it.";
+}
+
+std::string p_row(const std::string& name, double log10_p) {
+  return row(name, p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+}
+
+// A plot under its heading, with a sentence on what it shows.
+std::string figure(const std::string& heading, const std::string& what_it_shows, const std::string& plot) {
+  return "<div class=\"figure\"><h3>" + heading + "</h3>\n<p class=\"note\">" + what_it_shows + "</p>\n" + plot +
+         "</div>\n";
 }
 
 std::string key_section(const json& record) {
@@ -124,10 +194,12 @@ std::string key_section(const json& record) {
   return h + "</table>\n";
 }
 
-// The scheme's rows of the parameters table: its name, then each parameter the scheme table says it reads.
-std::string scheme_rows(const json& scheme) {
+// The parameters table: the scheme's name and each parameter the scheme table says it reads, then `rows` (the test's
+// own), then alpha and the JSONL field and known prompt when the recipe has them.
+std::string parameters_section(const json& recipe, const std::string& rows, double alpha) {
+  const json& scheme = recipe.at("scheme");
   const SchemeParams params = report::recorded_params(scheme);
-  std::string h = row("scheme", code(scheme.at("name").get<std::string>()));
+  std::string h = "<h2>Parameters</h2>\n<table>" + row("scheme", code(scheme.at("name").get<std::string>()));
   for (const SchemeField& f : scheme_fields()) {
     if (!f.applies_to(params.scheme)) continue;
     const double v = f.get(params);
@@ -141,7 +213,30 @@ std::string scheme_rows(const json& scheme) {
   h += row("context width h", std::to_string(count(scheme.at("context_width"))));
   h += row("seeding", scheme.at("self_hash").get<bool>() ? "self-hash" : "left-hash");
   h += row("vocabulary size", std::to_string(count(scheme.at("vocab_size"))));
-  return h;
+  h += rows + row("alpha", fmt("%g", alpha));
+  for (const char* field : {"field", "prompt"}) {
+    const std::string v = str(recipe, field);
+    if (!v.empty()) h += row(std::string(field) == "field" ? "JSONL field" : "known prompt", code(v));
+  }
+  return h + "</table>\n";
+}
+
+// The record as the appendix shows it: whole, except that a long document list is cut (record.json has it all).
+std::string appendix(const json& record) {
+  std::string note;
+  const json* shown = &record;
+  json cut;
+  if (record.contains("documents") && record.at("documents").size() > report::kMaxListedDocuments) {
+    cut = record;
+    json& docs = cut.at("documents");
+    note = "<p class=\"note\">The " + std::to_string(docs.size()) + " documents are cut to the first " +
+           std::to_string(report::kMaxListedDocuments) +
+           " here; record.json, whose SHA-256 the signed manifest holds, lists every one.</p>\n";
+    docs.erase(docs.begin() + static_cast<std::ptrdiff_t>(report::kMaxListedDocuments), docs.end());
+    shown = &cut;
+  }
+  return "<h2 class=\"appendix\">Appendix: the full record</h2>\n" + note + "<pre id=\"record\">" +
+         esc(shown->dump(1)) + "</pre>\n";
 }
 
 // The bytes tested, the software and provenance, how to check the bundle, and the record as an appendix.
@@ -165,13 +260,13 @@ std::string page_tail(const json& record) {
   h += row("working directory", code(record.at("working_directory").get<std::string>()));
   h += row("created (UTC)", esc(record.at("created_utc").get<std::string>()));
   h += row("signing public key", code(record.at("signer").at("public_key").get<std::string>()));
-  h += "</table>\n<p>To check this bundle: <code>telltale report verify BUNDLE --pubkey signing.pub</code> checks the "
-       "signature and every hash; adding <code>--key</code> with the watermark key re-runs the test on the same bytes "
-       "and confirms every number.</p>\n";
-
-  h += "<h2 class=\"appendix\">Appendix: the full record</h2>\n<pre id=\"record\">" + esc(record.dump(1)) + "</pre>\n";
-  h += "</body></html>\n";
-  return h;
+  h += "</table>\n<p id=\"how-to-check\">To check this bundle: <code>telltale report verify BUNDLE --pubkey "
+       "signing.pub</code> checks the signature and every file's hash (the record, this report and its PDF when the "
+       "bundle has one). Adding <code>--key</code> with the watermark key re-runs the test on the same bytes and "
+       "confirms every number; give <code>--base DIR</code> (where the record's relative paths resolve) and "
+       "<code>--allow-dir DIR</code> for each other directory the recorded files may lie in, since the recorded "
+       "paths are the signer's word and only files inside those directories are read.</p>\n";
+  return h + appendix(record) + "</body></html>\n";
 }
 
 // What every report reads first from the record.
@@ -181,45 +276,41 @@ struct Headline {
         recipe(record.at("recipe")),
         scheme(recipe.at("scheme")),
         alpha(r.at("alpha").get<double>()),
-        log10_p(r.at("log10_p_value").get<double>()),
-        detected(r.at("detected").get<bool>()) {}
+        log10_p(r.at("log10_p_value").get<double>()) {}
   const json& r;
   const json& recipe;
   const json& scheme;
   double alpha;
   double log10_p;
-  bool detected;
 };
 
 std::string render_detection(const json& record) {
   const Headline head(record);
-  const auto& [r, recipe, scheme, alpha, log10_p, detected] = head;
+  const auto& [r, recipe, scheme, alpha, log10_p] = head;
+  const bool detected = r.at("detected").get<bool>();
   const json& plot = record.at("plots").at(reported_analysis(record));
+  const uint64_t window_min = count(recipe.at("rules").at("window_min"));
 
-  std::string h = page_head(record, "Watermark evidence report", detected, detection_verdict(record));
-  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">If this text had never seen our key, a "
-       "result at least this extreme would happen " +
-       esc(once_in(log10_p)) + ".</p>\n";
-  h += "<p>The p-value is the probability, computed exactly, that text written without the key scores at least as "
-       "high as the tested text did. It is corrected for every key and every test that was tried (Holm's method), so "
-       "trying several did not make a detection easier. The threshold alpha = " +
-       fmt("%g", alpha) +
-       " was fixed before the test; the watermark counts as detected only when the p-value is at or below it.</p>\n";
+  std::string h = page_head(record, "Watermark evidence report", detected);
+  h += meaning_section(
+      "If this text had never seen our key, a result at least this extreme would happen " + esc(how_often(log10_p)) +
+          ".",
+      "The p-value is the probability, computed exactly, that text written without the key scores at least as high "
+      "as the tested text did. It is corrected for every key and every test that was tried (Holm's method), so "
+      "trying several did not make a detection easier." +
+          threshold_sentence(alpha, "the watermark counts as detected"));
   h += key_section(record);
 
   h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) +
-       "</p>\n<p>Each (context, token) pair is "
-       "scored once across all the text, so copied or repeated passages cannot inflate the evidence; the first tokens "
-       "of every document, which lack a full context, are skipped.";
-  if (count(recipe.at("rules").at("window_min")) > 0) {
-    h += " Every document was also searched for a watermarked passage of at least " +
-         std::to_string(count(recipe.at("rules").at("window_min"))) +
+       "</p>\n<p>Each (context, token) pair is scored once across all the text, so copied or repeated passages cannot "
+       "inflate the evidence; the first tokens of every document, which lack a full context, are skipped.";
+  if (window_min > 0) {
+    h += " Every document was also searched for a watermarked passage of at least " + std::to_string(window_min) +
          " scored tokens, with a correction for every window tried.";
   }
   h += "</p>\n";
 
-  h += "<h2>Results</h2>\n<table>";
-  h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += "<h2>Results</h2>\n<table>" + p_row("p-value", log10_p);
   h += row("detected", detected ? "yes" : "no");
   h += row("documents tested", std::to_string(count_or_zero(r, "documents")));
   h += row("tokens read", std::to_string(count_or_zero(r, "tokens")));
@@ -227,33 +318,40 @@ std::string render_detection(const json& record) {
   h += row("hypotheses (Holm)", std::to_string(count_or_zero(r, "hypotheses")));
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + report::scores_plot(plot, scheme, "tokens");
-  h += "<h3>Per-document p-values</h3>\n" + report::documents_plot(record, alpha);
-  h += "<h3>Evidence growing with tokens</h3>\n" + report::curve_plot(plot, alpha, "unique tokens scored so far");
+  h += "<h2>Plots</h2>\n";
+  h += figure("Scores against the null",
+              "Every unique scored token, grouped by its score, against the share chance alone would give.",
+              report::scores_plot(plot, scheme, "tokens"));
+  h += figure(
+      "Per-document results",
+      "Each document tested on its own, strongest evidence first. A document's bar crosses the alpha line "
+      "when that document alone is enough.",
+      report::ranked_documents_html(report::detection_documents(record), alpha,
+                                    "Evidence per document, strongest first", "unique tokens scored", "detected"));
+  h += figure("Evidence growing with tokens",
+              "The pooled test over all documents read so far, one point per document in input order: the curve rises "
+              "where documents carry the watermark and sinks where unmarked text dilutes it.",
+              report::curve_plot(plot, alpha, "unique tokens scored so far", record.at("documents")));
   const std::string window = report::window_plot(plot, scheme);
-  if (!window.empty()) h += "<h3>Windowed detection along a document</h3>\n" + window;
+  if (!window.empty()) {
+    h += figure("Windowed detection along a document",
+                "The per-token score along the document holding the most watermarked passage.", window);
+  }
 
-  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
-  h += row("de-duplication", recipe.at("rules").at("dedup").get<bool>() ? "on" : "off");
-  h += row("window search", count(recipe.at("rules").at("window_min")) > 0
-                                ? "at least " + std::to_string(count(recipe.at("rules").at("window_min"))) + " tokens"
-                                : std::string("off"));
-  h += row("alpha", fmt("%g", alpha));
-  if (!recipe.at("field").get<std::string>().empty())
-    h += row("JSONL field", code(recipe.at("field").get<std::string>()));
-  if (!recipe.at("prompt").get<std::string>().empty())
-    h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
-  h += "</table>\n";
-  return h + page_tail(record);
+  std::string rows = row("de-duplication", recipe.at("rules").at("dedup").get<bool>() ? "on" : "off");
+  rows +=
+      row("window search", window_min > 0 ? "at least " + std::to_string(window_min) + " tokens" : std::string("off"));
+  return h + parameters_section(recipe, rows, alpha) + page_tail(record);
 }
 
 std::string render_radioactivity(const json& record) {
   const Headline head(record);
-  const auto& [r, recipe, scheme, alpha, log10_p, detected] = head;
+  const auto& [r, recipe, scheme, alpha, log10_p] = head;
+  const bool detected = r.at("detected").get<bool>();
   const bool open = open_mode(record);
   const json& plot = record.at("plots").at(0);
 
-  std::string h = page_head(record, "Model radioactivity evidence report", detected, radioactivity_verdict(record));
+  std::string h = page_head(record, "Model radioactivity evidence report", detected);
   h += "<h2>What was tested</h2>\n<p>";
   h += open ? "A suspect model read text that our model generated with the secret watermark key, and at each position "
               "predicted the next token. A model that learnt from that text tends to predict the tokens the watermark "
@@ -263,25 +361,20 @@ std::string render_radioactivity(const json& record) {
               "that never saw such text does so only by chance.";
   h += " Each context (the few tokens before a choice) counts once, and only when the suspect had not already been "
        "shown what followed it, so the chance level is exact.</p>\n";
-  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">A model that never trained on our key's "
-       "text would score this high " +
-       esc(once_in(log10_p)) + ".</p>\n";
-  h += "<p>The p-value is the probability, computed exactly, that a model which never saw text watermarked with this "
-       "key scores at least as high as the suspect did. The threshold alpha = " +
-       fmt("%g", alpha) +
-       " was fixed before the test; the suspect counts as trained on watermarked text only when the p-value is at or "
-       "below it.</p>\n";
+  h += meaning_section(
+      "A model that never trained on our key's text would score this high " + esc(how_often(log10_p)) + ".",
+      "The p-value is the probability, computed exactly, that a model which never saw text "
+      "watermarked with this key scores at least as high as the suspect did." +
+          threshold_sentence(alpha, "the suspect counts as trained on watermarked text"));
   h += "<p id=\"limits\"><strong>Limits.</strong> The test says the suspect model trained on text watermarked with "
        "this key, not who supplied that text to it.</p>\n";
   h += key_section(record);
 
   h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) +
-       " Here the test is applied to the suspect "
-       "model's own choices in each context instead of to a text.</p>\n";
+       " Here the test is applied to the suspect model's own choices in each context instead of to a text.</p>\n";
 
   const json& counts = r.at("counts");
-  h += "<h2>Results</h2>\n<table>";
-  h += row("p-value", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += "<h2>Results</h2>\n<table>" + p_row("p-value", log10_p);
   h += row("trained on watermarked text", detected ? "yes" : "no");
   h += row("mode",
            open ? "open model: its predictions on our watermarked text" : "closed model: its answers to our prompts");
@@ -292,96 +385,62 @@ std::string render_radioactivity(const json& record) {
   h += row("favoured share", fmt("%.4g", r.value("favoured_fraction", 0.0)));
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n<h3>Scores against the null</h3>\n" + report::scores_plot(plot, scheme, "tuples");
-  h += "<h3>Evidence growing with scored tuples</h3>\n" + report::curve_plot(plot, alpha, "tuples scored so far");
+  h += "<h2>Plots</h2>\n";
+  h += figure("Scores against the null",
+              std::string("Every scored tuple (a context and the suspect's ") + (open ? "prediction" : "answer") +
+                  " in it), grouped by its score, against the share a model that never saw the key would give.",
+              report::scores_plot(plot, scheme, "tuples"));
+  h += figure("Evidence growing with scored tuples",
+              "The pooled test after each further batch of scored tuples, in the order they were read.",
+              report::curve_plot(plot, alpha, "tuples scored so far"));
 
-  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
-  h += row("predicted ids scored per position", std::to_string(count(recipe.at("top_k"))));
+  std::string rows = row("predicted ids scored per position", std::to_string(count(recipe.at("top_k"))));
   const std::string filter = recipe.at("filter").get<std::string>();
   if (filter.empty()) {
-    h += row("teacher-context filter", "none: every fresh context counts");
+    rows += row("teacher-context filter", "none: every fresh context counts");
   } else {
     std::string text = code(filter) + " (only contexts our model emitted count)";
     if (r.contains("filter") && r.at("filter").contains("false_positive_rate")) {
       text += "; false-positive rate " + fmt("%.3g", r.at("filter").at("false_positive_rate").get<double>()) +
               ", which only dilutes the evidence and never makes the test easier to pass";
     }
-    h += row("teacher-context filter", text);
+    rows += row("teacher-context filter", text);
   }
-  h += row("alpha", fmt("%g", alpha));
-  h += "</table>\n";
-  return h + page_tail(record);
-}
-
-// "account 17 and account 42" from the accounts the corpus-level correction accused.
-std::string accused_accounts(const json& r) {
-  std::vector<std::string> ids;
-  for (const json& a : r.at("accusations")) {
-    const std::string id = std::to_string(count(a.at("account")));
-    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-  }
-  std::string out;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    out += (i == 0 ? "" : i + 1 == ids.size() ? " and " : ", ") + ("account " + ids[i]);
-  }
-  return out;
-}
-
-std::string attribution_verdict(const json& record) {
-  const json& r = record.at("result");
-  const std::string docs = std::to_string(count(r.at("documents")));
-  const std::string accounts = std::to_string(count(r.at("accounts_tested")));
-  const std::string level = fmt("%g", r.at("alpha").get<double>());
-  if (r.at("attributed").get<bool>()) {
-    return "The tested text (" + docs + " document(s)) carries the fingerprint of registered " + accused_accounts(r) +
-           ", out of " + accounts +
-           " registered accounts: the strongest accusation has p = " + p_text(r.at("log10_p_value").get<double>()) +
-           " after correction, below the significance level " + level + " chosen in advance.";
-  }
-  return "The tested text (" + docs + " document(s)) is not attributed to any of the " + accounts +
-         " registered accounts: no accusation reaches the significance level " + level + " chosen in advance.";
+  return h + parameters_section(recipe, rows, alpha) + page_tail(record);
 }
 
 std::string render_attribution(const json& record) {
-  const json& r = record.at("result");
-  const json& recipe = record.at("recipe");
-  const json& scheme = recipe.at("scheme");
-  const double alpha = r.at("alpha").get<double>();
-  const double log10_p = r.at("log10_p_value").get<double>();
+  const Headline head(record);
+  const auto& [r, recipe, scheme, alpha, log10_p] = head;
   const bool attributed = r.at("attributed").get<bool>();
   const std::string accounts = std::to_string(count(r.at("accounts_tested")));
 
-  std::string h = page_head(record, "Account attribution evidence report", attributed, attribution_verdict(record));
+  std::string h = page_head(record, "Account attribution evidence report", attributed);
   h += "<h2>What was tested</h2>\n<p>Every account of the service receives text marked with its own fingerprint on "
        "top of the shared watermark. The test reads the fingerprint in the tested text and, for each of the " +
        accounts +
        " registered accounts, counts how often the text agrees with that account's fingerprint. Text that "
        "did not come from an account agrees with its fingerprint only at a known chance rate, so each count has an "
        "exact p-value.</p>\n";
-  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">";
   // With several accused accounts, the strongest accusation's p-value is the one stated; each holds on its own.
   const bool several = accused_accounts(r).find(" and ") != std::string::npos;
+  h += "<h2>What the p-value means</h2>\n<p class=\"meaning\" id=\"meaning\">";
   h += attributed
            ? "If the text had not come from " + std::string(several ? "the most strongly accused of " : "") +
-                 accused_accounts(r) + ", a result at least this extreme would happen " + esc(once_in(log10_p)) + "."
+                 accused_accounts(r) + ", a result at least this extreme would happen " + esc(how_often(log10_p)) + "."
            : std::string("No registered account's fingerprint is strong enough in the text to name it.");
-  h += "</p>\n<p id=\"family\">With " + accounts +
-       " registered accounts, an innocent account is named with "
-       "probability at most " +
-       fmt("%g", alpha) +
-       ". Every document and the pooled text were tested against every "
-       "account (" +
-       std::to_string(count(r.at("hypotheses"))) +
-       " tests), and Holm's method corrects for all of them, "
-       "so testing many accounts did not make an accusation easier. The threshold alpha was fixed before the "
-       "test.</p>\n";
+  h += "</p>\n<p id=\"family\">With " + accounts + " registered accounts, an innocent account is named with " +
+       "probability at most " + fmt("%g", alpha) + ". Every document and the pooled text were tested against every " +
+       "account (" + std::to_string(count(r.at("hypotheses"))) +
+       " tests), and Holm's method corrects for all of them, so testing many accounts did not make an accusation "
+       "easier. The threshold alpha was fixed before the test.</p>\n";
   h += "<p id=\"limits\"><strong>Limits.</strong> Attribution says which account's outputs the text carries, not who "
        "wrote or leaked it.</p>\n";
   h += key_section(record);
 
   h += "<h2>Results</h2>\n<table>";
   h += row("attributed", attributed ? "yes: " + esc(accused_accounts(r)) : std::string("no"));
-  h += row("p-value (strongest accusation)", p_text(log10_p) + " (log10 p = " + fmt("%.6g", log10_p) + ")");
+  h += p_row("p-value (strongest accusation)", log10_p);
   h += row("registered accounts", accounts);
   h += row("documents tested", std::to_string(count(r.at("documents"))));
   h += row("hypotheses (Holm)", std::to_string(count(r.at("hypotheses"))));
@@ -395,17 +454,18 @@ std::string render_attribution(const json& record) {
   }
   h += "</table>\n";
 
-  h += "<h2>Plots</h2>\n" + report::best_account_plot(record.at("plots").at(0), alpha);
+  h += "<h2>Plots</h2>\n";
+  h += figure(
+      "Each document's best account",
+      "Each document tested on its own against every registered account; its bar is the p-value, after Holm's "
+      "correction over the registry, of the account its fingerprint agrees with most. Strongest first. The "
+      "accusations in the results table are corrected over every document and the pooled text as well, so "
+      "their p-values are larger than these.",
+      report::ranked_documents_html(report::attribution_documents(record, alpha), alpha,
+                                    "Each document's best account, strongest first", "best account", "attributed"));
 
-  h += "<h2>Parameters</h2>\n<table>" + scheme_rows(scheme);
-  h += row("registry", code(recipe.at("registry").get<std::string>()));
-  h += row("alpha", fmt("%g", alpha));
-  if (!recipe.at("field").get<std::string>().empty())
-    h += row("JSONL field", code(recipe.at("field").get<std::string>()));
-  if (!recipe.at("prompt").get<std::string>().empty())
-    h += row("known prompt", code(recipe.at("prompt").get<std::string>()));
-  h += "</table>\n";
-  return h + page_tail(record);
+  const std::string rows = row("registry", code(recipe.at("registry").get<std::string>()));
+  return h + parameters_section(recipe, rows, alpha) + page_tail(record);
 }
 
 std::string render(const json& record) {
@@ -419,14 +479,7 @@ std::string render(const json& record) {
 
 }  // namespace
 
-std::string verdict_sentence(const json& record) {
-  switch (test_kind(record)) {
-    case TestKind::kRadioactivity: return radioactivity_verdict(record);
-    case TestKind::kAttribution: return attribution_verdict(record);
-    case TestKind::kDetection: break;
-  }
-  return detection_verdict(record);
-}
+std::string verdict_sentence(const json& record) { return verdict(record, false); }
 
 Result<std::string> render_html_report(const json& record) {
   try {
