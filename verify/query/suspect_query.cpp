@@ -131,7 +131,7 @@ class QueryRun {
     if (!error_.is_ok()) return error_;
     if (prompt_failure_.empty()) return stats_;
     const std::string kept =
-        "the log keeps " + std::to_string(log_.answered().size()) + " answers, and the same " + "command resumes";
+        "the log keeps " + std::to_string(log_.answered().size()) + " answers, and the same command resumes";
     return Status(StatusCode::kIo,
                   not_retried_ ? prompt_failure_ + " (not retried; " + kept + ")" : prompt_failure_ + "; " + kept);
   }
