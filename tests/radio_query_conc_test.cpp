@@ -19,7 +19,6 @@
 
 #include "openai_test_server.hpp"
 #include "query/api_key.hpp"
-#include "query/logprobs.hpp"
 #include "query/rate_limiter.hpp"
 #include "query/suspect_query.hpp"
 #include "query_test_support.hpp"
@@ -242,7 +241,7 @@ TEST_CASE("a Retry-After given as an HTTP-date holds back every worker until tha
           "[radio][query][concurrency]") {
   ScratchDir dir("query-retry-date");
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
-  server.set_slow_ms(200);  // the other workers' first answers come long after the 429 is read
+  server.set_slow_ms(600);  // the other workers' first answers come long after the 429 is read, even on a busy machine
   prompt_file(dir);
   server.script({Fault::kTooManyDate, Fault::kSlow, Fault::kSlow, Fault::kSlow});
   const Run q = run(dir, query_args(server, "--concurrency 4"));
@@ -268,15 +267,17 @@ TEST_CASE("--rate caps the requests of all workers together", "[radio][query][co
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
   const auto prompts = many_prompts();
   prompt_file(dir, prompts);
+  const auto start = std::chrono::steady_clock::now();
   const Run q = run(dir, "radioactivity query -q -e " + server.base_url() +
                              " -m suspect -p prompts.jsonl -o log.jsonl --max-tokens 8 --rate 20 --concurrency 8");
   INFO(q.err);
   REQUIRE(q.rc == 0);
   auto reqs = server.requests();
   REQUIRE(reqs.size() == prompts.size());
+  // The last request's slot is at least (n - 1) / rate after the run began, however the eight workers raced.
   std::sort(reqs.begin(), reqs.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-  const double span = std::chrono::duration<double>(reqs.back().at - reqs.front().at).count();
-  CHECK(span >= (static_cast<double>(prompts.size()) - 1) / 20 - 0.02);
+  const double elapsed = std::chrono::duration<double>(reqs.back().at - start).count();
+  CHECK(elapsed >= (static_cast<double>(prompts.size()) - 1) / 20);
 
   // The limiter's slots, booked from several threads at once, are each at least 1/rate apart.
   using telltale::query::RateLimiter;
@@ -435,17 +436,17 @@ TEST_CASE("the API key is cut out of logprob tokens and bytes, and logprobs that
   };
   nlohmann::json whole = nlohmann::json::array({entry(" " + key, " " + key), entry("x", "x")});
   whole[1]["top_logprobs"].push_back(entry("y", key));  // the key hidden in an alternative's bytes only
-  CHECK(telltale::query::redact_logprobs(redactor, whole));
+  CHECK(redactor.redact_logprobs(whole));
   CHECK(whole[0].at("token") == " [redacted]");
   CHECK(bytes_of(whole[0]) == " [redacted]");
   CHECK(bytes_of(whole[1].at("top_logprobs")[0]) == "[redacted]");
   CHECK(whole.dump().find(key) == std::string::npos);
 
   nlohmann::json split = nlohmann::json::array({entry("sk-split", "sk-split"), entry("-key-42", "-key-42")});
-  CHECK(!telltale::query::redact_logprobs(redactor, split));
+  CHECK(!redactor.redact_logprobs(split));
   nlohmann::json split_bytes = nlohmann::json::array({entry("a", "sk-split-"), entry("b", "key-42")});
-  CHECK(!telltale::query::redact_logprobs(redactor, split_bytes));
+  CHECK(!redactor.redact_logprobs(split_bytes));
   nlohmann::json clean = nlohmann::json::array({entry("sk-split", "sk-split")});
-  CHECK(telltale::query::redact_logprobs(redactor, clean));
+  CHECK(redactor.redact_logprobs(clean));
   CHECK(clean[0].at("token") == "sk-split");
 }

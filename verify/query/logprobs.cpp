@@ -121,37 +121,7 @@ Result<Json> read_legacy(const Json& lp) {
   return out;
 }
 
-// Cuts the key out of one entry's token and bytes.
-void redact_entry(const KeyRedactor& redactor, Json& e) {
-  redactor.redact(e["token"].get_ref<std::string&>());
-  Json& bytes = e["bytes"];
-  if (!bytes.is_array()) return;
-  std::string raw;
-  for (const Json& b : bytes) raw.push_back(static_cast<char>(b.get<int>()));
-  const std::string before = raw;
-  redactor.redact(raw);
-  if (raw != before) bytes = utf8_bytes(raw);
-}
-
 }  // namespace
-
-bool redact_logprobs(const KeyRedactor& redactor, Json& logprobs) {
-  std::string tokens;
-  std::string bytes;
-  for (Json& e : logprobs) {
-    redact_entry(redactor, e);
-    for (Json& alt : e["top_logprobs"]) redact_entry(redactor, alt);
-    tokens += e["token"].get<std::string>();
-    if (e["bytes"].is_array())
-      for (const Json& b : e["bytes"]) bytes.push_back(static_cast<char>(b.get<int>()));
-  }
-  for (std::string* joined : {&tokens, &bytes}) {
-    const std::string before = *joined;
-    redactor.redact(*joined);
-    if (*joined != before) return false;
-  }
-  return true;
-}
 
 Result<std::optional<Json>> read_logprobs(Api api, const Json& choice) {
   const auto lp = choice.find("logprobs");

@@ -8,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "query/api_key.hpp"
 #include "query/openai_protocol.hpp"
 #include "telltale/status.hpp"
 
@@ -23,10 +22,5 @@ inline constexpr uint32_t kMaxTopLogprobs = 20;
 //   "logprob"}, ...]}, ...]
 // with exactly these members. Anything malformed is an error naming the first bad place in one line.
 Result<std::optional<nlohmann::json>> read_logprobs(Api api, const nlohmann::json& choice);
-
-// Cuts the API key out of every token and every token's bytes of `logprobs` (read_logprobs' form), as KeyRedactor
-// does for text (a token whose bytes held the key gets the bytes of its redacted form). Returns false when the key
-// is still there spread over several tokens (the answer's tokens or their bytes, joined): the caller must drop them.
-bool redact_logprobs(const KeyRedactor& redactor, nlohmann::json& logprobs);
 
 }  // namespace telltale::query

@@ -220,7 +220,7 @@ class QueryRun {
     // the key spread over byte arrays that text redaction does not see.
     nlohmann::json& choice = line["reply"]["choices"][0];
     if (choice.is_object()) choice.erase("logprobs");
-    const bool with_logprobs = o.answer.logprobs && redact_logprobs(redactor_, *o.answer.logprobs);
+    const bool with_logprobs = o.answer.logprobs && redactor_.redact_logprobs(*o.answer.logprobs);
     if (with_logprobs) line["logprobs"] = std::move(*o.answer.logprobs);
     std::lock_guard lock(mu_);
     ++stats_.requests;
