@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +93,7 @@ std::optional<HttpRequest> read_request(int fd) {
     if (name == "content-length") content_length = std::stoul(value);
     if (name == "authorization") r.authorization = value;
   }
+  r.at = std::chrono::steady_clock::now();
   r.body = data.substr(header_end + 4);
   while (r.body.size() < content_length) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -99,6 +101,57 @@ std::optional<HttpRequest> read_request(int fd) {
     r.body.append(buf, static_cast<size_t>(n));
   }
   return r;
+}
+
+std::string http_date_from_now(int seconds) {
+  const std::time_t t = std::time(nullptr) + seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// Logprobs for `text` as the API would shape them, with made-up numbers: the text cut before each space (so that the
+// tokens joined give the text back), each token's logprob -0.25 * (its ordinal mod 4), and `top` alternatives
+// (the token itself first, then "<token>~k" less likely). Chat: the content array; completions: the legacy form.
+nlohmann::json made_up_logprobs(const std::string& text, int top, bool chat) {
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < text.size();) {
+    const size_t next = text.find(' ', i + 1);
+    const size_t end = next == std::string::npos ? text.size() : next;
+    tokens.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  auto bytes = [](const std::string& s) {
+    nlohmann::json b = nlohmann::json::array();
+    for (char c : s) b.push_back(static_cast<unsigned char>(c));
+    return b;
+  };
+  nlohmann::json content = nlohmann::json::array();
+  nlohmann::json legacy = {{"tokens", nlohmann::json::array()},
+                           {"token_logprobs", nlohmann::json::array()},
+                           {"top_logprobs", nlohmann::json::array()},
+                           {"text_offset", nlohmann::json::array()}};
+  size_t offset = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const double lp = -0.25 * static_cast<double>(i % 4);
+    nlohmann::json alts = nlohmann::json::array();
+    nlohmann::json legacy_alts = nlohmann::json::object();
+    for (int k = 0; k < top; ++k) {
+      const std::string alt = k == 0 ? tokens[i] : tokens[i] + "~" + std::to_string(k);
+      const double alt_lp = lp - 1.0 * k;
+      alts.push_back({{"token", alt}, {"bytes", bytes(alt)}, {"logprob", alt_lp}});
+      legacy_alts[alt] = alt_lp;
+    }
+    content.push_back({{"token", tokens[i]}, {"bytes", bytes(tokens[i])}, {"logprob", lp}, {"top_logprobs", alts}});
+    legacy["tokens"].push_back(tokens[i]);
+    legacy["token_logprobs"].push_back(lp);
+    legacy["top_logprobs"].push_back(legacy_alts);
+    legacy["text_offset"].push_back(offset);
+    offset += tokens[i].size();
+  }
+  return chat ? nlohmann::json{{"content", content}} : legacy;
 }
 
 }  // namespace
@@ -170,6 +223,14 @@ void OpenAiTestServer::serve() {
 void OpenAiTestServer::handle(int fd) {
   auto req = read_request(fd);
   if (!req) return;
+  struct InFlight {
+    std::atomic<int>& n;
+    explicit InFlight(std::atomic<int>& count, std::atomic<int>& most) : n(count) {
+      const int now = ++n;
+      for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {}
+    }
+    ~InFlight() { --n; }
+  } in_flight(in_flight_, max_in_flight_);
   Fault fault = Fault::kNone;
   {
     std::lock_guard lock(mu_);
@@ -205,9 +266,17 @@ void OpenAiTestServer::handle(int fd) {
       holding_ = false;
       return;
     }
+    case Fault::kTooManyDate:
+      return respond(fd, 429, "Too Many Requests", R"({"error":{"message":"rate limited by date"}})",
+                     "Retry-After: " + http_date_from_now(2) + "\r\n");
+    case Fault::kHugeBody: return respond(fd, 200, "OK", std::string(9u << 20, ' ') + "{}");
+    case Fault::kRedirect:
+      return respond(fd, 307, "Temporary Redirect", R"({"error":{"message":"moved"}})", "Location: /v1/elsewhere\r\n");
     case Fault::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load())); break;
     case Fault::kNone:
     case Fault::kDrip:
+    case Fault::kNoLogprobs:
+    case Fault::kBadLogprobs:
     case Fault::kEchoInAnswer: break;
   }
   const auto j = nlohmann::json::parse(req->body, nullptr, false);
@@ -229,12 +298,16 @@ void OpenAiTestServer::handle(int fd) {
     choice["message"] = {{"role", "assistant"}, {"content", text}};
   else
     choice["text"] = text;
+  const int top = chat ? j.value("top_logprobs", 0) : j.value("logprobs", 0);
+  const bool asked = chat ? j.value("logprobs", false) : j.contains("logprobs");
+  if (asked && fault != Fault::kNoLogprobs) choice["logprobs"] = made_up_logprobs(text, top, chat);
+  if (fault == Fault::kBadLogprobs) choice["logprobs"] = {{"content", {{{"token", "a"}, {"logprob", 0.5}}}}};
   const nlohmann::json reply = {{"id", "cmpl-test"},
                                 {"object", chat ? "chat.completion" : "text_completion"},
                                 {"model", j.value("model", "")},
                                 {"choices", nlohmann::json::array({choice})}};
   if (fault == Fault::kDrip) return drip(fd, response(200, "OK", reply.dump()), drip_ms_.load(), stopping_);
-  {
+  if (fault != Fault::kBadLogprobs) {
     std::lock_guard lock(mu_);
     answered_.push_back(prompt);
   }

@@ -2,10 +2,13 @@
 // model (watermarked with a key, or plain) on /v1/chat/completions and /v1/completions, and plays a script of faults
 // first: 429 with Retry-After, 5xx, malformed JSON, a reply slower than the client's timeout, a reply dripped a byte
 // at a time, a connection closed without an answer, a request held until the test lets it go (to kill the client in
-// the middle of a request), and hostile replies: one quoting the Authorization header back, one full of control bytes.
+// the middle of a request), a 429 whose Retry-After is an HTTP-date, a body larger than the client reads, a redirect,
+// replies with malformed or without logprobs, and hostile replies: one quoting the Authorization header back, one full
+// of control bytes. Answers carry logprobs when the request asks for them.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -23,6 +26,7 @@ struct HttpRequest {
   std::string path;
   std::string authorization;  // the Authorization header's value, empty when absent
   std::string body;
+  std::chrono::steady_clock::time_point at;  // when its headers had arrived
 };
 
 enum class Fault {
@@ -41,6 +45,11 @@ enum class Fault {
   kEchoAuthorization,  // 400 whose error message quotes the request's Authorization header
   kEchoInAnswer,       // a normal answer whose text quotes the request's Authorization header
   kControlBytes,       // 400 with a body that is not JSON and holds terminal escape sequences and other control bytes
+  kTooManyDate,        // 429 with Retry-After as an HTTP-date 2 s ahead
+  kHugeBody,           // 200 with a 9 MiB body (the client reads 8 MiB at most)
+  kRedirect,           // 307 to /v1/elsewhere on this server
+  kNoLogprobs,         // a normal answer without logprobs, as a server that ignores the request sends
+  kBadLogprobs,        // 200 whose logprobs hold a positive logprob
 };
 
 // Answers one well-formed request: returns the assistant's text for `prompt` at most `max_tokens` long.
@@ -66,6 +75,8 @@ class OpenAiTestServer {
   std::vector<HttpRequest> requests() const;
   // The prompts of the requests answered with 200 and an answer.
   std::vector<std::string> answered_prompts() const;
+  // The most requests the server was handling at once.
+  int max_in_flight() const { return max_in_flight_; }
 
  private:
   void serve();
@@ -77,6 +88,8 @@ class OpenAiTestServer {
   std::atomic<bool> stopping_{false};
   std::atomic<int> slow_ms_{1500};
   std::atomic<int> drip_ms_{100};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Fault> faults_;

@@ -63,7 +63,8 @@ TEST_CASE("a reply dripped a byte at a time is cut off at --timeout and the prom
   CHECK(log.answers[0].at("attempts") == 2);
 }
 
-TEST_CASE("query refuses a timeout, rate or delay outside its range before sending anything", "[radio][query]") {
+TEST_CASE("query refuses a timeout, rate, delay, concurrency or top-logprobs out of range before sending anything",
+          "[radio][query]") {
   ScratchDir dir("query-flag-range");
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
   prompt_file(dir, {kPrompts[0]});
@@ -84,7 +85,13 @@ TEST_CASE("query refuses a timeout, rate or delay outside its range before sendi
       {"--max-tokens 0", "--max-tokens: must be a whole number in 1..1048576"},
       {"--attempts 1e2", "--attempts: must be a whole number in 1..100"},
       {"--seed 18446744073709551616", "--seed: must be a whole number in 0..18446744073709551615"},
-      {"--seed 0x10", "--seed: must be a whole number in 0..18446744073709551615"}};
+      {"--seed 0x10", "--seed: must be a whole number in 0..18446744073709551615"},
+      {"--concurrency 0", "--concurrency: must be a whole number in 1..64"},
+      {"--concurrency 65", "--concurrency: must be a whole number in 1..64"},
+      {"--concurrency 1e1", "--concurrency: must be a whole number in 1..64"},
+      {"--top-logprobs 21", "--top-logprobs: must be a whole number in 0..20"},
+      {"--top-logprobs -1", "--top-logprobs: must be a whole number in 0..20"},
+      {"--top-logprobs 0x1", "--top-logprobs: must be a whole number in 0..20"}};
   for (const auto& [flags, what] : refused) {
     const Run r = run(dir, base + flags);
     INFO(flags << "\n" << r.err);

@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "numeric_flags.hpp"
 #include "query/api_key.hpp"
+#include "query/logprobs.hpp"
 #include "query/suspect_query.hpp"
 
 namespace telltale::cli {
@@ -32,6 +33,8 @@ struct QueryOptions {
   double rate = 1.0;
   double timeout = 120;
   uint32_t attempts = 6;
+  uint32_t top_logprobs = 20;
+  uint32_t concurrency = 1;
   double retry_delay = 1.0;
   double max_retry_delay = 60;
   std::string api_key_env;
@@ -59,7 +62,9 @@ int run_query(const QueryOptions& o) {
   s.request.max_tokens = o.max_tokens;
   s.request.temperature = o.temperature;
   if (o.seed_given) s.request.seed = o.seed;
+  s.request.top_logprobs = o.top_logprobs;
   s.requests_per_second = o.rate;
+  s.concurrency = o.concurrency;
   s.retry.max_attempts = o.attempts;
   s.retry.base_delay_s = o.retry_delay;
   s.retry.max_delay_s = o.max_retry_delay;
@@ -72,8 +77,6 @@ int run_query(const QueryOptions& o) {
                  o.log.c_str(), static_cast<unsigned long long>(log->torn_bytes_dropped()));
   query::HttpSettings http;
   http.timeout_s = o.timeout;
-  auto client = query::HttpClient::create(http);
-  if (!client) return fail(client.status());
 
   const bool show = !o.quiet && ::isatty(STDERR_FILENO);
   auto last = std::chrono::steady_clock::now();
@@ -85,7 +88,7 @@ int run_query(const QueryOptions& o) {
                  static_cast<unsigned long long>(st.answered_before + st.answered_now),
                  static_cast<unsigned long long>(st.prompts), static_cast<unsigned long long>(st.failed_attempts));
   };
-  auto stats = query::run_queries(s, *prompts, *log, *client, progress);
+  auto stats = query::run_queries(s, *prompts, *log, http, progress);
   if (show) std::fprintf(stderr, "\n");
   if (!stats) return fail(o.log + ": " + stats.status().message());
   nlohmann::json j = {{"log", o.log},
@@ -97,6 +100,7 @@ int run_query(const QueryOptions& o) {
                       {"answered_now", stats->answered_now},
                       {"requests", stats->requests},
                       {"failed_attempts", stats->failed_attempts},
+                      {"answers_without_logprobs", stats->answers_without_logprobs},
                       {"complete", stats->answered_before + stats->answered_now == stats->prompts}};
   std::printf("%s\n", j.dump(2).c_str());
   return kExitOk;
@@ -125,6 +129,14 @@ void add_radioactivity_query_command(CLI::App& radioactivity, int& exit_code) {
   CLI::Option* seed = c->add_option("--seed", o->seed, "sent as \"seed\" when given (best effort on most servers)");
   c->add_option("--rate", o->rate, "requests per second, at most")
       ->check(real_number(query::kMinRequestsPerSecond, query::kMaxRequestsPerSecond))
+      ->capture_default_str();
+  c->add_option("--concurrency", o->concurrency, "requests in flight at most (--rate still caps them all together)")
+      ->check(whole_number(1, query::kMaxConcurrency))
+      ->capture_default_str();
+  c->add_option("--top-logprobs", o->top_logprobs,
+                "alternatives per answer token asked for with its log-probability (chat: top_logprobs; completions: "
+                "logprobs)")
+      ->check(whole_number(0, query::kMaxTopLogprobs))
       ->capture_default_str();
   c->add_option("--timeout", o->timeout,
                 "seconds per request: the whole request, however slowly the server sends its reply")

@@ -104,4 +104,49 @@ void KeyRedactor::redact(nlohmann::json& value) const {
   }
 }
 
+namespace {
+
+nlohmann::json bytes_json(const std::string& s) {
+  nlohmann::json b = nlohmann::json::array();
+  for (char c : s) b.push_back(static_cast<unsigned char>(c));
+  return b;
+}
+
+std::string bytes_text(const nlohmann::json& bytes) {
+  std::string s;
+  for (const nlohmann::json& b : bytes) s.push_back(static_cast<char>(b.get<int>()));
+  return s;
+}
+
+}  // namespace
+
+bool KeyRedactor::redact_logprobs(nlohmann::json& logprobs) const {
+  if (key_.empty()) return true;
+  auto redact_entry = [this](nlohmann::json& e) {
+    redact(e["token"].get_ref<std::string&>());
+    nlohmann::json& bytes = e["bytes"];
+    if (!bytes.is_array()) return;
+    std::string raw = bytes_text(bytes);
+    const std::string before = raw;
+    redact(raw);
+    if (raw != before) bytes = bytes_json(raw);
+  };
+  std::string tokens;
+  std::string bytes;
+  for (nlohmann::json& e : logprobs) {
+    redact_entry(e);
+    for (nlohmann::json& alt : e["top_logprobs"]) redact_entry(alt);
+    tokens += e["token"].get<std::string>();
+    if (e["bytes"].is_array()) bytes += bytes_text(e["bytes"]);
+  }
+  bool clean = true;
+  for (std::string* joined : {&tokens, &bytes}) {
+    const std::string before = *joined;
+    redact(*joined);
+    clean = clean && *joined == before;
+    sodium_memzero(joined->data(), joined->size());
+  }
+  return clean;
+}
+
 }  // namespace telltale::query

@@ -32,6 +32,10 @@ class KeyRedactor {
   void redact(std::string& text) const;
   // In every string and object member name of a parsed reply.
   void redact(nlohmann::json& value) const;
+  // In every token and every token's bytes of an answer's logprobs (read_logprobs' form, logprobs.hpp): a token whose
+  // bytes held the key gets the bytes of its redacted form. Returns false when the key is still there spread over
+  // several tokens (the answer's tokens or their bytes, joined): the caller must drop them.
+  [[nodiscard]] bool redact_logprobs(nlohmann::json& logprobs) const;
 
  private:
   void replace(std::string& text, std::string_view needle) const;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 
 namespace telltale::query {
@@ -27,7 +28,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-// "Retry-After: 2" or "Retry-After: 1.5"; an HTTP-date form is left to the caller's own backoff.
+// "Retry-After: 2", "Retry-After: 1.5" or "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT" (RFC 9110, section 10.2.3:
+// an HTTP-date is read with curl_getdate, which takes its three forms; a date already past means no wait).
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
@@ -37,9 +39,19 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     const char* p = data + name_len;
     const char* end = data + n;
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t')) --end;
     double v = 0;
     const auto [ptr, ec] = std::from_chars(p, end, v);
-    if (ec == std::errc() && v >= 0 && (ptr == end || *ptr == '\r' || *ptr == '\n')) t->reply->retry_after_s = v;
+    if (ec == std::errc() && v >= 0 && ptr == end) {
+      t->reply->retry_after_s = v;
+    } else if (end > p && end - p < 64) {
+      const std::string date(p, end);
+      const time_t when = curl_getdate(date.c_str(), nullptr);
+      if (when != -1) {
+        const double wait = std::difftime(when, std::time(nullptr));
+        t->reply->retry_after_s = wait > 0 ? wait : 0;
+      }
+    }
   }
   return n;
 }

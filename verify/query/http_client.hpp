@@ -1,6 +1,7 @@
 // A blocking HTTP POST of a JSON body over libcurl, for querying a suspect model's API. One request at a time per
-// client; the connection is reused between requests. Transport failures come back as a TransportError in the
-// reply, not as a Status, so that the caller's retry policy can tell them from HTTP answers.
+// client (concurrent requests use one client per thread); the connection is reused between requests. Transport failures
+// come back as a TransportError in the reply, not as a Status, so that the caller's retry policy can tell them from
+// HTTP answers.
 #pragma once
 
 #include <curl/curl.h>
@@ -19,7 +20,8 @@ struct HttpReply {
   // 0 when no HTTP answer arrived (see transport_error); otherwise the status code, e.g. 200, 429, 503.
   long status = 0;
   std::string body;
-  // Seconds from a Retry-After header given in seconds (an HTTP-date is ignored); nullopt when absent.
+  // Seconds from a Retry-After header, given in seconds or as an HTTP-date (then the seconds from now until it, 0 when
+  // it is past); nullopt when absent or unreadable.
   std::optional<double> retry_after_s;
   // Set when the request failed below HTTP: timeout, refused or reset connection, an oversized reply.
   std::string transport_error;

@@ -2,6 +2,7 @@
 #include "query/openai_protocol.hpp"
 
 #include "input/utf8.hpp"
+#include "query/logprobs.hpp"
 
 namespace telltale::query {
 namespace {
@@ -37,8 +38,11 @@ nlohmann::json request_body(const RequestSettings& s, const std::string& prompt)
   nlohmann::json j = {{"model", s.model}, {"max_tokens", s.max_tokens}, {"temperature", s.temperature}};
   if (s.api == Api::kChat) {
     j["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", prompt}}});
+    j["logprobs"] = true;
+    j["top_logprobs"] = s.top_logprobs;
   } else {
     j["prompt"] = prompt;
+    j["logprobs"] = s.top_logprobs;
   }
   if (s.seed) j["seed"] = *s.seed;
   return j;
@@ -71,6 +75,9 @@ Result<ParsedReply> parse_reply(Api api, std::string_view body) {
   r.text = text->get<std::string>();
   const auto f = first.find("finish_reason");
   if (f != first.end() && f->is_string()) r.finish_reason = f->get<std::string>();
+  auto logprobs = read_logprobs(api, first);
+  if (!logprobs) return logprobs.status();
+  r.logprobs = std::move(logprobs).value();
   return r;
 }
 

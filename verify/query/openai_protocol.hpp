@@ -23,6 +23,9 @@ struct RequestSettings {
   uint32_t max_tokens = 256;     // answer length limit, in the suspect's tokens
   double temperature = 1.0;      // >= 0
   std::optional<uint64_t> seed;  // sent as "seed" when given (servers treat it as best effort)
+  // Alternatives per answer position asked for, in [0, kMaxTopLogprobs] (logprobs.hpp): chat sends "logprobs": true
+  // and "top_logprobs": K, completions "logprobs": K.
+  uint32_t top_logprobs = 20;
 };
 
 // "chat" or "completions" to Api; anything else is an error naming the value.
@@ -37,10 +40,13 @@ struct ParsedReply {
   std::string text;           // the answer: choices[0].message.content (chat) or choices[0].text
   std::string finish_reason;  // empty when the server gave none
   nlohmann::json reply;       // the whole reply, parsed, for the log
+  // The answer's log-probabilities in the chat form (read_logprobs, logprobs.hpp); nullopt when the server gave none.
+  std::optional<nlohmann::json> logprobs;
 };
 
 // Reads a 200 reply's body. Errors say what is wrong in one line ("not JSON", "no choices", "choices[0].message.
-// content is null"); a reply that carries an "error" object quotes its message, cut to 200 bytes.
+// content is null", "choices[0].logprobs.content[3].logprob is positive"); a reply that carries an "error" object
+// quotes its message, cut to 200 bytes.
 Result<ParsedReply> parse_reply(Api api, std::string_view body);
 
 // The bytes of a server's text that a message or log line quotes at most (the escaped excerpt can be longer).
