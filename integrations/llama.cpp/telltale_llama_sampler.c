@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct telltale_llama_ctx {
@@ -33,9 +34,11 @@ static void fill_probabilities(llama_token_data_array *cur_p) {
   for (size_t i = 0; i < cur_p->size; ++i) {
     const float e = isfinite(max_logit) ? expf(cur_p->data[i].logit - max_logit) : 0.0f;
     cur_p->data[i].p = e;
-    sum += e;
+    sum += (double)e;
   }
-  for (size_t i = 0; i < cur_p->size; ++i) cur_p->data[i].p = sum > 0 ? (float)(cur_p->data[i].p / sum) : 0.0f;
+  for (size_t i = 0; i < cur_p->size; ++i) {
+    cur_p->data[i].p = sum > 0 ? (float)((double)cur_p->data[i].p / sum) : 0.0f;
+  }
 }
 
 static const char *telltale_name(const struct llama_sampler *smpl) {
@@ -58,8 +61,14 @@ static void telltale_apply(struct llama_sampler *smpl, llama_token_data_array *c
     if (c->last == TT_OK) cur_p->sorted = false; /* the bias may reorder the candidates */
     return;
   }
+  if (cur_p->size == 0) {
+    /* Nothing to draw from: say so the way llama.cpp's own dist sampler does, never leave a stale index behind. */
+    c->last = TT_ERR_INVALID_ARGUMENT;
+    cur_p->selected = -1;
+    return;
+  }
   size_t index = 0;
-  c->last = cur_p->size > 0 ? tt_hook_choose_candidates(c->hook, c->seq, v, -1.0f, &index) : TT_ERR_INVALID_ARGUMENT;
+  c->last = tt_hook_choose_candidates(c->hook, c->seq, v, -1.0f, &index);
   if (c->last != TT_OK) {
     /* apply cannot fail in llama.cpp and the chain asserts a valid selection: take the most likely candidate. */
     index = 0;
@@ -69,7 +78,7 @@ static void telltale_apply(struct llama_sampler *smpl, llama_token_data_array *c
   }
   cur_p->sorted = false; /* kgw biased the logits in place */
   fill_probabilities(cur_p);
-  if (cur_p->size > 0) cur_p->selected = (int64_t)index;
+  cur_p->selected = (int64_t)index;
 }
 
 static void telltale_reset(struct llama_sampler *smpl) {
@@ -80,11 +89,18 @@ static void telltale_reset(struct llama_sampler *smpl) {
 
 static struct llama_sampler *make_sampler(const tt_hook *hook, enum telltale_llama_mode mode, tt_seq *seq);
 
+/* Never returns NULL: llama.cpp's chain clone (and llama_sampler_copy) add the result without checking, and a chain
+ * missing this member would serve unwatermarked text. Out of memory is fatal here, as it is in llama.cpp itself. */
 static struct llama_sampler *telltale_clone(const struct llama_sampler *smpl) {
   const struct telltale_llama_ctx *c = (const struct telltale_llama_ctx *)smpl->ctx;
   tt_seq *copy = NULL;
-  if (tt_seq_clone(c->seq, &copy) != TT_OK) return NULL;
-  return make_sampler(c->hook, c->mode, copy);
+  struct llama_sampler *clone = tt_seq_clone(c->seq, &copy) == TT_OK ? make_sampler(c->hook, c->mode, copy) : NULL;
+  if (clone == NULL) {
+    fprintf(stderr, "telltale: cannot clone the llama.cpp sampler (out of memory)\n");
+    abort();
+  }
+  ((struct telltale_llama_ctx *)clone->ctx)->last = c->last;
+  return clone;
 }
 
 static void telltale_free(struct llama_sampler *smpl) {
@@ -95,7 +111,8 @@ static void telltale_free(struct llama_sampler *smpl) {
 }
 
 /* Not const, and initialised by member name: llama.cpp's newer headers take a non-const interface and add backend
- * sampling members after these six, which stay NULL here (a CPU sampler), so this compiles against both. */
+ * sampling members and copy_state after these six. They stay NULL here, so this compiles against both: a NULL
+ * backend_init makes the chain sample on the CPU, and a NULL copy_state makes llama_sampler_copy go through clone. */
 static struct llama_sampler_i telltale_iface = {
     .name = telltale_name,
     .accept = telltale_accept,
