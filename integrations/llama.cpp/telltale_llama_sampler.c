@@ -12,7 +12,36 @@ struct telltale_llama_ctx {
   tt_seq *seq;         /* owned */
   enum telltale_llama_mode mode;
   tt_status last;
+  float *row;      /* bias mode: the dense row when the candidates are the whole vocabulary in id order (owned) */
+  size_t row_size; /* its length; allocated on the first such step, then reused */
 };
+
+/* First in a chain, llama.cpp hands over the whole vocabulary in id order (data[i].id == i). The dense hook draws the
+ * green list as a keystream instead of id by id, and gives the same bits (ci/sampler_test.c), so the logits go
+ * through a reused dense row: 0.72 -> about 0.25 ms per token at 151,936 ids (bench/RESULTS.md). Returns false when
+ * the list is not of that shape or the row cannot be allocated: the caller then takes the candidates path. */
+static bool bias_dense(struct telltale_llama_ctx *c, llama_token_data_array *cur_p) {
+  const size_t n = cur_p->size;
+  if (n == 0 || cur_p->data[0].id != 0 || cur_p->data[n - 1].id != (llama_token)(n - 1)) return false;
+  if (c->row_size < n) {
+    float *row = (float *)malloc(n * sizeof *row);
+    if (row == NULL) return false;
+    free(c->row);
+    c->row = row;
+    c->row_size = n;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (cur_p->data[i].id != (llama_token)i) return false;
+    c->row[i] = cur_p->data[i].logit;
+  }
+  tt_seq *rows[1] = {c->seq};
+  const tt_logits_view view = {c->row, 1, (int64_t)n, (int64_t)n};
+  c->last = tt_hook_bias(c->hook, rows, view, 0);
+  if (c->last == TT_OK) {
+    for (size_t i = 0; i < n; ++i) cur_p->data[i].logit = c->row[i];
+  }
+  return true;
+}
 
 static tt_candidates_view view_of(llama_token_data_array *cur_p) {
   tt_candidates_view v;
@@ -57,7 +86,7 @@ static void telltale_apply(struct llama_sampler *smpl, llama_token_data_array *c
   if (c->mode == TELLTALE_LLAMA_BIAS) {
     /* The list is the distribution at this point of the chain: ids an earlier sampler removed are out of it, so
      * nothing outside the list can matter (excluded_max = -inf) and the top-k check is not needed. */
-    c->last = tt_hook_bias_candidates(c->hook, c->seq, v, 0, -INFINITY);
+    if (!bias_dense(c, cur_p)) c->last = tt_hook_bias_candidates(c->hook, c->seq, v, 0, -INFINITY);
     if (c->last == TT_OK) cur_p->sorted = false; /* the bias may reorder the candidates */
     return;
   }
@@ -107,6 +136,7 @@ static void telltale_free(struct llama_sampler *smpl) {
   struct telltale_llama_ctx *c = (struct telltale_llama_ctx *)smpl->ctx;
   if (c == NULL) return;
   tt_seq_free(c->seq);
+  free(c->row);
   free(c);
 }
 
@@ -133,6 +163,8 @@ static struct llama_sampler *make_sampler(const tt_hook *hook, enum telltale_lla
   c->seq = seq;
   c->mode = mode;
   c->last = TT_OK;
+  c->row = NULL;
+  c->row_size = 0;
   struct llama_sampler *smpl = llama_sampler_init(&telltale_iface, c);
   if (smpl == NULL) telltale_free(&(struct llama_sampler){.iface = &telltale_iface, .ctx = c});
   return smpl;

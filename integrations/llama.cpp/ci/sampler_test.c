@@ -99,6 +99,16 @@ static void test_bias_mode_matches_the_dense_hook(void) {
     for (int i = 0; i < 40; ++i) again[i] = (llama_token_data){(int32_t)(i * 7 % kVocab), row[i * 7 % kVocab], 0};
     llama_sampler_apply(smpl, &top);
     for (int i = 0; i < 40; ++i) EXPECT(again[i].logit == dense[again[i].id], "pruned id %d", again[i].id);
+    /* the whole vocabulary in id order (first in a chain: the adapter's dense path), the same bits again */
+    for (int v = 0; v < kVocab; ++v) again[v] = (llama_token_data){v, row[v], 0.0f};
+    llama_token_data_array ordered = {again, kVocab, -1, false};
+    llama_sampler_apply(smpl, &ordered);
+    for (int v = 0; v < kVocab; ++v) {
+      if (memcmp(&again[v].logit, &dense[v], sizeof(float)) != 0) {
+        EXPECT(0, "step %d: id-ordered list, id %d biased differently from the dense row", step, v);
+        break;
+      }
+    }
     const llama_token chosen = cur.data[best].id; /* stand-in for dist: greedy */
     llama_sampler_accept(smpl, chosen);
     tt_seq_accept(ref, chosen);
