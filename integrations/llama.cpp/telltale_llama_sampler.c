@@ -18,7 +18,7 @@ struct telltale_llama_ctx {
 
 /* First in a chain, llama.cpp hands over the whole vocabulary in id order (data[i].id == i). The dense hook draws the
  * green list as a keystream instead of id by id, and gives the same bits (ci/sampler_test.c), so the logits go
- * through a reused dense row: 0.72 -> about 0.25 ms per token at 151,936 ids (bench/RESULTS.md). Returns false when
+ * through a reused dense row: 0.85 -> 0.33 ms per token at 151,936 ids (bench/RESULTS.md). Returns false when
  * the list is not of that shape or the row cannot be allocated: the caller then takes the candidates path. */
 static bool bias_dense(struct telltale_llama_ctx *c, llama_token_data_array *cur_p) {
   const size_t n = cur_p->size;
