@@ -44,14 +44,14 @@ def main():
                 runs[mode].append(json.loads(err.strip().splitlines()[-1]))
     # The decode step does not depend on the sampler (same model, same positions), but on a busy machine its time (and
     # the chain's) varies between runs by more than the sampler costs. So the ratio is (decode + chain without the
-    # sampler) / (the same + the telltale member timed alone), with the decode median pooled over every run; the
-    # measured tokens/s of each mode are given too. In choose mode the member is timed on the whole vocabulary, an
-    # upper bound: in the chain it sees only what top-p left.
+    # sampler) / (the same + the telltale member's time in its chain), with the decode median pooled over every run;
+    # the measured tokens/s of each mode are given too. (In choose mode the member also does dist's work, which the
+    # ratio charges to it.)
     pooled = statistics.median(x["decode_us_per_token"] for mode, _, _ in MODES for x in runs[mode])
     chain_none = statistics.median(x["chain_us_per_token"] for x in runs["none"])
     print(f"model {os.path.basename(model)}, {args.tokens} tokens, {args.rounds} alternating rounds, medians; "
           f"1 thread, CPU time; decode median over all runs {pooled:.1f} us/token\n")
-    print("| chain | decode us/token | chain us/token | telltale member us/token (timed alone) | tokens/s (measured) "
+    print("| chain | decode us/token | chain us/token | telltale member us/token | tokens/s (measured) "
           "| ratio to no sampler |")
     print("|---|---|---|---|---|---|")
     for mode, _, chain in MODES:

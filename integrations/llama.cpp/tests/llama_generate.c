@@ -15,8 +15,8 @@
  * same as the first time; (2) in bias/first order that extra apply's output must equal the C ABI's
  * tt_hook_bias_candidates on a sequence fed the same tokens, bit for bit, at every step: the prompt reached the
  * sampler through the chain's accept (as llama-server replays it) and every generated token after it. --bench prints
- * the decode's, the chain's and the telltale member's own (timed apart, on the whole vocabulary) CPU microseconds per
- * generated token on stderr, as one JSON line. */
+ * the decode's, the chain's and the telltale member's own (the chain then applied member by member) CPU microseconds
+ * per generated token on stderr, as one JSON line. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <math.h>
@@ -193,15 +193,17 @@ static int generate(const struct options *o, struct run *r, int extra_apply, dou
         }
       }
     }
-    if (member != NULL && o->bench) { /* the telltale member alone, on the whole vocabulary, outside the chain's time */
-      memcpy(r->copy, r->cur, sizeof(llama_token_data) * (size_t)r->n_vocab);
-      llama_token_data_array alone = {r->copy, (size_t)r->n_vocab, -1, false};
-      const double tm = now_seconds();
-      llama_sampler_apply(member, &alone);
-      *member_s += now_seconds() - tm;
-    }
     const double t2 = now_seconds();
-    llama_sampler_apply(chain, &cur_p);
+    if (o->bench) { /* what the chain's apply does on the CPU, member by member, to time the telltale one */
+      for (int32_t i = 0; i < llama_sampler_chain_n(chain); ++i) {
+        struct llama_sampler *s = llama_sampler_chain_get(chain, i);
+        const double tm = now_seconds();
+        llama_sampler_apply(s, &cur_p);
+        if (s == member) *member_s += now_seconds() - tm;
+      }
+    } else {
+      llama_sampler_apply(chain, &cur_p);
+    }
     *sample_s += now_seconds() - t2;
     if (cur_p.selected < 0 || cur_p.selected >= (int64_t)cur_p.size) die("the chain selected no token");
     next = cur_p.data[cur_p.selected].id;
