@@ -2,11 +2,13 @@
  * CI can check that the adapter compiles against the real interface without llama.cpp installed (it is not in
  * Debian). NOT a replacement for llama.h: a real build includes the installed header instead.
  *
- * Matched to ggml-org/llama.cpp include/llama.h at commit 3679b65db16ebaabba95a893c62eb6c4840e832c (the six-member
- * llama_sampler_i, llama_sampler_init taking a const interface). With TELLTALE_LLAMA_STUB_BACKEND_SAMPLING defined it
- * takes the shape of the newer header (commit 0011438, after PR ggml-org/llama.cpp#17004 "sampling : add support for
- * backend sampling"): four [EXPERIMENTAL] backend members after the six, a non-const iface in struct llama_sampler and
- * in llama_sampler_init. Types and member order are as in those headers; comments and layout are ours. */
+ * Two shapes. Without TELLTALE_LLAMA_STUB_BACKEND_SAMPLING: ggml-org/llama.cpp include/llama.h at commit
+ * 3679b65db16ebaabba95a893c62eb6c4840e832c (the six-member llama_sampler_i, llama_sampler_init taking a const
+ * interface). With it: the release scripts/llama-cpp pins (node-llama-cpp 3.22.1's llama.cpp of 2026-09-28, commit
+ * de3ff81): six [EXPERIMENTAL] members after the six (backend_init taking n_outputs_max_per_seq, backend_accept,
+ * backend_apply, backend_set_input, backend_reset, copy_state), a non-const iface in struct llama_sampler and in
+ * llama_sampler_init, and llama_sampler_copy. Types and member order are as in those headers; comments and layout
+ * are ours. */
 #ifndef LLAMA_H
 #define LLAMA_H
 
@@ -58,12 +60,14 @@ struct llama_sampler_i {
   struct llama_sampler *(*clone)(const struct llama_sampler *smpl);         /* can be NULL if ctx is NULL */
   void (*free)(struct llama_sampler *smpl);                                 /* can be NULL if ctx is NULL */
 #ifdef TELLTALE_LLAMA_STUB_BACKEND_SAMPLING
-  bool (*backend_init)(struct llama_sampler *smpl, ggml_backend_buffer_type_t buft);
+  bool (*backend_init)(struct llama_sampler *smpl, ggml_backend_buffer_type_t buft, uint32_t n_outputs_max_per_seq);
   void (*backend_accept)(struct llama_sampler *smpl, struct ggml_context *ctx, struct ggml_cgraph *gf,
                          struct ggml_tensor *selected_token);
   void (*backend_apply)(struct llama_sampler *smpl, struct ggml_context *ctx, struct ggml_cgraph *gf,
                         struct llama_sampler_data *data);
   void (*backend_set_input)(struct llama_sampler *smpl);
+  void (*backend_reset)(struct llama_sampler *smpl);
+  void (*copy_state)(const struct llama_sampler *src, struct llama_sampler *dst);
 #endif
 };
 
@@ -80,6 +84,9 @@ LLAMA_API void llama_sampler_accept(struct llama_sampler *smpl, llama_token toke
 LLAMA_API void llama_sampler_reset(struct llama_sampler *smpl);
 LLAMA_API struct llama_sampler *llama_sampler_clone(const struct llama_sampler *smpl);
 LLAMA_API const char *llama_sampler_name(const struct llama_sampler *smpl);
+#ifdef TELLTALE_LLAMA_STUB_BACKEND_SAMPLING
+LLAMA_API void llama_sampler_copy(const struct llama_sampler *src, struct llama_sampler *dst);
+#endif
 
 #ifdef __cplusplus
 }

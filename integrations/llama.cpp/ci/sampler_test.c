@@ -99,6 +99,16 @@ static void test_bias_mode_matches_the_dense_hook(void) {
     for (int i = 0; i < 40; ++i) again[i] = (llama_token_data){(int32_t)(i * 7 % kVocab), row[i * 7 % kVocab], 0};
     llama_sampler_apply(smpl, &top);
     for (int i = 0; i < 40; ++i) EXPECT(again[i].logit == dense[again[i].id], "pruned id %d", again[i].id);
+    /* the whole vocabulary in id order (first in a chain: the adapter's dense path), the same bits again */
+    for (int v = 0; v < kVocab; ++v) again[v] = (llama_token_data){v, row[v], 0.0f};
+    llama_token_data_array ordered = {again, kVocab, -1, false};
+    llama_sampler_apply(smpl, &ordered);
+    for (int v = 0; v < kVocab; ++v) {
+      if (memcmp(&again[v].logit, &dense[v], sizeof(float)) != 0) {
+        EXPECT(0, "step %d: id-ordered list, id %d biased differently from the dense row", step, v);
+        break;
+      }
+    }
     const llama_token chosen = cur.data[best].id; /* stand-in for dist: greedy */
     llama_sampler_accept(smpl, chosen);
     tt_seq_accept(ref, chosen);
@@ -148,7 +158,7 @@ static void test_choose_mode_selects_what_the_dense_hook_chooses(void) {
     const llama_token got = cur.data[cur.selected].id;
     EXPECT(got == expected, "step %d: adapter chose %d, dense hook %d", step, got, expected);
     double sum = 0;
-    for (size_t i = 0; i < cur.size; ++i) sum += cur.data[i].p;
+    for (size_t i = 0; i < cur.size; ++i) sum += (double)cur.data[i].p;
     EXPECT(fabs(sum - 1.0) < 1e-4, "p sums to %f", sum);
     llama_sampler_accept(smpl, got); /* llama_sampler_sample accepts the selected token */
     tt_seq_accept(ref, got);
@@ -159,9 +169,28 @@ static void test_choose_mode_selects_what_the_dense_hook_chooses(void) {
   tt_hook_free(hook);
 }
 
+/* An earlier sampler can empty the list; choose mode must then say "nothing selected" (-1, as llama.cpp's dist does)
+ * rather than leave the index an earlier member wrote, which would point past the end of the array. */
+static void test_choose_mode_on_an_empty_list_selects_nothing(void) {
+  tt_hook *hook = make_hook(TT_SCHEME_GUMBEL);
+  struct llama_sampler *smpl = telltale_llama_sampler_init(hook, TELLTALE_LLAMA_CHOOSE, 0, 4);
+  EXPECT(smpl != NULL, "create");
+  llama_token_data one = {7, 1.0f, 0.0f};
+  llama_token_data_array cur = {&one, 0, 3, false};
+  llama_sampler_apply(smpl, &cur);
+  EXPECT(cur.selected == -1, "an empty list left selected = %lld, expected -1", (long long)cur.selected);
+  EXPECT(telltale_llama_sampler_last_status(smpl) == TT_ERR_INVALID_ARGUMENT, "the empty list is reported");
+  cur.size = 1; /* the next step works again */
+  llama_sampler_apply(smpl, &cur);
+  EXPECT(cur.selected == 0 && one.p == 1.0f, "a one-entry list selects it (selected %lld)", (long long)cur.selected);
+  llama_sampler_free(smpl);
+  tt_hook_free(hook);
+}
+
 int main(void) {
   test_bias_mode_matches_the_dense_hook();
   test_choose_mode_selects_what_the_dense_hook_chooses();
+  test_choose_mode_on_an_empty_list_selects_nothing();
   EXPECT(telltale_llama_sampler_init(NULL, TELLTALE_LLAMA_BIAS, 0, 0) == NULL, "a NULL hook must be refused");
   if (failures) {
     fprintf(stderr, "sampler_test: %d failure(s)\n", failures);
