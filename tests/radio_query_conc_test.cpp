@@ -203,7 +203,7 @@ TEST_CASE("logprobs are read field by field and refused with the first bad place
   }
 }
 
-TEST_CASE("--concurrency keeps several requests in flight and answers every prompt once under every fault",
+TEST_CASE("query --concurrency keeps several requests in flight and answers every prompt once under every fault",
           "[radio][query][concurrency]") {
   ScratchDir dir("query-conc-faults");
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
@@ -262,7 +262,7 @@ TEST_CASE("a Retry-After given as an HTTP-date holds back every worker until tha
   check_each_once(log, kPrompts);
 }
 
-TEST_CASE("--rate caps the requests of all workers together", "[radio][query][concurrency]") {
+TEST_CASE("query --rate caps the requests of all workers together", "[radio][query][concurrency]") {
   ScratchDir dir("query-conc-rate");
   OpenAiTestServer server(telltale::test::reference_model_answerer(""));
   const auto prompts = many_prompts();
