@@ -36,17 +36,19 @@ ProbabilityEvidence ProbabilityTally::evaluate() const {
   e.tuples = tuples_;
   e.mass = mass_.value();
   e.statistic = statistic_.value();
-  double q = 0.5;
-  for (const auto& t : terms_) e.expected += t.weight * t.count;
-  switch (null_.kind) {
-    case NullKind::kBernoulli:
-      q = null_.p;
-      e.expected *= q;
-      break;
-    case NullKind::kExponential: break;
-    case NullKind::kBinomial:
-    case NullKind::kWeightedBits: e.expected *= 0.5; break;
+  double q = 0.5, squares = 0;
+  for (const auto& t : terms_) {
+    e.trials += t.weight * t.count;
+    squares += t.weight * t.weight * t.count;
   }
+  double mean = 1, variance = 1;  // of one term of weight 1: Exp(1), else Bernoulli(q)
+  if (null_.kind == NullKind::kBernoulli) q = null_.p;
+  if (null_.kind != NullKind::kExponential) {
+    mean = q;
+    variance = q * (1 - q);
+  }
+  e.expected = e.trials * mean;
+  if (squares > 0) e.z = (e.statistic - e.expected) / std::sqrt(squares * variance);
   if (tuples_ == 0) return e;
   if (null_.kind == NullKind::kExponential) {
     e.log_p = stats::log_weighted_exponential_chernoff(terms_, e.statistic);

@@ -23,9 +23,12 @@ struct ProbabilityEvidence {
   double mass = 0;       // sum of their probabilities
   double statistic = 0;  // sum p_i X_i
   double expected = 0;   // its mean under H0
+  double trials = 0;     // total weight of the null terms: the mass (KGW, Gumbel), times the layers (tournament)
+  double z = 0;          // (statistic - expected) / sd under H0: for orientation only, never a p-value
   double log_p = 0;      // ln of the p-value (an upper bound on the exact tail, see method)
   stats::TailMethod method = stats::TailMethod::kChernoff;
   uint64_t grid = 0;
+  double favoured_fraction() const { return trials > 0 ? statistic / trials : 0.0; }
   // "exact tail (weights rounded up to multiples of 1/4096)" or "Chernoff bound from the exact MGF".
   std::string method_text() const;
 };

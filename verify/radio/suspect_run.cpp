@@ -150,10 +150,12 @@ json result_json(const SuspectRecipe& recipe, const Reading& in, const KeyRing& 
     j["statistic"] = pe.statistic;
     j["expected"] = pe.expected;
     j["probability_mass"] = pe.mass;
+    j["favoured_fraction"] = pe.favoured_fraction();
+    j["z_score_orientation_only"] = pe.z;
     j["null"] = {{"law", "weighted sum of independent per-token null scores, weights = the suspect's probabilities"},
                  {"method", pe.method_text()},
                  {"exact", pe.method == stats::TailMethod::kExactGrid}};
-    j["top_ranked"] = {
+    j["unweighted"] = {
         {"scored_tuples", e.scored}, {"statistic", e.statistic}, {"log10_p_value", stats::log10_from_ln(e.log_p)}};
   } else {
     j["scored_tuples"] = e.scored;
