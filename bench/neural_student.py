@@ -189,16 +189,19 @@ def write_predictions(path, records, suspect):
 
 
 @torch.no_grad()
-def reads(model, docs, batch=32):
-    """Top-1 prediction at every position of every doc, in padded batches (causal: padding on the right is unseen)."""
+def reads(model, docs, batch=32, top_k=20):
+    """The top_k predictions and their log-probabilities at every position of every doc, most likely first, in padded
+    batches (causal: padding on the right is unseen). The top-1 score reads the first id; the probability score all
+    of them (the mass beyond top_k counts as zero)."""
     out = []
     for at in range(0, len(docs), batch):
         chunk = docs[at:at + batch]
         x = nn.utils.rnn.pad_sequence([torch.tensor([BOS] + d) for d in chunk], batch_first=True, padding_value=0)
-        top = model(x).argmax(-1)
+        lp, top = model(x).log_softmax(-1).topk(top_k, -1)
         for row, d in enumerate(chunk):
             out.append({"ids": d, "positions": list(range(1, len(d) + 1)),
-                        "predicted": [[int(i)] for i in top[row, 1:len(d) + 1]]})
+                        "predicted": top[row, 1:len(d) + 1].tolist(),
+                        "logprobs": [[min(0.0, v) for v in r] for r in lp[row, 1:len(d) + 1].tolist()]})
     return out
 
 
@@ -336,6 +339,15 @@ def main():
             cells.append("%d | %.4f | %.2f" % (r["scored_tuples"], r["favoured_fraction"], r["log10_p_value"])
                          if r else " | | ")
         print("| %g%% | %.3f | %s | %.0f |" % (rho * 100, loss, " | ".join(cells), time.time() - t), flush=True)
+        # The probability score of the same tuples (the suspect's mass on the green ids, spec/radioactivity.md
+        # section 7) beside the top-1 one, for the full open readings.
+        for name, file in (("open (all W)", "open-all"), ("open (trained W)", "open-trained")):
+            path = os.path.join(args.work, "%s_%g_1%s.jsonl" % (file, rho, suffix))
+            if os.path.exists(path):
+                r = score(args, path, ("--score", "probability"))
+                print("probability rho=%g %s: %d tuples, mass %.1f, statistic %.2f (expected %.2f), log10 p %.2f (%s)"
+                      % (rho, name, r["scored_tuples"], r["probability_mass"], r["statistic"], r["expected"],
+                         r["log10_p_value"], r["null"]["method"]), flush=True)
         for name, points in curves.items():
             print("tuples rho=%g %s: %s" % (rho, name, ", ".join(
                 "%d:%.2f" % (r["scored_tuples"], r["log10_p_value"]) for r in points)), flush=True)

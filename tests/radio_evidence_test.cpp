@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -248,4 +249,113 @@ TEST_CASE(
     INFO("plot: " << plot);
     CHECK(r.dom.find(std::string("<svg id=\"") + plot + "\"") != std::string::npos);
   }
+}
+
+namespace {
+
+// The memorised predictions with the suspect certain of each next id (log-probability 0).
+std::string certain_predictions(const std::string& memorised) {
+  std::istringstream in(memorised);
+  std::string line, out;
+  std::getline(in, line);
+  out = line + "\n";
+  while (std::getline(in, line)) {
+    auto r = json::parse(line);
+    json lp = json::array();
+    for (size_t i = 0; i < r.at("positions").size(); ++i) lp.push_back({0.0});
+    r["logprobs"] = lp;
+    out += r.dump() + "\n";
+  }
+  return out;
+}
+
+// The answer log with each response's words (a leading space kept with each word) as the answer's tokens, every
+// token certain, the way an API with another tokenizer returns logprobs.
+std::string answers_with_logprobs(const std::string& answers) {
+  std::istringstream in(answers);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    auto a = json::parse(line);
+    const std::string response = a.at("response").get<std::string>();
+    json content = json::array();
+    for (size_t i = 0; i < response.size();) {
+      size_t j = response.find(' ', i + 1);
+      if (j == std::string::npos) j = response.size();
+      const std::string token = response.substr(i, j - i);
+      content.push_back(
+          {{"token", token}, {"logprob", -0.1}, {"top_logprobs", {{{"token", token}, {"logprob", -0.1}}}}});
+      i = j;
+    }
+    a["logprobs"] = content;
+    out += a.dump() + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a probability score with the suspect's own tokenizer bundles, and report verify re-runs it to the same "
+    "numbers",
+    "[evidence][radio][alignment]") {
+  RadioCase c;
+  c.dir.file("certain.jsonl", certain_predictions(slurp(c.dir.path("memorised.jsonl"))));
+  const auto scored = c.score("--predictions certain.jsonl --suspect-tokenizer " + tok() +
+                              " --score probability --filter t.ttcf --bundle b --signing-key s.key");
+  INFO("stderr: " << scored.err);
+  REQUIRE(scored.exit_code == 0);  // detected
+  const json result = json::parse(scored.out);
+  CHECK(result["score"] == "probability");
+  CHECK(result["alignment"]["off_watermark_boundary"] == 0);
+  CHECK(result["null"]["method"].get<std::string>().find("exact tail") == 0);
+  CHECK(result["suspect_tokenizer_sha256"] == result["tokenizer_sha256"]);
+  const auto full = telltale::test::run_command(c.rerun("b", "k.key"));
+  INFO("verify --key: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+  const json record = json::parse(slurp(c.dir.path("b/record.json")));
+  CHECK(record["recipe"]["score"] == "probability");
+  CHECK(record["recipe"]["suspect_tokenizer"] == tok());
+}
+
+TEST_CASE("a closed answer log's logprobs give a probability score that report verify re-runs",
+          "[evidence][radio][alignment]") {
+  RadioCase c;
+  c.dir.file("answers-lp.jsonl", answers_with_logprobs(slurp(c.dir.path("answers.jsonl"))));
+  const auto scored = c.score("--answers answers-lp.jsonl --score probability --bundle b --signing-key s.key");
+  INFO("stderr: " << scored.err);
+  REQUIRE((scored.exit_code == 0 || scored.exit_code == 1));
+  const json result = json::parse(scored.out);
+  CHECK(result["score"] == "probability");
+  CHECK(result["alignment"]["candidates_one_watermark_token"].get<uint64_t>() > 0);
+  CHECK(result["scored_tuples"].get<uint64_t>() > 0);
+  const auto full = telltale::test::run_command(c.rerun("b", "k.key"));
+  INFO("verify --key: " << full.err);
+  REQUIRE(full.exit_code == 0);
+  CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+}
+
+TEST_CASE("logprobs that do not spell the response, and a probability score without logprobs, are refused in one line",
+          "[radio][alignment]") {
+  RadioCase c;
+  c.dir.file("bad.jsonl",
+             json{{"prompt", "Once"},
+                  {"response", "upon a time"},
+                  {"logprobs", {{{"token", "upon"}, {"logprob", -0.1}}, {{"token", " b"}, {"logprob", -1}}}}}
+                     .dump() +
+                 "\n");
+  const auto bad = c.score("--answers bad.jsonl --score probability");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.jsonl:1:") && Catch::Contains("byte offset 5"));
+  const auto none = c.score("--answers answers.jsonl --score probability");
+  CHECK(none.exit_code == 2);
+  CHECK_THAT(none.err, Catch::Contains("answers.jsonl:1:") && Catch::Contains("needs the answer's 'logprobs'"));
+  const auto open = c.score("--predictions memorised.jsonl --score probability");
+  CHECK(open.exit_code == 2);
+  CHECK_THAT(open.err, Catch::Contains("memorised.jsonl:2:") && Catch::Contains("logprobs"));
+  const auto wrong = c.score("--answers answers.jsonl --suspect-tokenizer " + tok());
+  CHECK(wrong.exit_code == 2);
+  CHECK(std::count(wrong.err.begin(), wrong.err.end(), '\n') == 1);
+  const auto score = c.score("--predictions memorised.jsonl --score best");
+  CHECK(score.exit_code == 2);
 }

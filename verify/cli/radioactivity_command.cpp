@@ -96,6 +96,7 @@ struct ScoreOptions {
   bool pdf = false;  // --pdf: the bundle also holds report.pdf
   bool allow_empty = false;
   SchemeOptions scheme;
+  std::string score = "top1";
 };
 
 // Scores the suspect; for a bundle, also keeps the plot series and the input files' hashes.
@@ -121,6 +122,9 @@ int run_score(const ScoreOptions& o) {
   auto tok = input::Tokenizer::load(o.recipe.tokenizer);
   if (!tok) return fail(tok.status());
   radio::SuspectRecipe recipe = o.recipe;
+  auto score = radio::parse_score_kind(o.score);
+  if (!score) return fail(score.status());
+  recipe.score = *score;
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
   if (!params) return fail(params.status());
   recipe.params = *params;
@@ -213,6 +217,14 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--predictions", s->recipe.predictions, "a predictions file (spec/predictions-format.md)");
   sc->add_option("--answers", s->recipe.answers, "a closed-model answer log (JSONL: prompt, response)");
   sc->add_option("--filter", s->recipe.filter, "the teacher-context filter: only contexts the teacher emitted count");
+  sc->add_option("--suspect-tokenizer", s->recipe.suspect_tokenizer,
+                 "the suspect's own SentencePiece model: the predictions file holds its ids, aligned to --tokenizer by "
+                 "byte offsets");
+  sc->add_option("--score", s->score,
+                 "top1: count the suspect's top-ranked ids; probability: its probability mass on "
+                 "the favoured ids (needs logprobs)")
+      ->check(CLI::IsMember({"top1", "probability"}))
+      ->capture_default_str();
   sc->add_option("--top-k", s->recipe.top_k, "predicted ids scored per position (open model)")
       ->check(whole_number(1, 64))
       ->capture_default_str();

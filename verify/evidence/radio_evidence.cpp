@@ -68,6 +68,11 @@ Result<radio::SuspectRecipe> radio_recipe_of(const json& record) {
     return invalid_argument("record.json: unknown mode '" + mode + "'");
   r.filter = j.at("filter").get<std::string>();
   r.top_k = j.at("top_k").get<uint32_t>();
+  // Absent from records made before the suspect tokenizer and the probability score: top-1 on watermark ids.
+  r.suspect_tokenizer = j.value("suspect_tokenizer", std::string());
+  auto score = radio::parse_score_kind(j.value("score", std::string("top1")));
+  if (!score) return invalid_argument("record.json: " + score.status().message());
+  r.score = *score;
   auto params = scheme_from_json(j.at("scheme"));
   if (!params) return params.status();
   r.params = *params;
@@ -79,14 +84,18 @@ Result<radio::SuspectRecipe> radio_recipe_of(const json& record) {
 }  // namespace
 
 json radio_recipe_json(const radio::SuspectRecipe& r) {
-  return {{"mode", r.predictions.empty() ? "closed" : "open"},
-          {"tokenizer", r.tokenizer},
-          {"predictions", r.predictions},
-          {"answers", r.answers},
-          {"filter", r.filter},
-          {"top_k", r.top_k},
-          {"scheme", scheme_json(r.params)},
-          {"alpha", r.alpha}};
+  json j = {{"mode", r.predictions.empty() ? "closed" : "open"},
+            {"tokenizer", r.tokenizer},
+            {"predictions", r.predictions},
+            {"answers", r.answers},
+            {"filter", r.filter},
+            {"top_k", r.top_k},
+            {"scheme", scheme_json(r.params)},
+            {"alpha", r.alpha}};
+  // Written only when they differ from what a record without them means, so older records read the same.
+  if (!r.suspect_tokenizer.empty()) j["suspect_tokenizer"] = r.suspect_tokenizer;
+  if (r.score != radio::ScoreKind::kTop1) j["score"] = radio::score_kind_name(r.score);
+  return j;
 }
 
 Result<radio::SuspectRecipe> radio_recipe_from_json(const json& record) {

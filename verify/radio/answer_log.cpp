@@ -1,11 +1,60 @@
 // The answer log reader: each line checked as read, so a bad line is named and nothing is scored from it.
 #include "radio/answer_log.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "radio/predictions.hpp"
 
 namespace telltale::radio {
+namespace {
+
+using nlohmann::json;
+
+// {"token": str, "bytes": [int...] (optional), "logprob": float}; the message names what is wrong.
+Status read_choice(const json& j, AnswerTokenChoice& out) {
+  if (!j.is_object()) return invalid_argument("'logprobs' entries must be objects");
+  const auto token = j.find("token");
+  if (token == j.end() || !token->is_string()) return invalid_argument("a 'logprobs' entry has no string 'token'");
+  const auto bytes = j.find("bytes");
+  if (bytes != j.end() && !bytes->is_null()) {
+    if (!bytes->is_array()) return invalid_argument("a 'logprobs' entry's 'bytes' must be an array of bytes");
+    out.bytes.clear();
+    for (const json& b : *bytes) {
+      if (!b.is_number_unsigned() || b.get<uint64_t>() > 255)
+        return invalid_argument("a 'logprobs' entry's 'bytes' must hold integers in [0, 255]");
+      out.bytes += static_cast<char>(b.get<uint64_t>());
+    }
+  } else {
+    out.bytes = token->get<std::string>();
+  }
+  const auto lp = j.find("logprob");
+  if (lp == j.end() || !lp->is_number()) return invalid_argument("a 'logprobs' entry has no number 'logprob'");
+  out.logprob = lp->get<double>();
+  if (!std::isfinite(out.logprob) || out.logprob > 0)
+    return invalid_argument("a 'logprobs' entry's 'logprob' must be finite and <= 0");
+  return Status::ok();
+}
+
+Status read_logprobs(const json& j, std::vector<AnswerToken>& out) {
+  if (j.is_null()) return Status::ok();
+  if (!j.is_array() || j.size() > kMaxAnswerTokens)
+    return invalid_argument("'logprobs' must be an array of at most " + std::to_string(kMaxAnswerTokens) + " tokens");
+  out.resize(j.size());
+  for (size_t i = 0; i < j.size(); ++i) {
+    TT_RETURN_IF_ERROR(read_choice(j[i], out[i].chosen));
+    const auto top = j[i].find("top_logprobs");
+    if (top == j[i].end() || top->is_null()) continue;
+    if (!top->is_array() || top->size() > kMaxTopLogprobs)
+      return invalid_argument("'top_logprobs' must be an array of at most " + std::to_string(kMaxTopLogprobs) +
+                              " entries");
+    out[i].top.resize(top->size());
+    for (size_t k = 0; k < top->size(); ++k) TT_RETURN_IF_ERROR(read_choice((*top)[k], out[i].top[k]));
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
   const auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
@@ -23,6 +72,7 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
     if (!i->is_number_unsigned()) return invalid_argument("'index' must be a non-negative integer");
     a.index = i->get<uint64_t>();
   }
+  if (const auto lp = j.find("logprobs"); lp != j.end()) TT_RETURN_IF_ERROR(read_logprobs(*lp, a.logprobs));
   return std::optional<Answer>(std::move(a));
 }
 

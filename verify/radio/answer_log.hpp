@@ -8,17 +8,34 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "radio/line_reader.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::radio {
 
+// One token of an answer as an OpenAI-compatible API returns it with logprobs (choices[0].logprobs.content[i]): its
+// bytes ("bytes", else the UTF-8 of "token"), its natural-log probability, and the most likely alternatives.
+struct AnswerTokenChoice {
+  std::string bytes;
+  double logprob = 0;
+};
+struct AnswerToken {
+  AnswerTokenChoice chosen;
+  std::vector<AnswerTokenChoice> top;  // "top_logprobs", as returned (may be empty)
+};
+
 struct Answer {
   std::string prompt;
   std::string response;
-  std::optional<uint64_t> index;  // the prompt's ordinal in a query log's prompt file, when the line has one
+  std::optional<uint64_t> index;      // the prompt's ordinal in a query log's prompt file, when the line has one
+  std::vector<AnswerToken> logprobs;  // the line's "logprobs" (spec/radioactivity.md, section 5); empty when absent
 };
+
+// At most this many tokens in an answer's logprobs and alternatives per token (the APIs return at most 20).
+inline constexpr size_t kMaxAnswerTokens = size_t{1} << 20;
+inline constexpr size_t kMaxTopLogprobs = 64;
 
 // Parses one line (without its newline): an answer, or nullopt for a query log's bookkeeping line (an object with
 // "telltale_query_log" or "error"). The message says what is wrong, without the file name.
@@ -29,6 +46,7 @@ class AnswerLogReader {
   static Result<AnswerLogReader> open(const std::string& path);
   // The next answer: true when one was read, false at the end. Blank lines are skipped; errors name file and line.
   Result<bool> next(Answer& out);
+  uint64_t line() const { return lines_.line(); }
 
  private:
   explicit AnswerLogReader(LineReader lines) : lines_(std::move(lines)) {}

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include "radio/alignment.hpp"
 #include "radio/answer_log.hpp"
 #include "radio/context_filter.hpp"
 #include "radio/predictions.hpp"
@@ -14,33 +15,91 @@ namespace {
 
 using nlohmann::json;
 
-// Open mode: every record of the predictions file, after checking it was made with this tokenizer.
-Status score_predictions(const std::string& path, const input::Tokenizer& tok, SuspectScorer& scorer,
-                         const SuspectScorer::TupleCallback& on_tuple, std::vector<std::string>& docs,
-                         std::string& suspect) {
+// What the open and closed readers share: the scorer, the callback, the record names, and for a suspect with its own
+// tokenizer the piece tables and the alignment counts.
+struct Reading {
+  const SuspectRecipe& recipe;
+  const input::Tokenizer& tok;
+  SuspectScorer& scorer;
+  const SuspectScorer::TupleCallback& on_tuple;
+  std::vector<std::string>& docs;
+  std::optional<PieceTable> watermark_pieces;
+  std::optional<PieceTable> suspect_pieces;
+  AlignmentCounts alignment;
+  bool probability() const { return recipe.score == ScoreKind::kProbability; }
+};
+
+Status with_line(const std::string& path, uint64_t line, const Status& s) {
+  return Status(s.code(), path + ":" + std::to_string(line) + ": " + s.message());
+}
+
+// A probability score reads the suspect's log-probabilities; a record with positions but none is refused.
+Status check_logprobs(const Reading& in, const PredictionRecord& r) {
+  if (in.probability() && !r.positions.empty() && r.logprobs.empty())
+    return invalid_argument("--score probability needs the suspect's 'logprobs' at every position");
+  return Status::ok();
+}
+
+// Open mode: every record of the predictions file, after checking it was made with the tokenizer its ids are in.
+Status score_predictions(Reading& in, std::string& suspect) {
+  const std::string& path = in.recipe.predictions;
   auto reader = PredictionReader::open(path);
   if (!reader) return reader.status();
-  const auto vocab = static_cast<uint32_t>(tok.vocab_size());
+  const bool own = in.suspect_pieces.has_value();
+  const auto vocab = static_cast<uint32_t>(own ? in.suspect_pieces->size() : in.tok.vocab_size());
+  const std::string& sha = own ? in.suspect_pieces->sha256_hex() : in.tok.sha256_hex();
+  const char* which = own ? "the suspect tokenizer" : "the tokenizer";
   if (reader->header().vocab_size != vocab)
-    return invalid_argument(path + ": vocabulary of " + std::to_string(reader->header().vocab_size) +
-                            " ids, but the tokenizer has " + std::to_string(vocab));
-  if (!reader->header().tokenizer_sha256.empty() && reader->header().tokenizer_sha256 != tok.sha256_hex())
-    return invalid_argument(path + ": made with tokenizer SHA-256 " + reader->header().tokenizer_sha256 +
-                            ", not this tokenizer's " + tok.sha256_hex());
+    return invalid_argument(path + ": vocabulary of " + std::to_string(reader->header().vocab_size) + " ids, but " +
+                            which + " has " + std::to_string(vocab));
+  if (!reader->header().tokenizer_sha256.empty() && reader->header().tokenizer_sha256 != sha)
+    return invalid_argument(path + ": made with tokenizer SHA-256 " + reader->header().tokenizer_sha256 + ", not " +
+                            which + "'s " + sha);
   suspect = reader->header().suspect;
   PredictionRecord r;
   while (true) {
     auto more = reader->next(r);
     if (!more) return more.status();
     if (!*more) return Status::ok();
-    docs.push_back(r.doc);
-    scorer.add(r, on_tuple);
+    if (own) {
+      auto text = suspect_record_text(r, *in.suspect_pieces);
+      if (!text) return with_line(path, reader->line(), text.status());
+      auto aligned = align_text(text->first, in.tok, *in.watermark_pieces);
+      if (!aligned) return with_line(path, reader->line(), aligned.status());
+      auto record = align_predictions(*aligned, text->second, *in.watermark_pieces, !in.probability(), in.alignment);
+      if (!record) return with_line(path, reader->line(), record.status());
+      record->doc = r.doc;
+      if (!r.logprobs.empty() && record->logprobs.empty() && !record->positions.empty())
+        return with_line(path, reader->line(), invalid_argument("'logprobs' lost in the alignment"));
+      r = std::move(record).value();
+    }
+    if (Status s = check_logprobs(in, r); !s.is_ok()) return with_line(path, reader->line(), s);
+    in.docs.push_back(r.doc);
+    in.scorer.add(r, in.on_tuple);
   }
 }
 
-// Closed mode: every answer of the log, the prompt and the answer tokenized.
-Status score_answers(const std::string& path, const input::Tokenizer& tok, SuspectScorer& scorer,
-                     const SuspectScorer::TupleCallback& on_tuple, std::vector<std::string>& docs) {
+// A closed answer with logprobs, for the probability score: the prompt's watermark ids (they end at byte 0 of the
+// response), then the response's, and the returned alternatives at each answer token's offset.
+Result<PredictionRecord> answer_probability_record(Reading& in, const Answer& a) {
+  auto positions = answer_positions(a);
+  if (!positions) return positions.status();
+  std::vector<int32_t> prompt;
+  if (Status s = in.tok.encode(a.prompt, prompt); !s.is_ok()) return s;
+  auto response = align_text(a.response, in.tok, *in.watermark_pieces);
+  if (!response) return response.status();
+  AlignedText text;
+  text.ids = prompt;
+  text.ids.insert(text.ids.end(), response->ids.begin(), response->ids.end());
+  text.ends.assign(prompt.size(), 0);
+  text.ends.insert(text.ends.end(), response->ends.begin(), response->ends.end());
+  return align_predictions(text, *positions, *in.watermark_pieces, false, in.alignment);
+}
+
+// Closed mode: every answer of the log. Top-1: the prompt and the answer tokenized with the watermark tokenizer, every
+// answer token a choice. Probability: the answer's logprobs aligned to the watermark tokens.
+Status score_answers(Reading& in) {
+  const std::string& path = in.recipe.answers;
   auto reader = AnswerLogReader::open(path);
   if (!reader) return reader.status();
   Answer a;
@@ -49,32 +108,74 @@ Status score_answers(const std::string& path, const input::Tokenizer& tok, Suspe
     auto more = reader->next(a);
     if (!more) return more.status();
     if (!*more) return Status::ok();
-    if (Status s = tok.encode(a.prompt, prompt); !s.is_ok()) return Status(s.code(), path + ": " + s.message());
-    if (Status s = tok.encode(a.response, answer); !s.is_ok()) return Status(s.code(), path + ": " + s.message());
     // Named by the query log's prompt index when the line has one, else by its ordinal among the answers.
-    docs.push_back(path + (a.index ? "@prompt" + std::to_string(*a.index) : "#" + std::to_string(docs.size() + 1)));
-    scorer.add(answer_record(prompt, answer, docs.back()), on_tuple);
+    const std::string doc =
+        path + (a.index ? "@prompt" + std::to_string(*a.index) : "#" + std::to_string(in.docs.size() + 1));
+    if (in.probability()) {
+      if (a.logprobs.empty() && !a.response.empty())
+        return with_line(path, reader->line(), invalid_argument("--score probability needs the answer's 'logprobs'"));
+      auto record = answer_probability_record(in, a);
+      if (!record) return with_line(path, reader->line(), record.status());
+      record->doc = doc;
+      in.docs.push_back(doc);
+      in.scorer.add(*record, in.on_tuple);
+      continue;
+    }
+    if (Status s = in.tok.encode(a.prompt, prompt); !s.is_ok()) return Status(s.code(), path + ": " + s.message());
+    if (Status s = in.tok.encode(a.response, answer); !s.is_ok()) return Status(s.code(), path + ": " + s.message());
+    in.docs.push_back(doc);
+    in.scorer.add(answer_record(prompt, answer, in.docs.back()), in.on_tuple);
   }
 }
 
-json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const KeyRing& key,
-                 const input::Tokenizer& tok, const ContextFilter* filter, const std::string& suspect, bool detected) {
+json result_json(const SuspectRecipe& recipe, const Reading& in, const KeyRing& key, const ContextFilter* filter,
+                 const std::string& suspect, bool detected) {
+  const SuspectScorer& scorer = in.scorer;
+  const input::Tokenizer& tok = in.tok;
   const score::Evidence e = scorer.evidence();
   const SuspectCounts& c = scorer.counts();
   json j;
   j["detected"] = detected;
-  j["p_value"] = std::exp(e.log_p);
-  j["log10_p_value"] = stats::log10_from_ln(e.log_p);
   j["alpha"] = recipe.alpha;
   j["mode"] = recipe.predictions.empty() ? "closed (answers)" : "open (reading)";
-  j["scored_tuples"] = e.scored;
-  j["statistic"] = e.statistic;
-  j["expected"] = e.expected;
-  j["favoured_fraction"] = e.favoured_fraction();
-  j["z_score_orientation_only"] = e.z;
+  const bool probability = recipe.score == ScoreKind::kProbability;
+  const ProbabilityEvidence pe = probability ? scorer.probability_evidence() : ProbabilityEvidence();
+  const double log_p = probability ? pe.log_p : e.log_p;
+  j["p_value"] = std::exp(log_p);
+  j["log10_p_value"] = stats::log10_from_ln(log_p);
+  if (probability) {
+    // "score" only here: a top-1 result is the one a record made before the probability score holds, bit for bit.
+    j["score"] = score_kind_name(recipe.score);
+    j["scored_tuples"] = pe.tuples;
+    j["statistic"] = pe.statistic;
+    j["expected"] = pe.expected;
+    j["probability_mass"] = pe.mass;
+    j["favoured_fraction"] = pe.favoured_fraction();
+    j["z_score_orientation_only"] = pe.z;
+    j["null"] = {{"law", "weighted sum of independent per-token null scores, weights = the suspect's probabilities"},
+                 {"method", pe.method_text()},
+                 {"exact", pe.method == stats::TailMethod::kExactGrid}};
+    j["unweighted"] = {
+        {"scored_tuples", e.scored}, {"statistic", e.statistic}, {"log10_p_value", stats::log10_from_ln(e.log_p)}};
+  } else {
+    j["scored_tuples"] = e.scored;
+    j["statistic"] = e.statistic;
+    j["expected"] = e.expected;
+    j["favoured_fraction"] = e.favoured_fraction();
+    j["z_score_orientation_only"] = e.z;
+  }
   j["key_id"] = key.key_id_hex();
   j["configuration"] = describe(recipe.params);
   j["tokenizer_sha256"] = tok.sha256_hex();
+  if (in.suspect_pieces) j["suspect_tokenizer_sha256"] = in.suspect_pieces->sha256_hex();
+  if (in.watermark_pieces) {
+    const AlignmentCounts& a = in.alignment;
+    j["alignment"] = {{"positions", a.positions},
+                      {"off_watermark_boundary", a.off_boundary},
+                      {"top_not_one_watermark_token", a.top_unaligned},
+                      {"candidates", a.candidates},
+                      {"candidates_one_watermark_token", a.candidates_kept}};
+  }
   if (!suspect.empty()) j["suspect"] = suspect;
   j["counts"] = {{"records", c.records},
                  {"positions", c.positions},
@@ -84,7 +185,7 @@ json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const
                  {"scored_positions", c.scored_positions}};
   j["rules"] = {
       {"contexts", "each context window scored once, and only when no id the suspect saw already followed it"},
-      {"predicted_ids_per_position", recipe.top_k},
+      {"predicted_ids_per_position", recipe.score == ScoreKind::kProbability ? kMaxPredictedPerPosition : recipe.top_k},
       {"teacher_filter", filter ? recipe.filter : "none"}};
   if (filter) {
     // A false positive of the filter admits a context the teacher never watermarked: its tuples are pure null draws,
@@ -99,11 +200,22 @@ json result_json(const SuspectRecipe& recipe, const SuspectScorer& scorer, const
 
 }  // namespace
 
+const char* score_kind_name(ScoreKind kind) { return kind == ScoreKind::kProbability ? "probability" : "top1"; }
+
+Result<ScoreKind> parse_score_kind(const std::string& name) {
+  if (name == "top1") return ScoreKind::kTop1;
+  if (name == "probability") return ScoreKind::kProbability;
+  return invalid_argument("the score must be top1 or probability, not '" + name.substr(0, 40) + "'");
+}
+
 Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer, const KeyRing& key,
                                     const SuspectTupleCallback& on_tuple) {
   if (!(recipe.alpha > 0 && recipe.alpha < 1)) return invalid_argument("alpha must be in (0, 1)");
   if (recipe.predictions.empty() == recipe.answers.empty())
     return invalid_argument("a suspect is scored from exactly one of a predictions file or an answer log");
+  if (!recipe.suspect_tokenizer.empty() && recipe.predictions.empty())
+    return invalid_argument(
+        "a suspect tokenizer is for a predictions file; an answer log's logprobs carry their bytes");
   auto det = Detector::create(key, recipe.params);
   if (!det) return det.status();
   std::optional<ContextFilter> filter;
@@ -114,17 +226,28 @@ Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::To
   }
   SuspectRules rules;
   rules.filter = filter ? &*filter : nullptr;
-  rules.max_rank = recipe.top_k;
+  const bool probability = recipe.score == ScoreKind::kProbability;
+  rules.max_rank = probability ? static_cast<uint32_t>(kMaxPredictedPerPosition) : recipe.top_k;
+  rules.probability = probability;
   auto scorer = SuspectScorer::create(*det, rules);
   if (!scorer) return scorer.status();
 
   std::vector<std::string> docs;  // record ordinal -> name
   SuspectScorer::TupleCallback tuple_callback;
   if (on_tuple) tuple_callback = [&docs, &on_tuple](const ScoredTuple& t) { on_tuple(t, docs[t.record]); };
+  Reading in{recipe, tokenizer, *scorer, tuple_callback, docs, std::nullopt, std::nullopt, {}};
+  if (!recipe.suspect_tokenizer.empty() || (probability && recipe.predictions.empty())) {
+    auto wm = PieceTable::load(tokenizer.path());
+    if (!wm) return wm.status();
+    in.watermark_pieces.emplace(std::move(wm).value());
+  }
+  if (!recipe.suspect_tokenizer.empty()) {
+    auto sp = PieceTable::load(recipe.suspect_tokenizer);
+    if (!sp) return sp.status();
+    in.suspect_pieces.emplace(std::move(sp).value());
+  }
   std::string suspect;
-  const Status s = recipe.predictions.empty()
-                       ? score_answers(recipe.answers, tokenizer, *scorer, tuple_callback, docs)
-                       : score_predictions(recipe.predictions, tokenizer, *scorer, tuple_callback, docs, suspect);
+  const Status s = recipe.predictions.empty() ? score_answers(in) : score_predictions(in, suspect);
   if (!s.is_ok()) return s;
   if (docs.empty() && !recipe.allow_empty) {
     const bool open = !recipe.predictions.empty();
@@ -134,11 +257,17 @@ Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::To
 
   SuspectRun run;
   const score::Evidence e = scorer->evidence();
-  run.detected = e.scored > 0 && e.log_p <= std::log(recipe.alpha);
-  run.result = result_json(recipe, *scorer, key, tokenizer, filter ? &*filter : nullptr, suspect, run.detected);
+  if (probability) {
+    const ProbabilityEvidence pe = scorer->probability_evidence();
+    run.detected = pe.tuples > 0 && pe.log_p <= std::log(recipe.alpha);
+  } else {
+    run.detected = e.scored > 0 && e.log_p <= std::log(recipe.alpha);
+  }
+  run.result = result_json(recipe, in, key, filter ? &*filter : nullptr, suspect, run.detected);
   run.null = scorer->null_model();
   run.files_read.push_back(recipe.predictions.empty() ? recipe.answers : recipe.predictions);
   if (filter) run.files_read.push_back(recipe.filter);
+  if (!recipe.suspect_tokenizer.empty()) run.files_read.push_back(recipe.suspect_tokenizer);
   return run;
 }
 

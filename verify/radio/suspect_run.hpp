@@ -18,14 +18,25 @@
 
 namespace telltale::radio {
 
+// What is scored: the suspect's top-ranked ids (today's count test), or its probability mass on what the watermark
+// favours (spec/radioactivity.md, section 7).
+enum class ScoreKind { kTop1, kProbability };
+const char* score_kind_name(ScoreKind kind);  // "top1", "probability"
+Result<ScoreKind> parse_score_kind(const std::string& name);
+
 // Everything that decides the result besides the key and the tokenizer's bytes.
 struct SuspectRecipe {
   std::string tokenizer;    // path, as given
   std::string predictions;  // open mode: a predictions file (spec/predictions-format.md); else empty
   std::string answers;      // closed mode: an answer log (JSONL prompt, response); else empty
   std::string filter;       // the teacher-context filter file; empty: none
-  uint32_t top_k = 1;       // predicted ids scored per position, 1..64
-  double alpha = 1e-3;      // significance level for "detected", in (0, 1)
+  // Open mode: the SentencePiece model of the suspect's own tokenizer when the predictions file holds the suspect's
+  // ids (aligned to the watermark tokenizer by byte offsets, spec/radioactivity.md, section 6); empty: the file
+  // holds watermark ids.
+  std::string suspect_tokenizer;
+  ScoreKind score = ScoreKind::kTop1;
+  uint32_t top_k = 1;   // predicted ids scored per position, 1..64
+  double alpha = 1e-3;  // significance level for "detected", in (0, 1)
   SchemeParams params;
   // A predictions file or answer log with no record is scored (as nothing) instead of refused with "no documents
   // read". Not part of an evidence record: a bundle is never made over nothing.

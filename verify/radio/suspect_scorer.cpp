@@ -3,6 +3,7 @@
 #include "radio/suspect_scorer.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace telltale::radio {
 
@@ -51,7 +52,10 @@ void SuspectScorer::add(const PredictionRecord& r, const TupleCallback& on_tuple
           const double s = detector_.score(window, choices[rank]);
           tally_.add(s);
           ++counts_.scored_tuples;
-          if (on_tuple) on_tuple({ordinal, static_cast<uint32_t>(p), static_cast<uint32_t>(rank), choices[rank], h, s});
+          const double prob = r.logprobs.empty() ? 0.0 : std::exp(static_cast<double>(r.logprobs[next][rank]));
+          if (rules_.probability) probability_.add(prob, s);
+          if (on_tuple)
+            on_tuple({ordinal, static_cast<uint32_t>(p), static_cast<uint32_t>(rank), choices[rank], h, s, prob});
         }
         // A scored window is spent even when no id follows it: its context counts once.
         seen_.insert(h);

@@ -12,6 +12,7 @@
 
 #include "radio/context_filter.hpp"
 #include "radio/predictions.hpp"
+#include "radio/probability_score.hpp"
 #include "score/tally.hpp"
 #include "telltale/hook.hpp"
 #include "telltale/status.hpp"
@@ -21,6 +22,9 @@ namespace telltale::radio {
 struct SuspectRules {
   const ContextFilter* filter = nullptr;  // teacher contexts; nullptr: every fresh context counts
   uint32_t max_rank = 1;                  // score the first max_rank predicted ids of a position (1: top-1)
+  // Also weigh every scored id by the suspect's probability of it (its record's logprobs; an id without one weighs
+  // 0) into the probability score (spec/radioactivity.md, section 7).
+  bool probability = false;
 };
 
 // One scored tuple and where it came from, so that a run can be audited and re-scored without the suspect.
@@ -31,6 +35,7 @@ struct ScoredTuple {
   int32_t token = 0;
   uint64_t context = 0;  // context_hash of the window
   double score = 0;
+  double probability = 0;  // the suspect's probability of the token, when its record has logprobs; else 0
 };
 
 struct SuspectCounts {
@@ -56,15 +61,18 @@ class SuspectScorer {
   const score::Tally& tally() const { return tally_; }
   const SuspectCounts& counts() const { return counts_; }
   score::Evidence evidence() const { return score::evaluate(tally_, detector_.null_model()); }
+  ProbabilityEvidence probability_evidence() const { return probability_.evaluate(); }
   NullModel null_model() const { return detector_.null_model(); }
   uint32_t window_size() const { return detector_.window_size(); }
 
  private:
-  SuspectScorer(Detector detector, const SuspectRules& rules) : detector_(std::move(detector)), rules_(rules) {}
+  SuspectScorer(Detector detector, const SuspectRules& rules)
+      : detector_(std::move(detector)), rules_(rules), probability_(detector_.null_model()) {}
   Detector detector_;
   SuspectRules rules_;
   std::unordered_set<uint64_t> seen_;  // fingerprints of windows already followed by an id the suspect saw
   score::Tally tally_;
+  ProbabilityTally probability_;
   SuspectCounts counts_;
 };
 

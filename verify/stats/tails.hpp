@@ -60,17 +60,19 @@ double log_gamma_cdf(double x, double shape) noexcept;
 // integer sum (see tails.cpp); e.g. 500 tokens x 30 layers with weights 1..10 take ~0.3 s.
 // Relative error ~C ulps. Returns NaN if W overflows or exceeds 2^53, or if D exceeds
 // kMaxWeightedStates (the caller should coarsen the weights).
+// With q: the same for B_i iid Bernoulli(q), q in (0, 1) (NaN outside): the radioactivity probability score's null
+// (spec/statistics.md, section 7). At q = 1/2 the arithmetic is the fair-bit one, bit for bit.
 inline constexpr uint64_t kMaxWeightedStates = uint64_t{1} << 25;
-double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold);
+double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q = 0.5);
 
 // The multiply-adds log_weighted_bernoulli_sf would spend on (count_by_weight, threshold): C * (D + 1), with C the
 // number of terms and D its DP size (0 when it answers in closed form). Lets a caller choose it or the bound below.
-double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold);
+double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q = 0.5);
 
 // ln of the Chernoff bound on the same tail: min over lambda >= 0 of ln E[e^(lambda T)] - lambda * threshold.
 // Never below the exact ln P(T >= threshold), so it is a valid, conservative p-value; it costs O(groups) per
 // iteration of a root search, whatever the counts. 0 when threshold <= E[T]; -inf above the total weight.
-double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold);
+double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q = 0.5);
 
 // ln(1 - e^a) for a <= 0, accurate for all a (Maechler 2012, "Accurately computing log(1-exp(-|a|))").
 // a = 0 gives -inf; a > 0 or NaN gives NaN.

@@ -1,5 +1,6 @@
-// Exact tail of a sum of integer-weighted Bernoulli(1/2) terms (the SynthID weighted-mean null), by a tilted
-// dynamic programme, and its Chernoff bound; declared in tails.hpp beside the binomial and gamma tails.
+// Exact tail of a sum of integer-weighted Bernoulli(q) terms (the SynthID weighted-mean null at q = 1/2, the
+// radioactivity probability score at q = gamma), by a tilted dynamic programme, and its Chernoff bound; declared in
+// tails.hpp beside the binomial and gamma tails.
 #include "stats/tails.hpp"
 
 #include <algorithm>
@@ -27,13 +28,14 @@ struct WeightGroup {
 // Entries of the tilted DP below this are flushed to zero (their total is tracked and checked).
 constexpr double kDpTiny = 1e-250;
 
-// ln P(T <= s), T = sum of w B over the groups, for 1 <= s < W/2 (the small side), by an exact
-// DP over the integer partial sum u in [0, s] under an exponentially tilted measure.
+// ln P(T <= s), T = sum of w B over the groups with P(B = 1) = p1 = odds / (1 + odds) and ln(1 - p1) = log_p0, for
+// 1 <= s < p1 W (the small side), by an exact DP over the integer partial sum u in [0, s] under an exponentially
+// tilted measure. (At p1 = 1/2, odds = 1 and log_p0 = -ln 2: the arithmetic is the one of the fair-bit case.)
 //
 // Why tilt: P(T <= s) can be 1e-5000 while intermediate probabilities span thousands of orders of
 // magnitude, which plain doubles cannot hold and a log-space DP would make ~20x slower. Under the
-// tilted law P_theta(B_i = 1) = theta^w_i / (1 + theta^w_i) (0 < theta <= 1) the likelihood ratio
-// is P/P_theta = Z(theta) theta^-T with Z = prod_i (1 + theta^w_i)/2, so
+// tilted law P_theta(B_i = 1) = r theta^w_i / (1 + r theta^w_i) (0 < theta <= 1, r the odds) the likelihood ratio
+// is P/P_theta = Z(theta) theta^-T with Z = prod_i (1 - p1)(1 + r theta^w_i), so
 //     P(T <= s) = Z(theta) theta^-s * sum_{u <= s} theta^(s-u) P_theta(T = u).
 // Choosing theta so that E_theta[T] = s (the saddle point) makes the sum an O(1/sd) quantity that
 // is dominated by u near s, so the DP runs in plain doubles; everything tiny is in the closed-form
@@ -44,18 +46,18 @@ constexpr double kDpTiny = 1e-250;
 // sum and is checked against it at the end (NaN if it could matter, which we have not seen happen).
 //
 // Cost: O(sum_g count_g * (s + 1)) multiply-adds, O(s) memory.
-double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int) {
+double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int, double odds, double log_p0) {
   uint64_t total_count = 0;
   for (const auto& g : groups) total_count += g.count;
-  if (s_int == 0) return -static_cast<double>(total_count) * kLn2;  // every term must be 0
+  if (s_int == 0) return static_cast<double>(total_count) * log_p0;  // every term must be 0
   const double s = static_cast<double>(s_int);
 
-  // Solve E_lambda[T] = sum_g c_g w_g / (1 + e^(-lambda w_g)) = s for lambda = ln theta <= 0.
+  // Solve E_lambda[T] = sum_g c_g w_g / (1 + e^(-lambda w_g) / r) = s for lambda = ln theta <= 0.
   auto tilted_mean = [&](double lambda) {
     double m = 0.0;
     for (const auto& g : groups) {
       const double w = static_cast<double>(g.weight);
-      m += static_cast<double>(g.count) * w / (1.0 + std::exp(-lambda * w));
+      m += static_cast<double>(g.count) * w / (1.0 + std::exp(-lambda * w) / odds);
     }
     return m;
   };
@@ -77,8 +79,8 @@ double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int
   double dropped = 0.0;        // absolute bound on the mass thrown away
   double log_z = 0.0;
   for (const auto& g : groups) {
-    const double t = std::exp(lambda * static_cast<double>(g.weight));  // theta^w
-    log_z += static_cast<double>(g.count) * (std::log1p(t) - kLn2);
+    const double t = odds * std::exp(lambda * static_cast<double>(g.weight));  // r theta^w
+    log_z += static_cast<double>(g.count) * (std::log1p(t) + log_p0);
     const double pi1 = t / (1.0 + t);
     const double pi0 = 1.0 / (1.0 + t);
     const size_t w = static_cast<size_t>(g.weight);
@@ -120,8 +122,9 @@ double log_weighted_lower(const std::vector<WeightGroup>& groups, uint64_t s_int
 
 // What the exact weighted tail and its cost estimate both work on: the weight groups and the threshold divided by the
 // weights' gcd (T is a multiple of it, so P(T >= t) = P(T/g >= ceil(t/g)) on a dense lattice), and the DP's
-// lower-tail bound s. B -> 1 - B preserves Bernoulli(1/2) and maps T -> W - T, so P(T >= t) = P(T <= W - t): the DP
-// computes whichever tail is the small side (s < W/2) and `direct` says whether to complement it.
+// lower-tail bound s. B -> 1 - B maps Bernoulli(q) to Bernoulli(1 - q) and T -> W - T, so P(T >= t) is the lower tail
+// P(W - T <= W - t) of the flipped sum: the DP computes whichever tail is the small side and `direct` says whether
+// it is that flipped upper tail (else the lower tail of T, complemented).
 struct WeightedTail {
   std::vector<WeightGroup> groups;
   uint64_t terms = 0;      // Bernoulli terms C
@@ -133,7 +136,7 @@ struct WeightedTail {
   uint64_t s = 0;
 };
 
-WeightedTail reduce_weighted_tail(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
+WeightedTail reduce_weighted_tail(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q) {
   WeightedTail r;
   uint64_t g = 0;
   for (size_t w = 1; w < count_by_weight.size(); ++w) {
@@ -153,37 +156,47 @@ WeightedTail reduce_weighted_tail(std::span<const uint64_t> count_by_weight, uin
   for (auto& grp : r.groups) grp.weight /= g;
   r.total = r.raw_total / g;
   r.t = (threshold + g - 1) / g;
-  r.direct = 2 * r.t > r.total;
+  // The upper tail is the small side above the mean q W (at q = 1/2: 2 t > W, exactly, as W < 2^53 when it is used).
+  r.direct = static_cast<double>(r.t) > q * static_cast<double>(r.total);
   r.s = r.direct ? r.total - r.t : r.t - 1;
   return r;
 }
 
 }  // namespace
 
-double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
-  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold);
+double log_weighted_bernoulli_sf(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q) {
+  if (!(q > 0 && q < 1)) return kNaN;
+  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold, q);
   if (r.overflow || r.raw_total > kMaxExactCount) return kNaN;
   if (threshold == 0) return 0.0;
   if (threshold > r.raw_total) return -kInf;
-  if (r.groups.size() == 1) return log_binomial_sf(r.t, r.groups[0].count, 0.5);  // one weight: Binomial(C, 1/2)
+  if (r.groups.size() == 1) return log_binomial_sf(r.t, r.groups[0].count, q);  // one weight: Binomial(C, q)
   if (r.s + 1 > kMaxWeightedStates) return kNaN;
-  const double lower = log_weighted_lower(r.groups, r.s);
+  // The flipped sum's terms are Bernoulli(1 - q); the odds and ln P(0) of the summed bits, as the DP wants them.
+  const double p1 = r.direct ? 1 - q : q;
+  const double odds = q == 0.5 ? 1.0 : p1 / (1 - p1);
+  const double log_p0 = q == 0.5 ? -kLn2 : std::log1p(-p1);
+  const double lower = log_weighted_lower(r.groups, r.s, odds, log_p0);
   return r.direct ? lower : log1m_exp(lower);
 }
 
-double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
-  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold);
+double weighted_bernoulli_sf_cost(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q) {
+  const WeightedTail r = reduce_weighted_tail(count_by_weight, threshold, q);
   if (r.overflow) return std::numeric_limits<double>::infinity();  // the exact tail refuses it: take the bound
   if (r.groups.size() <= 1 || threshold == 0 || threshold > r.raw_total) return 0.0;
   return static_cast<double>(r.terms) * (static_cast<double>(r.s) + 1);
 }
 
-double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold) {
+double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight, uint64_t threshold, double q) {
+  if (!(q > 0 && q < 1)) return kNaN;
   double total = 0;
   for (size_t w = 1; w < count_by_weight.size(); ++w) {
     total += static_cast<double>(w) * static_cast<double>(count_by_weight[w]);
   }
-  const double mean = total / 2;
+  const double mean = q == 0.5 ? total / 2 : q * total;
+  // ln E[e^(x B)] = x + ln(q + (1 - q) e^(-x)) = x + ln(q) + ln1p(e^(-x) / odds) for x >= 0 (at q = 1/2: odds = 1).
+  const double odds = q == 0.5 ? 1.0 : q / (1 - q);
+  const double log_q = q == 0.5 ? -kLn2 : std::log(q);
   const double t = static_cast<double>(threshold);
   if (t <= mean) return 0.0;
   if (t > total) return -kInf;
@@ -193,7 +206,7 @@ double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight
     for (size_t w = 1; w < count_by_weight.size(); ++w) {
       if (count_by_weight[w] == 0) continue;
       const double x = lambda * static_cast<double>(w);
-      s += static_cast<double>(count_by_weight[w]) * (x + std::log1p(std::exp(-x)) - kLn2);  // x >= 0
+      s += static_cast<double>(count_by_weight[w]) * (x + std::log1p(std::exp(-x) / odds) + log_q);  // x >= 0
     }
     return s;
   };
@@ -201,14 +214,14 @@ double log_weighted_bernoulli_sf_bound(std::span<const uint64_t> count_by_weight
     double m = 0;
     for (size_t w = 1; w < count_by_weight.size(); ++w) {
       const double wd = static_cast<double>(w);
-      m += static_cast<double>(count_by_weight[w]) * wd / (1.0 + std::exp(-lambda * wd));
+      m += static_cast<double>(count_by_weight[w]) * wd / (1.0 + std::exp(-lambda * wd) / odds);
     }
     return m;
   };
   if (t == total) {  // every term must be 1: the infimum (lambda -> inf) is the exact -C ln 2
     double terms = 0;
     for (size_t w = 1; w < count_by_weight.size(); ++w) terms += static_cast<double>(count_by_weight[w]);
-    return -terms * kLn2;
+    return terms * log_q;
   }
   double lo = 0, hi = 1;
   while (tilted_mean(hi) < t && hi < 1e6) hi *= 2;

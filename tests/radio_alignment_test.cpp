@@ -1,0 +1,193 @@
+// Reading a suspect with its own tokenizer: hand-made pairs of tokenizations lined up by byte offsets (byte-fallback
+// pieces, multi-token words, leading spaces, a suspect token over two watermark tokens), and the reference tokenizer
+// aligned with itself.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "input/tokenizer.hpp"
+#include "radio/alignment.hpp"
+#include "radio/piece_table.hpp"
+#include "test_paths.hpp"
+
+using namespace telltale;
+using namespace telltale::radio;
+
+namespace {
+
+// The watermark vocabulary of the hand-made cases: id = index.
+const std::vector<std::string> kWatermarkPieces = {
+    "<unk>",          "<0xC3>", "<0xA9>", "a",   "<0x61>",       "\xe2\x96\x81the",
+    "\xe2\x96\x81un", "believ", "able",   "the", "\xe2\x96\x81", "caf"};
+
+// " the unbelievable caf\xc3\xa9" in watermark tokens: ▁the ▁un believ able ▁ caf <0xC3> <0xA9>.
+AlignedText watermark_text() {
+  AlignedText t;
+  t.ids = {5, 6, 7, 8, 10, 11, 1, 2};
+  t.ends = {4, 7, 13, 17, 18, 21, 22, 23};
+  return t;
+}
+
+SuspectPosition at(size_t offset, std::vector<std::string> candidates, std::vector<double> logprobs = {}) {
+  SuspectPosition p;
+  p.offset = offset;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    SuspectCandidate c;
+    c.bytes = candidates[i];
+    if (!logprobs.empty()) c.logprob = logprobs[i];
+    p.candidates.push_back(c);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("a piece table reads byte-fallback pieces as their byte and the leading-space mark as a space",
+          "[radio][alignment]") {
+  const PieceTable t = PieceTable::from_pieces(kWatermarkPieces);
+  CHECK(t.bytes(1) == std::optional<std::string_view>("\xc3"));
+  CHECK(t.bytes(5) == std::optional<std::string_view>(" the"));
+  CHECK_FALSE(t.bytes(0).has_value());               // <unk> stands for no bytes
+  CHECK_FALSE(t.bytes(99).has_value());              // outside the vocabulary
+  CHECK(t.id_of("a") == std::optional<int32_t>(3));  // the text piece, not the byte piece <0x61>
+  CHECK(t.id_of(" the") == std::optional<int32_t>(5));
+  CHECK_FALSE(t.id_of("the ").has_value());
+}
+
+TEST_CASE("a suspect prediction counts only at a watermark boundary and only as one whole watermark token",
+          "[radio][alignment]") {
+  const PieceTable wm = PieceTable::from_pieces(kWatermarkPieces);
+  const AlignedText text = watermark_text();
+  const std::vector<SuspectPosition> positions = {
+      at(4, {" unbeliev"}),    // spans ▁un + believ: not one watermark token
+      at(5, {"n"}),            // offset 5 is inside ▁un: not a boundary
+      at(7, {"believ"}),       // multi-token word: its middle piece, at a boundary
+      at(13, {"able"}),        // its last piece
+      at(18, {"caf", "the"}),  // after the lone ▁; the second candidate has no leading space: the piece "the"
+      at(21, {"\xc3\xa9"}),    // é spans the two byte-fallback pieces: not one token
+      at(22, {"\xa9"}),        // a single byte: the byte-fallback piece <0xA9>
+  };
+  AlignmentCounts counts;
+  auto r = align_predictions(text, positions, wm, true, counts);
+  REQUIRE(r.is_ok());
+  CHECK(r->ids == text.ids);
+  CHECK(r->positions == std::vector<uint32_t>{2, 3, 5, 7});
+  CHECK(r->predicted == std::vector<std::vector<int32_t>>{{7}, {8}, {11, 9}, {2}});
+  CHECK(counts.positions == 7);
+  CHECK(counts.off_boundary == 1);
+  CHECK(counts.top_unaligned == 2);
+  CHECK(counts.candidates == 7);
+  CHECK(counts.candidates_kept == 5);
+  CHECK(r->logprobs.empty());  // no candidate had a log-probability
+}
+
+TEST_CASE("the leading space is part of the token: ' the' and 'the' are different watermark tokens",
+          "[radio][alignment]") {
+  const PieceTable wm = PieceTable::from_pieces(kWatermarkPieces);
+  AlignedText text;  // "a the": a ▁the
+  text.ids = {3, 5};
+  text.ends = {1, 5};
+  AlignmentCounts counts;
+  auto with_space = align_predictions(text, std::vector{at(1, {" the"})}, wm, true, counts);
+  auto without = align_predictions(text, std::vector{at(1, {"the"})}, wm, true, counts);
+  REQUIRE(with_space.is_ok());
+  REQUIRE(without.is_ok());
+  CHECK(with_space->predicted == std::vector<std::vector<int32_t>>{{5}});
+  CHECK(without->predicted == std::vector<std::vector<int32_t>>{{9}});
+}
+
+TEST_CASE("for probability scores, candidates that are the same watermark token are merged with their mass added",
+          "[radio][alignment]") {
+  const PieceTable wm = PieceTable::from_pieces(kWatermarkPieces);
+  AlignedText text;
+  text.ids = {3, 3};
+  text.ends = {1, 2};
+  // "a" and the byte "a" are one watermark token; " unbeliev" is none: its mass is dropped, not imputed.
+  const std::vector<SuspectPosition> positions = {at(1, {" unbeliev", "a", "\x61"}, {-0.5, -1.0, -2.0})};
+  AlignmentCounts counts;
+  auto top = align_predictions(text, positions, wm, true, counts);
+  REQUIRE(top.is_ok());
+  CHECK(top->positions.empty());  // top-1 does not align: dropped for a top-ranked score
+  auto prob = align_predictions(text, positions, wm, false, counts);
+  REQUIRE(prob.is_ok());
+  REQUIRE(prob->predicted == std::vector<std::vector<int32_t>>{{3}});
+  REQUIRE(prob->logprobs.size() == 1);
+  CHECK(std::exp(prob->logprobs[0][0]) == Approx(std::exp(-1.0) + std::exp(-2.0)).epsilon(1e-6));
+}
+
+TEST_CASE("prediction offsets past the text or not increasing are errors naming the offset", "[radio][alignment]") {
+  const PieceTable wm = PieceTable::from_pieces(kWatermarkPieces);
+  const AlignedText text = watermark_text();
+  AlignmentCounts counts;
+  auto past = align_predictions(text, std::vector{at(24, {"a"})}, wm, true, counts);
+  REQUIRE_FALSE(past.is_ok());
+  CHECK_THAT(past.status().message(), Catch::Contains("byte offset 24"));
+  auto back = align_predictions(text, std::vector{at(7, {"a"}), at(4, {"a"})}, wm, true, counts);
+  REQUIRE_FALSE(back.is_ok());
+  CHECK_THAT(back.status().message(), Catch::Contains("byte offset 4"));
+}
+
+// The reference tokenizer and its piece table.
+struct Reference {
+  input::Tokenizer tok;
+  PieceTable pieces;
+};
+Reference reference() {
+  auto tok = input::Tokenizer::load(test::model_file("tok512.model"));
+  REQUIRE(tok.is_ok());
+  auto pieces = PieceTable::load(test::model_file("tok512.model"));
+  REQUIRE(pieces.is_ok());
+  return {std::move(tok).value(), std::move(pieces).value()};
+}
+
+TEST_CASE("the watermark tokens of a text end at its byte offsets, a dummy-prefix space belonging to the first",
+          "[radio][alignment]") {
+  const Reference ref = reference();
+  auto ok = align_text("Once upon a time", ref.tok, ref.pieces);
+  REQUIRE(ok.is_ok());
+  CHECK(ok->ends.back() == 16);
+  CHECK(ok->ends.front() == 4);  // "▁Once" covers the added space and "Once"
+  auto leading = align_text(" Once upon a time", ref.tok, ref.pieces);
+  REQUIRE(leading.is_ok());
+  CHECK(leading->ends.back() == 17);
+}
+
+TEST_CASE("a text the watermark pieces do not spell again is refused at the first differing byte",
+          "[radio][alignment]") {
+  const Reference ref = reference();
+  // The same vocabulary with every 'u' read as 'v': "Once upon" is no longer spelled from byte 5 on.
+  std::vector<std::string> pieces;
+  for (int32_t id = 0; id < ref.pieces.size(); ++id) {
+    const auto b = ref.pieces.bytes(id);
+    std::string p = b ? std::string(*b) : "<control>";
+    if (b) std::replace(p.begin(), p.end(), 'u', 'v');
+    pieces.push_back(p);
+  }
+  auto bad = align_text("Once upon a time", ref.tok, PieceTable::from_pieces(pieces));
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK_THAT(bad.status().message(), Catch::Contains("at byte offset 5"));
+}
+
+TEST_CASE("the reference tokenizer read as a suspect tokenizer aligns with itself, every prediction kept",
+          "[radio][alignment]") {
+  const Reference ref = reference();
+  PredictionRecord r;
+  REQUIRE(ref.tok.encode("Once upon a time there was a little girl named Lily.", r.ids).is_ok());
+  for (uint32_t p = 1; p < r.ids.size(); ++p) {
+    r.positions.push_back(p);
+    r.predicted.push_back({r.ids[p]});
+  }
+  auto text = suspect_record_text(r, ref.pieces);
+  REQUIRE(text.is_ok());
+  auto aligned = align_text(text->first, ref.tok, ref.pieces);
+  REQUIRE(aligned.is_ok());
+  AlignmentCounts counts;
+  auto back = align_predictions(*aligned, text->second, ref.pieces, true, counts);
+  REQUIRE(back.is_ok());
+  CHECK(back->ids == r.ids);
+  CHECK(back->positions == r.positions);
+  CHECK(back->predicted == r.predicted);
+  CHECK(counts.off_boundary == 0);
+}

@@ -1,0 +1,153 @@
+// Alignment by byte offsets: both tokenizations are cut points in the same byte string, so a suspect prediction is
+// read in the watermark's terms exactly when its offset is a watermark cut point and its bytes are one watermark piece.
+#include "radio/alignment.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace telltale::radio {
+
+Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& tokenizer, const PieceTable& pieces) {
+  AlignedText out;
+  if (Status s = tokenizer.encode(text, out.ids); !s.is_ok()) return s;
+  std::string spelled;
+  std::vector<size_t> spelled_ends;
+  for (const int32_t id : out.ids) {
+    const auto b = pieces.bytes(id);
+    if (!b)
+      return invalid_argument("the watermark tokenizer has no bytes for its id " + std::to_string(id) +
+                              " at byte offset " + std::to_string(spelled.size()) + " of the text");
+    spelled += *b;
+    spelled_ends.push_back(spelled.size());
+  }
+  const bool lead = spelled.size() == text.size() + 1 && !spelled.empty() && spelled[0] == ' ';
+  const std::string_view body = std::string_view(spelled).substr(lead ? 1 : 0);
+  if (body != text) {
+    const auto diff = std::mismatch(body.begin(), body.end(), text.begin(), text.end());
+    return invalid_argument("the watermark tokenizer does not spell the text again at byte offset " +
+                            std::to_string(diff.second - text.begin()));
+  }
+  out.ends.reserve(spelled_ends.size());
+  for (const size_t e : spelled_ends) out.ends.push_back(e - (lead && e > 0 ? 1 : 0));
+  return out;
+}
+
+Result<PredictionRecord> align_predictions(const AlignedText& text, std::span<const SuspectPosition> positions,
+                                           const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts) {
+  PredictionRecord r;
+  r.ids = text.ids;
+  const size_t size = text.ends.empty() ? 0 : text.ends.back();
+  bool all_logprobs = true;
+  std::vector<std::vector<double>> probs;
+  size_t previous = 0;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    const SuspectPosition& pos = positions[i];
+    if (pos.offset > size)
+      return invalid_argument("a prediction at byte offset " + std::to_string(pos.offset) + ", past the text's " +
+                              std::to_string(size) + " bytes");
+    if (i > 0 && pos.offset <= previous)
+      return invalid_argument("prediction offsets must be strictly increasing (byte offset " +
+                              std::to_string(pos.offset) + ")");
+    previous = pos.offset;
+    ++counts.positions;
+    // A boundary: the last watermark token that ends exactly here (tokens with no bytes of the text, a prompt before
+    // it or a lone dummy-prefix space, end at 0); p = its index + 1 tokens read.
+    const auto after = std::upper_bound(text.ends.begin(), text.ends.end(), pos.offset);
+    if (after == text.ends.begin() || *(after - 1) != pos.offset) {
+      ++counts.off_boundary;
+      continue;
+    }
+    const auto read = static_cast<uint32_t>(after - text.ends.begin());
+    std::vector<int32_t> ids;
+    std::vector<double> p;  // merged probabilities, one per id
+    bool top = false;
+    for (size_t rank = 0; rank < pos.candidates.size(); ++rank) {
+      const SuspectCandidate& c = pos.candidates[rank];
+      ++counts.candidates;
+      const auto id = c.bytes ? watermark_pieces.id_of(*c.bytes) : std::nullopt;
+      if (!id) continue;
+      ++counts.candidates_kept;
+      if (rank == 0) top = true;
+      if (!c.logprob) all_logprobs = false;
+      const double prob = c.logprob ? std::exp(*c.logprob) : 0.0;
+      const auto at = std::find(ids.begin(), ids.end(), *id);
+      if (at == ids.end()) {
+        ids.push_back(*id);
+        p.push_back(prob);
+      } else {
+        p[static_cast<size_t>(at - ids.begin())] += prob;
+      }
+    }
+    if (need_top && !top) {
+      ++counts.top_unaligned;
+      continue;
+    }
+    if (ids.empty()) continue;
+    r.positions.push_back(read);
+    r.predicted.push_back(std::move(ids));
+    probs.push_back(std::move(p));
+  }
+  if (all_logprobs && !probs.empty())
+    for (const auto& p : probs) {
+      std::vector<float> lp;
+      for (const double v : p) lp.push_back(static_cast<float>(std::log(std::min(1.0, v))));
+      r.logprobs.push_back(std::move(lp));
+    }
+  return r;
+}
+
+Result<std::pair<std::string, std::vector<SuspectPosition>>> suspect_record_text(const PredictionRecord& record,
+                                                                                 const PieceTable& suspect_pieces) {
+  std::string text;
+  std::vector<size_t> starts;  // starts[p] = byte offset after ids[0 .. p-1]
+  starts.reserve(record.ids.size() + 1);
+  for (const int32_t id : record.ids) {
+    starts.push_back(text.size());
+    const auto b = suspect_pieces.bytes(id);
+    if (!b)
+      return invalid_argument("suspect id " + std::to_string(id) + " at byte offset " + std::to_string(text.size()) +
+                              " stands for no text (a control or unknown piece)");
+    text += *b;
+  }
+  starts.push_back(text.size());
+  std::vector<SuspectPosition> positions(record.positions.size());
+  for (size_t i = 0; i < record.positions.size(); ++i) {
+    positions[i].offset = starts[record.positions[i]];
+    for (size_t rank = 0; rank < record.predicted[i].size(); ++rank) {
+      SuspectCandidate c;
+      if (const auto b = suspect_pieces.bytes(record.predicted[i][rank])) c.bytes = std::string(*b);
+      if (!record.logprobs.empty()) c.logprob = record.logprobs[i][rank];
+      positions[i].candidates.push_back(std::move(c));
+    }
+  }
+  return std::make_pair(std::move(text), std::move(positions));
+}
+
+Result<std::vector<SuspectPosition>> answer_positions(const Answer& answer) {
+  std::vector<SuspectPosition> out;
+  out.reserve(answer.logprobs.size());
+  size_t offset = 0;
+  for (const AnswerToken& t : answer.logprobs) {
+    const std::string_view rest = std::string_view(answer.response).substr(offset);
+    if (rest.substr(0, t.chosen.bytes.size()) != t.chosen.bytes) {
+      const auto diff = std::mismatch(rest.begin(), rest.end(), t.chosen.bytes.begin(), t.chosen.bytes.end());
+      return invalid_argument("the 'logprobs' tokens do not spell the response at byte offset " +
+                              std::to_string(offset + static_cast<size_t>(diff.first - rest.begin())));
+    }
+    SuspectPosition pos;
+    pos.offset = offset;
+    bool chosen_listed = false;
+    for (const AnswerTokenChoice& c : t.top) {
+      pos.candidates.push_back({c.bytes, c.logprob});
+      chosen_listed = chosen_listed || c.bytes == t.chosen.bytes;
+    }
+    if (!chosen_listed) pos.candidates.push_back({t.chosen.bytes, t.chosen.logprob});
+    offset += t.chosen.bytes.size();
+    if (!t.chosen.bytes.empty()) out.push_back(std::move(pos));  // an empty token adds no place to predict at
+  }
+  if (offset != answer.response.size())
+    return invalid_argument("the 'logprobs' tokens do not spell the response at byte offset " + std::to_string(offset));
+  return out;
+}
+
+}  // namespace telltale::radio
