@@ -94,6 +94,17 @@ TEST_CASE("query asks every prompt once and score --answers detects the key the 
   CHECK(hj.at("p_value").get<double>() < 1e-6);
   const Run miss = run(dir, "radioactivity score -k other.key -t " + tok() + " --answers log.jsonl");
   CHECK(miss.rc == 1);
+
+  // The same log scored from the answers' log-probabilities, as `query` logged them: the two halves of issue 21 meet.
+  const Run prob = run(dir, "radioactivity score -k k.key -t " + tok() + " --answers log.jsonl --score probability");
+  INFO(prob.out << prob.err);
+  REQUIRE(prob.rc != 2);
+  const auto pj = nlohmann::json::parse(prob.out);
+  CHECK(pj.at("score") == "probability");
+  CHECK(pj.at("scored_tuples").get<uint64_t>() > 0);
+  CHECK(pj.at("null").at("exact") == true);  // 101 tuples: the exact tail on the grid is within budget
+  CHECK(prob.rc == 0);                       // detected at the default alpha, as the top-1 score was
+  CHECK(run(dir, "radioactivity score -k other.key -t " + tok() + " --answers log.jsonl --score probability").rc == 1);
 }
 
 TEST_CASE("query retries 429, 5xx, malformed JSON, empty choices, a dropped connection and a timeout",

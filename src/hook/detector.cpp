@@ -74,7 +74,7 @@ double Detector::score(std::span<const int32_t> window, int32_t token) {
   const StepSeed seed = impl.params.self_hash ? impl.seeder.self_hash(window, token) : impl.seeder.left_hash(window);
   const uint32_t value = keystream_.value(seed, static_cast<uint32_t>(token), impl.bits);
   double s = 0;
-  impl.ops->score(impl, &value, 1, &s);
+  impl.ops->score(impl, &value, &token, 1, &s);
   return s;
 }
 
@@ -95,13 +95,8 @@ Status Detector::score_sequence(std::span<const int32_t> tokens, size_t first, s
           (token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size) ? static_cast<uint32_t>(token) : 0u;
     }
     keystream_.gather({ws.seeds.data(), m}, {ws.ids.data(), m}, impl.bits, ws.values.data(), ws.blocks.data());
-    // One call per batch: the scheme's loop over the values, then 0 for the ids outside the vocabulary.
-    double* scores = out.data() + (start - first);
-    impl.ops->score(impl, ws.values.data(), m, scores);
-    for (size_t j = 0; j < m; ++j) {
-      const int32_t token = tokens[start + j];
-      if (!(token >= 0 && static_cast<uint32_t>(token) < impl.params.vocab_size)) scores[j] = 0.0;
-    }
+    // One call per batch: the scheme's loop over the values (0 for the ids outside the vocabulary).
+    impl.ops->score(impl, ws.values.data(), tokens.data() + start, m, out.data() + (start - first));
   }
   return Status::ok();
 }

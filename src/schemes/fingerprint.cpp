@@ -42,39 +42,43 @@ Status setup(detail::HookImpl& impl, const KeyRing& keys) {
 float max_bias(const detail::HookImpl& impl) { return impl.kgw.delta + impl.fingerprint.delta; }
 
 // Both layers over the full row (no top-k pruning: the two deltas add on some ids).
-void bias_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row, uint32_t n,
-                 int64_t, uint32_t) {
+void bias_both_layers_row(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row,
+                          uint32_t n, int64_t, uint32_t) {
   kgw::bias_row(impl.kgw, keys, detail::HookImpl::workspace(seq), row, n);
   impl.bias_account(seq, keys, detail::DenseList{row, n}, n);
 }
 
-void bias_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
-                  detail::CandidateList list) {
+void bias_both_layers_list(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                           detail::CandidateList list) {
   kgw::bias_list(impl.kgw, keys, list, impl.params.vocab_size);
   impl.bias_account(seq, keys, list, impl.params.vocab_size);
 }
 
 template <typename List>
-ptrdiff_t choose(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, List list, double uniform) {
+ptrdiff_t choose_both_layers(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, List list,
+                             double uniform) {
   const uint32_t vocab = impl.params.vocab_size;
   kgw::bias_list(impl.kgw, keys, list, vocab);
   impl.bias_account(seq, keys, list, vocab);
   return detail::sample_list(list, vocab, uniform);
 }
 
-void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
-  kgw::score(impl.kgw, values, n, out);  // the zero-bit layer; the account layer is read by account_marks
+// The zero-bit layer's score, KGW's; the account layer is read by Detector::account_marks.
+void score_zero_bit_layer(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n,
+                          double* out) {
+  detail::score_tokens(impl.params.vocab_size, values, tokens, n, out,
+                       [c = impl.kgw](uint32_t value) { return static_cast<double>(kgw::is_green(c, value)); });
 }
 
 const detail::SchemeOps kOps = {SchemeKind::kKgw,
                                 setup,
                                 false,
                                 max_bias,
-                                bias_row_op,
-                                bias_list_op,
-                                choose<detail::DenseList>,
-                                choose<detail::CandidateList>,
-                                score_op};
+                                bias_both_layers_row,
+                                bias_both_layers_list,
+                                choose_both_layers<detail::DenseList>,
+                                choose_both_layers<detail::CandidateList>,
+                                score_zero_bit_layer};
 
 }  // namespace
 

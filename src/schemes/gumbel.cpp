@@ -37,8 +37,8 @@ ptrdiff_t choose_list_op(const detail::HookImpl& impl, SeqState& seq, const deta
   return choose(keys, detail::HookImpl::workspace(seq), list, impl.params.vocab_size);
 }
 
-void score_op(const detail::HookImpl&, const uint32_t* values, size_t n, double* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = score(values[i]);
+void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out) {
+  detail::score_tokens(impl.params.vocab_size, values, tokens, n, out, [](uint32_t value) { return score(value); });
 }
 
 // No bias form: the draw is the watermark (bias_row and bias_list are null: the hook says to use choose).

@@ -240,10 +240,6 @@ NullModel null_model(const SchemeParams& p) {
   return {NullKind::kBernoulli, kgw_layout(p.kgw.gamma).effective_gamma(), 1};
 }
 
-void score(const Config& c, const uint32_t* values, size_t n, double* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = is_green(c, values[i]) ? 1.0 : 0.0;
-}
-
 namespace {
 
 void describe(const SchemeParams& p, char* buf, size_t size) {
@@ -290,8 +286,9 @@ ptrdiff_t choose(const detail::HookImpl& impl, SeqState&, const detail::StepKeys
   return detail::sample_list(list, impl.params.vocab_size, uniform);
 }
 
-void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
-  score(impl.kgw, values, n, out);
+void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out) {
+  detail::score_tokens(impl.params.vocab_size, values, tokens, n, out,
+                       [c = impl.kgw](uint32_t value) { return static_cast<double>(is_green(c, value)); });
 }
 
 const detail::SchemeOps kOps = {SchemeKind::kKgw,

@@ -47,10 +47,9 @@ void bias_list(const Config& c, const detail::StepKeys& keys, List list, uint32_
       });
 }
 
-// The zero-bit layer's checks, null law and per-token score, which the fingerprint scheme shares.
+// The zero-bit layer's checks and null law, which the fingerprint scheme shares.
 Status validate_layer(const SchemeParams& params);
 NullModel null_model(const SchemeParams& params);
-void score(const Config& c, const uint32_t* values, size_t n, double* out);
 
 // The scheme's entry in the scheme table (telltale/scheme_table.hpp), defined in its .cpp.
 extern const SchemeInfo kInfo;

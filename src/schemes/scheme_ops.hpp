@@ -50,8 +50,21 @@ struct SchemeOps {
   ptrdiff_t (*choose_list)(const HookImpl& impl, SeqState& seq, const StepKeys& keys, CandidateList list,
                            double uniform);
 
-  // Detection: out[i] = the score of keyed value values[i] (read at the hook's bits per id), i < n.
-  void (*score)(const HookImpl& impl, const uint32_t* values, size_t n, double* out);
+  // Detection: out[i] = the score of keyed value values[i] (read at the hook's bits per id) for tokens[i] within the
+  // vocabulary, 0 for a token outside it (negative or >= vocab_size), i < n.
+  void (*score)(const HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out);
 };
+
+// The loop every score function runs: score(value) per token within the vocabulary, 0 outside it. Without a branch
+// (a token's keyed values are random, so a branch on them mispredicts): score must be finite and >= 0 for every
+// value, so that 0 * score is +0 and 1 * score is score, bit for bit.
+template <typename Score>
+void score_tokens(uint32_t vocab_size, const uint32_t* values, const int32_t* tokens, size_t n, double* out,
+                  Score score) {
+  for (size_t i = 0; i < n; ++i) {
+    const bool in_vocab = (tokens[i] >= 0) & (static_cast<uint32_t>(tokens[i]) < vocab_size);
+    out[i] = static_cast<double>(in_vocab) * score(values[i]);
+  }
+}
 
 }  // namespace telltale::detail

@@ -171,15 +171,15 @@ ptrdiff_t choose_list_op(const detail::HookImpl& impl, SeqState& seq, const deta
   return sample(buf, count, uniform);
 }
 
-void score_op(const detail::HookImpl& impl, const uint32_t* values, size_t n, double* out) {
+void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out) {
   const uint32_t layers = impl.params.tournament.layers;
+  const uint32_t vocab = impl.params.vocab_size;
   switch (impl.params.tournament.score) {
     case TournamentScore::kMean:
-      for (size_t i = 0; i < n; ++i) out[i] = score(values[i], layers);
-      return;
+      return detail::score_tokens(vocab, values, tokens, n, out, [layers](uint32_t v) { return score(v, layers); });
     case TournamentScore::kWeightedMean:
-      for (size_t i = 0; i < n; ++i) out[i] = weighted_score(values[i], layers);
-      return;
+      return detail::score_tokens(vocab, values, tokens, n, out,
+                                  [layers](uint32_t v) { return weighted_score(v, layers); });
   }
 }
 

@@ -49,8 +49,9 @@ ptrdiff_t choose(const detail::HookImpl& impl, SeqState&, const detail::StepKeys
   return detail::sample_list(list, impl.params.vocab_size, uniform);
 }
 
-void score(const detail::HookImpl&, const uint32_t* values, size_t n, double* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = values[i] == 1 ? 1.0 : 0.0;
+void score(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out) {
+  detail::score_tokens(impl.params.vocab_size, values, tokens, n, out,
+                       [](uint32_t value) { return static_cast<double>(value == 1); });
 }
 
 const detail::SchemeOps kOps = {
