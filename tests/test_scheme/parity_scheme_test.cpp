@@ -30,6 +30,13 @@ KeyRing test_key() {
 
 SchemeParams parity_params() { return default_params(SchemeKind::kTestParity, kVocab); }
 
+// The hook and the detector of the test key under the parity scheme.
+struct ParitySide {
+  KeyRing keys = test_key();
+  Hook hook = std::move(Hook::create(keys, parity_params())).value();
+  Detector detector = std::move(Detector::create(keys, parity_params())).value();
+};
+
 std::vector<float> random_row(std::mt19937_64& rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> row(kVocab);
@@ -77,12 +84,10 @@ TEST_CASE("parity scheme: the table gives its name, checks, description and repo
 }
 
 TEST_CASE("parity scheme: the dense bias adds delta exactly where the detector scores 1") {
-  const KeyRing keys = test_key();
-  auto hook = Hook::create(keys, parity_params());
-  REQUIRE(hook.is_ok());
-  auto detector = Detector::create(keys, parity_params());
-  REQUIRE(detector.is_ok());
-  auto seq = hook.value().new_sequence();
+  ParitySide side;
+  Hook& hook = side.hook;
+  Detector& detector = side.detector;
+  auto seq = hook.new_sequence();
   REQUIRE(seq.is_ok());
   const std::vector<int32_t> window = {11, 22, 33, 44};
   for (int32_t t : window) seq.value().accept(t);
@@ -91,10 +96,10 @@ TEST_CASE("parity scheme: the dense bias adds delta exactly where the detector s
   const std::vector<float> before = random_row(rng);
   std::vector<float> row = before;
   SeqState* rows[] = {&seq.value()};
-  REQUIRE(hook.value().bias(rows, LogitsView{row.data(), 1, kVocab, kVocab}).is_ok());
+  REQUIRE(hook.bias(rows, LogitsView{row.data(), 1, kVocab, kVocab}).is_ok());
   uint32_t ones = 0;
   for (uint32_t v = 0; v < kVocab; ++v) {
-    const double s = detector.value().score(window, static_cast<int32_t>(v));
+    const double s = detector.score(window, static_cast<int32_t>(v));
     ones += s == 1.0;
     CHECK(row[v] == (s == 1.0 ? before[v] + parity::kDelta : before[v]));
   }
@@ -104,27 +109,25 @@ TEST_CASE("parity scheme: the dense bias adds delta exactly where the detector s
   CHECK(ones <= boost::math::quantile(boost::math::complement(null, kAlpha / 2)));
 
   // The candidate path gives the same row.
-  auto seq2 = hook.value().new_sequence();
+  auto seq2 = hook.new_sequence();
   REQUIRE(seq2.is_ok());
   for (int32_t t : window) seq2.value().accept(t);
   std::vector<int32_t> ids(kVocab);
   for (uint32_t v = 0; v < kVocab; ++v) ids[v] = static_cast<int32_t>(v);
   std::vector<float> cand_logits = before;
   CandidatesView cand{ids.data(), cand_logits.data(), kVocab};
-  REQUIRE(hook.value().bias_candidates(seq2.value(), cand).is_ok());
+  REQUIRE(hook.bias_candidates(seq2.value(), cand).is_ok());
   CHECK(cand_logits == row);
 }
 
 TEST_CASE("parity scheme: text drawn through the hook is detected, text drawn without it is not") {
-  const KeyRing keys = test_key();
-  auto hook = Hook::create(keys, parity_params());
-  REQUIRE(hook.is_ok());
-  auto detector = Detector::create(keys, parity_params());
-  REQUIRE(detector.is_ok());
+  ParitySide side;
+  Hook& hook = side.hook;
+  Detector& detector = side.detector;
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
 
-  auto seq = hook.value().new_sequence();
+  auto seq = hook.new_sequence();
   REQUIRE(seq.is_ok());
   std::vector<int32_t> marked = {1, 2, 3, 4};
   std::vector<int32_t> plain = marked;
@@ -134,7 +137,7 @@ TEST_CASE("parity scheme: text drawn through the hook is detected, text drawn wi
     const float u = std::min(uniform(rng), 0.99999994f);
     int32_t token = -1;
     SeqState* rows[] = {&seq.value()};
-    REQUIRE(hook.value().choose(rows, LogitsView{row.data(), 1, kVocab, kVocab}, &u, &token).is_ok());
+    REQUIRE(hook.choose(rows, LogitsView{row.data(), 1, kVocab, kVocab}, &u, &token).is_ok());
     REQUIRE(token >= 0);
     seq.value().accept(token);
     marked.push_back(token);
@@ -145,8 +148,8 @@ TEST_CASE("parity scheme: text drawn through the hook is detected, text drawn wi
     std::discrete_distribution<int32_t> softmax(weights.begin(), weights.end());
     plain.push_back(softmax(rng));
   }
-  const auto [marked_ones, marked_n] = ones_and_scored(detector.value(), marked);
-  const auto [plain_ones, plain_n] = ones_and_scored(detector.value(), plain);
+  const auto [marked_ones, marked_n] = ones_and_scored(detector, marked);
+  const auto [plain_ones, plain_n] = ones_and_scored(detector, plain);
   CHECK(static_cast<double>(marked_ones) > null_quantile(marked_n));
   CHECK(static_cast<double>(plain_ones) <= null_quantile(plain_n));
 }
