@@ -138,37 +138,35 @@ Status setup(detail::HookImpl& impl, const KeyRing&) {
 
 float max_bias(const detail::HookImpl&) { return 0.0f; }  // unused: the tournament needs every candidate
 
+// The step's tournament distribution over a dense row (the vectorised row path) or a candidate list, in the
+// sequence's buffers; returns how many entries it holds.
+size_t step_distribution(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                         detail::DenseList list) {
+  return distribution_row(keys, detail::HookImpl::tournament_buffers(seq), list.row, static_cast<uint32_t>(list.n),
+                          impl.params.tournament.layers);
+}
+size_t step_distribution(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
+                         detail::CandidateList list) {
+  return distribution(keys, detail::HookImpl::workspace(seq), detail::HookImpl::tournament_buffers(seq), list,
+                      impl.params.vocab_size, impl.params.tournament.layers);
+}
+
 void bias_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, float* row, uint32_t n,
                  int64_t n_vocab, uint32_t) {
-  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
-  const size_t count = distribution_row(keys, buf, row, n, impl.params.tournament.layers);
-  write_log_probs(buf, count, detail::DenseList{row, n});
+  const detail::DenseList list{row, n};
+  write_log_probs(detail::HookImpl::tournament_buffers(seq), step_distribution(impl, seq, keys, list), list);
   // The row now holds a log-distribution over the vocabulary: ids past vocab_size (padding) must not compete.
   std::fill(row + n, row + n_vocab, -std::numeric_limits<float>::infinity());
 }
 
 void bias_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
                   detail::CandidateList list) {
-  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
-  const size_t count = distribution(keys, detail::HookImpl::workspace(seq), buf, list, impl.params.vocab_size,
-                                    impl.params.tournament.layers);
-  write_log_probs(buf, count, list);
+  write_log_probs(detail::HookImpl::tournament_buffers(seq), step_distribution(impl, seq, keys, list), list);
 }
 
-ptrdiff_t choose_row_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
-                        detail::DenseList list, double uniform) {
-  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
-  const size_t count =
-      distribution_row(keys, buf, list.row, static_cast<uint32_t>(list.n), impl.params.tournament.layers);
-  return sample(buf, count, uniform);
-}
-
-ptrdiff_t choose_list_op(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys,
-                         detail::CandidateList list, double uniform) {
-  Buffers& buf = detail::HookImpl::tournament_buffers(seq);
-  const size_t count = distribution(keys, detail::HookImpl::workspace(seq), buf, list, impl.params.vocab_size,
-                                    impl.params.tournament.layers);
-  return sample(buf, count, uniform);
+template <typename List>
+ptrdiff_t choose(const detail::HookImpl& impl, SeqState& seq, const detail::StepKeys& keys, List list, double uniform) {
+  return sample(detail::HookImpl::tournament_buffers(seq), step_distribution(impl, seq, keys, list), uniform);
 }
 
 void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out) {
@@ -183,8 +181,9 @@ void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_
   }
 }
 
-const detail::SchemeOps kOps = {SchemeKind::kTournament, setup,          true,    max_bias, bias_row_op, bias_list_op,
-                                choose_row_op,           choose_list_op, score_op};
+const detail::SchemeOps kOps = {
+    SchemeKind::kTournament,       setup,   true, max_bias, bias_row_op, bias_list_op, choose<detail::DenseList>,
+    choose<detail::CandidateList>, score_op};
 
 }  // namespace
 
