@@ -2,6 +2,7 @@
 // strtoull/strtold would quietly accept (a sign on an unsigned, hex, octal, "inf", an overflow) gets through.
 #include "numeric_flags.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -41,19 +42,10 @@ bool decimal_syntax(std::string_view s) {
   return i == s.size();
 }
 
-std::string number_text(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
+std::string number_text(double x) { return fmt::format("{:g}", x); }
 
 std::string size_text(double bytes) {
-  char buf[32];
-  if (bytes >= 1e9)
-    std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f MB", std::ceil(bytes / 1e6));
-  return buf;
+  return bytes >= 1e9 ? fmt::format("{:.1f} GB", bytes / 1e9) : fmt::format("{:.0f} MB", std::ceil(bytes / 1e6));
 }
 
 // Bytes the system could give this process now without swapping; 0 when unknown.

@@ -1,5 +1,7 @@
 #include "run_context.hpp"
 
+#include <fmt/chrono.h>
+
 #include <ctime>
 #include <filesystem>
 #include <string>
@@ -13,14 +15,7 @@ std::vector<std::string>& command_line() {
   return argv;
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
 }  // namespace
 

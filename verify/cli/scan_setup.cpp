@@ -1,6 +1,8 @@
 // The input side shared by `detect` and `attribute`: options, checked tokenizer, recipe, progress, skipped inputs.
 #include "scan_setup.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -34,22 +36,18 @@ void ProgressMeter::update(const score::ScanProgress& p) {
   if (t < next_) return;
   next_ = t + 2.0;
   const double mb = static_cast<double>(p.bytes) / 1e6;
-  std::string line = "telltale: " + fmt(mb, 1) + " MB, " + std::to_string(p.documents) + " documents, " +
-                     fmt(static_cast<double>(p.tokens) / 1e6, 2) + "M tokens; " + fmt(mb / t, 2) + " MB/s, " +
-                     fmt(static_cast<double>(p.tokens) / t / 1e6, 2) + "M tokens/s";
+  std::string line = "telltale: " + fixed(mb, 1) + " MB, " + std::to_string(p.documents) + " documents, " +
+                     fixed(static_cast<double>(p.tokens) / 1e6, 2) + "M tokens; " + fixed(mb / t, 2) + " MB/s, " +
+                     fixed(static_cast<double>(p.tokens) / t / 1e6, 2) + "M tokens/s";
   if (total_ > 0 && p.bytes > 0 && p.bytes <= total_) {
     const double eta = t * static_cast<double>(total_ - p.bytes) / static_cast<double>(p.bytes);
-    line += "; " + fmt(100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_), 0) + "%, ETA " +
-            fmt(eta, 0) + " s";
+    line += "; " + fixed(100.0 * static_cast<double>(p.bytes) / static_cast<double>(total_), 0) + "%, ETA " +
+            fixed(eta, 0) + " s";
   }
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
-std::string ProgressMeter::fmt(double x, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-  return buf;
-}
+std::string ProgressMeter::fixed(double x, int digits) { return fmt::format("{:.{}f}", x, digits); }
 
 double ProgressMeter::seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -49,7 +49,7 @@ class ProgressMeter {
   void update(const score::ScanProgress& p);
 
  private:
-  static std::string fmt(double x, int digits);
+  static std::string fixed(double x, int digits);
   double seconds() const;
   bool enabled_;
   uint64_t total_;

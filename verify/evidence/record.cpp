@@ -1,5 +1,7 @@
 #include "evidence/record.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -441,19 +443,11 @@ Result<json> parse_record(std::string_view bytes) {
 std::string once_in(double log10_p) {
   if (!(log10_p < 0)) return "about every time";
   const double n = -log10_p;  // once in 10^n
-  char buf[96];
-  if (n < 3)
-    std::snprintf(buf, sizeof buf, "about once in %.0f", std::pow(10.0, n));
-  else if (n < 6)
-    std::snprintf(buf, sizeof buf, "about once in %.0f thousand", std::pow(10.0, n - 3));
-  else if (n < 9)
-    std::snprintf(buf, sizeof buf, "about once in %.0f million", std::pow(10.0, n - 6));
-  else if (n < 12)
-    std::snprintf(buf, sizeof buf, "about once in %.0f billion", std::pow(10.0, n - 9));
-  else
-    std::snprintf(buf, sizeof buf, "about once in 10^%.0f (a one followed by %.0f zeros)", std::floor(n),
-                  std::floor(n));
-  return buf;
+  if (n < 3) return fmt::format("about once in {:.0f}", std::pow(10.0, n));
+  if (n < 6) return fmt::format("about once in {:.0f} thousand", std::pow(10.0, n - 3));
+  if (n < 9) return fmt::format("about once in {:.0f} million", std::pow(10.0, n - 6));
+  if (n < 12) return fmt::format("about once in {:.0f} billion", std::pow(10.0, n - 9));
+  return fmt::format("about once in 10^{0:.0f} (a one followed by {0:.0f} zeros)", std::floor(n));
 }
 
 }  // namespace telltale::evidence

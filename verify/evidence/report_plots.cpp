@@ -2,6 +2,8 @@
 // document; the per-document ranking is in report_documents.cpp.
 #include "evidence/report_plots.hpp"
 
+#include <fmt/printf.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -30,11 +32,7 @@ constexpr size_t kMaxLabelledPoints = 8;
 
 }  // namespace
 
-std::string fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
+std::string fmt(const char* format, double v) { return fmt::sprintf(format, v); }
 
 std::string p_text(double log10_p, bool html) {
   if (!(log10_p < -3)) return fmt("%.4g", std::pow(10.0, log10_p));

@@ -2,6 +2,8 @@
 // the plot area, so that no legend or label sits on the data.
 #include "evidence/svg_plot.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,20 +19,12 @@ constexpr double kCharWidth = 6.2;  // of an 11 px tick label, for the left marg
 constexpr size_t kMaxXLabels = 16;  // more categories than this: every k-th is labelled
 constexpr double kMaxLeft = 260;
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
+std::string num(double v) { return fmt::format("{:.1f}", v); }
 
 // A tick label: integers plainly, other values with up to 3 significant digits.
 std::string tick_label(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
+  const bool whole = std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15;
+  return whole ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v);
 }
 
 // A power of ten for a log axis: 1, 10, 100, 1000, 10k, 100k, 1M, 10M, then 1e8...

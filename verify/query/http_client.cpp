@@ -1,6 +1,8 @@
 // libcurl easy interface: reply body capped while it arrives, Retry-After read from the headers.
 #include "query/http_client.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -64,11 +66,7 @@ void global_init_once() {
 // Only for values create() has bounded: a cast of an unbounded double to long is undefined.
 long to_ms(double s) { return static_cast<long>(s * 1000 + 0.5); }
 
-std::string short_number(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
-  return buf;
-}
+std::string short_number(double x) { return fmt::format("{:g}", x); }
 
 }  // namespace
 

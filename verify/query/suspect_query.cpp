@@ -2,6 +2,7 @@
 // reply cap as they are; a prompt's retries stay in one thread), sharing one rate limiter and one locked log writer.
 #include "query/suspect_query.hpp"
 
+#include <fmt/chrono.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -18,14 +19,7 @@
 namespace telltale::query {
 namespace {
 
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
 bool retryable_status(long status) { return status == 408 || status == 425 || status == 429 || status >= 500; }
 
