@@ -32,10 +32,15 @@ constexpr size_t kTokens = 10'000'000;
 constexpr size_t kDocTokens = 1000;
 constexpr size_t kAccounts = 25'000;
 
-KeyRing bench_key() {
-  std::array<uint8_t, kMasterSecretBytes> secret{};
-  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(i * 7 + 1);
-  return std::move(KeyRing::from_secret(secret)).value();
+// The fingerprint scheme's detector at the reference vocabulary, for a fixed key.
+const Detector& detector() {
+  static const KeyRing keys = [] {
+    std::array<uint8_t, kMasterSecretBytes> secret{};
+    for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(i * 7 + 1);
+    return std::move(KeyRing::from_secret(secret)).value();
+  }();
+  static const Detector det = std::move(Detector::create(keys, default_params(SchemeKind::kFingerprint, 512))).value();
+  return det;
 }
 
 const std::vector<int32_t>& corpus() {
@@ -63,9 +68,8 @@ const attrib::AccountRegistry& registry() {
 }
 
 void BM_ZeroBitDetect(benchmark::State& state) {
-  const KeyRing keys = bench_key();
-  auto det = Detector::create(keys, default_params(SchemeKind::kFingerprint, 512));
-  auto scorer = score::DocumentScorer::create(*det, {});
+  const Detector& det = detector();
+  auto scorer = score::DocumentScorer::create(det, {});
   const auto& ids = corpus();
   score::DocumentScore out;
   for (auto _ : state) {
@@ -78,7 +82,7 @@ void BM_ZeroBitDetect(benchmark::State& state) {
         if (corpus_seen.insert(e.hash)) total.add(e.score);
       }
     }
-    const auto evidence = score::evaluate(total, det->null_model());
+    const auto evidence = score::evaluate(total, det.null_model());
     benchmark::DoNotOptimize(evidence.log_p);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kTokens));
@@ -86,12 +90,11 @@ void BM_ZeroBitDetect(benchmark::State& state) {
 BENCHMARK(BM_ZeroBitDetect)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AccountDecode(benchmark::State& state) {
-  const KeyRing keys = bench_key();
-  auto det = Detector::create(keys, default_params(SchemeKind::kFingerprint, 512));
+  const Detector& det = detector();
   const auto& reg = registry();
   const auto& ids = corpus();
   for (auto _ : state) {
-    auto scan = attrib::AttributionScan::create(*det, reg, {1e-3, 3});
+    auto scan = attrib::AttributionScan::create(det, reg, {1e-3, 3});
     for (size_t d = 0; d < kTokens; d += kDocTokens) scan->pool_document({ids.data() + d, kDocTokens}, 0);
     const auto result = scan->finish();
     benchmark::DoNotOptimize(result.pooled.ranked.data());
@@ -101,10 +104,9 @@ void BM_AccountDecode(benchmark::State& state) {
 BENCHMARK(BM_AccountDecode)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_DocumentAttribute(benchmark::State& state) {
-  const KeyRing keys = bench_key();
-  auto det = Detector::create(keys, default_params(SchemeKind::kFingerprint, 512));
+  const Detector& det = detector();
   const auto& reg = registry();
-  auto scan = attrib::AttributionScan::create(*det, reg, {1e-3, 3});
+  auto scan = attrib::AttributionScan::create(det, reg, {1e-3, 3});
   const auto n = static_cast<size_t>(state.range(0));
   const auto& ids = corpus();
   size_t offset = 0;

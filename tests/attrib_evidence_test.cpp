@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attrib_test_inputs.hpp"
 #include "bundle_test_support.hpp"
 #include "chromium_render.hpp"
 #include "evidence/attrib_evidence.hpp"
@@ -32,16 +33,8 @@ std::string tok() { return std::string(telltale::test::kModelDir) + "/tok512.mod
 // (JSONL), a registry of 202 accounts and a human text.
 struct AttribCase : telltale::test::BundleCase {
   AttribCase() : BundleCase("attrib-evidence") {
-    const std::string gen = "generate --scheme fingerprint -m " + std::string(telltale::test::kModelDir) +
-                            "/stories260K.bin -t " + tok() + " -n 300 --top-p 1 --jsonl -k k.key ";
-    const auto a = run(gen + "--account 77 --count 2 --seed 3");
-    REQUIRE(a.exit_code == 0);
-    const auto b = run(gen + "--account 4000000000 --count 1 --seed 9");
-    REQUIRE(b.exit_code == 0);
-    dir.file("texts.jsonl", a.out + b.out);
-    std::string registry = "# issued\n77\n4000000000\n";
-    for (int i = 1000; i < 1200; ++i) registry += std::to_string(i) + "\n";
-    dir.file("reg.txt", registry);
+    dir.file("texts.jsonl", telltale::test::fingerprinted_texts([this](const std::string& c) { return run(c); }, 300));
+    dir.file("reg.txt", telltale::test::registry_text(1000, 1200));
     dir.file("human.txt",
              "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
              "must be in want of a wife.");
@@ -227,14 +220,11 @@ TEST_CASE(
     "the attribution report renders in headless Chromium with its verdict, meaning, family-wise bound, limits "
     "and plot, no error and no network request",
     "[evidence][attribution][chromium]") {
-  const std::string chromium = telltale::test::find_chromium();
-  if (chromium.empty()) return;  // find_chromium warned
   AttribCase c;
   REQUIRE(c.attribute("-f completion --bundle b --signing-key s.key texts.jsonl").exit_code == 0);
-  const fs::path work = fs::path(c.dir.str()) / "chromium";
-  const telltale::test::Rendering r =
-      telltale::test::render(chromium, fs::path(c.dir.path("b")) / telltale::evidence::kReportFile, work);
-  telltale::test::check_clean_rendering(r, work);
+  const auto rendered = telltale::test::render_report(c.dir.path("b"), fs::path(c.dir.str()) / "chromium");
+  if (!rendered) return;  // no Chromium here
+  const telltale::test::Rendering& r = *rendered;
   for (const char* id : {"verdict", "meaning", "family", "limits"}) {
     INFO("element: " << id);
     CHECK(r.dom.find(std::string("id=\"") + id + "\"") != std::string::npos);

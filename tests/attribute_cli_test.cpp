@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "attrib_test_inputs.hpp"
 #include "run_command.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -28,16 +29,9 @@ TEST_CASE("attribute names the accounts that generated the texts, per document a
           "[attribution][cli]") {
   ScratchDir dir("cli-attribute");
   REQUIRE(tt(dir, "keygen --out k.key").exit_code == 0);
-  const std::string gen = "generate --scheme fingerprint -m " + std::string(telltale::test::kModelDir) +
-                          "/stories260K.bin -t " + tok() + " -n 400 --top-p 1 --jsonl -k k.key ";
-  const auto a = tt(dir, gen + "--account 77 --count 2 --seed 3");
-  REQUIRE(a.exit_code == 0);
-  const auto b = tt(dir, gen + "--account 4000000000 --count 1 --seed 9");
-  REQUIRE(b.exit_code == 0);
-  dir.file("texts.jsonl", a.out + b.out);
-  std::string registry = "# issued\n77\n4000000000\n";
-  for (int i = 1000; i < 3000; ++i) registry += std::to_string(i) + "\n";
-  dir.file("reg.txt", registry);
+  dir.file("texts.jsonl",
+           telltale::test::fingerprinted_texts([&dir](const std::string& c) { return tt(dir, c); }, 400));
+  dir.file("reg.txt", telltale::test::registry_text(1000, 3000));
   dir.file("human.txt",
            "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in "
            "want of a wife. However little known the feelings or views of such a man may be on his first entering "

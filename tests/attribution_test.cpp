@@ -16,6 +16,7 @@
 #include "generator.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "reference_model.hpp"
 #include "score/document_scorer.hpp"
 #include "score/verdict.hpp"
 #include "stats/multiple_testing.hpp"
@@ -178,8 +179,7 @@ TEST_CASE("theta bounds the worst innocent account: one sharing 3 symbols with t
 
 TEST_CASE("FWER on human text: 25000 registered accounts and no document accuses anyone beyond alpha",
           "[attribution][calib]") {
-  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(tokenizer.is_ok());
+  auto tokenizer = test::reference_tokenizer();
   const KeyRing keys = test::fixed_key(90);
   auto det = Detector::create(keys, default_params(SchemeKind::kFingerprint, 512));
   REQUIRE(det.is_ok());
@@ -225,10 +225,8 @@ TEST_CASE("FWER on human text: 25000 registered accounts and no document accuses
 
 TEST_CASE("reference-model texts from 8 accounts among 1000 are attributed to them and to no one else",
           "[attribution][power]") {
-  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(tokenizer.is_ok());
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto tokenizer = test::reference_tokenizer();
+  auto model = test::reference_model();
   const KeyRing keys = test::fixed_key(91);
   const SchemeParams params = default_params(SchemeKind::kFingerprint, 512);
   auto hook = Hook::create(keys, params);

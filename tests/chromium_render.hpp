@@ -7,9 +7,11 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "evidence/bundle.hpp"
 #include "run_command.hpp"
 
 namespace telltale::test {
@@ -85,6 +87,16 @@ inline void check_clean_rendering(const Rendering& r, const std::filesystem::pat
     CHECK(r.run.err.find(bad) == std::string::npos);
   }
   CHECK(r.requests.empty());
+}
+
+// A bundle's report rendered into `work` and checked clean; nothing on a machine without Chromium (find_chromium
+// warned).
+inline std::optional<Rendering> render_report(const std::filesystem::path& bundle, const std::filesystem::path& work) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) return std::nullopt;
+  Rendering r = render(chromium, bundle / evidence::kReportFile, work);
+  check_clean_rendering(r, work);
+  return r;
 }
 
 }  // namespace telltale::test

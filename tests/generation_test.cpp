@@ -12,6 +12,7 @@
 
 #include "generator.hpp"
 #include "llama2c_model.hpp"
+#include "reference_model.hpp"
 #include "stats/tails.hpp"
 #include "telltale/hook.hpp"
 #include "test_paths.hpp"
@@ -44,8 +45,7 @@ struct Counts {
 // Generates texts (prompt i, seed s) with or without the hook and scores them with the detector.
 Counts generate_and_score(bool watermark, int texts, int tokens) {
   const KeyRing keys = test_key();
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto model = test::reference_model();
   const SchemeParams params = default_params(SchemeKind::kKgw, 512);  // gamma 1/4, delta 2, h 4
   auto hook = Hook::create(keys, params);
   auto detector = Detector::create(keys, params);
@@ -125,8 +125,7 @@ TEST_CASE("the same draws without the hook are green at rate gamma over unique t
 }
 
 TEST_CASE("the generator records ln p and entropy of the model's own distribution for every token", "[e2e][refmodel]") {
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto model = test::reference_model();
   auto hook = Hook::create(test_key(), default_params(SchemeKind::kKgw, 512));
   REQUIRE(hook.is_ok());
   auto state = hook->new_sequence(0, 5);

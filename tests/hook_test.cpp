@@ -57,6 +57,15 @@ std::vector<float> random_logits(std::mt19937_64& rng, uint32_t n) {
   return row;
 }
 
+// A hook and one new sequence of it.
+std::pair<Hook, SeqState> hook_and_sequence(const KeyRing& ring, const SchemeParams& params) {
+  auto hook = Hook::create(ring, params);
+  REQUIRE(hook);
+  auto seq = hook->new_sequence();
+  REQUIRE(seq);
+  return {std::move(hook).value(), std::move(seq).value()};
+}
+
 }  // namespace
 
 TEST_CASE("pruned and full KGW bias give bit-identical rows after the server's top-k, thousands of cases",
@@ -73,20 +82,17 @@ TEST_CASE("pruned and full KGW bias give bit-identical rows after the server's t
     if (trial % 7 == 0) p.kgw.delta = 2.0f;
     p.context_width = std::uniform_int_distribution<uint32_t>(1, 6)(rng);
     p.self_hash = trial % 3 == 0;
-    auto hook = Hook::create(ring, p);
-    REQUIRE(hook);
-    auto seq = hook->new_sequence();
-    REQUIRE(seq);
+    auto [hook, seq] = hook_and_sequence(ring, p);
     for (uint32_t i = 0; i < p.context_width; ++i)
-      seq->accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
+      seq.accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
     const uint32_t k = std::uniform_int_distribution<uint32_t>(1, std::min<uint32_t>(vocab - 1, 200))(rng);
     const std::vector<float> original = random_logits(rng, vocab);
-    SeqState* rows[] = {&seq.value()};
+    SeqState* rows[] = {&seq};
 
     std::vector<float> full = original;
-    REQUIRE(hook->bias(rows, LogitsView{full.data(), 1, vocab, vocab}));
+    REQUIRE(hook.bias(rows, LogitsView{full.data(), 1, vocab, vocab}));
     std::vector<float> pruned = original;
-    REQUIRE(hook->bias(rows, LogitsView{pruned.data(), 1, vocab, vocab}, BiasOptions{k}));
+    REQUIRE(hook.bias(rows, LogitsView{pruned.data(), 1, vocab, vocab}, BiasOptions{k}));
 
     // Candidates: every id within delta of the k-th largest, plus some random extras, in a shuffled order.
     std::vector<float> sorted = original;
@@ -105,7 +111,7 @@ TEST_CASE("pruned and full KGW bias give bit-identical rows after the server's t
     std::shuffle(ids.begin(), ids.end(), rng);
     for (int32_t id : ids) vals.push_back(original[id]);
     CandidatesView cand{ids.data(), vals.data(), ids.size()};
-    const Status cs = hook->bias_candidates(*seq, cand, CandidateBound{k, excluded_max});
+    const Status cs = hook.bias_candidates(seq, cand, CandidateBound{k, excluded_max});
     std::vector<float> from_candidates(vocab, kNegInf);
     if (cs.is_ok()) {
       for (size_t i = 0; i < ids.size(); ++i) from_candidates[ids[i]] = vals[i];
@@ -135,11 +141,8 @@ TEST_CASE("pruned and full Gumbel choices are identical; tournament candidates e
     SchemeParams p = default_params(kind, vocab);
     p.skip_repeated_contexts = false;
     p.self_hash = trial % 4 == 1;
-    auto hook = Hook::create(ring, p);
-    REQUIRE(hook);
-    auto seq = hook->new_sequence();
-    REQUIRE(seq);
-    for (int i = 0; i < 4; ++i) seq->accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
+    auto [hook, seq] = hook_and_sequence(ring, p);
+    for (int i = 0; i < 4; ++i) seq.accept(std::uniform_int_distribution<int32_t>(0, vocab - 1)(rng));
     std::vector<float> row = random_logits(rng, vocab);
     // The server's final distribution: its top-k, the rest -inf.
     server_top_k(row, std::uniform_int_distribution<uint32_t>(1, vocab)(rng));
@@ -151,10 +154,10 @@ TEST_CASE("pruned and full Gumbel choices are identical; tournament candidates e
     if (ids.empty()) continue;
     for (int32_t id : ids) vals.push_back(row[id]);
     const float u = std::uniform_real_distribution<float>(0.0f, 0.999f)(rng);
-    SeqState* rows[] = {&seq.value()};
+    SeqState* rows[] = {&seq};
     int32_t dense_token = -1;
     std::vector<float> dense = row;
-    REQUIRE(hook->choose(rows, LogitsView{dense.data(), 1, vocab, vocab}, &u, &dense_token));
+    REQUIRE(hook.choose(rows, LogitsView{dense.data(), 1, vocab, vocab}, &u, &dense_token));
     size_t index = 0;
     CandidatesView cand{ids.data(), vals.data(), ids.size()};
     if (kind == SchemeKind::kGumbel) std::shuffle(ids.begin(), ids.end(), rng), vals.clear();
@@ -162,13 +165,13 @@ TEST_CASE("pruned and full Gumbel choices are identical; tournament candidates e
       for (int32_t id : ids) vals.push_back(row[id]);
       cand = CandidatesView{ids.data(), vals.data(), ids.size()};
     }
-    REQUIRE(hook->choose_candidates(*seq, cand, u, &index));
+    REQUIRE(hook.choose_candidates(seq, cand, u, &index));
     INFO("trial " << trial);
     REQUIRE(ids[index] == dense_token);
     if (kind == SchemeKind::kTournament) {
       std::vector<float> biased = row;
-      REQUIRE(hook->bias(rows, LogitsView{biased.data(), 1, vocab, vocab}));
-      REQUIRE(hook->bias_candidates(*seq, cand));
+      REQUIRE(hook.bias(rows, LogitsView{biased.data(), 1, vocab, vocab}));
+      REQUIRE(hook.bias_candidates(seq, cand));
       std::vector<float> from_candidates(vocab, kNegInf);
       for (size_t i = 0; i < ids.size(); ++i) from_candidates[ids[i]] = vals[i];
       REQUIRE(same_bits(biased, from_candidates));
@@ -215,35 +218,29 @@ TEST_CASE("gamma that is not a multiple of 1/2^k is read at 16 bits and reported
 
 TEST_CASE("bias leaves the row untouched until the context window is full", "[hook]") {
   const KeyRing ring = test_ring(1);
-  auto hook = Hook::create(ring, default_params(SchemeKind::kKgw, 100));
-  REQUIRE(hook);
-  auto seq = hook->new_sequence();
-  REQUIRE(seq);
-  SeqState* rows[] = {&seq.value()};
+  auto [hook, seq] = hook_and_sequence(ring, default_params(SchemeKind::kKgw, 100));
+  SeqState* rows[] = {&seq};
   std::vector<float> row(100, 0.5f), copy = row;
   for (int t = 0; t < 3; ++t) {
-    REQUIRE(hook->bias(rows, LogitsView{row.data(), 1, 100, 100}));
+    REQUIRE(hook.bias(rows, LogitsView{row.data(), 1, 100, 100}));
     CHECK(same_bits(row, copy));
-    seq->accept(t);
+    seq.accept(t);
   }
-  seq->accept(3);
-  REQUIRE(hook->bias(rows, LogitsView{row.data(), 1, 100, 100}));
+  seq.accept(3);
+  REQUIRE(hook.bias(rows, LogitsView{row.data(), 1, 100, 100}));
   CHECK_FALSE(same_bits(row, copy));
 }
 
 TEST_CASE("bias is a pure function of the state: calling it twice on one step gives the same row", "[hook]") {
   const KeyRing ring = test_ring(2);
-  auto hook = Hook::create(ring, default_params(SchemeKind::kTournament, 300));
-  REQUIRE(hook);
-  auto seq = hook->new_sequence();
-  REQUIRE(seq);
-  for (int t : {5, 6, 7, 8}) seq->accept(t);
-  SeqState* rows[] = {&seq.value()};
+  auto [hook, seq] = hook_and_sequence(ring, default_params(SchemeKind::kTournament, 300));
+  for (int t : {5, 6, 7, 8}) seq.accept(t);
+  SeqState* rows[] = {&seq};
   std::mt19937_64 rng(5);
   const std::vector<float> original = random_logits(rng, 300);
   std::vector<float> a = original, b = original;
-  REQUIRE(hook->bias(rows, LogitsView{a.data(), 1, 300, 300}));
-  REQUIRE(hook->bias(rows, LogitsView{b.data(), 1, 300, 300}));
+  REQUIRE(hook.bias(rows, LogitsView{a.data(), 1, 300, 300}));
+  REQUIRE(hook.bias(rows, LogitsView{b.data(), 1, 300, 300}));
   CHECK(same_bits(a, b));
 }
 
@@ -350,16 +347,13 @@ TEST_CASE("bad arguments give a status, not a crash", "[hook]") {
 TEST_CASE("the tournament's biased row is a log-distribution over the vocabulary: padded ids become -inf", "[hook]") {
   const KeyRing ring = test_ring(9);
   const uint32_t vocab = 100, padded = 128;
-  auto hook = Hook::create(ring, default_params(SchemeKind::kTournament, vocab));
-  REQUIRE(hook);
-  auto seq = hook->new_sequence();
-  REQUIRE(seq);
-  for (int32_t t : {3, 1, 4, 1, 5}) seq->accept(t);
+  auto [hook, seq] = hook_and_sequence(ring, default_params(SchemeKind::kTournament, vocab));
+  for (int32_t t : {3, 1, 4, 1, 5}) seq.accept(t);
   std::mt19937_64 rng(11);
   std::vector<float> row = random_logits(rng, padded);
   for (uint32_t i = vocab; i < padded; ++i) row[i] = 50.0f;  // padding a careless host would sample
-  SeqState* rows[] = {&seq.value()};
-  REQUIRE(hook->bias(rows, LogitsView{row.data(), 1, padded, padded}));
+  SeqState* rows[] = {&seq};
+  REQUIRE(hook.bias(rows, LogitsView{row.data(), 1, padded, padded}));
   double mass = 0;
   for (uint32_t i = 0; i < vocab; ++i) mass += std::exp(static_cast<double>(row[i]));
   CHECK(mass == Approx(1.0).epsilon(1e-5));

@@ -56,6 +56,14 @@ Drained drain(DocumentSource& source) {
   return d;
 }
 
+// Each drained document's text and first line, for a stream that ended without an error.
+std::vector<std::pair<std::string, uint64_t>> texts_and_lines(const Drained& d) {
+  REQUIRE(d.error.is_ok());
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const Document& doc : d.docs) out.emplace_back(doc.text, doc.line);
+  return out;
+}
+
 DocumentSource open_or_fail(std::vector<std::string> paths, InputOptions options = {}) {
   auto source = DocumentSource::open(std::move(paths), std::move(options));
   INFO(source.status().message());
@@ -375,16 +383,9 @@ TEST_CASE("paragraph mode splits at blank lines, including whitespace-only and C
   o.split = TextSplit::kParagraph;
   auto source = memory_or_fail("p.txt", text, o);
   Drained d = drain(source);
-  REQUIRE(d.error.is_ok());
-  REQUIRE(d.docs.size() == 4);
-  CHECK(d.docs[0].text == "First paragraph\nstill first.");
-  CHECK(d.docs[0].line == 3);
-  CHECK(d.docs[1].text == "Second one.");
-  CHECK(d.docs[1].line == 6);
-  CHECK(d.docs[2].text == "Third");
-  CHECK(d.docs[2].line == 8);
-  CHECK(d.docs[3].text == "Fourth at the end");
-  CHECK(d.docs[3].line == 12);
+  CHECK(texts_and_lines(d) ==
+        std::vector<std::pair<std::string, uint64_t>>{
+            {"First paragraph\nstill first.", 3}, {"Second one.", 6}, {"Third", 8}, {"Fourth at the end", 12}});
   for (size_t i = 0; i < d.docs.size(); ++i) CHECK(d.docs[i].index == i);
 }
 
@@ -408,17 +409,9 @@ TEST_CASE("line mode gives one document per non-blank line without its terminato
   InputOptions o;
   o.split = TextSplit::kLine;
   auto source = memory_or_fail("l.txt", "alpha\r\n\n   \nbeta gamma \n  delta\nlast without newline", o);
-  Drained d = drain(source);
-  REQUIRE(d.error.is_ok());
-  REQUIRE(d.docs.size() == 4);
-  CHECK(d.docs[0].text == "alpha");
-  CHECK(d.docs[0].line == 1);
-  CHECK(d.docs[1].text == "beta gamma");
-  CHECK(d.docs[1].line == 4);
-  CHECK(d.docs[2].text == "delta");
-  CHECK(d.docs[2].line == 5);
-  CHECK(d.docs[3].text == "last without newline");
-  CHECK(d.docs[3].line == 6);
+  CHECK(texts_and_lines(drain(source)) ==
+        std::vector<std::pair<std::string, uint64_t>>{
+            {"alpha", 1}, {"beta gamma", 4}, {"delta", 5}, {"last without newline", 6}});
 }
 
 TEST_CASE("a UTF-8 byte order mark at the start of a file is dropped", "[input]") {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,12 +18,26 @@ using telltale::KeyRing;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("telltale-keyring-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+// A generated key written to `file` in a fresh directory, removed when the test ends.
+struct WrittenKey {
+  WrittenKey(const std::string& tag, const std::string& file)
+      : dir(fs::temp_directory_path() / ("telltale-keyring-test-" + tag + "-" + std::to_string(::getpid()))),
+        path(dir / file) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    auto generated = KeyRing::generate();
+    REQUIRE(generated);
+    ring = std::make_unique<KeyRing>(std::move(generated).value());
+    REQUIRE(telltale::write_key_file(*ring, path.string()));
+  }
+  WrittenKey(const WrittenKey&) = delete;
+  WrittenKey& operator=(const WrittenKey&) = delete;
+  ~WrittenKey() { fs::remove_all(dir); }
+
+  fs::path dir;
+  fs::path path;
+  std::unique_ptr<KeyRing> ring;
+};
 
 std::vector<uint8_t> read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -41,11 +56,9 @@ void write_all(const fs::path& p, const std::vector<uint8_t>& bytes, mode_t mode
 }  // namespace
 
 TEST_CASE("a generated key round-trips through its key file with the same key id", "[keys]") {
-  auto dir = fresh_dir("roundtrip");
-  auto ring = KeyRing::generate();
-  REQUIRE(ring);
-  const fs::path path = dir / "k.key";
-  REQUIRE(telltale::write_key_file(*ring, path.string()));
+  const WrittenKey written("roundtrip", "k.key");
+  const fs::path& path = written.path;
+  const auto& ring = written.ring;
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -55,7 +68,6 @@ TEST_CASE("a generated key round-trips through its key file with the same key id
   CHECK(ring->key_id_hex().size() == 64);
   // Never overwrites.
   CHECK_FALSE(telltale::write_key_file(*ring, path.string()));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("two generated keys differ, and subkeys differ by scheme, purpose and index", "[keys]") {
@@ -77,11 +89,8 @@ TEST_CASE("two generated keys differ, and subkeys differ by scheme, purpose and 
 }
 
 TEST_CASE("a key file readable by group or others is refused with a one-line error", "[keys]") {
-  auto dir = fresh_dir("perms");
-  auto ring = KeyRing::generate();
-  REQUIRE(ring);
-  const fs::path path = dir / "k.key";
-  REQUIRE(telltale::write_key_file(*ring, path.string()));
+  const WrittenKey written("perms", "k.key");
+  const fs::path& path = written.path;
   for (mode_t mode : {0640, 0604, 0660, 0644, 0666, 0602}) {
     ::chmod(path.c_str(), mode);
     auto r = telltale::read_key_file(path.string());
@@ -92,15 +101,12 @@ TEST_CASE("a key file readable by group or others is refused with a one-line err
   }
   ::chmod(path.c_str(), 0400);
   CHECK(telltale::read_key_file(path.string()));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("truncated, extended, bit-flipped and wrong-version key files are refused", "[keys]") {
-  auto dir = fresh_dir("corrupt");
-  auto ring = KeyRing::generate();
-  REQUIRE(ring);
-  const fs::path good = dir / "good.key";
-  REQUIRE(telltale::write_key_file(*ring, good.string()));
+  const WrittenKey written("corrupt", "good.key");
+  const fs::path& dir = written.dir;
+  const fs::path& good = written.path;
   const std::vector<uint8_t> bytes = read_all(good);
   REQUIRE(bytes.size() == telltale::kKeyFileBytes);
   const fs::path bad = dir / "bad.key";
@@ -146,7 +152,6 @@ TEST_CASE("truncated, extended, bit-flipped and wrong-version key files are refu
 
   CHECK_FALSE(telltale::read_key_file((dir / "missing.key").string()));
   CHECK_FALSE(telltale::read_key_file(dir.string()));  // a directory
-  fs::remove_all(dir);
 }
 
 TEST_CASE("the key id is SHA-256 of a domain tag and the secret, pinned by the test vector", "[keys]") {

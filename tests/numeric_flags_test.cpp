@@ -55,45 +55,44 @@ TEST_CASE("numeric flags refuse out-of-range, non-finite and misread values with
       "generate --no-watermark -m " + model_dir() + "/stories260K.bin -t " + model_dir() + "/tok512.model -n 4 ";
   const std::string det = "detect -k k.key -t " + model_dir() + "/tok512.model ";
   const std::string filter = "radioactivity filter -t " + model_dir() + "/tok512.model -o f.bin ";
-  const std::vector<std::pair<std::string, std::string>> refused = {
-      {gen + "--seed 100000000000000000000000000", "--seed: must be a whole number in " + kU64},
-      {gen + "--seed 18446744073709551616", "--seed: must be a whole number in " + kU64},
-      {gen + "--seed 0x10", "--seed: must be a whole number in " + kU64},
-      {gen + "--seed ' 7'", "--seed: must be a whole number in " + kU64},
-      {gen + "--seed ''", "--seed: must be a whole number in " + kU64},
-      {gen + "--account 1e5", "--account: must be a whole number in " + kU64},
-      {gen + "--count 0", "--count: must be a whole number in 1..1000000"},
-      {gen + "--count 2.5", "--count: must be a whole number in 1..1000000"},
-      {gen + "--tokens -5", "--tokens: must be a whole number in 0..1048576"},
-      {gen + "--temperature 1e-300", "--temperature: must be a number in [0.01, 100]"},
-      {gen + "--temperature inf", "--temperature: must be a number in [0.01, 100]"},
-      {gen + "--top-p 0", "--top-p: must be a number in [0.001, 1]"},
-      {gen + "--top-p nan", "--top-p: must be a number in [0.001, 1]"},
-      {gen + "--skip-repeated 2", "--skip-repeated: must be a whole number in 0..1"},
-      {gen + "--skip-repeated -1", "--skip-repeated: must be a whole number in 0..1"},
-      {gen + "--delta inf", "--delta: must be a finite decimal number"},
-      {gen + "--gamma 0x1p-2", "--gamma: must be a finite decimal number"},
-      {gen + "--context-width 99999999999999999999", "--context-width: must be a whole number in " + kU64},
-      {det + "--window 100000000000000000000000000 t.txt", "--window: must be a whole number in " + kU64},
-      {det + "--threads 0x10 t.txt", "--threads: must be a whole number in 1..1024"},
-      {det + "--threads 0 t.txt", "--threads: must be a whole number in 1..1024"},
-      {det + "--alpha nan t.txt", "--alpha: must be a number in (0, 1)"},
-      {det + "--alpha 1 t.txt", "--alpha: must be a number in (0, 1)"},
-      {det + "--expect-tokenizer-sha256 abc t.txt", "--expect-tokenizer-sha256: must be 64 hexadecimal digits"},
-      {det + "--expect-key-id " + std::string(64, 'g') + " t.txt", "--expect-key-id: must be 64 hexadecimal digits"},
-      {"attribute -k k.key -t " + model_dir() + "/tok512.model -r r.txt --top -3 t.txt", "--top: must not be negative"},
-      {"merge --alpha 0 p.partial", "--alpha: must be a number in (0, 1)"},
-      {filter + "--fpr 0.6 t.txt", "--fpr: must be a number in (0, 0.5]"},
-      {filter + "--fpr 0 t.txt", "--fpr: must be a number in (0, 0.5]"},
-      {filter + "--expected 5e10 t.txt", "--expected: must be a whole number in " + kU64},
-      {"radioactivity predict -m m.bin -t t.model -o p.tsv --top-k 65 t.txt",
-       "--top-k: must be a whole number in 1..64"},
-      {"radioactivity score -k k.key -t t.model --answers a.jsonl --alpha -0.5", "--alpha: must be a number in (0, 1)"},
-      {"report verify -p s.pub --threads 2000 b", "--threads: must be a whole number in 1..1024"},
-      {"keyinfo -k k.key --vocab-size 5000000000", "--vocab-size: must be a whole number in 2..1073741824"},
-      {"demo --tokens 10", "--tokens: must be a whole number in 16..400"},
-      {"demo --alpha 1e-400", "--alpha: must be a number in (0, 1)"}};
-  for (const auto& [args, what] : refused) check_refused(dir, args, what);
+  const std::string attribute = "attribute -k k.key -t " + model_dir() + "/tok512.model -r r.txt ";
+  const std::string whole = "must be a whole number in ", u64 = whole + kU64, number = "must be a number in ";
+  const std::string finite = "must be a finite decimal number", hex64 = "must be 64 hexadecimal digits";
+  // A command, one of its flags, values the flag refuses, the message, and what follows the value on the line.
+  struct Refused {
+    std::string command, flag;
+    std::vector<std::string> values;
+    std::string message, rest;
+  };
+  const std::vector<Refused> refused = {
+      {gen, "--seed", {"100000000000000000000000000", "18446744073709551616", "0x10", "' 7'", "''"}, u64, ""},
+      {gen, "--account", {"1e5"}, u64, ""},
+      {gen, "--count", {"0", "2.5"}, whole + "1..1000000", ""},
+      {gen, "--tokens", {"-5"}, whole + "0..1048576", ""},
+      {gen, "--temperature", {"1e-300", "inf"}, number + "[0.01, 100]", ""},
+      {gen, "--top-p", {"0", "nan"}, number + "[0.001, 1]", ""},
+      {gen, "--skip-repeated", {"2", "-1"}, whole + "0..1", ""},
+      {gen, "--delta", {"inf"}, finite, ""},
+      {gen, "--gamma", {"0x1p-2"}, finite, ""},
+      {gen, "--context-width", {"99999999999999999999"}, u64, ""},
+      {det, "--window", {"100000000000000000000000000"}, u64, " t.txt"},
+      {det, "--threads", {"0x10", "0"}, whole + "1..1024", " t.txt"},
+      {det, "--alpha", {"nan", "1"}, number + "(0, 1)", " t.txt"},
+      {det, "--expect-tokenizer-sha256", {"abc"}, hex64, " t.txt"},
+      {det, "--expect-key-id", {std::string(64, 'g')}, hex64, " t.txt"},
+      {attribute, "--top", {"-3"}, "must not be negative", " t.txt"},
+      {"merge ", "--alpha", {"0"}, number + "(0, 1)", " p.partial"},
+      {filter, "--fpr", {"0.6", "0"}, number + "(0, 0.5]", " t.txt"},
+      {filter, "--expected", {"5e10"}, u64, " t.txt"},
+      {"radioactivity predict -m m.bin -t t.model -o p.tsv ", "--top-k", {"65"}, whole + "1..64", " t.txt"},
+      {"radioactivity score -k k.key -t t.model --answers a.jsonl ", "--alpha", {"-0.5"}, number + "(0, 1)", ""},
+      {"report verify -p s.pub ", "--threads", {"2000"}, whole + "1..1024", " b"},
+      {"keyinfo -k k.key ", "--vocab-size", {"5000000000"}, whole + "2..1073741824", ""},
+      {"demo ", "--tokens", {"10"}, whole + "16..400", ""},
+      {"demo ", "--alpha", {"1e-400"}, number + "(0, 1)", ""}};
+  for (const Refused& r : refused)
+    for (const std::string& value : r.values)
+      check_refused(dir, r.command + r.flag + " " + value + r.rest, r.flag + ": " + r.message);
 }
 
 TEST_CASE("seeds that would wrap past 2^64 - 1 are refused, the last ones that fit are taken", "[cli][flags]") {

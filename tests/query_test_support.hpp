@@ -2,6 +2,7 @@
 // query's arguments against a loopback test server, and the log read back line by line.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -25,6 +26,13 @@ struct Run {
 inline Run run(const ScratchDir& dir, const std::string& args, const std::string& env = {}) {
   const auto r = run_command("cd " + dir.str() + " && " + env + " " + telltale_binary() + " " + args);
   return {r.exit_code, r.out, r.err};
+}
+
+// The JSON summary of a run that must succeed (its stderr is shown when it did not).
+inline nlohmann::json succeeded(const Run& r) {
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  return nlohmann::json::parse(r.out);
 }
 
 inline const std::vector<std::string> kPrompts = {

@@ -233,14 +233,11 @@ TEST_CASE(
     "the radioactivity report renders in headless Chromium with its verdict, meaning, limits and plots, no "
     "error and no network request",
     "[evidence][radio][chromium]") {
-  const std::string chromium = telltale::test::find_chromium();
-  if (chromium.empty()) return;  // find_chromium warned
   RadioCase c;
   REQUIRE(c.score("--predictions memorised.jsonl --filter t.ttcf --bundle b --signing-key s.key").exit_code == 0);
-  const fs::path work = fs::path(c.dir.str()) / "chromium";
-  const telltale::test::Rendering r =
-      telltale::test::render(chromium, fs::path(c.dir.path("b")) / telltale::evidence::kReportFile, work);
-  telltale::test::check_clean_rendering(r, work);
+  const auto rendered = telltale::test::render_report(c.dir.path("b"), fs::path(c.dir.str()) / "chromium");
+  if (!rendered) return;  // no Chromium here
+  const telltale::test::Rendering& r = *rendered;
   CHECK(r.dom.find("id=\"verdict\"") != std::string::npos);
   CHECK(r.dom.find("show that it was trained on text watermarked with key") != std::string::npos);
   CHECK(r.dom.find("would score this high about once in") != std::string::npos);

@@ -133,9 +133,7 @@ TEST_CASE("a reply without logprobs is logged without the field and counted; mal
   prompt_file(dir, {kPrompts[0], kPrompts[1], kPrompts[2]});
   server.script({Fault::kNoLogprobs, Fault::kBadLogprobs});
   const Run q = run(dir, query_args(server));
-  INFO(q.err);
-  REQUIRE(q.rc == 0);
-  const auto j = nlohmann::json::parse(q.out);
+  const auto j = succeeded(q);
   CHECK(j.at("answers_without_logprobs") == 1);
   CHECK(j.at("failed_attempts") == 1);
   const LogLines log = read_log(dir.path("log.jsonl"));
@@ -213,9 +211,7 @@ TEST_CASE("query --concurrency keeps several requests in flight and answers ever
   server.script({Fault::kSlow, Fault::kSlow, Fault::kSlow, Fault::kTooMany, Fault::kDrop, Fault::kMalformedJson,
                  Fault::kHugeBody, Fault::kUnavailable, Fault::kSlow});
   const Run q = run(dir, query_args(server, "--concurrency 4 --timeout 5 --attempts 8"));
-  INFO(q.err);
-  REQUIRE(q.rc == 0);
-  const auto j = nlohmann::json::parse(q.out);
+  const auto j = succeeded(q);
   CHECK(j.at("complete") == true);
   CHECK(j.at("failed_attempts") == 5);
   CHECK(j.at("requests") == prompts.size() + 5);
@@ -397,9 +393,7 @@ TEST_CASE("runs under concurrency killed at any moment resume with every prompt 
   const std::set<std::string> answered = logged_prompts(log_path);
   const size_t from = server.requests().size();
   const Run last = run(dir, query_args(server, "--concurrency 4"));
-  INFO(last.err);
-  REQUIRE(last.rc == 0);
-  const auto j = nlohmann::json::parse(last.out);
+  const auto j = succeeded(last);
   CHECK(answered.size() >= 6);
   CHECK(j.at("answered_before") == answered.size());
   CHECK(j.at("answered_now") == prompts.size() - answered.size());

@@ -59,9 +59,7 @@ TEST_CASE("query asks every prompt once and score --answers detects the key the 
   OpenAiTestServer server(telltale::test::reference_model_answerer(dir.path("k.key")));
   prompt_file(dir);
   const Run q = run(dir, query_args(server));
-  INFO(q.err);
-  REQUIRE(q.rc == 0);
-  const auto j = nlohmann::json::parse(q.out);
+  const auto j = succeeded(q);
   CHECK(j.at("complete") == true);
   CHECK(j.at("answered_now") == kPrompts.size());
   CHECK(j.at("requests") == kPrompts.size());
@@ -116,9 +114,7 @@ TEST_CASE("query retries 429, 5xx, malformed JSON, empty choices, a dropped conn
                  Fault::kDrop, Fault::kSlow});
   prompt_file(dir, {kPrompts[0], kPrompts[1]});
   const Run q = run(dir, query_args(server, "--timeout 1 --attempts 8"));
-  INFO(q.err);
-  REQUIRE(q.rc == 0);
-  const auto j = nlohmann::json::parse(q.out);
+  const auto j = succeeded(q);
   CHECK(j.at("failed_attempts") == 7);
   CHECK(j.at("requests") == 9);
   const LogLines log = read_log(dir.path("log.jsonl"));
@@ -155,9 +151,7 @@ TEST_CASE("a prompt that keeps failing stops the run with one line, and the same
   CHECK(read_log(dir.path("log.jsonl")).answers.size() == 2);
 
   const Run resumed = run(dir, query_args(server, "--attempts 3"));
-  INFO(resumed.err);
-  REQUIRE(resumed.rc == 0);
-  const auto j = nlohmann::json::parse(resumed.out);
+  const auto j = succeeded(resumed);
   CHECK(j.at("answered_before") == 2);
   CHECK(j.at("answered_now") == kPrompts.size() - 2);
   const LogLines log = read_log(dir.path("log.jsonl"));
@@ -194,9 +188,7 @@ TEST_CASE("a run killed in the middle of a request resumes without losing or rep
   CHECK(read_log(dir.path("log.jsonl")).answers.size() == 3);
 
   const Run resumed = run(dir, query_args(server));
-  INFO(resumed.err);
-  REQUIRE(resumed.rc == 0);
-  const auto j = nlohmann::json::parse(resumed.out);
+  const auto j = succeeded(resumed);
   CHECK(j.at("answered_before") == 3);
   CHECK(j.at("answered_now") == 3);
   check_each_prompt_once(read_log(dir.path("log.jsonl")));

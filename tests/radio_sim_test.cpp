@@ -13,6 +13,7 @@
 #include "next_token_predictor.hpp"
 #include "radio/context_filter.hpp"
 #include "radio/suspect_scorer.hpp"
+#include "reference_model.hpp"
 #include "stats/tails.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -33,10 +34,9 @@ struct Simulation {
 // Generated once for every test of this file (about 20k tokens from the reference model).
 Simulation& simulation() {
   static std::unique_ptr<Simulation> sim = [] {
-    auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-    REQUIRE(model.is_ok());
+    auto model = test::reference_model();
     auto s = std::unique_ptr<Simulation>(
-        new Simulation{test::fixed_key(61), default_params(SchemeKind::kKgw, 512), std::move(model).value(), {}, {}});
+        new Simulation{test::fixed_key(61), default_params(SchemeKind::kKgw, 512), std::move(*model), {}, {}});
     auto hook = Hook::create(s->key, s->params);
     REQUIRE(hook.is_ok());
     distill::TeacherOptions t;

@@ -11,6 +11,7 @@
 #include "radio/predictions.hpp"
 #include "radio/provenance.hpp"
 #include "radio/reference_predictions.hpp"
+#include "reference_model.hpp"
 #include "score/document_ids.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -20,11 +21,7 @@ namespace {
 using telltale::test::ScratchDir;
 namespace radio = telltale::radio;
 
-telltale::input::Tokenizer tokenizer() {
-  auto tok = telltale::input::Tokenizer::load(std::string(telltale::test::kModelDir) + "/tok512.model");
-  REQUIRE(tok.is_ok());
-  return std::move(tok).value();
-}
+telltale::input::Tokenizer tokenizer() { return std::move(*telltale::test::reference_tokenizer()); }
 
 // `count` ids 1, 2, ..., wrapping below the 512-id vocabulary, on one line.
 std::string id_line(int count) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "llama2c_model.hpp"
+#include "reference_model.hpp"
 #include "stats/tails.hpp"
 #include "telltale/hook.hpp"
 #include "test_paths.hpp"
@@ -130,8 +131,7 @@ const std::vector<std::vector<int32_t>> kPrompts = {{403, 407, 261, 378, 432, 38
 
 TEST_CASE("Gumbel-max and tournament choices follow the model's distribution over keys; red/green does not",
           "[unbiased][stats]") {
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto model = test::reference_model();
   for (size_t p = 0; p < kPrompts.size(); ++p) {
     const StepDistribution step = model_step(*model, kPrompts[p]);
     const uint64_t seed = 77 + p;

@@ -15,14 +15,13 @@ using namespace telltale::test;
 TEST_CASE("every scheme's three subkeys match the account_subkeys vectors", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   REQUIRE(v["account_subkeys"].size() == 4);
   for (const auto& e : v["account_subkeys"]) {
     const SchemeKind kind = scheme_of(e["scheme"]);
     const char* fields[] = {"seeder", "keystream", "account"};
     for (int purpose = 1; purpose <= 3; ++purpose) {
       uint8_t k[16];
-      REQUIRE(ring->derive(kind, static_cast<KeyPurpose>(purpose), 0, k));
+      REQUIRE(keys.ring().derive(kind, static_cast<KeyPurpose>(purpose), 0, k));
       CHECK(hex(k, 16) == e[fields[purpose - 1]].get<std::string>());
     }
   }
@@ -46,9 +45,8 @@ TEST_CASE("describe() and validate() give the vectors' strings and messages", "[
 TEST_CASE("context fingerprints are le64 of the left-hash SipHash output, as the vectors give", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   uint8_t key[16];
-  REQUIRE(ring->derive(SchemeKind::kKgw, KeyPurpose::kSeeder, 0, key));
+  REQUIRE(keys.ring().derive(SchemeKind::kKgw, KeyPurpose::kSeeder, 0, key));
   const Seeder seeder(std::span<const uint8_t, 16>(key, 16));
   for (const auto& e : v["context_fingerprints"]) {
     const auto w = e["window"].get<std::vector<int32_t>>();
@@ -59,12 +57,11 @@ TEST_CASE("context fingerprints are le64 of the left-hash SipHash output, as the
 TEST_CASE("scores at other widths and depths, and of ids outside the vocabulary, match the vectors", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   const tt_keyring* ckeys = keys.c();
   size_t zero_outside = 0;
   for (const auto& entry : v["scores_edge_cases"]) {
     const SchemeParams p = params_from_json(entry["params"]);
-    auto det = Detector::create(*ring, p);
+    auto det = Detector::create(keys.ring(), p);
     REQUIRE(det);
     const tt_params cp = c_params(p);
     tt_detector* cdet = nullptr;
@@ -91,8 +88,6 @@ TEST_CASE("scores at other widths and depths, and of ids outside the vocabulary,
 TEST_CASE("hook steps on padded rows, with mask_others, top-k and no finite logit match the vectors", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
-  const tt_keyring* ckeys = keys.c();
   for (const auto& step : v["hook_cases"]) {
     INFO(step["name"].get<std::string>());
     const SchemeParams p = params_from_json(step["params"]);
@@ -101,23 +96,18 @@ TEST_CASE("hook steps on padded rows, with mask_others, top-k and no finite logi
     REQUIRE(logits.size() == static_cast<size_t>(n));
     const float u = step["uniform"].get<float>();
     const bool mask = step["mask_others"];
-    auto hook = Hook::create(*ring, p);
-    REQUIRE(hook);
-    const tt_params cp = c_params(p);
-    tt_hook* chook = nullptr;
-    REQUIRE(tt_hook_create(ckeys, &cp, &chook) == TT_OK);
+    const Hook hook = vectors_hook(keys, p);
     const auto context = step["context"].get<std::vector<int32_t>>();
-    SeqState seq = primed_sequence(*hook, context);
-    tt_seq* cseq = nullptr;
-    REQUIRE(tt_seq_create(chook, 0, 1, &cseq) == TT_OK);
-    for (int32_t t : context) tt_seq_accept(cseq, t);
+    SeqState seq = primed_sequence(hook, context);
+    const PrimedC c(keys, c_params(p), context);
+    tt_hook* chook = c.hook();
     SeqState* rows[] = {&seq};
-    tt_seq* crows[] = {cseq};
+    tt_seq* crows[] = {c.seq()};
     if (step.contains("biased_bits")) {
       std::vector<float> a = logits;
       BiasOptions options;
       options.top_k = step["top_k"];
-      REQUIRE(hook->bias(rows, LogitsView{a.data(), 1, n, n}, options));
+      REQUIRE(hook.bias(rows, LogitsView{a.data(), 1, n, n}, options));
       const auto want = step["biased_bits"].get<std::vector<uint32_t>>();
       for (int64_t i = 0; i < n; ++i) CHECK(bits_of(a[i]) == want[i]);
       if (options.top_k == 0) {
@@ -128,7 +118,7 @@ TEST_CASE("hook steps on padded rows, with mask_others, top-k and no finite logi
     }
     std::vector<float> a = logits, b = logits;
     int32_t ta = -2, tb = -2;
-    REQUIRE(hook->choose(rows, LogitsView{a.data(), 1, n, n}, &u, &ta, mask));
+    REQUIRE(hook.choose(rows, LogitsView{a.data(), 1, n, n}, &u, &ta, mask));
     REQUIRE(tt_hook_choose(chook, crows, tt_logits_view{b.data(), 1, n, n}, &u, &tb, mask ? 1 : 0) == TT_OK);
     CHECK(ta == step["chosen"].get<int32_t>());
     CHECK(tb == step["chosen"].get<int32_t>());
@@ -138,8 +128,6 @@ TEST_CASE("hook steps on padded rows, with mask_others, top-k and no finite logi
       CHECK(bits_of(b[i]) == after[i]);
     }
     if (step["chosen"].get<int32_t>() >= 0) CHECK(step["chosen"].get<uint32_t>() < p.vocab_size);
-    tt_seq_free(cseq);
-    tt_hook_free(chook);
   }
 }
 
@@ -147,13 +135,12 @@ TEST_CASE("the tournament's binary64 probabilities match the vectors on the row 
           "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   const json& e = v["hook_tournament_probabilities"];
   const SchemeParams p = params_from_json(e["params"]);
   std::vector<float> logits = floats_from_bits(e["logits_bits"]);
   const auto n = static_cast<uint32_t>(logits.size());
   const auto context = e["context"].get<std::vector<int32_t>>();
-  auto det = Detector::create(*ring, p);
+  auto det = Detector::create(keys.ring(), p);
   REQUIRE(det);
   tournament::Buffers buf;
   buf.reserve(n);
@@ -168,11 +155,10 @@ TEST_CASE("the tournament's binary64 probabilities match the vectors on the row 
   REQUIRE(want.size() == n);
   for (uint32_t i = 0; i < n; ++i) CHECK(std::bit_cast<uint64_t>(buf.probs[i]) == from_hex64(want[i]));
   // The hook's biased row is (float) ln of exactly these probabilities.
-  auto hook = Hook::create(*ring, p);
-  REQUIRE(hook);
-  SeqState seq = primed_sequence(*hook, context);
+  const Hook hook = vectors_hook(keys, p);
+  SeqState seq = primed_sequence(hook, context);
   SeqState* rows[] = {&seq};
-  REQUIRE(hook->bias(rows, LogitsView{logits.data(), 1, n, n}));
+  REQUIRE(hook.bias(rows, LogitsView{logits.data(), 1, n, n}));
   for (uint32_t i = 0; i < n; ++i) {
     const double q = std::bit_cast<double>(from_hex64(want[i]));
     CHECK(bits_of(logits[i]) == bits_of(q > 0 ? static_cast<float>(std::log(q)) : -INFINITY));
@@ -182,19 +168,17 @@ TEST_CASE("the tournament's binary64 probabilities match the vectors on the row 
 TEST_CASE("the fallback generator's draws match the vectors and the splitmix64 formula", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
-  auto hook = Hook::create(*ring, default_params(SchemeKind::kKgw, 64));
-  REQUIRE(hook);
+  const Hook hook = vectors_hook(keys, default_params(SchemeKind::kKgw, 64));
   REQUIRE(v["fallback_draws"].size() == 12);
   for (const auto& e : v["fallback_draws"]) {
-    auto seq = hook->new_sequence(0, from_hex64(e["rng_seed"]));
+    auto seq = hook.new_sequence(0, from_hex64(e["rng_seed"]));
     REQUIRE(seq);
     const uint32_t accepted = e["accepted"];
     for (uint32_t i = 0; i < accepted; ++i) seq->accept(static_cast<int32_t>(i + 1));
     std::vector<float> row(64, 0.0f);
     SeqState* rows[] = {&seq.value()};
     int32_t token = -2;
-    REQUIRE(hook->choose(rows, LogitsView{row.data(), 1, 64, 64}, nullptr, &token));
+    REQUIRE(hook.choose(rows, LogitsView{row.data(), 1, 64, 64}, nullptr, &token));
     CHECK(token == e["chosen"].get<int32_t>());
     // 64 equal logits: plain sampling picks floor(64 u) for the vector's u.
     CHECK(token == static_cast<int32_t>(std::floor(64.0 * from_bits(e["u_bits"]))));
@@ -204,12 +188,10 @@ TEST_CASE("the fallback generator's draws match the vectors and the splitmix64 f
 TEST_CASE("the repeated-context FIFO watermarks and skips the steps the vectors list", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   const json& e = v["repeated_contexts"];
   const SchemeParams p = params_from_json(e["params"]);
-  auto hook = Hook::create(*ring, p);
-  REQUIRE(hook);
-  SeqState seq = primed_sequence(*hook, e["prompt"].get<std::vector<int32_t>>());
+  const Hook hook = vectors_hook(keys, p);
+  SeqState seq = primed_sequence(hook, e["prompt"].get<std::vector<int32_t>>());
   const float u = e["uniform"].get<float>();
   size_t skipped = 0;
   for (const auto& step : e["steps"]) {
@@ -217,7 +199,7 @@ TEST_CASE("the repeated-context FIFO watermarks and skips the steps the vectors 
     for (uint32_t i = 0; i < 64; ++i) row[i] = static_cast<float>(i % 7) * 0.5f - 1.0f;
     SeqState* rows[] = {&seq};
     int32_t token = -2;
-    REQUIRE(hook->choose(rows, LogitsView{row.data(), 1, 64, 64}, &u, &token));
+    REQUIRE(hook.choose(rows, LogitsView{row.data(), 1, 64, 64}, &u, &token));
     CHECK(token == step["chosen"].get<int32_t>());
     const uint64_t before = seq.watermarked_steps();
     seq.accept(step["accepted_next"].get<int32_t>());
@@ -233,19 +215,17 @@ TEST_CASE("the repeated-context FIFO watermarks and skips the steps the vectors 
 TEST_CASE("the fingerprint scheme's biased row, account marks and codeword bits match the vectors", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   const json& e = v["fingerprint_steps"];
   const SchemeParams p = params_from_json(e["params"]);
-  auto hook = Hook::create(*ring, p);
-  REQUIRE(hook);
-  SeqState seq = primed_sequence(*hook, e["context"].get<std::vector<int32_t>>(), e["account"].get<uint64_t>());
+  const Hook hook = vectors_hook(keys, p);
+  SeqState seq = primed_sequence(hook, e["context"].get<std::vector<int32_t>>(), e["account"].get<uint64_t>());
   std::vector<float> row = floats_from_bits(e["logits_bits"]);
   const auto n = static_cast<int64_t>(row.size());
   SeqState* rows[] = {&seq};
-  REQUIRE(hook->bias(rows, LogitsView{row.data(), 1, n, n}));
+  REQUIRE(hook.bias(rows, LogitsView{row.data(), 1, n, n}));
   const auto want = e["biased_bits"].get<std::vector<uint32_t>>();
   for (int64_t i = 0; i < n; ++i) CHECK(bits_of(row[i]) == want[i]);
-  auto det = Detector::create(*ring, p);
+  auto det = Detector::create(keys.ring(), p);
   REQUIRE(det);
   const auto doc = e["document"].get<std::vector<int32_t>>();
   const size_t first = e["first"];
@@ -266,11 +246,9 @@ TEST_CASE("the fingerprint scheme's biased row, account marks and codeword bits 
 TEST_CASE("a Gumbel tie goes to the lower id whatever the candidate order, as the vectors say", "[vectors]") {
   const json e = load_vectors()["gumbel_tie"];
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
   const SchemeParams p = params_from_json(e["params"]);
-  auto hook = Hook::create(*ring, p);
-  REQUIRE(hook);
-  auto det = Detector::create(*ring, p);
+  const Hook hook = vectors_hook(keys, p);
+  auto det = Detector::create(keys.ring(), p);
   REQUIRE(det);
   const auto context = e["context"].get<std::vector<int32_t>>();
   REQUIRE(e["candidates"].size() == 2);
@@ -280,9 +258,9 @@ TEST_CASE("a Gumbel tie goes to the lower id whatever the candidate order, as th
     for (double l : c["logits"].get<std::vector<double>>()) logits.push_back(static_cast<float>(l));
     CHECK(det->score(context, ids[0]) == e["score"].get<double>());
     CHECK(det->score(context, ids[1]) == e["score"].get<double>());
-    SeqState seq = primed_sequence(*hook, context);
+    SeqState seq = primed_sequence(hook, context);
     size_t index = 99;
-    REQUIRE(hook->choose_candidates(seq, CandidatesView{ids.data(), logits.data(), ids.size()}, 0.375f, &index));
+    REQUIRE(hook.choose_candidates(seq, CandidatesView{ids.data(), logits.data(), ids.size()}, 0.375f, &index));
     CHECK(index == c["chosen_index"].get<size_t>());
     CHECK(ids[index] == c["chosen_id"].get<int32_t>());
     CHECK(ids[index] == std::min(ids[0], ids[1]));

@@ -189,8 +189,6 @@ TEST_CASE("the C ABI scores the tournament by its weighted mean when asked, and 
 TEST_CASE("one hook step matches the test vectors through the C++ API and the C ABI", "[vectors]") {
   const json v = load_vectors();
   const TestKeys keys;
-  const KeyRing* ring = &keys.ring();
-  const tt_keyring* ckeys = keys.c();
   for (const auto& step : v["hook_steps"]) {
     const SchemeKind kind = scheme_of(step["scheme"]);
     const uint32_t vocab = step["vocab"];
@@ -199,22 +197,17 @@ TEST_CASE("one hook step matches the test vectors through the C++ API and the C 
     const auto context = step["context"].get<std::vector<int32_t>>();
     const float u = step["uniform"].get<float>();
 
-    auto hook = Hook::create(*ring, default_params(kind, vocab));
-    REQUIRE(hook);
-    SeqState seq = primed_sequence(*hook, context);
-    tt_params cp = tt_params_default(static_cast<tt_scheme>(kind), vocab);
-    tt_hook* chook = nullptr;
-    REQUIRE(tt_hook_create(ckeys, &cp, &chook) == TT_OK);
-    tt_seq* cseq = nullptr;
-    REQUIRE(tt_seq_create(chook, 0, 1, &cseq) == TT_OK);
-    for (int32_t t : context) tt_seq_accept(cseq, t);
+    const Hook hook = vectors_hook(keys, default_params(kind, vocab));
+    SeqState seq = primed_sequence(hook, context);
+    const PrimedC c(keys, tt_params_default(static_cast<tt_scheme>(kind), vocab), context);
+    tt_hook* chook = c.hook();
     SeqState* rows[] = {&seq};
-    tt_seq* crows[] = {cseq};
+    tt_seq* crows[] = {c.seq()};
 
     if (step.contains("biased_bits")) {
       const auto expected = step["biased_bits"].get<std::vector<uint32_t>>();
       std::vector<float> a = logits, b = logits;
-      REQUIRE(hook->bias(rows, LogitsView{a.data(), 1, vocab, vocab}));
+      REQUIRE(hook.bias(rows, LogitsView{a.data(), 1, vocab, vocab}));
       REQUIRE(tt_hook_bias(chook, crows, tt_logits_view{b.data(), 1, vocab, vocab}, 0) == TT_OK);
       for (uint32_t i = 0; i < vocab; ++i) {
         uint32_t ba, bb;
@@ -226,18 +219,16 @@ TEST_CASE("one hook step matches the test vectors through the C++ API and the C 
       }
     } else {
       std::vector<float> a = logits;
-      CHECK(hook->bias(rows, LogitsView{a.data(), 1, vocab, vocab}).code() == StatusCode::kUnsupported);
+      CHECK(hook.bias(rows, LogitsView{a.data(), 1, vocab, vocab}).code() == StatusCode::kUnsupported);
       CHECK(tt_hook_bias(chook, crows, tt_logits_view{a.data(), 1, vocab, vocab}, 0) == TT_ERR_UNSUPPORTED);
       CHECK(std::string(tt_last_error()).find("choose") != std::string::npos);
     }
     std::vector<float> a = logits, b = logits;
     int32_t ta = -2, tb = -2;
-    REQUIRE(hook->choose(rows, LogitsView{a.data(), 1, vocab, vocab}, &u, &ta));
+    REQUIRE(hook.choose(rows, LogitsView{a.data(), 1, vocab, vocab}, &u, &ta));
     REQUIRE(tt_hook_choose(chook, crows, tt_logits_view{b.data(), 1, vocab, vocab}, &u, &tb, 0) == TT_OK);
     CHECK(ta == step["chosen"].get<int32_t>());
     CHECK(tb == step["chosen"].get<int32_t>());
-    tt_seq_free(cseq);
-    tt_hook_free(chook);
   }
 }
 

@@ -56,6 +56,36 @@ class TestKeys {
   tt_keyring* c_ = nullptr;
 };
 
+// A hook of the vectors' key; the test fails if `params` are refused.
+inline Hook vectors_hook(const TestKeys& keys, const SchemeParams& params) {
+  auto hook = Hook::create(keys.ring(), params);
+  REQUIRE(hook);
+  return std::move(hook).value();
+}
+
+// Through the C ABI: a hook of the vectors' key and a sequence of it (rng_seed 1) into which the ids of `context` were
+// accepted, freed at the end of the scope.
+class PrimedC {
+ public:
+  PrimedC(const TestKeys& keys, const tt_params& params, const std::vector<int32_t>& context) {
+    REQUIRE(tt_hook_create(keys.c(), &params, &hook_) == TT_OK);
+    REQUIRE(tt_seq_create(hook_, 0, 1, &seq_) == TT_OK);
+    for (int32_t t : context) tt_seq_accept(seq_, t);
+  }
+  PrimedC(const PrimedC&) = delete;
+  PrimedC& operator=(const PrimedC&) = delete;
+  ~PrimedC() {
+    tt_seq_free(seq_);
+    tt_hook_free(hook_);
+  }
+  tt_hook* hook() const { return hook_; }
+  tt_seq* seq() const { return seq_; }
+
+ private:
+  tt_hook* hook_ = nullptr;
+  tt_seq* seq_ = nullptr;
+};
+
 // A new sequence of `hook` (rng_seed 1, `account`) into which the ids of `context` were accepted.
 inline SeqState primed_sequence(const Hook& hook, const std::vector<int32_t>& context, uint64_t account = 0) {
   auto seq = hook.new_sequence(account, 1);

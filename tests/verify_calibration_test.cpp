@@ -9,6 +9,7 @@
 
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "reference_model.hpp"
 #include "score/corpus_scanner.hpp"
 #include "score/document_scorer.hpp"
 #include "score/tally.hpp"
@@ -31,11 +32,7 @@ uint64_t upper_bound_count(uint64_t n, double alpha) {
 
 std::string corpus(const char* name) { return std::string(test::kSharedDir) + "/corpora/" + name; }
 
-input::Tokenizer load_tokenizer() {
-  auto t = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(t.is_ok());
-  return std::move(t).value();
-}
+input::Tokenizer load_tokenizer() { return std::move(*test::reference_tokenizer()); }
 
 struct Analysis {
   Detector detector;

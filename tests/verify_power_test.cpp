@@ -10,6 +10,7 @@
 
 #include "generator.hpp"
 #include "input/tokenizer.hpp"
+#include "reference_model.hpp"
 #include "score/document_scorer.hpp"
 #include "score/partial_result.hpp"
 #include "test_paths.hpp"
@@ -31,10 +32,8 @@ struct PowerRun {
 // re-tokenizes it as a verifier would see it, then scores each text and the pool.
 PowerRun generate_and_score(const SchemeParams& params, uint8_t key_seed, const std::vector<std::string>& prompts,
                             int seeds_per_prompt) {
-  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(tokenizer.is_ok());
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto tokenizer = test::reference_tokenizer();
+  auto model = test::reference_model();
   const KeyRing keys = test::fixed_key(key_seed);
   auto hook = Hook::create(keys, params);
   REQUIRE(hook.is_ok());
@@ -111,10 +110,8 @@ TEST_CASE("200 tokens of Gumbel-max and of tournament text are each detected at 
 
 TEST_CASE("the window search finds a watermarked passage pasted into human text, corrected for windows tried",
           "[verify][power]") {
-  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(tokenizer.is_ok());
-  auto model = refmodel::Llama2cModel::load(std::string(test::kModelDir) + "/stories260K.bin");
-  REQUIRE(model.is_ok());
+  auto tokenizer = test::reference_tokenizer();
+  auto model = test::reference_model();
   const KeyRing keys = test::fixed_key(41);
   const SchemeParams params = default_params(SchemeKind::kKgw, 512);
   auto hook = Hook::create(keys, params);

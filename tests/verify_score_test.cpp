@@ -10,6 +10,7 @@
 
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "reference_model.hpp"
 #include "score/corpus_scanner.hpp"
 #include "score/document_scorer.hpp"
 #include "score/exact_sum.hpp"
@@ -54,6 +55,18 @@ void check_same_summary(const CorpusSummary& s1, const CorpusSummary& s2) {
   CHECK(s1.duplicates_across_documents == s2.duplicates_across_documents);
   CHECK(s1.window_doc == s2.window_doc);
   CHECK(std::bit_cast<uint64_t>(s1.window_log_p) == std::bit_cast<uint64_t>(s2.window_log_p));
+}
+
+// The rules of the merge tests: the windowed search from 16 tokens, with or without de-duplication.
+ScoringRules windowed_rules(bool dedup) {
+  ScoringRules rules;
+  rules.dedup = dedup;
+  rules.window_min = 16;
+  return rules;
+}
+
+AnalysisInfo analysis_info(const Detector& det, const ScoringRules& rules) {
+  return {"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
 }
 
 }  // namespace
@@ -152,11 +165,9 @@ TEST_CASE("partial results merged in input order equal one pass, bit for bit", "
   for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
     for (bool dedup : {true, false}) {
       const auto det = make_detector(keys, scheme);
-      ScoringRules rules;
-      rules.dedup = dedup;
-      rules.window_min = 16;
+      const ScoringRules rules = windowed_rules(dedup);
       auto scorer = DocumentScorer::create(det, rules).value();
-      const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+      const AnalysisInfo info = analysis_info(det, rules);
       // Documents share phrases, so tuples repeat across documents and across shards.
       std::vector<std::vector<int32_t>> docs;
       const auto common = random_tokens(40, 99);
@@ -197,8 +208,7 @@ TEST_CASE("partial results of different analyses refuse to merge", "[verify]") {
 }
 
 TEST_CASE("the corpus scanner's results do not depend on the thread count or batch size", "[verify]") {
-  auto tokenizer = input::Tokenizer::load(std::string(test::kModelDir) + "/tok512.model");
-  REQUIRE(tokenizer.is_ok());
+  auto tokenizer = test::reference_tokenizer();
   const auto keys = fixed_key(6);
   const auto kgw = make_detector(keys, SchemeKind::kKgw);
   const auto gumbel = make_detector(keys, SchemeKind::kGumbel);
@@ -266,11 +276,9 @@ TEST_CASE("the streaming merge of partial files equals one pass, bit for bit", "
   for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel}) {
     for (bool dedup : {true, false}) {
       const auto det = make_detector(keys, scheme);
-      ScoringRules rules;
-      rules.dedup = dedup;
-      rules.window_min = 16;
+      const ScoringRules rules = windowed_rules(dedup);
       auto scorer = DocumentScorer::create(det, rules).value();
-      const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+      const AnalysisInfo info = analysis_info(det, rules);
       const auto common = random_tokens(40, 77);
       std::vector<std::vector<int32_t>> docs;
       for (uint64_t i = 0; i < 40; ++i) {

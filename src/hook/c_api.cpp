@@ -117,6 +117,18 @@ tt_status over_rows(tt_seq* const* rows, const tt_logits_view& logits, Call call
   return TT_OK;
 }
 
+// tt_hook_create and tt_detector_create: the arguments checked, the C++ object made (Made::create) and boxed.
+template <typename Made, typename Handle>
+tt_status create_handle(const tt_keyring* keys, const tt_params* params, Handle** out) {
+  return guarded([&] {
+    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
+    auto made = Made::create(keys->keys, to_cpp(*params));
+    if (!made) return fail(made.status());
+    *out = new (std::nothrow) Handle{std::move(made).value()};
+    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -206,13 +218,7 @@ tt_status tt_keyring_key_id(const tt_keyring* keys, uint8_t out[TT_KEY_ID_BYTES]
 void tt_keyring_free(tt_keyring* keys) { delete keys; }
 
 tt_status tt_hook_create(const tt_keyring* keys, const tt_params* params, tt_hook** out) {
-  return guarded([&] {
-    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-    auto hook = telltale::Hook::create(keys->keys, to_cpp(*params));
-    if (!hook) return fail(hook.status());
-    *out = new (std::nothrow) tt_hook{std::move(hook).value()};
-    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
-  });
+  return create_handle<telltale::Hook>(keys, params, out);
 }
 
 void tt_hook_free(tt_hook* hook) { delete hook; }
@@ -291,13 +297,7 @@ tt_status tt_hook_choose_candidates(const tt_hook* hook, tt_seq* seq, tt_candida
 }
 
 tt_status tt_detector_create(const tt_keyring* keys, const tt_params* params, tt_detector** out) {
-  return guarded([&] {
-    if (keys == nullptr || params == nullptr || out == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-    auto det = telltale::Detector::create(keys->keys, to_cpp(*params));
-    if (!det) return fail(det.status());
-    *out = new (std::nothrow) tt_detector{std::move(det).value()};
-    return *out != nullptr ? TT_OK : fail(TT_ERR_NO_MEMORY, "out of memory");
-  });
+  return create_handle<telltale::Detector>(keys, params, out);
 }
 
 tt_status tt_detector_create_scored(const tt_keyring* keys, const tt_params* params, int32_t score, tt_detector** out) {

@@ -76,13 +76,7 @@ Result<KeyRing> KeyRing::generate() {
   auto secret = SecretBytes::allocate(kMasterSecretBytes);
   if (!secret) return secret.status();
   crypto_kdf_keygen(secret->data());
-  KeyRing ring;
-  ring.secret_ = std::move(secret).value();
-  if (!sha256({reinterpret_cast<const uint8_t*>(kKeyIdDomain), sizeof kKeyIdDomain - 1}, ring.secret_.bytes(),
-              ring.key_id_.data())) {
-    return Status{StatusCode::kInternal, "SHA-256 failed"};
-  }
-  return ring;
+  return from_secret(secret->bytes());  // a copy in locked memory; this one is wiped when freed
 }
 
 Result<KeyRing> KeyRing::from_secret(std::span<const uint8_t> secret) {

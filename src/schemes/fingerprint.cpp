@@ -32,7 +32,6 @@ constexpr SchemeWords kWords = {
     "recomputes the split at every position with the key and counts green tokens. Text that never saw the "
     "key hits green only by chance (a fixed fraction, gamma), so the count follows a binomial law; the "
     "p-value is its exact upper tail."};
-const SchemeWords& words(const SchemeParams&) { return kWords; }
 
 Status setup(detail::HookImpl& impl, const KeyRing& keys) {
   TT_RETURN_IF_ERROR(impl.derive_account_keys(keys));
@@ -77,6 +76,7 @@ const detail::SchemeOps kOps(SchemeKind::kKgw, setup, false, max_bias, bias_both
 }  // namespace
 
 extern const SchemeInfo kInfo(SchemeKind::kFingerprint, "fingerprint", "kgw plus a layer that carries the account id",
-                              "tt-fpr01", false, validate, describe, kgw::null_model, words, &kOps);
+                              "tt-fpr01", false, validate, describe, kgw::null_model, detail::fixed_words<kWords>,
+                              &kOps);
 
 }  // namespace telltale::fingerprint

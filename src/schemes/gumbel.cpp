@@ -8,7 +8,6 @@
 namespace telltale::gumbel {
 namespace {
 
-Status validate(const SchemeParams&) { return Status::ok(); }
 void describe(const SchemeParams&, char* buf, size_t size) { std::snprintf(buf, size, "scheme=gumbel"); }
 NullModel null_model(const SchemeParams&) { return {NullKind::kExponential, 1.0, 1}; }
 constexpr SchemeWords kWords = {
@@ -18,7 +17,6 @@ constexpr SchemeWords kWords = {
     "changing the model's output distribution. The test recomputes each chosen token's number r and adds "
     "up \u2212ln(1\u00a0\u2212\u00a0r). Text that never saw the key gives a Gamma-distributed sum; the "
     "p-value is its exact upper tail."};
-const SchemeWords& words(const SchemeParams&) { return kWords; }
 
 Status setup(detail::HookImpl& impl, const KeyRing&) {
   impl.bits = kBits;
@@ -48,6 +46,7 @@ const detail::SchemeOps kOps(SchemeKind::kGumbel, setup, false, max_bias, nullpt
 }  // namespace
 
 extern const SchemeInfo kInfo(SchemeKind::kGumbel, "gumbel", "Gumbel-max sampling (Aaronson 2022), distortion-free",
-                              "tt-gmb01", true, validate, describe, null_model, words, &kOps);
+                              "tt-gmb01", true, detail::no_own_parameters, describe, null_model,
+                              detail::fixed_words<kWords>, &kOps);
 
 }  // namespace telltale::gumbel

@@ -254,7 +254,6 @@ constexpr SchemeWords kWords = {
     "more likely. The test recomputes the split at every position with the key and counts green tokens. "
     "Text that never saw the key hits green only by chance (a fixed fraction, gamma), so the count follows "
     "a binomial law; the p-value is its exact upper tail."};
-const SchemeWords& words(const SchemeParams&) { return kWords; }
 
 Status setup(detail::HookImpl& impl, const KeyRing&) {
   impl.kgw.layout = kgw_layout(impl.params.kgw.gamma);
@@ -297,6 +296,6 @@ const detail::SchemeOps kOps(SchemeKind::kKgw, setup, false, max_bias, bias_row_
 }  // namespace
 
 extern const SchemeInfo kInfo(SchemeKind::kKgw, "kgw", "red/green bias (Kirchenbauer et al. 2023)", "tt-kgw01", false,
-                              validate_layer, describe, null_model, words, &kOps);
+                              validate_layer, describe, null_model, detail::fixed_words<kWords>, &kOps);
 
 }  // namespace telltale::kgw

@@ -9,6 +9,7 @@
 #include "hook/step.hpp"
 #include "telltale/hook.hpp"
 #include "telltale/scheme.hpp"
+#include "telltale/scheme_table.hpp"
 
 namespace telltale {
 class KeyRing;
@@ -54,6 +55,15 @@ struct SchemeOps {
   // vocabulary, 0 for a token outside it (negative or >= vocab_size), i < n.
   void (*score)(const HookImpl& impl, const uint32_t* values, const int32_t* tokens, size_t n, double* out);
 };
+
+// The table entry's validate for a scheme without parameters of its own: nothing to check.
+inline Status no_own_parameters(const SchemeParams&) { return Status::ok(); }
+
+// The table entry's words for a scheme whose report words do not depend on its parameters.
+template <const SchemeWords& kWords>
+const SchemeWords& fixed_words(const SchemeParams&) {
+  return kWords;
+}
 
 // The loop every score function runs: score(value) per token within the vocabulary, 0 outside it. Without a branch
 // (a token's keyed values are random, so a branch on them mispredicts): score must be finite and >= 0 for every

@@ -10,13 +10,11 @@
 namespace telltale::parity {
 namespace {
 
-Status validate(const SchemeParams&) { return Status::ok(); }
 void describe(const SchemeParams&, char* buf, size_t size) { std::snprintf(buf, size, "scheme=parity"); }
 NullModel null_model(const SchemeParams&) { return {NullKind::kBernoulli, 0.5, 1}; }
 constexpr SchemeWords kWords = {
     "1 = the token's keyed bit is 1", "bit 1",
     "A test scheme: ids whose keyed bit is 1 were made more likely, and the test counts them."};
-const SchemeWords& words(const SchemeParams&) { return kWords; }
 
 Status setup(detail::HookImpl& impl, const KeyRing&) {
   impl.bits = kBits;
@@ -60,6 +58,7 @@ const detail::SchemeOps kOps(SchemeKind::kTestParity, setup, false, max_bias, bi
 }  // namespace
 
 extern const SchemeInfo kInfo(SchemeKind::kTestParity, "parity", "test only: a fixed bias on ids whose keyed bit is 1",
-                              "tt-tst01", false, validate, describe, null_model, words, &kOps);
+                              "tt-tst01", false, detail::no_own_parameters, describe, null_model,
+                              detail::fixed_words<kWords>, &kOps);
 
 }  // namespace telltale::parity
