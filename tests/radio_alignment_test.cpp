@@ -154,6 +154,29 @@ TEST_CASE("the watermark tokens of a text end at its byte offsets, a dummy-prefi
   CHECK(leading->ends.back() == 17);
 }
 
+TEST_CASE("spaces the tokenizer drops (leading, repeated, trailing) belong to the token after them",
+          "[radio][alignment]") {
+  const Reference ref = reference();
+  // "  Once  upon a time ": the tokenizer reads "Once upon a time" (▁Once ▁upon ▁a ▁time), as an API's answer that
+  // starts with a space or a model that emitted two spaces would give it.
+  const std::string text = "  Once  upon a time ";
+  auto spaced = align_text(text, ref.tok, ref.pieces);
+  REQUIRE(spaced.is_ok());
+  auto plain = align_text("Once upon a time", ref.tok, ref.pieces);
+  REQUIRE(plain.is_ok());
+  CHECK(spaced->ids == plain->ids);
+  CHECK(spaced->ends == std::vector<size_t>{6, 12, 14, 19});  // ▁Once ends after "  Once", ▁upon after "  upon"
+  CHECK(spaced->bytes == text.size());
+  // A suspect prediction after the trailing space is within the text, at no watermark boundary.
+  std::vector<SuspectPosition> positions(1);
+  positions[0].offset = 20;
+  positions[0].candidates.push_back({std::string(" "), std::nullopt});
+  AlignmentCounts counts;
+  REQUIRE(align_predictions(*spaced, positions, ref.pieces, false, counts).is_ok());
+  CHECK(counts.positions == 1);
+  CHECK(counts.off_boundary == 1);
+}
+
 TEST_CASE("a text the watermark pieces do not spell again is refused at the first differing byte",
           "[radio][alignment]") {
   const Reference ref = reference();

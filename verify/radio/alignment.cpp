@@ -4,8 +4,35 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace telltale::radio {
+
+namespace {
+
+// The text offset just after each byte of `body` (the pieces' bytes), when `text` is `body` with spaces added
+// anywhere (SentencePiece's remove_extra_whitespaces drops leading, trailing and repeated spaces); nullopt and the
+// offset of the first text byte the pieces do not reproduce otherwise.
+std::optional<std::vector<size_t>> text_offsets(std::string_view body, std::string_view text, size_t& mismatch) {
+  std::vector<size_t> after(body.size());
+  size_t j = 0;
+  for (size_t i = 0; i < body.size(); ++i, ++j) {
+    while (j < text.size() && text[j] != body[i] && text[j] == ' ') ++j;
+    if (j == text.size() || text[j] != body[i]) {
+      mismatch = j;
+      return std::nullopt;
+    }
+    after[i] = j + 1;
+  }
+  while (j < text.size() && text[j] == ' ') ++j;
+  if (j != text.size()) {
+    mismatch = j;
+    return std::nullopt;
+  }
+  return after;
+}
+
+}  // namespace
 
 Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& tokenizer, const PieceTable& pieces) {
   AlignedText out;
@@ -20,23 +47,31 @@ Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& to
     spelled += *b;
     spelled_ends.push_back(spelled.size());
   }
-  const bool lead = spelled.size() == text.size() + 1 && !spelled.empty() && spelled[0] == ' ';
-  const std::string_view body = std::string_view(spelled).substr(lead ? 1 : 0);
-  if (body != text) {
-    const auto diff = std::mismatch(body.begin(), body.end(), text.begin(), text.end());
-    return invalid_argument("the watermark tokenizer does not spell the text again at byte offset " +
-                            std::to_string(diff.second - text.begin()));
+  // The pieces' bytes as they stand in the text, with the dummy-prefix space the tokenizer added (lead) or without.
+  size_t mismatch = 0, first_mismatch = 0;
+  for (const bool lead : {false, true}) {
+    if (lead && (spelled.empty() || spelled[0] != ' ')) break;
+    const std::string_view body = std::string_view(spelled).substr(lead ? 1 : 0);
+    const auto after = text_offsets(body, text, mismatch);
+    if (!lead) first_mismatch = mismatch;
+    if (!after) continue;
+    out.bytes = text.size();
+    out.ends.reserve(spelled_ends.size());
+    for (const size_t e : spelled_ends) {
+      const size_t in_body = e - (lead ? 1 : 0);  // a lone lead space ends at 0 of the body
+      out.ends.push_back(in_body == 0 ? 0 : (*after)[in_body - 1]);
+    }
+    return out;
   }
-  out.ends.reserve(spelled_ends.size());
-  for (const size_t e : spelled_ends) out.ends.push_back(e - (lead && e > 0 ? 1 : 0));
-  return out;
+  return invalid_argument("the watermark tokenizer does not spell the text again at byte offset " +
+                          std::to_string(std::max(first_mismatch, mismatch)));
 }
 
 Result<PredictionRecord> align_predictions(const AlignedText& text, std::span<const SuspectPosition> positions,
                                            const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts) {
   PredictionRecord r;
   r.ids = text.ids;
-  const size_t size = text.ends.empty() ? 0 : text.ends.back();
+  const size_t size = std::max(text.bytes, text.ends.empty() ? size_t{0} : text.ends.back());
   bool all_logprobs = true;
   std::vector<std::vector<double>> probs;
   size_t previous = 0;

@@ -23,11 +23,13 @@ namespace telltale::radio {
 struct AlignedText {
   std::vector<int32_t> ids;
   std::vector<size_t> ends;
+  size_t bytes = 0;  // the text's size, when spaces the tokenizer dropped follow the last token (else ends.back())
 };
 
-// Tokenizes `text` with the watermark tokenizer and checks that its pieces spell the text again, byte for byte (a
-// leading space the tokenizer adds, SentencePiece's dummy prefix, belongs to the first token). Error: the byte offset
-// of the first byte the pieces do not reproduce.
+// Tokenizes `text` with the watermark tokenizer and checks that its pieces spell the text again, byte for byte, but
+// for spaces the tokenizer dropped (leading, trailing or repeated: SentencePiece's remove_extra_whitespaces), which
+// belong to the token after them; a leading space the tokenizer adds, SentencePiece's dummy prefix, belongs to the
+// first token. Error: the byte offset of the first byte the pieces do not reproduce.
 Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& tokenizer, const PieceTable& pieces);
 
 // One suspect candidate: its bytes (nullopt: a piece with no bytes, e.g. a control id) and its natural-log

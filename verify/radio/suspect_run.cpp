@@ -93,6 +93,7 @@ Result<PredictionRecord> answer_probability_record(Reading& in, const Answer& a)
   text.ids.insert(text.ids.end(), response->ids.begin(), response->ids.end());
   text.ends.assign(prompt.size(), 0);
   text.ends.insert(text.ends.end(), response->ends.begin(), response->ends.end());
+  text.bytes = response->bytes;
   return align_predictions(text, *positions, *in.watermark_pieces, false, in.alignment);
 }
 
