@@ -69,14 +69,27 @@ void score_zero_bit_layer(const detail::HookImpl& impl, const uint32_t* values, 
                        [c = impl.kgw](uint32_t value) { return static_cast<double>(kgw::is_green(c, value)); });
 }
 
-const detail::SchemeOps kOps(SchemeKind::kKgw, setup, false, max_bias, bias_both_layers_row, bias_both_layers_list,
-                             choose_both_layers<detail::DenseList>, choose_both_layers<detail::CandidateList>,
-                             score_zero_bit_layer);
+const detail::SchemeOps kOps = {SchemeKind::kKgw,
+                                setup,
+                                false,
+                                max_bias,
+                                bias_both_layers_row,
+                                bias_both_layers_list,
+                                choose_both_layers<detail::DenseList>,
+                                choose_both_layers<detail::CandidateList>,
+                                score_zero_bit_layer};
 
 }  // namespace
 
-extern const SchemeInfo kInfo(SchemeKind::kFingerprint, "fingerprint", "kgw plus a layer that carries the account id",
-                              "tt-fpr01", false, validate, describe, kgw::null_model, detail::fixed_words<kWords>,
-                              &kOps);
+extern const SchemeInfo kInfo = {SchemeKind::kFingerprint,
+                                 "fingerprint",
+                                 "kgw plus a layer that carries the account id",
+                                 "tt-fpr01",
+                                 false,
+                                 validate,
+                                 describe,
+                                 kgw::null_model,
+                                 detail::fixed_words<kWords>,
+                                 &kOps};
 
 }  // namespace telltale::fingerprint

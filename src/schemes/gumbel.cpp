@@ -40,13 +40,20 @@ void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_
 }
 
 // No bias form: the draw is the watermark (bias_row and bias_list are null: the hook says to use choose).
-const detail::SchemeOps kOps(SchemeKind::kGumbel, setup, false, max_bias, nullptr, nullptr, choose_row_op,
-                             choose_list_op, score_op);
+const detail::SchemeOps kOps = {SchemeKind::kGumbel, setup,          false,   max_bias, nullptr, nullptr,
+                                choose_row_op,       choose_list_op, score_op};
 
 }  // namespace
 
-extern const SchemeInfo kInfo(SchemeKind::kGumbel, "gumbel", "Gumbel-max sampling (Aaronson 2022), distortion-free",
-                              "tt-gmb01", true, detail::no_own_parameters, describe, null_model,
-                              detail::fixed_words<kWords>, &kOps);
+extern const SchemeInfo kInfo = {SchemeKind::kGumbel,
+                                 "gumbel",
+                                 "Gumbel-max sampling (Aaronson 2022), distortion-free",
+                                 "tt-gmb01",
+                                 true,
+                                 detail::no_own_parameters,
+                                 describe,
+                                 null_model,
+                                 detail::fixed_words<kWords>,
+                                 &kOps};
 
 }  // namespace telltale::gumbel

@@ -290,12 +290,27 @@ void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_
                        [c = impl.kgw](uint32_t value) { return static_cast<double>(is_green(c, value)); });
 }
 
-const detail::SchemeOps kOps(SchemeKind::kKgw, setup, false, max_bias, bias_row_op, bias_list_op,
-                             choose<detail::DenseList>, choose<detail::CandidateList>, score_op);
+const detail::SchemeOps kOps = {SchemeKind::kKgw,
+                                setup,
+                                false,
+                                max_bias,
+                                bias_row_op,
+                                bias_list_op,
+                                choose<detail::DenseList>,
+                                choose<detail::CandidateList>,
+                                score_op};
 
 }  // namespace
 
-extern const SchemeInfo kInfo(SchemeKind::kKgw, "kgw", "red/green bias (Kirchenbauer et al. 2023)", "tt-kgw01", false,
-                              validate_layer, describe, null_model, detail::fixed_words<kWords>, &kOps);
+extern const SchemeInfo kInfo = {SchemeKind::kKgw,
+                                 "kgw",
+                                 "red/green bias (Kirchenbauer et al. 2023)",
+                                 "tt-kgw01",
+                                 false,
+                                 validate_layer,
+                                 describe,
+                                 null_model,
+                                 detail::fixed_words<kWords>,
+                                 &kOps};
 
 }  // namespace telltale::kgw

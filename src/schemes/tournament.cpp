@@ -181,13 +181,21 @@ void score_op(const detail::HookImpl& impl, const uint32_t* values, const int32_
   }
 }
 
-const detail::SchemeOps kOps(SchemeKind::kTournament, setup, true, max_bias, bias_row_op, bias_list_op,
-                             choose<detail::DenseList>, choose<detail::CandidateList>, score_op);
+const detail::SchemeOps kOps = {
+    SchemeKind::kTournament,       setup,   true, max_bias, bias_row_op, bias_list_op, choose<detail::DenseList>,
+    choose<detail::CandidateList>, score_op};
 
 }  // namespace
 
-extern const SchemeInfo kInfo(SchemeKind::kTournament, "tournament",
-                              "SynthID-style tournament sampling (Dathathri et al. 2024)", "tt-trn01", true, validate,
-                              describe, null_model, words, &kOps);
+extern const SchemeInfo kInfo = {SchemeKind::kTournament,
+                                 "tournament",
+                                 "SynthID-style tournament sampling (Dathathri et al. 2024)",
+                                 "tt-trn01",
+                                 true,
+                                 validate,
+                                 describe,
+                                 null_model,
+                                 words,
+                                 &kOps};
 
 }  // namespace telltale::tournament

@@ -52,13 +52,21 @@ void score(const detail::HookImpl& impl, const uint32_t* values, const int32_t* 
                        [](uint32_t value) { return static_cast<double>(value == 1); });
 }
 
-const detail::SchemeOps kOps(SchemeKind::kTestParity, setup, false, max_bias, bias_row, bias_list,
-                             choose<detail::DenseList>, choose<detail::CandidateList>, score);
+const detail::SchemeOps kOps = {
+    SchemeKind::kTestParity,       setup, false, max_bias, bias_row, bias_list, choose<detail::DenseList>,
+    choose<detail::CandidateList>, score};
 
 }  // namespace
 
-extern const SchemeInfo kInfo(SchemeKind::kTestParity, "parity", "test only: a fixed bias on ids whose keyed bit is 1",
-                              "tt-tst01", false, detail::no_own_parameters, describe, null_model,
-                              detail::fixed_words<kWords>, &kOps);
+extern const SchemeInfo kInfo = {SchemeKind::kTestParity,
+                                 "parity",
+                                 "test only: a fixed bias on ids whose keyed bit is 1",
+                                 "tt-tst01",
+                                 false,
+                                 detail::no_own_parameters,
+                                 describe,
+                                 null_model,
+                                 detail::fixed_words<kWords>,
+                                 &kOps};
 
 }  // namespace telltale::parity
