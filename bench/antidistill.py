@@ -102,6 +102,26 @@ def human_text(args, n=100, chars=1000):
         return [json.loads(line)["ids"] for line in f if line.strip()]
 
 
+def plot_cost(args, rows):
+    """OUT/cost.png: each configuration's perplexity cost against its detection strength (the trade-off curve)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for family, marker in (("kgw", "s"), ("degrade", "o"), ("fingerprint", "^")):
+        pts = [r for r in rows if r[0].split("_")[0] == family]
+        ax.plot([r[1] for r in pts], [-r[2] for r in pts], marker=marker, label=family)
+        for name, x, y in pts:
+            ax.annotate(name.split("_")[-1] if "_" in name else "", (x, -y), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("teacher perplexity / plain (log scale; labels: lambda)")
+    ax.set_ylabel("-log10 p of the %d stories" % args.stories)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.work, "cost.png"), dpi=120)
+    print("plot: %s" % os.path.join(args.work, "cost.png"))
+
+
 def student(args, c, docs, tag):
     t = time.time()
     model, loss = ns.train(c, docs, args.steps, seed=args.train_seed)
@@ -159,6 +179,7 @@ def main():
               "| corpus log10 p |")
         print("|---|---|---|---|---|---|")
         base = None
+        rows = []
         for name, _ in configs:
             ppl = math.exp(mean_loss(teacher, data[name], vocab))
             base = base or ppl
@@ -166,6 +187,9 @@ def main():
             print("| %s | %d / %d | %.3f | %.3f | %.2f | %.1f |" % (name, len(data[name]),
                                                                  sum(len(d) for d in data[name]), ppl, ppl / base,
                                                                  rate, lp), flush=True)
+            if name != "plain":
+                rows.append((name, ppl / base, lp))
+        plot_cost(args, rows)
 
     if "harm" in stages:
         held = generate(args, "held_eval", 700000, ["--no-watermark"])
