@@ -181,6 +181,23 @@ def train(c, docs, steps, seed, block=256, batch=16):
     return model, float(loss)
 
 
+def mixture(wm, plain, rho, total):
+    """Whole watermarked stories up to rho of `total` ids, then plain ones up to total; and how many are watermarked."""
+    mix, n = [], 0
+    for d in wm:
+        if n >= rho * total:
+            break
+        mix.append(d)
+        n += len(d)
+    trained = len(mix)
+    for d in plain:
+        if n >= total:
+            break
+        mix.append(d)
+        n += len(d)
+    return mix, trained
+
+
 def write_predictions(path, records, suspect):
     with open(path, "w") as f:
         f.write(json.dumps({"telltale": "predictions", "version": 1, "vocab_size": 512, "suspect": suspect}) + "\n")
@@ -259,6 +276,17 @@ def control(args, rho, readings):
     print("control rho=%g, %d unrelated keys: %s" % (rho, n, "; ".join(cells)), flush=True)
 
 
+def prepare(args):
+    """The teacher's KGW flags (gamma 0.25, args.delta, args.context_width), torch's threads, the work directory and
+    its key (made once)."""
+    args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.work, exist_ok=True)
+    args.key = os.path.join(args.work, "k.key")
+    if not os.path.exists(args.key):
+        telltale(args, "keygen", "--out", args.key)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--telltale", required=True)
@@ -277,12 +305,7 @@ def main():
     p.add_argument("--control-keys", type=int, default=0,
                    help="also score each student's full readings with this many unrelated keys (null control)")
     args = p.parse_args()
-    args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
-    torch.set_num_threads(args.threads)
-    os.makedirs(args.work, exist_ok=True)
-    args.key = os.path.join(args.work, "k.key")
-    if not os.path.exists(args.key):
-        telltale(args, "keygen", "--out", args.key)
+    prepare(args)
     t0 = time.time()
     wm = stories(args, "wm", 1000, args.key)
     plain = stories(args, "plain", 500000, None)
@@ -303,18 +326,7 @@ def main():
     suffix = "" if args.train_seed == 7 else "_s%d" % args.train_seed
     for rho in (float(x) for x in args.rho.split(",")):
         t = time.time()
-        mix, n = [], 0
-        for d in wm:  # whole watermarked stories up to rho of the budget, then plain ones
-            if n >= rho * total:
-                break
-            mix.append(d)
-            n += len(d)
-        trained_wm = len(mix)
-        for d in plain:
-            if n >= total:
-                break
-            mix.append(d)
-            n += len(d)
+        mix, trained_wm = mixture(wm, plain, rho, total)
         model, loss = train(c, mix, args.steps, seed=args.train_seed)
         read = reads(model, [list(d) for d in wm])
         sampled = answers(model, [list(d) for d in wm[:args.closed_prompts]])

@@ -150,6 +150,39 @@ TT_API tt_status tt_hook_choose(const tt_hook *hook, tt_seq *const *rows, tt_log
 TT_API tt_status tt_hook_choose_candidates(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand, float uniform,
                                            size_t *out_index);
 
+/* Antidistillation: an adjustment added to the logits before the watermark's bias or draw (the tt_hook_*_adjusted
+ * calls; the plain calls are these with NULL). Row r's values are values[r * row_stride + v], v < n_vocab, all
+ * finite; lambda (logits per unit of value) finite. values NULL or lambda 0: no adjustment, bits unchanged. Dense
+ * calls need n_rows and n_vocab equal to the logits'; candidate calls read one row (n_rows = 1) indexed by id. A
+ * candidate call's top_k check widens excluded_max by the largest adjustment, so that the result stays exact. */
+typedef enum tt_adjustment_kind {
+  TT_ADJUST_ADD = 0,          /* id v gets lambda * values[v] (antidistillation sampling: values = the proxy's
+                                 finite difference [ln p(v; theta + eps g) - ln p(v; theta - eps g)] / (2 eps)) */
+  TT_ADJUST_GREEN_ALIGNED = 1 /* values = a proxy's probabilities q; id v gets lambda q_v (1[v green] - L), L = the
+                                 proxy's green mass (antidistillation fingerprinting; KGW and fingerprint schemes) */
+} tt_adjustment_kind;
+
+typedef struct tt_adjustment_view {
+  const float *values;
+  int64_t n_rows;
+  int64_t n_vocab;
+  int64_t row_stride;
+  float lambda;
+  int32_t kind; /* tt_adjustment_kind */
+} tt_adjustment_view;
+
+TT_API tt_status tt_hook_bias_adjusted(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits, uint32_t top_k,
+                                       const tt_adjustment_view *adjustment);
+TT_API tt_status tt_hook_bias_candidates_adjusted(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand,
+                                                  uint32_t top_k, float excluded_max,
+                                                  const tt_adjustment_view *adjustment);
+TT_API tt_status tt_hook_choose_adjusted(const tt_hook *hook, tt_seq *const *rows, tt_logits_view logits,
+                                         const float *uniforms, int32_t *out_tokens, int mask_others,
+                                         const tt_adjustment_view *adjustment);
+TT_API tt_status tt_hook_choose_candidates_adjusted(const tt_hook *hook, tt_seq *seq, tt_candidates_view cand,
+                                                    float uniform, size_t *out_index,
+                                                    const tt_adjustment_view *adjustment);
+
 /* The tournament is scored as params->tournament_score says. */
 TT_API tt_status tt_detector_create(const tt_keyring *keys, const tt_params *params, tt_detector **out);
 /* Deprecated (use tt_params.tournament_score and tt_detector_create): tt_detector_create with `score` (a

@@ -88,6 +88,8 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
   if (!(options.temperature > 0) || !(options.top_p > 0 && options.top_p <= 1) || options.max_new_tokens < 0)
     return invalid_argument("generation needs temperature > 0, top_p in (0, 1] and max_new_tokens >= 0");
   if ((hook == nullptr) != (state == nullptr)) return invalid_argument("a hook needs a sequence state, and back");
+  AntidistillProxy* proxy = options.proxy;
+  if (proxy != nullptr && hook == nullptr) return invalid_argument("antidistillation needs the watermark's hook");
   const int vocab = model_.vocab_size();
   const size_t needed = 1 + prompt.size() + static_cast<size_t>(options.max_new_tokens);
   if (needed > static_cast<size_t>(model_.seq_len()))
@@ -102,9 +104,17 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
   model_.reset();
   uint64_t rng = options.seed;
   int pos = 0;
-  std::span<const float> logits = model_.forward(kLlama2cBos, pos++);
-  for (int32_t id : prompt) {
+  if (proxy != nullptr) proxy->reset();
+  std::span<const float> logits;
+  // Feeds the teacher and the proxy the same token at the same position.
+  const auto feed = [&](int32_t id) -> Status {
+    if (proxy != nullptr) TT_RETURN_IF_ERROR(proxy->feed(id, pos));
     logits = model_.forward(id, pos++);
+    return Status::ok();
+  };
+  TT_RETURN_IF_ERROR(feed(kLlama2cBos));
+  for (int32_t id : prompt) {
+    TT_RETURN_IF_ERROR(feed(id));
     if (state) state->accept(id);
   }
   const bool kgw = hook && hook->params().scheme == SchemeKind::kKgw;
@@ -119,10 +129,12 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
       SeqState* rows[] = {state};
       const LogitsView view{row_.data(), 1, vocab, vocab};
       const uint64_t before = state->watermarked_steps();
-      TT_RETURN_IF_ERROR(hook->choose(rows, view, &uniform, &token));
+      const Adjustment adjustment = proxy != nullptr ? proxy->adjustment(options.lambda) : Adjustment{};
+      TT_RETURN_IF_ERROR(hook->choose(rows, view, &uniform, &token, false, adjustment));
       state->accept(token);
       marked = state->watermarked_steps() > before;
-      if (kgw && marked) {  // choose biased row_ in place: the green ids are the ones it changed
+      // choose biased row_ in place: the green ids are the ones it changed (unknown under an adjustment).
+      if (kgw && marked && !adjustment.active()) {
         softmax(row_, probs_);
         green = 0;
         for (size_t i = 0; i < row_.size(); ++i)
@@ -137,7 +149,7 @@ Result<Generation> Generator::run(std::span<const int32_t> prompt, const Hook* h
     out.watermarked.push_back(marked);
     out.green_mass.push_back(green);
     record_model_stats(logits, token, out);
-    logits = model_.forward(token, pos++);
+    TT_RETURN_IF_ERROR(feed(token));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "antidistill_proxy.hpp"
 #include "llama2c_model.hpp"
 #include "telltale/hook.hpp"
 #include "telltale/status.hpp"
@@ -18,6 +19,10 @@ struct GenerationOptions {
   float top_p = 0.9f;        // nucleus mass in (0, 1]; 1 keeps every id
   uint64_t seed = 1;         // drives every uniform draw; the same seed gives the same text
   bool stop_at_end = true;   // stop when the model emits BOS (as llama2.c does) or EOS
+  // Antidistillation: a proxy fed the same tokens, whose adjustment (times lambda) the hook adds before its draw.
+  // Needs a hook. nullptr: none.
+  AntidistillProxy* proxy = nullptr;
+  float lambda = 0;
 };
 
 struct Generation {

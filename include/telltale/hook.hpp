@@ -53,6 +53,32 @@ struct CandidateBound {
   float excluded_max = -std::numeric_limits<float>::infinity();
 };
 
+// Antidistillation: a per-row adjustment added to the logits before the watermark's bias or draw, so that text
+// stays useful to a user while a student trained on it is degraded or learns the watermark.
+enum class AdjustmentKind : uint8_t {
+  // Id v gets lambda * values[v]: antidistillation sampling (Savani et al. 2025, arXiv 2504.13146), values = the
+  // proxy's finite difference [ln p(v; theta + eps g) - ln p(v; theta - eps g)] / (2 eps).
+  kAdd = 0,
+  // values = a proxy's next-token probabilities q (in [0, 1]); id v gets lambda * q_v * (1[v green] - L), L = the
+  // proxy's mass on the step's green ids: antidistillation fingerprinting (Xu et al. 2026, arXiv 2602.03812). The
+  // green set is the KGW zero-bit layer's (KGW and fingerprint schemes only); an unwatermarked step is left alone.
+  kGreenAligned = 1,
+};
+
+// The adjustment of rows of logits: row r's values are values[r * row_stride + v], v < n_vocab, all finite. lambda is
+// in logits per unit of value, finite; values == nullptr or lambda == 0 is no adjustment (bits unchanged). Dense
+// calls need n_rows and n_vocab equal to the logits'; candidate calls read one row (n_rows = 1) indexed by id, where
+// an id outside [0, n_vocab) gets nothing. The adjusted logit is written in place of the logit, as the bias is.
+struct Adjustment {
+  const float* values = nullptr;
+  int64_t n_rows = 0;
+  int64_t n_vocab = 0;
+  int64_t row_stride = 0;
+  float lambda = 0;
+  AdjustmentKind kind = AdjustmentKind::kAdd;
+  bool active() const { return values != nullptr && lambda != 0; }
+};
+
 class Hook;
 namespace detail {
 struct Workspace;
@@ -123,18 +149,23 @@ class Hook {
   // Edits rows in place: rows[r] is the state of logits row r (nullptr: leave the row untouched).
   // KGW adds delta to green ids; the tournament writes the log of its reweighted distribution; Gumbel has no bias
   // form (kUnsupported: use choose). Allocation-free; rows are independent, so disjoint row sets may run on threads.
-  Status bias(std::span<SeqState* const> rows, const LogitsView& logits,
-              const BiasOptions& options = {}) const noexcept;
-  Status bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound = {}) const noexcept;
+  // `adjustment` (Adjustment above) is added first; a candidate list's top-k check widens its bound by the largest
+  // adjustment any id can get, so that pruning stays exact.
+  Status bias(std::span<SeqState* const> rows, const LogitsView& logits, const BiasOptions& options = {},
+              const Adjustment& adjustment = {}) const noexcept;
+  Status bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound = {},
+                         const Adjustment& adjustment = {}) const noexcept;
 
   // Makes the draw. `logits` must be the server's final distribution (after temperature, top-k, top-p; excluded ids
   // at -inf). uniforms[r] in [0, 1) drives the draws that need one (KGW, tournament, unwatermarked steps); nullptr:
   // each sequence's fallback RNG. out_tokens[r] receives the id (-1 for a row whose state is nullptr). KGW applies its
   // bias to the row in place before sampling. mask_others: every other id of the row becomes -inf, for hosts that
   // can only edit logits (Hugging Face, vLLM).
+  // `adjustment` is added to the logits (in place) before the draw.
   Status choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms, int32_t* out_tokens,
-                bool mask_others = false) const noexcept;
-  Status choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform, size_t* out_index) const noexcept;
+                bool mask_others = false, const Adjustment& adjustment = {}) const noexcept;
+  Status choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform, size_t* out_index,
+                           const Adjustment& adjustment = {}) const noexcept;
 
   const SchemeParams& params() const;
 

@@ -324,6 +324,32 @@ std::vector<telltale::SeqState*> rows_of(const PyHook& hook, const py::sequence&
   return rows;
 }
 
+// The antidistillation adjustment of a bias/choose call (telltale/hook.hpp's Adjustment): values [rows, vocab] as
+// anything NumPy reads as float32 (None: no adjustment); kind "add" or "green_aligned".
+class PyAdjustment {
+ public:
+  PyAdjustment(const py::object& values, float lam, const std::string& kind) {
+    if (kind != "add" && kind != "green_aligned") {
+      raise(PyExc_ValueError, "adjustment_kind must be 'add' or 'green_aligned', not '" + kind + "'");
+    }
+    adj_.lambda = lam;
+    adj_.kind = kind == "add" ? telltale::AdjustmentKind::kAdd : telltale::AdjustmentKind::kGreenAligned;
+    if (values.is_none()) return;
+    values_ = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(values);
+    if (!values_ || values_.ndim() != 2)
+      raise(PyExc_ValueError, "adjustment must be a 2-D float32 array [rows, vocab]");
+    adj_.values = values_.data();
+    adj_.n_rows = values_.shape(0);
+    adj_.n_vocab = values_.shape(1);
+    adj_.row_stride = values_.shape(1);
+  }
+  const telltale::Adjustment& get() const { return adj_; }
+
+ private:
+  py::array_t<float, py::array::c_style | py::array::forcecast> values_;
+  telltale::Adjustment adj_;
+};
+
 std::vector<int32_t> tokens_of(const py::handle& obj) {
   const auto arr = py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(obj);
   if (!arr) raise(PyExc_TypeError, "tokens must be a sequence of integers");
@@ -509,28 +535,34 @@ PYBIND11_MODULE(_telltale, m) {
           "A new Sequence. account: carried by account-aware schemes. rng_seed: seeds the fallback draws.")
       .def(
           "bias",
-          [](const PyHook& h, const py::sequence& sequences, const py::object& logits, uint32_t top_k) {
+          [](const PyHook& h, const py::sequence& sequences, const py::object& logits, uint32_t top_k,
+             const py::object& adjustment, float lam, const std::string& kind) {
             const Logits view(logits);
+            const PyAdjustment adj(adjustment, lam, kind);
             BusyGuard guard;
             const auto rows = rows_of(h, sequences, view.view().n_rows, guard);
             telltale::Status st;
             if (view.view().n_rows > 0) {
               py::gil_scoped_release nogil;
-              st = h.hook.bias(rows, view.view(), telltale::BiasOptions{top_k});
+              st = h.hook.bias(rows, view.view(), telltale::BiasOptions{top_k}, adj.get());
             }
             check(st);
             return logits;
           },
-          py::arg("sequences"), py::arg("logits"), py::arg("top_k") = 0,
+          py::arg("sequences"), py::arg("logits"), py::arg("top_k") = 0, py::arg("adjustment") = py::none(),
+          py::arg("lambda_") = 0.0f, py::arg("adjustment_kind") = "add",
           "Edits logits [rows, vocab] (float32, CPU, rows contiguous) in place and returns the same object. "
           "sequences[r] is the Sequence of row r (None: leave the row alone). top_k > 0: the server keeps only "
           "its top_k ids afterwards; only ids that can still be among them are touched. NotImplementedError for "
-          "gumbel (use choose).")
+          "gumbel (use choose). Antidistillation: adjustment [rows, vocab] times lambda_ is added first "
+          "(adjustment_kind 'add'), or, 'green_aligned', adjustment is a proxy's probabilities q and id v gets "
+          "lambda_ q_v (1[v green] - green mass of q).")
       .def(
           "choose",
           [](const PyHook& h, const py::sequence& sequences, const py::object& logits, const py::object& uniforms,
-             bool mask_others) {
+             bool mask_others, const py::object& adjustment, float lam, const std::string& kind) {
             const Logits view(logits);
+            const PyAdjustment adj(adjustment, lam, kind);
             BusyGuard guard;
             const auto rows = rows_of(h, sequences, view.view().n_rows, guard);
             const auto n = static_cast<py::ssize_t>(rows.size());
@@ -547,15 +579,17 @@ PYBIND11_MODULE(_telltale, m) {
               const float* up = uniforms.is_none() ? nullptr : u.data();
               int32_t* op = out.mutable_data();
               py::gil_scoped_release nogil;
-              st = h.hook.choose(rows, view.view(), up, op, mask_others);
+              st = h.hook.choose(rows, view.view(), up, op, mask_others, adj.get());
             }
             check(st);
             return out;
           },
           py::arg("sequences"), py::arg("logits"), py::arg("uniforms") = py::none(), py::arg("mask_others") = false,
+          py::arg("adjustment") = py::none(), py::arg("lambda_") = 0.0f, py::arg("adjustment_kind") = "add",
           "Makes the draw from the server's final logits and returns the chosen ids (int32, -1 for a None row). "
           "uniforms: one value in [0, 1) per row, or None for each sequence's own fallback draws. mask_others: "
-          "every other id of the row becomes -inf, for hosts that can only edit logits. KGW biases the row first.");
+          "every other id of the row becomes -inf, for hosts that can only edit logits. KGW biases the row first. "
+          "adjustment, lambda_, adjustment_kind: as bias(), added before the draw.");
 
   py::class_<PyDetector>(m, "Detector",
                          "The detection side of a hook: per-token scores with the same keyed values. Not "

@@ -129,6 +129,27 @@ tt_status create_handle(const tt_keyring* keys, const tt_params* params, Handle*
   });
 }
 
+// Rows [r0, r0 + n) of a C adjustment (NULL: none) for one chunk of over_rows, whose calls cover `total` rows. An
+// adjustment with another row count keeps it, so that the core refuses it.
+telltale::Adjustment rows_of(const tt_adjustment_view* a, int64_t r0, int64_t n, int64_t total) {
+  if (a == nullptr) return {};
+  telltale::Adjustment out;
+  const bool whole = a->n_rows == total;
+  out.values = a->values == nullptr || !whole ? a->values : a->values + r0 * a->row_stride;
+  out.n_rows = whole ? n : a->n_rows;
+  out.n_vocab = a->n_vocab;
+  out.row_stride = a->row_stride;
+  out.lambda = a->lambda;
+  const bool known = a->kind == TT_ADJUST_ADD || a->kind == TT_ADJUST_GREEN_ALIGNED;
+  out.kind = static_cast<telltale::AdjustmentKind>(known ? a->kind : 255);
+  return out;
+}
+
+// A dense call's adjustment must have one row per logits row (checked before the rows are cut into chunks).
+bool rows_match(const tt_adjustment_view* a, const tt_logits_view& logits) {
+  return a == nullptr || a->values == nullptr || a->lambda == 0 || a->n_rows == logits.n_rows;
+}
+
 }  // namespace
 
 extern "C" {
@@ -254,45 +275,69 @@ void tt_seq_accept(tt_seq* seq, int32_t token) {
 void tt_seq_free(tt_seq* seq) { delete seq; }
 
 tt_status tt_hook_bias(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits, uint32_t top_k) {
+  return tt_hook_bias_adjusted(hook, rows, logits, top_k, nullptr);
+}
+
+tt_status tt_hook_bias_adjusted(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits, uint32_t top_k,
+                                const tt_adjustment_view* adjustment) {
   return guarded([&] {
     if (hook == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "hook is null");
+    if (!rows_match(adjustment, logits)) return fail(TT_ERR_INVALID_ARGUMENT, "one adjustment row per logits row");
     telltale::BiasOptions options;
     options.top_k = top_k;
-    return over_rows(rows, logits,
-                     [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t) {
-                       return hook->hook.bias(states, part, options);
-                     });
+    return over_rows(
+        rows, logits, [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t r0) {
+          return hook->hook.bias(states, part, options, rows_of(adjustment, r0, part.n_rows, logits.n_rows));
+        });
   });
 }
 
 tt_status tt_hook_bias_candidates(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, uint32_t top_k,
                                   float excluded_max) {
+  return tt_hook_bias_candidates_adjusted(hook, seq, cand, top_k, excluded_max, nullptr);
+}
+
+tt_status tt_hook_bias_candidates_adjusted(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, uint32_t top_k,
+                                           float excluded_max, const tt_adjustment_view* adjustment) {
   return guarded([&] {
     if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
     telltale::CandidateBound bound;
     bound.top_k = top_k;
     bound.excluded_max = excluded_max;
-    return done(hook->hook.bias_candidates(seq->state, to_cpp(cand), bound));
+    return done(hook->hook.bias_candidates(seq->state, to_cpp(cand), bound, rows_of(adjustment, 0, 1, 1)));
   });
 }
 
 tt_status tt_hook_choose(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits, const float* uniforms,
                          int32_t* out_tokens, int mask_others) {
+  return tt_hook_choose_adjusted(hook, rows, logits, uniforms, out_tokens, mask_others, nullptr);
+}
+
+tt_status tt_hook_choose_adjusted(const tt_hook* hook, tt_seq* const* rows, tt_logits_view logits,
+                                  const float* uniforms, int32_t* out_tokens, int mask_others,
+                                  const tt_adjustment_view* adjustment) {
   return guarded([&] {
     if (hook == nullptr || out_tokens == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-    return over_rows(rows, logits,
-                     [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t r0) {
-                       return hook->hook.choose(states, part, uniforms != nullptr ? uniforms + r0 : nullptr,
-                                                out_tokens + r0, mask_others != 0);
-                     });
+    if (!rows_match(adjustment, logits)) return fail(TT_ERR_INVALID_ARGUMENT, "one adjustment row per logits row");
+    return over_rows(
+        rows, logits, [&](std::span<telltale::SeqState* const> states, const telltale::LogitsView& part, int64_t r0) {
+          return hook->hook.choose(states, part, uniforms != nullptr ? uniforms + r0 : nullptr, out_tokens + r0,
+                                   mask_others != 0, rows_of(adjustment, r0, part.n_rows, logits.n_rows));
+        });
   });
 }
 
 tt_status tt_hook_choose_candidates(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, float uniform,
                                     size_t* out_index) {
+  return tt_hook_choose_candidates_adjusted(hook, seq, cand, uniform, out_index, nullptr);
+}
+
+tt_status tt_hook_choose_candidates_adjusted(const tt_hook* hook, tt_seq* seq, tt_candidates_view cand, float uniform,
+                                             size_t* out_index, const tt_adjustment_view* adjustment) {
   return guarded([&] {
     if (hook == nullptr || seq == nullptr) return fail(TT_ERR_INVALID_ARGUMENT, "null argument");
-    return done(hook->hook.choose_candidates(seq->state, to_cpp(cand), uniform, out_index));
+    return done(
+        hook->hook.choose_candidates(seq->state, to_cpp(cand), uniform, out_index, rows_of(adjustment, 0, 1, 1)));
   });
 }
 

@@ -8,6 +8,7 @@
 #include <new>
 #include <type_traits>
 
+#include "hook/adjustment.hpp"
 #include "hook/hook_impl.hpp"
 #include "schemes/sampling.hpp"
 
@@ -144,8 +145,8 @@ bool detail::HookImpl::prepare_step(SeqState& seq, StepKeys& keys) const {
   return true;
 }
 
-Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits,
-                  const BiasOptions& options) const noexcept {
+Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits, const BiasOptions& options,
+                  const Adjustment& adjustment) const noexcept {
   const detail::HookImpl& impl = *impl_;
   const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(logits.n_vocab, impl.params.vocab_size));
   const detail::SchemeOps& ops = *impl.ops;
@@ -154,19 +155,24 @@ Status Hook::bias(std::span<SeqState* const> rows, const LogitsView& logits,
                        " scheme makes the draw itself: use choose (with mask_others for logit-only hosts)");
   }
   TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
+  TT_RETURN_IF_ERROR(detail::check_adjustment(impl, adjustment, logits.n_rows, logits.n_vocab));
   for (size_t r = 0; r < rows.size(); ++r) {
     SeqState* seq = rows[r];
     if (seq == nullptr) continue;
     if (seq->hook_ != impl_.get()) return invalid_argument("a sequence state belongs to another hook");
+    float* row = logits.data + static_cast<int64_t>(r) * logits.row_stride;
     detail::StepKeys keys;
-    if (!impl.prepare_step(*seq, keys)) continue;
-    ops.bias_row(impl, *seq, keys, logits.data + static_cast<int64_t>(r) * logits.row_stride, n, logits.n_vocab,
-                 options.top_k);
+    const bool marked = impl.prepare_step(*seq, keys);
+    // The whole row is adjusted, so the scheme's top-k pruning below works on the adjusted row and stays exact.
+    detail::adjust_row(impl, *seq, marked ? &keys : nullptr, adjustment, static_cast<int64_t>(r), row, logits.n_vocab);
+    if (!marked) continue;
+    ops.bias_row(impl, *seq, keys, row, n, logits.n_vocab, options.top_k);
   }
   return Status::ok();
 }
 
-Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound) const noexcept {
+Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const CandidateBound& bound,
+                             const Adjustment& adjustment) const noexcept {
   const detail::HookImpl& impl = *impl_;
   const detail::SchemeOps& ops = *impl.ops;
   if (ops.bias_list == nullptr) {
@@ -175,6 +181,7 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
   }
   if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
   if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
+  TT_RETURN_IF_ERROR(detail::check_adjustment(impl, adjustment, 1, -1));
   if (ops.whole_distribution) {
     // The scheme renormalises over every id: it needs them all, and keeps one buffer entry per vocabulary id.
     if (bound.excluded_max > -std::numeric_limits<float>::infinity()) {
@@ -190,11 +197,17 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
     // No excluded id can enter the top k iff the k-th largest candidate logit is above excluded_max + the most the
     // bias adds, i.e. iff at least k candidates are. Counting needs no heap and no branch per candidate, and stops
     // once k are found (the first k when the list is sorted, as llama.cpp's is). A NaN logit counts as not above:
-    // kIncomplete, the safe side.
-    const float limit = bound.excluded_max + ops.max_bias(impl);
+    // kIncomplete, the safe side. With an adjustment, an excluded id may gain up to its ceiling, and a candidate is
+    // counted by a lower bound on its adjusted logit.
+    const float limit = bound.excluded_max + detail::adjustment_ceiling(adjustment) + ops.max_bias(impl);
     const CandidatesView c = cand;  // a local copy: its pointer and stride stay in registers
     size_t above = 0;
-    for (size_t i = 0; i < c.n && above < bound.top_k; i += detail::kScanGroup) {
+    if (adjustment.active()) {
+      for (size_t j = 0; j < c.n && above < bound.top_k; ++j) {
+        above += detail::adjusted_floor(adjustment, c.id(j), c.logit(j)) > limit;
+      }
+    }
+    for (size_t i = 0; i < c.n && above < bound.top_k && !adjustment.active(); i += detail::kScanGroup) {
       const size_t end = c.n - i < detail::kScanGroup ? c.n : i + detail::kScanGroup;
       for (size_t j = i; j < end; ++j) above += c.logit(j) > limit;
     }
@@ -203,7 +216,9 @@ Status Hook::bias_candidates(SeqState& seq, const CandidatesView& cand, const Ca
     }
   }
   detail::StepKeys keys;
-  if (!impl.prepare_step(seq, keys)) return Status::ok();
+  const bool marked = impl.prepare_step(seq, keys);
+  detail::adjust_list(impl, seq, marked ? &keys : nullptr, adjustment, detail::CandidateList{cand});
+  if (!marked) return Status::ok();
   ops.bias_list(impl, seq, keys, detail::CandidateList{cand});
   return Status::ok();
 }
@@ -221,10 +236,11 @@ ptrdiff_t detail::HookImpl::choose_one(SeqState& seq, const List& list, double u
 }
 
 Status Hook::choose(std::span<SeqState* const> rows, const LogitsView& logits, const float* uniforms,
-                    int32_t* out_tokens, bool mask_others) const noexcept {
+                    int32_t* out_tokens, bool mask_others, const Adjustment& adjustment) const noexcept {
   TT_RETURN_IF_ERROR(check_view(logits, rows.size()));
   if (out_tokens == nullptr) return invalid_argument("out_tokens is null");
   const detail::HookImpl& impl = *impl_;
+  TT_RETURN_IF_ERROR(detail::check_adjustment(impl, adjustment, logits.n_rows, logits.n_vocab));
   const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(logits.n_vocab, impl.params.vocab_size));
   for (size_t r = 0; r < rows.size(); ++r) {
     out_tokens[r] = -1;
@@ -234,6 +250,12 @@ Status Hook::choose(std::span<SeqState* const> rows, const LogitsView& logits, c
     const double u = uniforms != nullptr ? uniforms[r] : seq->next_uniform();
     if (!(u >= 0 && u < 1)) return invalid_argument("uniforms must be in [0, 1)");
     float* row = logits.data + static_cast<int64_t>(r) * logits.row_stride;
+    if (adjustment.active()) {
+      detail::StepKeys keys;
+      const bool marked = impl.prepare_step(*seq, keys);
+      detail::adjust_row(impl, *seq, marked ? &keys : nullptr, adjustment, static_cast<int64_t>(r), row,
+                         logits.n_vocab);
+    }
     // For KGW the dense list is the row itself (biased in place); for Gumbel and the tournament nothing is written.
     const ptrdiff_t pick = impl.choose_one(*seq, detail::DenseList{row, n}, u);
     out_tokens[r] = static_cast<int32_t>(pick);
@@ -246,8 +268,8 @@ Status Hook::choose(std::span<SeqState* const> rows, const LogitsView& logits, c
   return Status::ok();
 }
 
-Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform,
-                               size_t* out_index) const noexcept {
+Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float uniform, size_t* out_index,
+                               const Adjustment& adjustment) const noexcept {
   if (out_index == nullptr) return invalid_argument("out_index is null");
   if (seq.hook_ != impl_.get()) return invalid_argument("the sequence state belongs to another hook");
   if (cand.n > 0 && (cand.ids == nullptr || cand.logits == nullptr)) return invalid_argument("candidates are null");
@@ -255,6 +277,12 @@ Status Hook::choose_candidates(SeqState& seq, const CandidatesView& cand, float 
   if (!(u < 1)) return invalid_argument("uniform must be in [0, 1)");
   if (impl_->ops->whole_distribution && cand.n > impl_->params.vocab_size) {
     return invalid_argument("more candidates than the vocabulary size");
+  }
+  TT_RETURN_IF_ERROR(detail::check_adjustment(*impl_, adjustment, 1, -1));
+  if (adjustment.active()) {
+    detail::StepKeys keys;
+    const bool marked = impl_->prepare_step(seq, keys);
+    detail::adjust_list(*impl_, seq, marked ? &keys : nullptr, adjustment, detail::CandidateList{cand});
   }
   const ptrdiff_t pick = impl_->choose_one(seq, detail::CandidateList{cand}, u);
   if (pick < 0) return invalid_argument("no candidate has a finite logit within the vocabulary");

@@ -29,7 +29,29 @@ struct GenerateOptions {
   bool no_watermark = false;
   bool jsonl = false;
   SchemeOptions scheme;
+  std::string antidistill;  // "", degrade or fingerprint
+  std::string proxy;
+  float lambda = 0;
+  bool lambda_given = false;
 };
+
+// The antidistillation parameters every JSONL line records: mode, lambda, the proxy's files by SHA-256, eps.
+Result<nlohmann::json> describe_antidistill(const GenerateOptions& o, const refmodel::AntidistillProxy& proxy) {
+  nlohmann::json d = {{"mode", refmodel::antidistill_mode_name(proxy.mode())}, {"lambda", o.lambda}};
+  if (proxy.mode() == refmodel::AntidistillMode::kDegrade) {
+    d["eps"] = proxy.eps();
+    for (const char* name : {refmodel::kProxyPlusFile, refmodel::kProxyMinusFile}) {
+      auto sha = input::sha256_file_hex(o.proxy + "/" + name);
+      if (!sha) return sha.status();
+      d[std::string(name) + "_sha256"] = *sha;
+    }
+  } else {
+    auto sha = input::sha256_file_hex(o.proxy);
+    if (!sha) return sha.status();
+    d["proxy_sha256"] = *sha;
+  }
+  return d;
+}
 
 int run_generate(const GenerateOptions& options) {
   if (Status s = check_seed_span(options.seed, static_cast<uint64_t>(options.count)); !s.is_ok()) return fail(s);
@@ -57,6 +79,24 @@ int run_generate(const GenerateOptions& options) {
   std::vector<int32_t> prompt;
   if (Status s = tokenizer->encode(options.prompt, prompt); !s.is_ok()) return fail(s);
 
+  std::optional<refmodel::AntidistillProxy> proxy;
+  nlohmann::json antidistill;
+  if (!options.antidistill.empty()) {
+    if (!hook) return fail("--antidistill rides on the watermark's hook: it cannot be used with --no-watermark");
+    if (options.proxy.empty()) return fail("--antidistill needs --proxy (the proxy model or gradient directory)");
+    if (!options.lambda_given) return fail("--antidistill needs --lambda (its strength)");
+    auto mode = refmodel::parse_antidistill_mode(options.antidistill);
+    if (!mode) return fail(mode.status());
+    auto p = refmodel::AntidistillProxy::open(*mode, options.proxy, model->vocab_size());
+    if (!p) return fail(p.status());
+    proxy.emplace(std::move(p).value());
+    auto d = describe_antidistill(options, *proxy);
+    if (!d) return fail(d.status());
+    antidistill = std::move(d).value();
+  } else if (!options.proxy.empty() || options.lambda_given) {
+    return fail("--proxy and --lambda are only read with --antidistill degrade|fingerprint");
+  }
+
   refmodel::Generator generator(*model);
   for (int i = 0; i < options.count; ++i) {
     refmodel::GenerationOptions gen;
@@ -64,6 +104,8 @@ int run_generate(const GenerateOptions& options) {
     gen.temperature = options.temperature;
     gen.top_p = options.top_p;
     gen.seed = options.seed + static_cast<uint64_t>(i);
+    gen.proxy = proxy ? &*proxy : nullptr;
+    gen.lambda = options.lambda;
     std::optional<SeqState> seq;
     if (hook) {
       auto s = hook->new_sequence(options.account, gen.seed);
@@ -86,6 +128,7 @@ int run_generate(const GenerateOptions& options) {
         line["key_id"] = key_id;
         line["configuration"] = describe(*params);
       }
+      if (proxy) line["antidistill"] = antidistill;
       if (Status p = print_line(line.dump()); !p.is_ok()) return fail(p);
     } else if (Status p = print_line(*text); !p.is_ok()) {
       return fail(p);
@@ -120,8 +163,21 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_flag("--no-watermark", options->no_watermark, "generate plain text (the same draws without the hook)");
   cmd->add_flag("--jsonl", options->jsonl, "one JSON object per text: prompt, completion, text, seed, key id");
+  cmd->add_option("--antidistill", options->antidistill,
+                  "antidistillation: degrade (poison a student trained on the text) or fingerprint (make the "
+                  "watermark easier for a student to learn); needs --proxy and --lambda");
+  cmd->add_option("--proxy", options->proxy,
+                  "antidistillation proxy: for degrade the directory tools/antidistill_grad.py writes, for fingerprint "
+                  "a llama2.c model file sharing the tokenizer");
+  CLI::Option* lambda =
+      cmd->add_option("--lambda", options->lambda, "antidistillation strength, in logits per unit of adjustment")
+          ->check(real_number(-1e6, 1e6))
+          ->capture_default_str();
   add_scheme_options(*cmd, options->scheme);
-  cmd->callback([options, &exit_code] { exit_code = run_generate(*options); });
+  cmd->callback([options, lambda, &exit_code] {
+    options->lambda_given = lambda->count() > 0;
+    exit_code = run_generate(*options);
+  });
 }
 
 }  // namespace telltale::cli
