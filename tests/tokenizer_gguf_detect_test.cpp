@@ -77,7 +77,7 @@ size_t common_ids(const std::vector<int32_t>& a, const std::vector<int32_t>& b) 
 
 }  // namespace
 
-TEST_CASE("text watermarked at a GGUF vocabulary's size is detected with that vocabulary; plain text is not",
+TEST_CASE("text watermarked at a GGUF vocabulary's size is detected with that vocabulary, and plain text is not",
           "[tokenizer][gguf][cli][acceptance]") {
   if (!telltale::test::have_llama_vocabularies()) {
     SUCCEED("llama.cpp not found");
