@@ -32,7 +32,10 @@ int run_keyinfo(const KeyinfoOptions& options) {
     auto tokenizer = input::Tokenizer::load(options.tokenizer);
     if (!tokenizer) return fail(tokenizer.status());
     vocab = static_cast<uint32_t>(tokenizer->vocab_size());
-    out["tokenizer"] = {{"path", options.tokenizer}, {"sha256", tokenizer->sha256_hex()}, {"vocab_size", vocab}};
+    out["tokenizer"] = {{"path", options.tokenizer},
+                        {"kind", tokenizer->kind_name()},
+                        {"sha256", tokenizer->sha256_hex()},
+                        {"vocab_size", vocab}};
   }
   if (vocab > 0) {
     auto params = scheme_params(options.scheme, vocab);
@@ -57,7 +60,8 @@ void add_keyinfo_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "keyinfo", "Print the public key id and scheme configuration to publish before a dispute (never the secret)");
   cmd->add_option("--key,-k", options->key, "the key file")->required();
-  cmd->add_option("--tokenizer,-t", options->tokenizer, "the SentencePiece model the generator uses (hashed)");
+  cmd->add_option("--tokenizer,-t", options->tokenizer,
+                  "the generator's tokenizer: SentencePiece .model or llama.cpp .gguf (hashed)");
   cmd->add_option("--signing-pubkey", options->signing_pubkey,
                   "also publish the public key that will sign evidence bundles (telltale keygen --signing)");
   cmd->add_option("--vocab-size", options->vocab_size, "vocabulary size, when no tokenizer is given")

@@ -184,7 +184,8 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<FilterOptions>();
   CLI::App* fc = cmd->add_subcommand("filter", "Build the teacher-context filter (a Bloom filter) from teacher text.");
   add_inputs(*fc, f->recipe.text, "the teacher's watermarked outputs: text files, directories, .jsonl, .ids");
-  fc->add_option("--tokenizer,-t", f->tokenizer, "the generator's SentencePiece model (.model)")->required();
+  fc->add_option("--tokenizer,-t", f->tokenizer, "the generator's tokenizer: SentencePiece .model or llama.cpp .gguf")
+      ->required();
   fc->add_option("--out,-o", f->out, "the filter file to write (new file)")->required();
   fc->add_option("--expected", f->recipe.expected,
                  "contexts to size the filter for (0: count the inputs first); the filter must fit in memory")
@@ -200,7 +201,8 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
       "predict", "Write a predictions file: the reference model reads teacher text and predicts each next id.");
   add_inputs(*pc, p->text, "teacher text: text files, directories, .jsonl, .ids");
   pc->add_option("--model,-m", p->model, "the suspect model (llama2.c .bin)")->required();
-  pc->add_option("--tokenizer,-t", p->tokenizer, "the watermark's SentencePiece model (.model)")->required();
+  pc->add_option("--tokenizer,-t", p->tokenizer, "the watermark's tokenizer: SentencePiece .model or llama.cpp .gguf")
+      ->required();
   pc->add_option("--out,-o", p->out, "the predictions file to write (new file)")->required();
   pc->add_option("--top-k", p->top_k, "predicted ids kept per position, with log-probabilities")
       ->check(whole_number(1, 64))
@@ -213,7 +215,9 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
       "Score a suspect: --predictions (open model, reading mode) or --answers (closed model: JSONL lines with\n"
       "'prompt' and 'response'). JSON on stdout; exit 0 detected, 1 not detected, 2 error.");
   sc->add_option("--key,-k", s->key, "key file")->required();
-  sc->add_option("--tokenizer,-t", s->recipe.tokenizer, "the generator's SentencePiece model (.model)")->required();
+  sc->add_option("--tokenizer,-t", s->recipe.tokenizer,
+                 "the generator's tokenizer: SentencePiece .model or llama.cpp .gguf")
+      ->required();
   sc->add_option("--predictions", s->recipe.predictions, "a predictions file (spec/predictions-format.md)");
   sc->add_option("--answers", s->recipe.answers, "a closed-model answer log (JSONL: prompt, response)");
   sc->add_option("--filter", s->recipe.filter, "the teacher-context filter: only contexts the teacher emitted count");

@@ -34,6 +34,7 @@ evidence::RunContext run_context(std::span<const KeyRing> keys, const input::Tok
   c.executable_sha256 = exe ? *exe : std::string(64, '0');
   for (const KeyRing& k : keys) c.key_ids.push_back(k.key_id_hex());
   c.tokenizer_sha256 = tokenizer.sha256_hex();
+  c.tokenizer_kind = tokenizer.kind_name();
   c.vocab_size = static_cast<uint32_t>(tokenizer.vocab_size());
   c.files = std::move(files);
   c.signer_public_key = evidence::to_hex(signer);

@@ -55,7 +55,8 @@ double ProgressMeter::seconds() const {
 
 void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
   cmd.add_option("--key,-k", o.keys, "key file; repeat to test several keys (Holm-corrected)")->required();
-  cmd.add_option("--tokenizer,-t", o.tokenizer, "the generator's SentencePiece model (.model)")->required();
+  cmd.add_option("--tokenizer,-t", o.tokenizer, "the generator's tokenizer: SentencePiece .model or llama.cpp .gguf")
+      ->required();
   cmd.add_option("inputs", o.inputs, "text files, directories, .jsonl files, .ids files, or - for stdin")->required();
   add_scheme_options(cmd, o.scheme);
   cmd.add_option("--field,-f", o.field, "JSONL: the text's field, e.g. response or messages[-1].content");
@@ -79,6 +80,9 @@ void add_scan_options(CLI::App& cmd, ScanCliOptions& o) {
   cmd.add_option("--expect-tokenizer-sha256", o.expect_tokenizer_sha256,
                  "refuse a tokenizer whose SHA-256 differs (the hash published with the key)")
       ->transform(hex_digits(64));
+  cmd.add_option("--vocab-size", o.vocab_size,
+                 "refuse a tokenizer of another size (the vocabulary the key's scheme was configured with)")
+      ->check(whole_number(2, 1u << 30));
   cmd.add_option("--expect-key-id", o.expect_key_ids, "refuse a key whose public id differs (one per --key)")
       ->transform(hex_digits(64));
   cmd.add_flag("--quiet,-q", o.quiet, "no progress lines on stderr");
@@ -114,6 +118,9 @@ Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o) {
   if (!o.expect_tokenizer_sha256.empty() && o.expect_tokenizer_sha256 != tokenizer->sha256_hex())
     return invalid_argument(o.tokenizer + ": SHA-256 " + tokenizer->sha256_hex() + " is not the expected " +
                             o.expect_tokenizer_sha256 + " (the generator's tokenizer)");
+  if (o.vocab_size != 0 && o.vocab_size != static_cast<uint32_t>(tokenizer->vocab_size()))
+    return invalid_argument(o.tokenizer + ": a vocabulary of " + std::to_string(tokenizer->vocab_size()) +
+                            " ids, not the key's " + std::to_string(o.vocab_size) + " (--vocab-size)");
   return tokenizer;
 }
 

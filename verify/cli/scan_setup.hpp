@@ -24,6 +24,7 @@ struct ScanCliOptions {
   std::vector<std::string> expect_key_ids;
   std::string tokenizer;
   std::string expect_tokenizer_sha256;
+  uint32_t vocab_size = 0;  // --vocab-size: the key's configured vocabulary (0: take the tokenizer's)
   std::vector<std::string> inputs;
   std::string field;
   std::string split = "file";
@@ -70,7 +71,7 @@ void add_allow_empty_flag(CLI::App& cmd, bool& allow_empty);
 Status check_allow_empty(bool allow_empty, const std::string& bundle);
 void warn_if_nothing_read(uint64_t documents_or_records);
 
-// The tokenizer of --tokenizer, refused when --expect-tokenizer-sha256 names another.
+// The tokenizer of --tokenizer, refused when --expect-tokenizer-sha256 names another or --vocab-size another size.
 Result<input::Tokenizer> load_checked_tokenizer(const ScanCliOptions& o);
 
 // The recipe a run follows, from the options (the scheme checked against the tokenizer's vocabulary).

@@ -207,7 +207,11 @@ json make_record_base(const RunContext& c, const std::string& tokenizer_path) {
           {"command_line", c.command_line},
           {"working_directory", c.working_directory},
           {"watermark_keys", std::move(keys)},
-          {"tokenizer", {{"path", tokenizer_path}, {"sha256", c.tokenizer_sha256}, {"vocab_size", c.vocab_size}}},
+          {"tokenizer",
+           {{"path", tokenizer_path},
+            {"kind", c.tokenizer_kind},
+            {"sha256", c.tokenizer_sha256},
+            {"vocab_size", c.vocab_size}}},
           {"input_files", input_files_json(c.files)},
           {"signer",
            {{"algorithm", "ed25519"}, {"public_key", c.signer_public_key}, {"public_key_id", c.signer_public_key_id}}}};

@@ -66,6 +66,7 @@ struct RunContext {
   std::string executable_sha256;     // SHA-256 of the running executable: the build id
   std::vector<std::string> key_ids;  // the watermark keys' public ids, in --key order
   std::string tokenizer_sha256;
+  std::string tokenizer_kind;  // "sentencepiece" or "gguf" (input::tokenizer_kind_name)
   uint32_t vocab_size = 0;
   std::vector<InputFile> files;
   std::string signer_public_key;     // hex

@@ -1,0 +1,20 @@
+// The tokenizer kinds' names and the file-type detection that picks one from a file's first bytes.
+#include "input/tokenizer_model.hpp"
+
+namespace telltale::input {
+
+const char* tokenizer_kind_name(TokenizerKind kind) {
+  switch (kind) {
+    case TokenizerKind::kSentencePiece: return "sentencepiece";
+    case TokenizerKind::kGguf: return "gguf";
+  }
+  return "unknown";
+}
+
+TokenizerKind tokenizer_file_kind(std::string_view first_bytes) {
+  // GGUF files open with the magic "GGUF" (gguf.h, GGUF_MAGIC); a SentencePiece model is a serialized protobuf,
+  // whose first byte is a field tag (0x0A for ModelProto's pieces), never 'G'.
+  return first_bytes.substr(0, 4) == "GGUF" ? TokenizerKind::kGguf : TokenizerKind::kSentencePiece;
+}
+
+}  // namespace telltale::input
