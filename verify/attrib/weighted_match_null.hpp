@@ -1,6 +1,6 @@
 // The null law of the model-aware account test: an account's weighted match sum sum_i u_i M_i (u_i a context's weight
 // in grid units, M_i whether its keyed bit equals the account's codeword bit) is bounded, as the plain count is by
-// Binomial(n, theta), by sum_i u_i B_i with B_i independent Bernoulli(theta) (spec/fingerprint.md section 5.5).
+// Binomial(n, theta), by sum_i u_i B_i with B_i independent Bernoulli(theta) (spec/statistics.md section 8).
 #pragma once
 
 #include <cstdint>

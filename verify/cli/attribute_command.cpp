@@ -54,7 +54,7 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
     run->result["model_aware"] = {
         {"weights", model::weights_json(weigher->options(), weigher->model_sha256())},
         {"null", "each account's weighted match sum against sum_i u_i B_i, B_i ~ Bernoulli(theta) (exact DP, or the "
-                 "Chernoff bound where the DP is too large; spec/fingerprint.md section 5.5)"}};
+                 "Chernoff bound where the DP is too large; spec/statistics.md section 8)"}};
   }
   evidence::AttribEvidenceRun out;
   out.run = std::move(run).value();
