@@ -3,9 +3,9 @@
 // detection at p < 1e-6 and tokens needed, plain against model-aware on the same texts; attribution among 25,000
 // accounts at 100/200/400 tokens; the false-positive rate on human text. Prints markdown; run by hand:
 //   build/bench/telltale-model-aware-bench [texts=60] [human=2000] [accounts=25000] [threads=2]
-#include <boost/math/special_functions/beta.hpp>
 #include <algorithm>
 #include <array>
+#include <boost/math/special_functions/beta.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -143,15 +143,17 @@ std::string median_text(std::vector<double> v, size_t n) {
 
 void detection_rows(const input::Tokenizer& tok, size_t texts, unsigned threads) {
   std::printf("\n#### Detection of 200-token texts at p < 1e-6 (same texts, plain vs model-aware)\n\n");
-  std::printf("| scheme (defaults) | weights | texts | detected plain | detected model-aware | median log10 p plain | "
-              "median log10 p model-aware | median tokens to 1e-6 plain | model-aware |\n|---|---|---|---|---|---|---|"
-              "---|---|\n");
+  std::printf(
+      "| scheme (defaults) | weights | texts | detected plain | detected model-aware | median log10 p plain | "
+      "median log10 p model-aware | median tokens to 1e-6 plain | model-aware |\n|---|---|---|---|---|---|---|"
+      "---|---|\n");
   const KeyRing key = key_of(17);
   // KGW twice: exactly 200 tokens, and stories that stop where the model ends them (at most 200; what a user of
   // `telltale generate -n 200` gets).
-  const std::array<std::pair<SchemeKind, bool>, 4> runs = {
-      {{SchemeKind::kKgw, false}, {SchemeKind::kKgw, true}, {SchemeKind::kGumbel, false},
-       {SchemeKind::kTournament, false}}};
+  const std::array<std::pair<SchemeKind, bool>, 4> runs = {{{SchemeKind::kKgw, false},
+                                                            {SchemeKind::kKgw, true},
+                                                            {SchemeKind::kGumbel, false},
+                                                            {SchemeKind::kTournament, false}}};
   for (const auto& [kind, stop] : runs) {
     const SchemeParams params = default_params(kind, 512);
     const Hook hook = check(Hook::create(key, params));
@@ -274,8 +276,9 @@ void attribution_rows(const input::Tokenizer& tok, size_t texts, size_t accounts
   const auto people = human_passages(tok, human, 200);
   std::printf("\n#### Attribution among %zu accounts (fingerprint defaults, alpha 1e-3, Holm over the registry)\n\n",
               accounts);
-  std::printf("| tokens | texts | attributed plain | model-aware | wrong account plain | model-aware | human passages "
-              "(200 tokens) accusing plain | model-aware |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| tokens | texts | attributed plain | model-aware | wrong account plain | model-aware | human passages "
+      "(200 tokens) accusing plain | model-aware |\n|---|---|---|---|---|---|---|---|\n");
   for (const size_t length : {size_t{100}, size_t{200}, size_t{400}}) {
     std::array<size_t, 2> right{}, wrong{}, accusing{};
     for (const bool weighted : {false, true}) {
@@ -285,10 +288,10 @@ void attribution_rows(const input::Tokenizer& tok, size_t texts, size_t accounts
       std::vector<std::unique_ptr<model::PositionWeigher>> weighers;
       std::vector<std::unique_ptr<attrib::AttributionScan>> scans;
       for (unsigned t = 0; t < threads; ++t) {
-        weighers.push_back(std::make_unique<model::PositionWeigher>(check(model::PositionWeigher::create(
-            kModel, 512, {}, true, model::account_shape(params)))));
-        scans.push_back(std::make_unique<attrib::AttributionScan>(check(attrib::AttributionScan::create(
-            det, registry, options))));
+        weighers.push_back(std::make_unique<model::PositionWeigher>(
+            check(model::PositionWeigher::create(kModel, 512, {}, true, model::account_shape(params)))));
+        scans.push_back(
+            std::make_unique<attrib::AttributionScan>(check(attrib::AttributionScan::create(det, registry, options))));
       }
       parallel(out.size(), threads, [&](size_t i, unsigned t) {
         const bool person = i >= texts;

@@ -1,5 +1,6 @@
 // `detect --model` and `attribute --model` as scripts use them: the model-aware test decides, the plain one is kept
-// beside it, the weight choice and the model's SHA-256 are stated, and a model that does not fit is refused in one line.
+// beside it, the weight choice and the model's SHA-256 are stated, and a model that does not fit is refused in one
+// line.
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
@@ -24,9 +25,9 @@ telltale::test::CommandResult tt(const ScratchDir& dir, const std::string& args)
 // A well-formed llama2.c model (all weights zero) of `vocab` ids: dim 8, one layer, one head, context 16.
 std::string small_model(int32_t vocab) {
   const int64_t dim = 8, hidden = 8, layers = 1, seq_len = 16, head_size = dim;
-  const int64_t floats =
-      vocab * dim + layers * (dim + dim * dim + 2 * dim * head_size + dim * dim + dim + 3 * dim * hidden) + dim +
-      seq_len * head_size;
+  const int64_t floats = vocab * dim +
+                         layers * (dim + dim * dim + 2 * dim * head_size + dim * dim + dim + 3 * dim * hidden) + dim +
+                         seq_len * head_size;
   std::string bytes(28 + static_cast<size_t>(floats) * 4, '\0');
   const int32_t header[7] = {8, 8, 1, 1, 1, vocab, 16};
   std::memcpy(bytes.data(), header, sizeof header);
@@ -82,8 +83,7 @@ TEST_CASE("detect --model decides on the weighted test and keeps the plain one b
   CHECK(j.at("plain").contains("log10_p_value"));
   const auto& m = j.at("model_aware");
   CHECK(m.at("weights").at("kind") == "expected-gain");
-  CHECK(m.at("weights").at("model_sha256") ==
-        "b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696");
+  CHECK(m.at("weights").at("model_sha256") == "b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696");
   REQUIRE(m.at("analyses").size() == 2);
   // The weights are the model's, not the key's: both keys see the same total weight.
   CHECK(m.at("analyses")[0].at("total_weight") == m.at("analyses")[1].at("total_weight"));
@@ -144,8 +144,8 @@ TEST_CASE("detect --model --bundle records the weight choice and the model's has
   CHECK(record.at("result").at("model_aware").at("log10_p_value") == summary.at("model_aware").at("log10_p_value"));
   CHECK(record.at("documents").at(0).contains("model_aware"));
 
-  const std::string verify = "report verify b --pubkey sign.key.pub --key k.key --allow-dir " +
-                             std::string(telltale::test::kModelDir);
+  const std::string verify =
+      "report verify b --pubkey sign.key.pub --key k.key --allow-dir " + std::string(telltale::test::kModelDir);
   const auto v = tt(dir, verify);
   INFO(v.err);
   REQUIRE(v.exit_code == 0);

@@ -49,8 +49,8 @@ std::vector<int32_t> generate(const KeyRing& key, const SchemeParams& params, ui
 
 model::PositionWeigher weigher_for(const SchemeParams& params, bool account_layer) {
   const model::BiasShape shape = account_layer ? model::account_shape(params) : model::detection_shape(params);
-  auto w = model::PositionWeigher::create(test::model_file("stories260K.bin"), 512, {}, model::is_red_green(params),
-                                          shape);
+  auto w =
+      model::PositionWeigher::create(test::model_file("stories260K.bin"), 512, {}, model::is_red_green(params), shape);
   INFO(w.status().message());
   REQUIRE(w.is_ok());
   return std::move(w).value();
@@ -124,7 +124,7 @@ TEST_CASE("the weighted account layer attributes a fingerprinted text and accuse
   const SchemeParams params = default_params(SchemeKind::kFingerprint, 512);
   const KeyRing key = key_with(0x5C);
   std::vector<uint32_t> ids;
-  for (uint32_t a = 0; a < 2000; ++a) ids.push_back(a * 3 + 1);  // 77 = 25 * 3 + 2 is not one of them: add it
+  for (uint32_t a = 0; a < 2000; ++a) ids.push_back(a * 3 + 1);  // 77 is not of the form 3a + 1
   ids.push_back(77);
   auto registry = attrib::AccountRegistry::from_ids(ids);
   REQUIRE(registry.is_ok());

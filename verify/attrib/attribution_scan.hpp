@@ -79,7 +79,8 @@ class AttributionScan {
  private:
   AttributionScan(Detector detector, const AccountRegistry& registry, const AttributionOptions& options);
   // Marks and de-duplicates one document's contexts into doc_ (counts) and the pool; into doc_evidence_ if asked.
-  void collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document, std::span<const uint32_t> weights);
+  void collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document,
+               std::span<const uint32_t> weights);
   const WeightedMatchNull* null_of(const WeightedMatchNull& n) const { return options_.weighted ? &n : nullptr; }
   Detector detector_;
   const AccountRegistry* registry_;

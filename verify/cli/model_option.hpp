@@ -13,7 +13,7 @@
 namespace telltale::cli {
 
 struct ModelCliOptions {
-  std::string model;                    // llama2.c .bin; "" = the plain test
+  std::string model;  // llama2.c .bin; "" = the plain test
   std::string weight = "expected-gain";
   double temperature = 1.0;
   double top_p = 0.9;

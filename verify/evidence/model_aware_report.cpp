@@ -19,15 +19,16 @@ std::string model_aware_method_html(const nlohmann::json& result) {
   }
   method = all_exact ? "exactly, with every weight rounded up onto a grid (which can only raise the p-value)"
                      : "with a Chernoff bound from the exact moment generating function (an upper bound)";
-  std::string h = "<p id=\"model-aware\">Model-aware test, chosen before the data: each scored token counts with a "
-                  "weight the owner's model gives its position (" +
-                  html_escape(w.value("kind", std::string("?"))) +
-                  ": how much watermark that position could carry, computed from the model's next-token "
-                  "distribution alone, never from the key; model SHA-256 " +
-                  html_escape(w.value("model_sha256", std::string("?"))) +
-                  "). The p-value is the chance that text written without the key reaches the observed weighted "
-                  "score, computed " +
-                  method + ".";
+  std::string h =
+      "<p id=\"model-aware\">Model-aware test, chosen before the data: each scored token counts with a "
+      "weight the owner's model gives its position (" +
+      html_escape(w.value("kind", std::string("?"))) +
+      ": how much watermark that position could carry, computed from the model's next-token "
+      "distribution alone, never from the key; model SHA-256 " +
+      html_escape(w.value("model_sha256", std::string("?"))) +
+      "). The p-value is the chance that text written without the key reaches the observed weighted "
+      "score, computed " +
+      method + ".";
   if (result.contains("plain") && result["plain"].contains("log10_p_value") &&
       result["plain"]["log10_p_value"].is_number()) {
     h += " The plain (unweighted) test, for comparison only, would happen " +

@@ -34,8 +34,8 @@ double position_weight(std::span<const float> probabilities, WeightKind kind, bo
   double spike = 0;
   for (const float p : probabilities) spike += p / (1 + z * p);
   if (kind == WeightKind::kSpikeEntropy) return std::clamp(spike, 0.0, 1.0);
-  // Thm 4.2: E[green fraction] >= gamma alpha S / (1 + (alpha - 1) gamma); the gain over gamma, over its value at S = 1.
-  // At delta = 0 no position carries any watermark: every weight is 0.
+  // Thm 4.2: E[green fraction] >= gamma alpha S / (1 + (alpha - 1) gamma); the gain over gamma, over its value at S
+  // = 1. At delta = 0 no position carries any watermark: every weight is 0.
   if (!(alpha > 1)) return 0.0;
   const double gain = (alpha * spike - 1 - (alpha - 1) * g) / ((alpha - 1) * (1 - g));
   return std::clamp(gain, 0.0, 1.0);
@@ -46,7 +46,9 @@ uint32_t weight_units(double weight) {
   return static_cast<uint32_t>(scaled);
 }
 
-BiasShape detection_shape(const SchemeParams& params) { return {kgw_layout(params.kgw.gamma).effective_gamma(), params.kgw.delta}; }
+BiasShape detection_shape(const SchemeParams& params) {
+  return {kgw_layout(params.kgw.gamma).effective_gamma(), params.kgw.delta};
+}
 
 BiasShape account_shape(const SchemeParams& params) { return {0.5, params.fingerprint.account_delta}; }
 
@@ -55,8 +57,7 @@ bool is_red_green(const SchemeParams& params) {
 }
 
 Result<PositionWeigher> PositionWeigher::create(const std::string& model_path, uint32_t tokenizer_vocab,
-                                                const WeightOptions& options, bool red_green,
-                                                const BiasShape& shape) {
+                                                const WeightOptions& options, bool red_green, const BiasShape& shape) {
   if (!(options.temperature > 0) || !std::isfinite(options.temperature))
     return invalid_argument("the model's temperature must be > 0");
   if (!(options.top_p > 0 && options.top_p <= 1)) return invalid_argument("the model's top-p must be in (0, 1]");

@@ -74,8 +74,7 @@ class PositionWeigher {
  private:
   PositionWeigher(refmodel::Llama2cModel model, std::string sha256, const WeightOptions& options, bool red_green,
                   const BiasShape& shape)
-      : model_(std::move(model)), sha256_(std::move(sha256)), options_(options), red_green_(red_green),
-        shape_(shape) {}
+      : model_(std::move(model)), sha256_(std::move(sha256)), options_(options), red_green_(red_green), shape_(shape) {}
   // Feeds BOS + ids[begin .. end) and writes the weight of positions [from, end) (each needs its predecessor fed).
   void run_span(std::span<const int32_t> ids, size_t begin, size_t from, size_t end, std::vector<uint32_t>& out);
   double filtered_weight(std::span<const float> logits);

@@ -28,8 +28,7 @@ Result<ModelAwareScan> ModelAwareScan::create(PositionWeigher weigher, std::span
   for (const Detector& d : detectors) pointers.push_back(&d);
   auto weighted = WeightedDetection::create(pointers, dedup);
   if (!weighted) return weighted.status();
-  return ModelAwareScan(
-      std::make_unique<State>(State{std::move(weigher), std::move(weighted).value(), {}, {}, alpha}));
+  return ModelAwareScan(std::make_unique<State>(State{std::move(weigher), std::move(weighted).value(), {}, {}, alpha}));
 }
 
 score::CorpusScanner::TokensCallback ModelAwareScan::on_tokens() {
