@@ -15,21 +15,23 @@ class AccountEvidence {
  public:
   AccountEvidence();
 
-  // One scored context: its mark from Detector::account_marks (position << 1 | bit).
-  void add(uint32_t mark) {
+  // One scored context: its mark from Detector::account_marks (position << 1 | bit), counted `weight` times (the
+  // model-aware test's weight in grid units; 1 for the plain test). scored() and matches() are then weighted sums.
+  void add(uint32_t mark, uint32_t weight = 1) {
     const uint32_t position = mark >> 1;
-    e_[position] += (mark & 1u) ? -1 : 1;  // e[j] = (contexts with bit 0) - (contexts with bit 1)
+    const int64_t w = weight;
+    e_[position] += (mark & 1u) ? -w : w;  // e[j] = (weight with bit 0) - (weight with bit 1)
     const uint32_t outer = position >> 8;
     if (!touched_[outer]) {
       touched_[outer] = true;
       touched_list_.push_back(outer);
     }
-    ++scored_;
+    scored_ += weight;
   }
   void add(const AccountEvidence& other);
   void clear();
 
-  // Contexts scored.
+  // Contexts scored (their total weight).
   uint64_t scored() const { return scored_; }
 
   // out[a] = the number of scored contexts whose bit equals account a's codeword bit at their position, for every

@@ -32,18 +32,24 @@ std::vector<double> holm_partial_log(const std::vector<double>& candidates, uint
 }
 
 Attribution attribute(const AccountEvidence& evidence, const AccountRegistry& registry, double theta,
-                      const AttributionOptions& options, uint64_t family) {
+                      const AttributionOptions& options, uint64_t family, const WeightedMatchNull* weighted) {
   Attribution out;
   out.scored = evidence.scored();
   out.theta = theta;
   out.family = family == 0 ? registry.size() : family;
+  out.weighted = weighted != nullptr;
   std::vector<uint64_t> matches;
   evidence.matches(registry, matches);
   // The p-value depends only on the match count: one tail per distinct count visited.
   std::unordered_map<uint64_t, double> tail;
   const auto log_p = [&](uint64_t k) {
     auto it = tail.find(k);
-    if (it == tail.end()) it = tail.emplace(k, stats::log_binomial_sf(k, out.scored, theta)).first;
+    if (it == tail.end()) {
+      bool exact = true;
+      const double lp = weighted ? weighted->log_sf(k, theta, &exact) : stats::log_binomial_sf(k, out.scored, theta);
+      out.exact = out.exact && exact;
+      it = tail.emplace(k, lp).first;
+    }
     return it->second;
   };
   std::vector<uint32_t> order(registry.size());

@@ -10,6 +10,7 @@
 
 #include "attrib/account_evidence.hpp"
 #include "attrib/account_registry.hpp"
+#include "attrib/weighted_match_null.hpp"
 
 namespace telltale::attrib {
 
@@ -27,23 +28,28 @@ struct RankedAccount {
 };
 
 struct Attribution {
-  uint64_t scored = 0;  // n: contexts scored
+  uint64_t scored = 0;  // n: contexts scored (model-aware: their total weight in grid units)
   double theta = 0.5;
   uint64_t family = 0;  // hypotheses Holm corrected for
   // Best first (most matches; ties in registry order): the `top` best and every account with p <= alpha / registry
   // size (the only ones a correction over a family at least as large as the registry can accuse).
   std::vector<RankedAccount> ranked;
   size_t attributed = 0;  // leading entries of `ranked` with attributed = true
+  bool weighted = false;   // model-aware: matches and scored are weighted sums, the null a weighted Bernoulli sum
+  bool exact = true;       // every p-value of `ranked` is an exact tail (model-aware: else some are Chernoff bounds)
 };
 
 struct AttributionOptions {
   double alpha = 1e-3;
   size_t top = 3;
+  bool weighted = false;  // model-aware: every document comes with its positions' weights (grid units)
 };
 
-// Ranks every account of `registry` on `evidence` and corrects over `family` hypotheses (0: the registry size).
+// Ranks every account of `registry` on `evidence` and corrects over `family` hypotheses (0: the registry size). With
+// `weighted`, the evidence holds weighted sums and the p-values are its tails (weighted_match_null.hpp).
 Attribution attribute(const AccountEvidence& evidence, const AccountRegistry& registry, double theta,
-                      const AttributionOptions& options, uint64_t family = 0);
+                      const AttributionOptions& options, uint64_t family = 0,
+                      const WeightedMatchNull* weighted = nullptr);
 
 // Holm's step-down over a family of `family` hypotheses of which only `candidates` are given (ln p, any order):
 // adjusted[i] for each candidate, rejecting a subset of what Holm over the whole family rejects (a hypothesis not

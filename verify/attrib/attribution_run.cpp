@@ -18,8 +18,10 @@ std::string label_of(const input::Document& d) {
 Result<AttributionRun> run_attribution(const score::DetectionSetup& setup, const AccountRegistry& registry,
                                        const AttributionOptions& options, const std::string& software,
                                        const DocumentLineCallback& on_line,
-                                       const score::CorpusScanner::ProgressCallback& on_progress) {
+                                       const score::CorpusScanner::ProgressCallback& on_progress,
+                                       const WeightsCallback& weigh) {
   if (setup.keys.size() != 1) return invalid_argument("attribute takes exactly one --key");
+  if (options.weighted && !weigh) return invalid_argument("a model-aware attribution needs the model's weights");
   if (setup.tokenizer == nullptr) return invalid_argument("an attribution needs a tokenizer");
   auto detector = Detector::create(setup.keys[0], setup.params);
   if (!detector) return detector.status();
@@ -31,8 +33,10 @@ Result<AttributionRun> run_attribution(const score::DetectionSetup& setup, const
   AttributionRun out;
   uint64_t document = 0;
   const DocumentAttribution* last = nullptr;
+  std::vector<uint32_t> weights;
   auto on_tokens = [&](const input::Document& d, std::span<const int32_t> ids, size_t prompt) {
-    last = &scan->add_document(ids, prompt, label_of(d));
+    if (options.weighted) weigh(ids, weights);
+    last = &scan->add_document(ids, prompt, label_of(d), weights);
     const Attribution& a = last->result;
     if (a.scored > 0 && !a.ranked.empty()) {
       out.best_by_document.push_back({static_cast<double>(document), static_cast<double>(a.ranked[0].account),

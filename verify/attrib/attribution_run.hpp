@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,16 @@ struct AttributionRun {
   score::DetectionRun scan;  // skipped documents and the files read
 };
 
+// Model-aware attribution: writes the weight, in grid units, of each of a document's ids (model/position_weights.hpp).
+using WeightsCallback = std::function<void(std::span<const int32_t> ids, std::vector<uint32_t>& weights)>;
+
 // Runs the attribution. `setup` holds exactly one key and fingerprint-scheme parameters; `software` labels the
-// summary; `on_line` (may be empty) receives each document's line. Errors name the input or the key.
+// summary; `on_line` (may be empty) receives each document's line. With options.weighted, `weigh` gives each
+// document's weights. Errors name the input or the key.
 Result<AttributionRun> run_attribution(const score::DetectionSetup& setup, const AccountRegistry& registry,
                                        const AttributionOptions& options, const std::string& software,
                                        const DocumentLineCallback& on_line = {},
-                                       const score::CorpusScanner::ProgressCallback& on_progress = {});
+                                       const score::CorpusScanner::ProgressCallback& on_progress = {},
+                                       const WeightsCallback& weigh = {});
 
 }  // namespace telltale::attrib

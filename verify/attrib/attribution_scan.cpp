@@ -37,7 +37,8 @@ Result<AttributionScan> AttributionScan::create(const Detector& detector, const 
   return AttributionScan(std::move(clone).value(), registry, options);
 }
 
-void AttributionScan::collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document) {
+void AttributionScan::collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document,
+                              std::span<const uint32_t> weights) {
   const size_t n = ids.size();
   const size_t w = detector_.window_size();
   const size_t p = std::min(prompt_tokens, n);
@@ -47,7 +48,10 @@ void AttributionScan::collect(std::span<const int32_t> ids, size_t prompt_tokens
   doc_.prompt_tokens = p;
   doc_.no_context = first - p;
   doc_evidence_.clear();
+  doc_null_.clear();
   if (first >= n) return;
+  // Plain: every context weighs 1. Model-aware: a context of weight 0 (or missing) carries no evidence: not scored.
+  const bool weighted = options_.weighted;
   marks_.resize(n - first);
   // The detector is a fingerprint detector and first >= w: account_marks cannot fail here.
   if (!detector_.account_marks(ids, first, marks_).is_ok()) marks_.assign(n - first, kFingerprintNoMark);
@@ -61,20 +65,30 @@ void AttributionScan::collect(std::span<const int32_t> ids, size_t prompt_tokens
       continue;
     }
     if (mark == kFingerprintNoMark) continue;
-    if (per_document) doc_evidence_.add(mark);
-    if (pool_seen_.insert(h)) pool_evidence_.add(mark);
+    const uint32_t units = !weighted ? 1 : i < weights.size() ? weights[i] : 0;
+    if (units == 0) continue;
+    if (per_document) {
+      doc_evidence_.add(mark, units);
+      if (weighted) doc_null_.add(units);
+    }
+    if (pool_seen_.insert(h)) {
+      pool_evidence_.add(mark, units);
+      if (weighted) pool_null_.add(units);
+    }
   }
 }
 
-void AttributionScan::pool_document(std::span<const int32_t> ids, size_t prompt_tokens) {
-  collect(ids, prompt_tokens, false);
+void AttributionScan::pool_document(std::span<const int32_t> ids, size_t prompt_tokens,
+                                    std::span<const uint32_t> weights) {
+  collect(ids, prompt_tokens, false, weights);
   ++documents_;
 }
 
 const DocumentAttribution& AttributionScan::add_document(std::span<const int32_t> ids, size_t prompt_tokens,
-                                                         const std::string& label) {
-  collect(ids, prompt_tokens, true);
-  doc_.result = attribute(doc_evidence_, *registry_, theta_, options_);
+                                                         const std::string& label,
+                                                         std::span<const uint32_t> weights) {
+  collect(ids, prompt_tokens, true, weights);
+  doc_.result = attribute(doc_evidence_, *registry_, theta_, options_, 0, null_of(doc_null_));
   const double keep_log = std::log(options_.alpha) - std::log(static_cast<double>(registry_->size()));
   for (const RankedAccount& r : doc_.result.ranked) {
     if (r.attributed) ++attributed_documents_[r.account];
@@ -90,7 +104,7 @@ CorpusAttribution AttributionScan::finish() const {
   CorpusAttribution out;
   out.documents = documents_;
   out.family = (documents_ + 1) * registry_->size();
-  out.pooled = attribute(pool_evidence_, *registry_, theta_, options_);
+  out.pooled = attribute(pool_evidence_, *registry_, theta_, options_, 0, null_of(pool_null_));
   std::vector<Accusation> all = candidates_;
   const double keep_log = std::log(options_.alpha) - std::log(static_cast<double>(registry_->size()));
   for (const RankedAccount& r : out.pooled.ranked) {

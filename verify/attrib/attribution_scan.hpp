@@ -62,12 +62,14 @@ class AttributionScan {
                                         const AttributionOptions& options);
 
   // Tests one document (its first prompt_tokens ids are a known prompt: their contexts count as seen) and adds its
-  // new contexts to the pool. `label` names it in accusations. The result is valid until the next call.
-  const DocumentAttribution& add_document(std::span<const int32_t> ids, size_t prompt_tokens, const std::string& label);
+  // new contexts to the pool. `label` names it in accusations. The result is valid until the next call. Model-aware
+  // (options.weighted): `weights` holds each id's weight in grid units (model/position_weights.hpp), one per id.
+  const DocumentAttribution& add_document(std::span<const int32_t> ids, size_t prompt_tokens, const std::string& label,
+                                          std::span<const uint32_t> weights = {});
 
   // Adds a document's new contexts to the pool only, without its own test: the linear-cost path for corpora whose
   // documents need not be attributed one by one (cost: tokens, plus positions x accounts once in finish()).
-  void pool_document(std::span<const int32_t> ids, size_t prompt_tokens);
+  void pool_document(std::span<const int32_t> ids, size_t prompt_tokens, std::span<const uint32_t> weights = {});
 
   CorpusAttribution finish() const;
 
@@ -77,7 +79,9 @@ class AttributionScan {
  private:
   AttributionScan(Detector detector, const AccountRegistry& registry, const AttributionOptions& options);
   // Marks and de-duplicates one document's contexts into doc_ (counts) and the pool; into doc_evidence_ if asked.
-  void collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document);
+  void collect(std::span<const int32_t> ids, size_t prompt_tokens, bool per_document,
+               std::span<const uint32_t> weights);
+  const WeightedMatchNull* null_of(const WeightedMatchNull& n) const { return options_.weighted ? &n : nullptr; }
   Detector detector_;
   const AccountRegistry* registry_;
   AttributionOptions options_;
@@ -85,6 +89,8 @@ class AttributionScan {
   DocumentAttribution doc_;
   AccountEvidence doc_evidence_;
   AccountEvidence pool_evidence_;
+  WeightedMatchNull doc_null_;   // model-aware: the weights of the document's scored contexts
+  WeightedMatchNull pool_null_;  // ... and of the pool's
   score::TupleSet doc_seen_;
   ContextSet pool_seen_;
   std::vector<uint32_t> marks_;

@@ -15,6 +15,8 @@
 #include "evidence/attrib_evidence.hpp"
 #include "evidence/evidence_run.hpp"
 #include "evidence/signing_key.hpp"
+#include "model/weighted_detection.hpp"
+#include "model_option.hpp"
 #include "run_context.hpp"
 #include "scan_setup.hpp"
 
@@ -27,6 +29,7 @@ struct AttributeOptions : ScanCliOptions {
   std::string bundle;
   std::string signing_key;
   bool pdf = false;  // --pdf: the bundle also holds report.pdf
+  ModelCliOptions model;
 };
 
 // Attributes without keeping evidence: the same library run the bundle's re-run takes, without hashing the inputs.
@@ -34,14 +37,25 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
                                                     const input::Tokenizer& tok, const KeyRing& key,
                                                     const attrib::AccountRegistry& registry, unsigned threads,
                                                     bool allow_empty, const attrib::DocumentLineCallback& on_line,
-                                                    const score::CorpusScanner::ProgressCallback& on_progress) {
+                                                    const score::CorpusScanner::ProgressCallback& on_progress,
+                                                    model::PositionWeigher* weigher) {
   attrib::AttributionOptions options;
   options.alpha = recipe.detection.alpha;
   options.top = recipe.top;
+  options.weighted = weigher != nullptr;
   score::DetectionSetup setup = evidence::detection_setup(recipe.detection, tok, std::span(&key, 1), threads);
   setup.input.allow_empty = allow_empty;
-  auto run = attrib::run_attribution(setup, registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress);
+  attrib::WeightsCallback weigh;
+  if (weigher) weigh = [weigher](std::span<const int32_t> ids, std::vector<uint32_t>& w) { weigher->weigh(ids, w); };
+  auto run = attrib::run_attribution(setup, registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress,
+                                     weigh);
   if (!run) return run.status();
+  if (weigher) {
+    run->result["model_aware"] = {
+        {"weights", model::weights_json(weigher->options(), weigher->model_sha256())},
+        {"null", "each account's weighted match sum against sum_i u_i B_i, B_i ~ Bernoulli(theta) (exact DP, or the "
+                 "Chernoff bound where the DP is too large; spec/statistics.md section 8)"}};
+  }
   evidence::AttribEvidenceRun out;
   out.run = std::move(run).value();
   return out;
@@ -66,6 +80,10 @@ int run_attribute(const AttributeOptions& o) {
   auto signing = read_signing_key(o.signing_key);
   if (!signing) return fail(signing.status());
   const std::optional<evidence::SigningKey> signer = std::move(signing).value();
+  auto weigher = load_weigher(o.model, static_cast<uint32_t>(tokenizer->vocab_size()), detection->params, true);
+  if (!weigher) return fail(weigher.status());
+  if (weigher->has_value() && signer) return fail("--model is not available with --bundle");
+  model::PositionWeigher* weigh = weigher->has_value() ? &**weigher : nullptr;
 
   attrib::DocumentLineCallback on_line;
   if (o.per_doc) on_line = [](const nlohmann::json& line) { std::printf("%s\n", line.dump().c_str()); };
@@ -75,7 +93,8 @@ int run_attribute(const AttributeOptions& o) {
   auto run = signer
                  ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
                                                       "telltale " TELLTALE_VERSION, on_line, on_progress)
-                 : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress);
+                 : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress,
+                                   weigh);
   if (!run) return fail(run.status());
   report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
   if (!run->run.scan.results.empty()) warn_if_nothing_read(run->run.scan.results.front().state().documents);
@@ -112,6 +131,7 @@ void add_attribute_command(CLI::App& app, int& exit_code) {
                   "signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_pdf_flag(cmd, o->pdf);
+  add_model_options(*cmd, o->model);
   cmd->callback([o, &exit_code] { exit_code = run_attribute(*o); });
 }
 

@@ -19,6 +19,8 @@
 #include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "model_aware_detect.hpp"
+#include "model_option.hpp"
 #include "run_context.hpp"
 #include "scan_setup.hpp"
 #include "score/corpus_scanner.hpp"
@@ -36,6 +38,7 @@ struct DetectOptions : ScanCliOptions {
   std::string bundle;
   std::string signing_key;
   bool pdf = false;  // --pdf: the bundle also holds report.pdf
+  ModelCliOptions model;
 };
 
 int run_detect(const DetectOptions& o) {
@@ -53,6 +56,14 @@ int run_detect(const DetectOptions& o) {
   auto signing = read_signing_key(o.signing_key);
   if (!signing) return fail(signing.status());
   const std::optional<evidence::SigningKey> signer = std::move(signing).value();
+  auto weigher = load_weigher(o.model, static_cast<uint32_t>(tokenizer->vocab_size()), recipe->params, false);
+  if (!weigher) return fail(weigher.status());
+  if (weigher->has_value()) {
+    if (!o.emit_partial.empty()) return fail("--model is not available with --emit-partial (it holds the plain test)");
+    recipe->model_aware = {o.model.model, (*weigher)->model_sha256(), o.model.weight, o.model.temperature,
+                           o.model.top_p};
+    return run_model_aware_detect(o, *recipe, *tokenizer, *keys, signer, o.bundle, o.pdf);
+  }
 
   std::vector<score::AnalysisInfo> infos;
   for (const KeyRing& k : *keys) {
@@ -117,6 +128,7 @@ void add_detect_command(CLI::App& app, int& exit_code) {
       "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_pdf_flag(cmd, o->pdf);
+  add_model_options(*cmd, o->model);
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }
 

@@ -1,10 +1,12 @@
 #include "evidence/evidence_run.hpp"
 
 #include <filesystem>
+#include <optional>
 
 #include "evidence/attrib_evidence.hpp"
 #include "evidence/evidence_collector.hpp"
 #include "evidence/radio_evidence.hpp"
+#include "model/weighted_run.hpp"
 #include "score/report_json.hpp"
 
 namespace telltale::evidence {
@@ -39,6 +41,25 @@ Result<std::vector<InputFile>> hash_files(const std::vector<std::string>& paths)
   return files;
 }
 
+Result<std::optional<model::ModelAwareScan>> model_aware_scan(const DetectionRecipe& recipe,
+                                                             const input::Tokenizer& tokenizer,
+                                                             std::span<const KeyRing> keys) {
+  if (!recipe.model_aware) return std::optional<model::ModelAwareScan>();
+  const ModelAwareRecipe& m = *recipe.model_aware;
+  const auto kind = model::parse_weight_kind(m.weight);
+  if (!kind) return invalid_argument("unknown model-aware weight '" + m.weight + "'");
+  auto weigher = model::PositionWeigher::create(m.model, static_cast<uint32_t>(tokenizer.vocab_size()),
+                                                {*kind, m.temperature, m.top_p}, model::is_red_green(recipe.params),
+                                                model::detection_shape(recipe.params));
+  if (!weigher) return Status(weigher.status().code(), "--model: " + weigher.status().message());
+  if (weigher->model_sha256() != m.sha256)
+    return invalid_argument(m.model + ": SHA-256 differs from the recorded " + m.sha256 + " (a different model)");
+  auto scan = model::ModelAwareScan::create(std::move(weigher).value(), keys, recipe.params, recipe.rules.dedup,
+                                            recipe.alpha);
+  if (!scan) return scan.status();
+  return std::optional<model::ModelAwareScan>(std::move(scan).value());
+}
+
 Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
                                       std::span<const KeyRing> keys, unsigned threads, const std::string& software,
                                       const score::CorpusScanner::DocumentCallback& on_document,
@@ -53,6 +74,8 @@ Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input
     if (!d) return d.status();
     infos.push_back(score::analysis_info(*d, k.key_id_hex(), recipe.rules, tokenizer.sha256_hex()));
   }
+  auto model_aware = model_aware_scan(recipe, tokenizer, keys);
+  if (!model_aware) return model_aware.status();
   EvidenceCollector collector(infos, recipe.alpha);
   auto run = score::run_detection(
       setup,
@@ -60,13 +83,14 @@ Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input
         collector.add(doc, scores);
         if (on_document) on_document(doc, scores);
       },
-      on_progress);
+      on_progress, *model_aware ? (*model_aware)->on_tokens() : score::CorpusScanner::TokensCallback());
   if (!run) return run.status();
   EvidenceRun out;
   std::vector<score::CorpusSummary> summaries;
   for (score::PartialResult& r : run->results) summaries.push_back(r.summarize());
   out.summary = score::summary_json(infos, summaries, recipe.alpha, software);
   out.documents = collector.documents();
+  if (*model_aware) (*model_aware)->amend(out.summary, out.documents);
   out.plots = collector.plots();
   auto files = hash_files(run->files_read);
   if (!files) return files.status();
@@ -75,22 +99,33 @@ Result<EvidenceRun> run_with_evidence(const DetectionRecipe& recipe, const input
   return out;
 }
 
-Status check_recorded_inputs(const json& record) {
-  const std::string tok = record["tokenizer"]["path"].get<std::string>();
-  auto tok_digest = input::sha256_file_hex(tok);
-  if (!tok_digest) return tok_digest.status();
-  if (*tok_digest != record["tokenizer"]["sha256"]) {
-    return invalid_argument(tok + ": SHA-256 differs from the recorded " +
-                            record["tokenizer"]["sha256"].get<std::string>() + " (a different tokenizer)");
+namespace {
+
+// `path` must have the recorded SHA-256; `why` ends the error otherwise ("a different tokenizer").
+Status check_recorded_digest(const std::string& path, const json& recorded, const char* why) {
+  auto digest = input::sha256_file_hex(path);
+  if (!digest) return digest.status();
+  if (*digest != recorded) {
+    return invalid_argument(path + ": SHA-256 differs from the recorded " + recorded.get<std::string>() + " (" + why +
+                            ")");
   }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status check_recorded_inputs(const json& record) {
+  if (record.contains("recipe") && record["recipe"].contains("model_aware")) {
+    const json& m = record["recipe"]["model_aware"];
+    if (!m.is_object() || !m.contains("model") || !m["model"].is_string() || !m.contains("sha256") ||
+        !m["sha256"].is_string())
+      return invalid_argument("record.json: recipe.model_aware needs the model's path and SHA-256 as strings");
+    TT_RETURN_IF_ERROR(check_recorded_digest(m["model"].get<std::string>(), m["sha256"], "a different model"));
+  }
+  TT_RETURN_IF_ERROR(check_recorded_digest(record["tokenizer"]["path"].get<std::string>(),
+                                           record["tokenizer"]["sha256"], "a different tokenizer"));
   for (const json& f : record["input_files"]) {
-    const std::string path = f["path"].get<std::string>();
-    auto digest = input::sha256_file_hex(path);
-    if (!digest) return digest.status();
-    if (*digest != f["sha256"]) {
-      return invalid_argument(path + ": SHA-256 differs from the recorded " + f["sha256"].get<std::string>() +
-                              " (the input changed)");
-    }
+    TT_RETURN_IF_ERROR(check_recorded_digest(f["path"].get<std::string>(), f["sha256"], "the input changed"));
   }
   return Status::ok();
 }

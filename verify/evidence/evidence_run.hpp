@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 
 #include "evidence/record.hpp"
 #include "input/tokenizer.hpp"
+#include "model/weighted_run.hpp"
 #include "score/corpus_scanner.hpp"
 #include "score/detection.hpp"
 #include "telltale/keyring.hpp"
@@ -20,6 +22,11 @@ namespace telltale::evidence {
 // The detection setup a recipe describes (tokenizer and keys must outlive it).
 score::DetectionSetup detection_setup(const DetectionRecipe& recipe, const input::Tokenizer& tokenizer,
                                       std::span<const KeyRing> keys, unsigned threads);
+
+// The model-aware scan of recipe.model_aware (none without it): the model must have the recorded SHA-256.
+Result<std::optional<model::ModelAwareScan>> model_aware_scan(const DetectionRecipe& recipe,
+                                                             const input::Tokenizer& tokenizer,
+                                                             std::span<const KeyRing> keys);
 
 struct EvidenceRun {
   score::DetectionRun run;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "evidence/model_aware_report.hpp"
 #include "evidence/record.hpp"
 #include "evidence/report_documents.hpp"
 #include "evidence/report_plots.hpp"
@@ -309,6 +310,7 @@ std::string render_detection(const json& record) {
          " scored tokens, with a correction for every window tried.";
   }
   h += "</p>\n";
+  h += model_aware_method_html(r);
 
   h += "<h2>Results</h2>\n<table>" + p_row("p-value", log10_p);
   h += row("detected", detected ? "yes" : "no");

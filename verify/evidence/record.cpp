@@ -109,7 +109,7 @@ json scheme_json(const SchemeParams& p) {
 }
 
 json recipe_json(const DetectionRecipe& r) {
-  return {
+  json j = {
       {"tokenizer", r.tokenizer},
       {"inputs", r.inputs},
       {"field", r.field},
@@ -119,6 +119,15 @@ json recipe_json(const DetectionRecipe& r) {
       {"scheme", scheme_json(r.params)},
       {"rules", {{"dedup", r.rules.dedup}, {"window_min", r.rules.window_min}, {"window_ratio", r.rules.window_ratio}}},
       {"alpha", r.alpha}};
+  if (r.model_aware) {
+    const ModelAwareRecipe& m = *r.model_aware;
+    j["model_aware"] = {{"model", m.model},
+                        {"sha256", m.sha256},
+                        {"weight", m.weight},
+                        {"temperature", m.temperature},
+                        {"top_p", m.top_p}};
+  }
+  return j;
 }
 
 Result<SchemeParams> scheme_from_json(const json& s) {
@@ -181,6 +190,12 @@ Result<DetectionRecipe> recipe_of(const json& record) {
   r.rules.window_ratio = rules.at("window_ratio").get<double>();
   r.alpha = j.at("alpha").get<double>();
   if (!(r.alpha > 0 && r.alpha < 1)) return invalid_argument("record.json: alpha must be in (0, 1)");
+  if (j.contains("model_aware")) {
+    const json& m = j.at("model_aware");
+    r.model_aware = ModelAwareRecipe{m.at("model").get<std::string>(), m.at("sha256").get<std::string>(),
+                                     m.at("weight").get<std::string>(), m.at("temperature").get<double>(),
+                                     m.at("top_p").get<double>()};
+  }
   return r;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,16 @@ const char* test_name(TestKind kind);
 nlohmann::json scheme_json(const SchemeParams& params);
 Result<SchemeParams> scheme_from_json(const nlohmann::json& scheme);
 
+// The model-aware test's choice (`detect --model`, spec/statistics.md section 8): the model file as given, its
+// SHA-256 (an input: a re-run refuses another model) and the weight options.
+struct ModelAwareRecipe {
+  std::string model;
+  std::string sha256;
+  std::string weight = "expected-gain";
+  double temperature = 1.0;
+  double top_p = 0.9;
+};
+
 // Everything `detect` needs besides the keys, as the record states it.
 struct DetectionRecipe {
   std::string tokenizer;            // path, as given
@@ -46,6 +57,7 @@ struct DetectionRecipe {
   SchemeParams params;
   score::ScoringRules rules;
   double alpha = 1e-3;
+  std::optional<ModelAwareRecipe> model_aware;  // none: the plain test (and no "model_aware" in the record)
 };
 nlohmann::json recipe_json(const DetectionRecipe& recipe);
 Result<DetectionRecipe> recipe_from_json(const nlohmann::json& record);

@@ -39,6 +39,7 @@ std::vector<std::string> recorded_paths(const json& record) {
     for (const char* key : {"tokenizer", "predictions", "answers", "filter", "registry"}) {
       add_string(recipe, key, paths);
     }
+    if (recipe.contains("model_aware")) add_string(recipe["model_aware"], "model", paths);
     if (recipe.contains("inputs") && recipe["inputs"].is_array()) {
       for (const json& in : recipe["inputs"]) {
         if (in.is_string()) paths.push_back(in.get<std::string>());
