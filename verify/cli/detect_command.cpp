@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "evidence/signing_key.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
+#include "numeric_flags.hpp"
 #include "run_context.hpp"
 #include "scan_setup.hpp"
 #include "score/corpus_scanner.hpp"
@@ -35,8 +37,17 @@ struct DetectOptions : ScanCliOptions {
   std::string emit_partial;
   std::string bundle;
   std::string signing_key;
-  bool pdf = false;  // --pdf: the bundle also holds report.pdf
+  bool pdf = false;           // --pdf: the bundle also holds report.pdf
+  uint64_t memory_limit = 0;  // --memory-limit: bytes of tuple set before it spills to disk (0: no bound)
+  std::string spill_dir;
 };
+
+// Where the spilled tuple set goes: --spill-dir, else $TMPDIR, else /tmp.
+std::string spill_dir(const DetectOptions& o) {
+  if (!o.spill_dir.empty()) return o.spill_dir;
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
 
 int run_detect(const DetectOptions& o) {
   if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
@@ -44,6 +55,7 @@ int run_detect(const DetectOptions& o) {
   if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.emit_partial.empty())
     if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
+  if (o.memory_limit > 0 && !o.bundle.empty()) return fail("--memory-limit is not available with --bundle");
   auto tokenizer = load_checked_tokenizer(o);
   if (!tokenizer) return fail(tokenizer.status());
   auto recipe = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
@@ -91,6 +103,8 @@ int run_detect(const DetectOptions& o) {
 
   score::DetectionSetup setup = evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads);
   setup.input.allow_empty = o.allow_empty;
+  setup.scan.memory_limit = o.memory_limit;
+  setup.scan.spill_dir = spill_dir(o);
   auto run = score::run_detection(setup, on_doc, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->skipped, run->skipped_messages);
@@ -117,6 +131,11 @@ void add_detect_command(CLI::App& app, int& exit_code) {
       "also write a signed evidence bundle to this new directory (record, HTML report, manifest, signature)");
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_pdf_flag(cmd, o->pdf);
+  cmd->add_option(
+         "--memory-limit", o->memory_limit,
+         "bytes of memory for the corpus-wide tuple set; beyond, it spills to sorted runs on disk (same result)")
+      ->check(whole_number(4096, UINT64_MAX));
+  cmd->add_option("--spill-dir", o->spill_dir, "directory for the spilled tuple set [$TMPDIR or /tmp]");
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }
 
