@@ -126,6 +126,25 @@ def test_a_local_cluster_runs_when_no_scheduler_is_given(setup, tmp_path: pathli
     assert merged.stdout == expected.stdout
 
 
+def test_many_shards_merge_through_a_tree_of_merges_to_the_same_report(setup, tmp_path, monkeypatch, capsys):
+    import telltale.cluster.job as job
+    from telltale.cluster.options import parse
+
+    tmp, cluster, _ = setup
+    monkeypatch.setattr(job, "MERGE_FAN_IN", 3)  # 10 shards: 4 merges, then 2, then the final one
+    corpus = write_corpus(tmp_path, 10)
+    expected = run_cli("detect", "-q", "--window", "30", *_common(tmp), corpus)
+    work = tmp_path / "w"
+    o = parse(["--scheduler", cluster.address, "--work-dir", str(work), "--shard-size", "1", "-q", "--window", "30",
+               *[str(a) for a in _common(tmp)], str(corpus)])
+    rc = job.run_detect(o)
+    assert (rc, capsys.readouterr().out) == (expected.returncode, expected.stdout)
+    assert len(partials(work)) == 10
+    assert sorted(p.name for p in work.glob("merge-*.part")) == [
+        "merge-1-000000.part", "merge-1-000001.part", "merge-1-000002.part", "merge-1-000003.part",
+        "merge-2-000000.part", "merge-2-000001.part"]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
