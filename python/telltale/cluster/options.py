@@ -18,8 +18,8 @@ Runs `telltale detect` over INPUTS on a Dask cluster, shard by shard, and prints
 over the same inputs prints, bit for bit. Exit 0 detected, 1 not detected, 2 error.
 
 Detect options (as `telltale detect --help`): --key, --tokenizer, --scheme and its parameters, --field, --split,
-  --prompt, --alpha, --threads (per shard), --no-dedup, --window, --skip-bad, --allow-empty, --expect-*, --quiet,
-  --emit-partial (the merged partial result).
+  --prompt, --alpha, --threads and --memory-limit (per shard), --no-dedup, --window, --skip-bad, --allow-empty,
+  --expect-*, --quiet, --emit-partial (the merged partial result). Not --bundle nor --per-doc.
 Cluster options:
   --scheduler ADDRESS   a running Dask scheduler (tcp://host:port); without it, a local cluster
   --workers N           workers of the local cluster (default: the number of cores)
