@@ -151,8 +151,17 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
 
 
 def run_cluster(*args, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "telltale.cluster", "detect", *[str(a) for a in args]], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=env())
+    """The cluster command in its own process group, which is killed whole afterwards: a local cluster's worker
+    processes never outlive a test, even one that timed out."""
+    cmd = [PYTHON, "-m", "telltale.cluster", "detect", *[str(a) for a in args]]
+    p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env(), start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    finally:
+        Processes.kill(p)
+        p.wait()
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def slow_cli(tmp: pathlib.Path, seconds: float) -> pathlib.Path:
