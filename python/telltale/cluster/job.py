@@ -176,6 +176,8 @@ def score_shards(client, telltale: str, o: ClusterOptions, todo: list, progress:
 
 def merge_tree(client, telltale: str, work_dir: str, partials: list[str]) -> list[str]:
     """Merges groups of MERGE_FAN_IN consecutive partials on the workers until one final merge can open them all."""
+    from distributed import wait
+
     level = 0
     while len(partials) > MERGE_FAN_IN:
         level += 1
@@ -183,8 +185,6 @@ def merge_tree(client, telltale: str, work_dir: str, partials: list[str]) -> lis
         outs = [os.path.join(work_dir, f"merge-{level}-{j:06d}.part") for j in range(len(groups))]
         futures = [client.submit(merge_group, telltale, g, out, pure=False) for g, out in zip(groups, outs)]
         for f, out in zip(futures, outs):
-            from distributed import wait
-
             wait([f])
             if f.status != "finished":
                 raise _failure(f, f"merging into {out}")
@@ -253,7 +253,8 @@ def run_detect(o: ClusterOptions) -> int:
             todo.append((shard, path))
     progress = Progress(not o.quiet, len(shards), len(shards) - len(todo))
     if not o.quiet:
-        say(f"{len(shards)} shards in {work_dir}" + (f", {progress.resumed} already scored" if progress.resumed else ""))
+        resumed = f", {progress.resumed} already scored" if progress.resumed else ""
+        say(f"{len(shards)} shards in {work_dir}{resumed}")
     client, cluster = connect(o)
     try:
         score_shards(client, telltale, o, todo, progress)
