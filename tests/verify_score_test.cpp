@@ -415,3 +415,39 @@ TEST_CASE("a spill directory that cannot be written is one error naming it, neve
   REQUIRE_FALSE(s.is_ok());
   CHECK(s.status().message().find("/nonexistent/spill: cannot create a spill file") == 0);
 }
+
+TEST_CASE("merge --emit-partial under a memory limit spills file by file and writes the same merged partial",
+          "[verify]") {
+  const auto keys = fixed_key(14);
+  telltale::test::ScratchDir dir("spill-merge");
+  const auto det = make_detector(keys, SchemeKind::kGumbel);
+  ScoringRules rules;
+  rules.window_min = 16;
+  auto scorer = DocumentScorer::create(det, rules).value();
+  const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+  std::vector<std::string> paths;
+  for (uint64_t shard = 0; shard < 4; ++shard) {
+    std::vector<PartialResult> part;
+    part.emplace_back(info);
+    for (uint64_t i = 0; i < 8; ++i) part[0].add_document(score_doc(scorer, random_tokens(120, 700 + (shard + i) % 9)));
+    paths.push_back(dir.path("s" + std::to_string(shard)));
+    REQUIRE(write_partial_file(paths.back(), part).is_ok());
+  }
+  auto memory = read_merged_partial_files(paths);
+  auto spilled = read_merged_partial_files(paths, 4096, dir.str());
+  REQUIRE(memory.is_ok());
+  REQUIRE(spilled.is_ok());
+  CHECK((*spilled)[0].state().entries.empty());  // every file's tuples went to disk
+  REQUIRE(write_partial_file(dir.path("memory.part"), *memory).is_ok());
+  REQUIRE(write_partial_file(dir.path("spilled.part"), *spilled).is_ok());
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  CHECK(bytes(dir.path("memory.part")) == bytes(dir.path("spilled.part")));
+  auto s1 = (*memory)[0].summarize_checked();
+  auto s2 = (*spilled)[0].summarize_checked();
+  REQUIRE((s1.is_ok() && s2.is_ok()));
+  CHECK(s1->duplicates_across_documents > 0);
+  check_same_summary(*s1, *s2);
+}

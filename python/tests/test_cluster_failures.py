@@ -135,8 +135,9 @@ def test_many_shards_merge_through_a_tree_of_merges_to_the_same_report(setup, tm
     corpus = write_corpus(tmp_path, 10)
     expected = run_cli("detect", "-q", "--window", "30", *_common(tmp), corpus)
     work = tmp_path / "w"
+    # A tiny --memory-limit: every shard spills its tuple set, and every merge of the tree holds one file at a time.
     o = parse(["--scheduler", cluster.address, "--work-dir", str(work), "--shard-size", "1", "-q", "--window", "30",
-               *[str(a) for a in _common(tmp)], str(corpus)])
+               "--memory-limit", "4096", "--spill-dir", str(tmp_path), *[str(a) for a in _common(tmp)], str(corpus)])
     rc = job.run_detect(o)
     assert (rc, capsys.readouterr().out) == (expected.returncode, expected.stdout)
     assert len(partials(work)) == 10

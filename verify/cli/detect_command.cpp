@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -41,13 +40,6 @@ struct DetectOptions : ScanCliOptions {
   uint64_t memory_limit = 0;  // --memory-limit: bytes of tuple set before it spills to disk (0: no bound)
   std::string spill_dir;
 };
-
-// Where the spilled tuple set goes: --spill-dir, else $TMPDIR, else /tmp.
-std::string spill_dir(const DetectOptions& o) {
-  if (!o.spill_dir.empty()) return o.spill_dir;
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-}
 
 int run_detect(const DetectOptions& o) {
   if (Status s = check_scan_options(o); !s.is_ok()) return fail(s);
@@ -104,7 +96,7 @@ int run_detect(const DetectOptions& o) {
   score::DetectionSetup setup = evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads);
   setup.input.allow_empty = o.allow_empty;
   setup.scan.memory_limit = o.memory_limit;
-  setup.scan.spill_dir = spill_dir(o);
+  setup.scan.spill_dir = o.spill_dir;
   auto run = score::run_detection(setup, on_doc, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->skipped, run->skipped_messages);

@@ -79,13 +79,16 @@ Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::s
   return out;
 }
 
-Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths) {
+Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths,
+                                                             uint64_t memory_limit, const std::string& spill_dir) {
   std::vector<PartialResult> merged;
   for (const std::string& path : paths) {
     auto part = read_partial_file(path);
     if (!part) return part.status();
     if (merged.empty()) {
       merged = std::move(part).value();
+      if (memory_limit > 0)
+        for (PartialResult& r : merged) r.set_memory_limit(memory_limit, spill_dir);
       continue;
     }
     if (part->size() != merged.size())

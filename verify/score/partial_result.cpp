@@ -156,18 +156,24 @@ void PartialResult::set_memory_limit(uint64_t bytes, std::string dir) {
   spill_dir_ = std::move(dir);
 }
 
+namespace {
+
+// Writes one more run after the spilled ones, making the spill file on the first.
+Status spill_run(std::unique_ptr<TupleRuns>& runs, const std::string& dir, std::span<const TupleEntry> run) {
+  if (!runs) {
+    auto created = TupleRuns::create(dir);
+    if (!created) return created.status();
+    runs = std::make_unique<TupleRuns>(std::move(created).value());
+  }
+  return runs->append(run);
+}
+
+}  // namespace
+
 void PartialResult::spill() {
   seal();
   if (state_.entries.empty() || !spill_error_.is_ok()) return;
-  if (!runs_) {
-    auto runs = TupleRuns::create(spill_dir_);
-    if (!runs) {
-      spill_error_ = runs.status();
-      return;
-    }
-    runs_ = std::make_unique<TupleRuns>(std::move(runs).value());
-  }
-  spill_error_ = runs_->append(state_.entries);
+  spill_error_ = spill_run(runs_, spill_dir_, state_.entries);
   state_.entries = {};  // the memory itself goes back, not only the records
 }
 
@@ -224,7 +230,8 @@ Status PartialResult::append(PartialResult&& next) {
   if (!same_analysis(info_, next.info_)) {
     return invalid_argument("partial results of different analyses (key, scheme, rules or tokenizer) cannot merge");
   }
-  if (runs_ || next.runs_) return Status(StatusCode::kState, "a partial result spilled to disk cannot be appended to");
+  if (next.runs_) return Status(StatusCode::kState, "a partial result spilled to disk cannot be appended");
+  if (runs_ && memory_limit_ == 0) return Status(StatusCode::kState, "spilled runs without a memory limit");
   seal();
   next.seal();
   State& s = state_;
@@ -233,6 +240,14 @@ Status PartialResult::append(PartialResult&& next) {
   add_counters(s, o);
   s.doc_tallies.insert(s.doc_tallies.end(), o.doc_tallies.begin(), o.doc_tallies.end());
   for (TupleEntry& e : o.entries) e.doc += offset;
+  if (memory_limit_ > 0) {
+    // Under a memory limit the appended tuples become one more run on disk, after ours: the k-way merge of
+    // visit_entries() keeps the earlier run's record, as the in-memory merge below keeps ours.
+    spill();
+    if (spill_error_.is_ok() && !o.entries.empty()) spill_error_ = spill_run(runs_, spill_dir_, o.entries);
+    o = State{};
+    return spill_error_;
+  }
   std::vector<TupleEntry> merged;
   merged.reserve(s.entries.size() + o.entries.size());
   merge_runs(s.entries, o.entries, merged);  // on equal hashes ours (earlier documents) is kept

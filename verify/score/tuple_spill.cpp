@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -29,8 +30,10 @@ struct RunReader {
 
 }  // namespace
 
-Result<TupleRuns> TupleRuns::create(const std::string& dir) {
-  std::string path = (dir.empty() ? std::string(".") : dir) + "/telltale-spill-XXXXXX";
+Result<TupleRuns> TupleRuns::create(const std::string& given) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::string dir = !given.empty() ? given : tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  std::string path = dir + "/telltale-spill-XXXXXX";
   const int fd = ::mkstemp(path.data());
   if (fd < 0) return io_error(dir + ": cannot create a spill file for the tuple set: " + std::strerror(errno));
   ::unlink(path.c_str());
@@ -61,7 +64,8 @@ Status TupleRuns::append(std::span<const TupleEntry> run) {
   for (uint64_t done = 0; done < total;) {
     const ssize_t n = ::pwrite(fd_, bytes + done, total - done, static_cast<off_t>(end_ + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return io_error(dir_ + ": cannot write the spilled tuple set: " + std::strerror(n < 0 ? errno : ENOSPC));
+    if (n <= 0)
+      return io_error(dir_ + ": cannot write the spilled tuple set: " + std::strerror(n < 0 ? errno : ENOSPC));
     done += static_cast<uint64_t>(n);
   }
   runs_.emplace_back(end_, run.size());

@@ -17,8 +17,8 @@ namespace telltale::score {
 
 class TupleRuns {
  public:
-  // An empty set of runs in a temporary file under `dir`, removed from the directory at once (nothing is left
-  // behind, whatever happens to the process).
+  // An empty set of runs in a temporary file under `dir` ("": $TMPDIR, else /tmp), removed from the directory at once
+  // (nothing is left behind, whatever happens to the process).
   static Result<TupleRuns> create(const std::string& dir);
   TupleRuns(TupleRuns&& other) noexcept;
   TupleRuns& operator=(TupleRuns&& other) noexcept;
@@ -39,7 +39,7 @@ class TupleRuns {
   TupleRuns(int fd, std::string dir) : fd_(fd), dir_(std::move(dir)) {}
 
   int fd_ = -1;
-  std::string dir_;  // named in messages (the file itself has no name)
+  std::string dir_;                                  // named in messages (the file itself has no name)
   std::vector<std::pair<uint64_t, uint64_t>> runs_;  // (byte offset, records)
   uint64_t end_ = 0;
 };

@@ -174,7 +174,7 @@ def score_shards(client, telltale: str, o: ClusterOptions, todo: list, progress:
         client.cancel(list(pending))
 
 
-def merge_tree(client, telltale: str, work_dir: str, partials: list[str]) -> list[str]:
+def merge_tree(client, telltale: str, work_dir: str, partials: list[str], spill_args: list[str]) -> list[str]:
     """Merges groups of MERGE_FAN_IN consecutive partials on the workers until one final merge can open them all."""
     from distributed import wait
 
@@ -183,13 +183,22 @@ def merge_tree(client, telltale: str, work_dir: str, partials: list[str]) -> lis
         level += 1
         groups = [partials[i : i + MERGE_FAN_IN] for i in range(0, len(partials), MERGE_FAN_IN)]
         outs = [os.path.join(work_dir, f"merge-{level}-{j:06d}.part") for j in range(len(groups))]
-        futures = [client.submit(merge_group, telltale, g, out, pure=False) for g, out in zip(groups, outs)]
+        futures = [client.submit(merge_group, telltale, g, out, spill_args, pure=False) for g, out in zip(groups, outs)]
         for f, out in zip(futures, outs):
             wait([f])
             if f.status != "finished":
                 raise _failure(f, f"merging into {out}")
         partials = outs
     return partials
+
+
+def spill_options(detect_args: list[str]) -> list[str]:
+    """Detect's --memory-limit and --spill-dir among the options, for the merges of the tree."""
+    out = []
+    for name, value in zip(detect_args, detect_args[1:]):
+        if name in ("--memory-limit", "--spill-dir"):
+            out += [name, value]
+    return out
 
 
 def final_merge(telltale: str, o: ClusterOptions, partials: list[str]) -> int:
@@ -259,7 +268,7 @@ def run_detect(o: ClusterOptions) -> int:
     try:
         score_shards(client, telltale, o, todo, progress)
         progress.tick(client, final=True)
-        partials = merge_tree(client, telltale, work_dir, partials)
+        partials = merge_tree(client, telltale, work_dir, partials, spill_options(o.detect_args))
         remove_stale(work_dir)
     finally:
         client.close()

@@ -58,13 +58,14 @@ def score_shard(telltale: str, detect_args: list[str], files: list[str], out: st
     }
 
 
-def merge_group(telltale: str, partials: list[str], out: str) -> str:
-    """Merges consecutive partials into one (a level of the merge tree); returns `out`."""
+def merge_group(telltale: str, partials: list[str], out: str, spill_args: list[str]) -> str:
+    """Merges consecutive partials into one (a level of the merge tree); returns `out`. `spill_args` (detect's
+    --memory-limit and --spill-dir, when given) make the merge hold one partial's tuples at a time."""
     if os.path.exists(out):
         return out  # resumed
     tmp = f"{out}.tmp-{uuid.uuid4().hex}"
     try:
-        _run([telltale, "merge", "--emit-partial", tmp, "--", *partials], os.path.basename(out))
+        _run([telltale, "merge", *spill_args, "--emit-partial", tmp, "--", *partials], os.path.basename(out))
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
