@@ -147,6 +147,32 @@ TEST_CASE("sharded detect + merge prints the one-pass summary byte for byte; --t
   CHECK(run(dir, "merge wm.jsonl").err.find("wm.jsonl: not a telltale partial result") != std::string::npos);
 }
 
+TEST_CASE("detect --memory-limit spills the tuple set to disk and prints the same summary and partial",
+          "[verify][cli]") {
+  ScratchDir dir("cli-spill");
+  make_texts(dir);
+  for (const std::string rules : {"", "--window 16 --scheme gumbel", "--per-doc --scheme tournament"}) {
+    INFO("rules: " << rules);
+    const std::string common = "-f completion " + rules + " ";
+    std::system(("rm -f " + dir.path("m.part") + " " + dir.path("s.part")).c_str());
+    const Run memory = run(dir, detect(common + "--emit-partial m.part wm.jsonl plain.jsonl"));
+    REQUIRE((memory.rc == 0 || memory.rc == 1));
+    const Run spilled = run(dir, detect(common + "--memory-limit 4096 --spill-dir . --emit-partial s.part "
+                                                 "wm.jsonl plain.jsonl"));
+    CHECK(spilled.rc == memory.rc);
+    CHECK(spilled.out == memory.out);
+    CHECK(slurp(dir.path("s.part")) == slurp(dir.path("m.part")));
+  }
+  const Run tiny = run(dir, detect("-f completion --memory-limit 4095 wm.jsonl"));
+  CHECK(tiny.rc == 2);
+  CHECK(tiny.err.find("--memory-limit") != std::string::npos);
+  const Run nowhere = run(dir, detect("-f completion --memory-limit 4096 --spill-dir no/such/dir wm.jsonl"));
+  CHECK(nowhere.rc == 2);
+  CHECK(nowhere.err ==
+        "telltale: error: no/such/dir: cannot create a spill file for the tuple set: No such file or "
+        "directory\n");
+}
+
 TEST_CASE("bad input gives a one-line error naming the file and line, exit 2; --skip-bad continues and counts",
           "[verify][cli]") {
   ScratchDir dir("cli-bad");

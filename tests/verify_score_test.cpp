@@ -1,8 +1,9 @@
 // verify/score: what counts as a scored tuple (first window, prompt, de-duplication), exact and order-independent
-// sums, and the exact merge of partial results.
+// sums, the exact merge of partial results, and the tuple set spilled to disk under a memory limit.
 #include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -18,6 +19,7 @@
 #include "score/partial_merge.hpp"
 #include "score/partial_result.hpp"
 #include "score/tally.hpp"
+#include "score/tuple_merge.hpp"
 #include "stats/tails.hpp"
 #include "test_paths.hpp"
 #include "verify_test_support.hpp"
@@ -347,4 +349,113 @@ TEST_CASE("the weighted-mean tournament score is scored, evaluated and refused a
   for (uint32_t l = 0; l < 30; ++l) weight_sum += tournament_weight(l, 30);
   CHECK(e_large.expected == 2000 * weight_sum / 2);
   CHECK(e_large.favoured_fraction() == Approx(90.0 / weight_sum));
+}
+
+TEST_CASE("a tuple set spilled to disk under a tiny memory limit gives the in-memory result, bit for bit", "[verify]") {
+  const auto keys = fixed_key(12);
+  telltale::test::ScratchDir dir("spill");
+  for (auto scheme : {SchemeKind::kKgw, SchemeKind::kGumbel, SchemeKind::kTournament}) {
+    const auto det = make_detector(keys, scheme);
+    ScoringRules rules;
+    rules.window_min = 16;
+    auto scorer = DocumentScorer::create(det, rules).value();
+    const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+    const auto common = random_tokens(60, 5);
+    std::vector<PartialResult> memory, spilled;
+    memory.emplace_back(info);
+    spilled.emplace_back(info);
+    spilled[0].set_memory_limit(4096, dir.str());  // about 40 records: a run every document or two
+    for (uint64_t i = 0; i < 60; ++i) {
+      auto d = random_tokens(40 + 13 * (i % 9), 500 + i % 45);  // documents 45.. repeat earlier ones whole
+      if (i % 4 == 2) d.insert(d.begin() + 3, common.begin(), common.end());
+      const DocumentScore s = score_doc(scorer, d);
+      memory[0].add_document(s);
+      spilled[0].add_document(s);
+    }
+    INFO("scheme " << scheme_name(scheme));
+    CHECK(spilled[0].state().entries.size() < 200);  // the rest is on disk
+    auto s1 = memory[0].summarize_checked();
+    auto s2 = spilled[0].summarize_checked();
+    REQUIRE(s1.is_ok());
+    REQUIRE(s2.is_ok());
+    CHECK(s1->duplicates_across_documents > 0);
+    check_same_summary(*s1, *s2);
+    // The partial file written from the spilled runs is the in-memory one, byte for byte.
+    const std::string name = scheme_name(scheme);
+    REQUIRE(write_partial_file(dir.path(name + "-memory.part"), memory).is_ok());
+    REQUIRE(write_partial_file(dir.path(name + "-spilled.part"), spilled).is_ok());
+    auto bytes = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    CHECK(bytes(dir.path(name + "-memory.part")) == bytes(dir.path(name + "-spilled.part")));
+  }
+  // Nothing is left in the spill directory: the run file is unnamed from the start.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.str()), std::filesystem::directory_iterator()) == 6);
+}
+
+TEST_CASE("the k-way merge keeps the earliest run's record of a hash", "[verify]") {
+  const std::vector<std::vector<TupleEntry>> runs = {
+      {{1, 0, 1.0}, {5, 0, 1.0}, {9, 1, 0.0}}, {{1, 2, 0.0}, {4, 3, 1.0}, {9, 4, 1.0}}, {{0, 5, 1.0}, {5, 6, 0.0}}};
+  std::vector<EntrySource> sources;
+  std::vector<size_t> at(runs.size(), 0);
+  for (size_t r = 0; r < runs.size(); ++r) {
+    sources.emplace_back([&, r](TupleEntry& e) -> Result<bool> {
+      if (at[r] == runs[r].size()) return false;
+      e = runs[r][at[r]++];
+      return true;
+    });
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> kept;  // (hash, document)
+  REQUIRE(merge_entry_sources(sources, [&](const TupleEntry& e, size_t) { kept.emplace_back(e.hash, e.doc); }).is_ok());
+  CHECK(kept == std::vector<std::pair<uint64_t, uint64_t>>{{0, 5}, {1, 0}, {4, 3}, {5, 0}, {9, 1}});
+}
+
+TEST_CASE("a spill directory that cannot be written is one error naming it, never a partial answer", "[verify]") {
+  const auto keys = fixed_key(13);
+  const auto det = make_detector(keys, SchemeKind::kKgw);
+  auto scorer = DocumentScorer::create(det, ScoringRules{}).value();
+  const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), ScoringRules{}, ""};
+  PartialResult r(info);
+  r.set_memory_limit(4096, "/nonexistent/spill");
+  for (uint64_t i = 0; i < 10; ++i) r.add_document(score_doc(scorer, random_tokens(300, 900 + i)));
+  auto s = r.summarize_checked();
+  REQUIRE_FALSE(s.is_ok());
+  CHECK(s.status().message().find("/nonexistent/spill: cannot create a spill file") == 0);
+}
+
+TEST_CASE("merge --emit-partial under a memory limit spills file by file and writes the same merged partial",
+          "[verify]") {
+  const auto keys = fixed_key(14);
+  telltale::test::ScratchDir dir("spill-merge");
+  const auto det = make_detector(keys, SchemeKind::kGumbel);
+  ScoringRules rules;
+  rules.window_min = 16;
+  auto scorer = DocumentScorer::create(det, rules).value();
+  const AnalysisInfo info{"id", describe(det.params()), det.null_model(), det.window_size(), rules, ""};
+  std::vector<std::string> paths;
+  for (uint64_t shard = 0; shard < 4; ++shard) {
+    std::vector<PartialResult> part;
+    part.emplace_back(info);
+    for (uint64_t i = 0; i < 8; ++i) part[0].add_document(score_doc(scorer, random_tokens(120, 700 + (shard + i) % 9)));
+    paths.push_back(dir.path("s" + std::to_string(shard)));
+    REQUIRE(write_partial_file(paths.back(), part).is_ok());
+  }
+  auto memory = read_merged_partial_files(paths);
+  auto spilled = read_merged_partial_files(paths, 4096, dir.str());
+  REQUIRE(memory.is_ok());
+  REQUIRE(spilled.is_ok());
+  CHECK((*spilled)[0].state().entries.empty());  // every file's tuples went to disk
+  REQUIRE(write_partial_file(dir.path("memory.part"), *memory).is_ok());
+  REQUIRE(write_partial_file(dir.path("spilled.part"), *spilled).is_ok());
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  CHECK(bytes(dir.path("memory.part")) == bytes(dir.path("spilled.part")));
+  auto s1 = (*memory)[0].summarize_checked();
+  auto s2 = (*spilled)[0].summarize_checked();
+  REQUIRE((s1.is_ok() && s2.is_ok()));
+  CHECK(s1->duplicates_across_documents > 0);
+  check_same_summary(*s1, *s2);
 }

@@ -21,6 +21,7 @@
 #include "input/tokenizer.hpp"
 #include "model_aware_detect.hpp"
 #include "model_option.hpp"
+#include "numeric_flags.hpp"
 #include "run_context.hpp"
 #include "scan_setup.hpp"
 #include "score/corpus_scanner.hpp"
@@ -37,7 +38,9 @@ struct DetectOptions : ScanCliOptions {
   std::string emit_partial;
   std::string bundle;
   std::string signing_key;
-  bool pdf = false;  // --pdf: the bundle also holds report.pdf
+  bool pdf = false;           // --pdf: the bundle also holds report.pdf
+  uint64_t memory_limit = 0;  // --memory-limit: bytes of tuple set before it spills to disk (0: no bound)
+  std::string spill_dir;
   ModelCliOptions model;
 };
 
@@ -47,6 +50,7 @@ int run_detect(const DetectOptions& o) {
   if (Status s = check_allow_empty(o.allow_empty, o.bundle); !s.is_ok()) return fail(s);
   if (!o.emit_partial.empty())
     if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
+  if (o.memory_limit > 0 && !o.bundle.empty()) return fail("--memory-limit is not available with --bundle");
   auto tokenizer = load_checked_tokenizer(o);
   if (!tokenizer) return fail(tokenizer.status());
   auto recipe = detection_recipe(o, static_cast<uint32_t>(tokenizer->vocab_size()));
@@ -60,6 +64,8 @@ int run_detect(const DetectOptions& o) {
   if (!weigher) return fail(weigher.status());
   if (weigher->has_value()) {
     if (!o.emit_partial.empty()) return fail("--model is not available with --emit-partial (it holds the plain test)");
+    if (o.memory_limit > 0)
+      return fail("--model is not available with --memory-limit (its weights are held in memory)");
     recipe->model_aware = {o.model.model, (*weigher)->model_sha256(), o.model.weight, o.model.temperature,
                            o.model.top_p};
     return run_model_aware_detect(o, *recipe, *tokenizer, *keys, signer, o.bundle, o.pdf);
@@ -102,6 +108,8 @@ int run_detect(const DetectOptions& o) {
 
   score::DetectionSetup setup = evidence::detection_setup(*recipe, *tokenizer, *keys, o.threads);
   setup.input.allow_empty = o.allow_empty;
+  setup.scan.memory_limit = o.memory_limit;
+  setup.scan.spill_dir = o.spill_dir;
   auto run = score::run_detection(setup, on_doc, on_progress);
   if (!run) return fail(run.status());
   report_skipped(run->skipped, run->skipped_messages);
@@ -129,6 +137,11 @@ void add_detect_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--signing-key", o->signing_key, "the Ed25519 signing key for --bundle (telltale keygen --signing)");
   add_pdf_flag(cmd, o->pdf);
   add_model_options(*cmd, o->model);
+  cmd->add_option(
+         "--memory-limit", o->memory_limit,
+         "bytes of memory for the corpus-wide tuple set; beyond, it spills to sorted runs on disk (same result)")
+      ->check(whole_number(4096, UINT64_MAX));
+  cmd->add_option("--spill-dir", o->spill_dir, "directory for the spilled tuple set [$TMPDIR or /tmp]");
   cmd->callback([o, &exit_code] { exit_code = run_detect(*o); });
 }
 

@@ -18,6 +18,8 @@ struct MergeOptions {
   std::vector<std::string> partials;
   std::string emit_partial;
   double alpha = 1e-3;
+  uint64_t memory_limit = 0;  // --memory-limit: with --emit-partial, one file's tuples in memory at a time
+  std::string spill_dir;
 };
 
 int run_merge(const MergeOptions& o) {
@@ -28,9 +30,10 @@ int run_merge(const MergeOptions& o) {
     if (!merged) return fail(merged.status());
     return print_summary(*merged, o.alpha, false);
   }
-  // A merged partial result is wanted too: the tuples are held in memory to be written out.
+  // A merged partial result is wanted too: the tuples are held in memory to be written out, or spilled to disk file
+  // by file under --memory-limit.
   if (Status s = check_new_path(o.emit_partial); !s.is_ok()) return fail(s);
-  auto merged = score::read_merged_partial_files(o.partials);
+  auto merged = score::read_merged_partial_files(o.partials, o.memory_limit, o.spill_dir);
   if (!merged) return fail(merged.status());
   if (Status w = score::write_partial_file(o.emit_partial, *merged); !w.is_ok()) return fail(w);
   return print_summary(*merged, o.alpha, false);
@@ -50,6 +53,10 @@ void add_merge_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--emit-partial", o->emit_partial,
                   "also write the merged partial result (new file; holds the tuples in memory, unlike a plain merge)");
+  cmd->add_option("--memory-limit", o->memory_limit,
+                  "with --emit-partial: spill each file's tuples to disk instead of holding them all (same result)")
+      ->check(whole_number(4096, UINT64_MAX));
+  cmd->add_option("--spill-dir", o->spill_dir, "directory for the spilled tuples [$TMPDIR or /tmp]");
   cmd->callback([o, &exit_code] { exit_code = run_merge(*o); });
 }
 

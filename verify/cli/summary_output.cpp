@@ -12,7 +12,9 @@ int print_summary(std::vector<score::PartialResult>& results, double alpha, bool
   std::vector<score::CorpusSummary> summaries;
   for (score::PartialResult& r : results) {
     infos.push_back(r.info());
-    summaries.push_back(r.summarize());
+    auto summary = r.summarize_checked();  // a tuple set spilled to disk is read back here
+    if (!summary) return fail(summary.status());
+    summaries.push_back(*summary);
   }
   return print_summary(infos, summaries, alpha, one_line);
 }

@@ -109,7 +109,10 @@ Status CorpusScanner::run(input::DocumentSource& source, std::span<PartialResult
                           const TokensCallback& on_tokens) {
   Impl& im = *impl_;
   if (results.size() != im.workers[0].scorers.size()) return invalid_argument("one partial result per detector");
-  for (PartialResult& r : results) r.set_threads(static_cast<unsigned>(im.workers.size()));
+  for (PartialResult& r : results) {
+    r.set_threads(static_cast<unsigned>(im.workers.size()));
+    if (im.options.memory_limit > 0) r.set_memory_limit(im.options.memory_limit, im.options.spill_dir);
+  }
   ScanProgress progress;
   uint64_t skipped_before = source.skipped_count();
   for (bool more = true; more;) {
@@ -139,7 +142,10 @@ Status CorpusScanner::run(input::DocumentSource& source, std::span<PartialResult
     progress.documents += count;
     progress.bytes = source.bytes_read();
     const uint64_t skipped = source.skipped_count();
-    for (PartialResult& r : results) r.add_skipped(skipped - skipped_before);
+    for (PartialResult& r : results) {
+      r.add_skipped(skipped - skipped_before);
+      if (!r.spill_error().is_ok()) return r.spill_error();
+    }
     skipped_before = skipped;
     if (on_progress) on_progress(progress);
   }

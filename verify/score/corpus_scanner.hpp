@@ -25,6 +25,10 @@ struct ScanOptions {
   std::string prompt;
   size_t batch_documents = 512;          // documents read ahead and scored together
   size_t batch_bytes = size_t{8} << 20;  // ... or fewer when they hold this many bytes of text
+  // With dedup: the corpus-wide tuple set of each analysis spills to sorted runs in `spill_dir` beyond about this many
+  // bytes (PartialResult::set_memory_limit). 0: held in memory whatever its size.
+  uint64_t memory_limit = 0;
+  std::string spill_dir;
 };
 
 struct ScanProgress {

@@ -177,11 +177,14 @@ Status write_partial_stream(std::ostream& out, std::vector<PartialResult>& resul
       const uint64_t record[3] = {t.scored, t.sum.low(), t.sum.high()};
       w.bytes(record, sizeof record);
     }
-    w.u64(s.entries.size());
-    for (const TupleEntry& e : s.entries) {
+    // Two passes over the tuples (merged back from disk when they were spilled): the count comes first.
+    uint64_t count = 0;
+    TT_RETURN_IF_ERROR(r.visit_entries([&count](const TupleEntry&) { ++count; }));
+    w.u64(count);
+    TT_RETURN_IF_ERROR(r.visit_entries([&w](const TupleEntry& e) {
       const uint64_t record[3] = {e.hash, e.doc, bits(e.score)};
       w.bytes(record, sizeof record);
-    }
+    }));
   }
   w.bytes(kTrailer, sizeof kTrailer);
   auto digest = sum.digest();

@@ -1,31 +1,16 @@
-// The streaming merge: for each analysis, every file's header, then its document tallies (without dedup) or a
-// heap-ordered walk over all files' records (with dedup), keeping on equal fingerprints the record of the earliest
-// file -- the same first-occurrence rule as PartialResult::append.
+// The streaming merge: for each analysis, every file's header, then its document tallies (without dedup) or the k-way
+// merge of all files' records (with dedup, score/tuple_merge.hpp), keeping on equal fingerprints the record of the
+// earliest file -- the same first-occurrence rule as PartialResult::append.
 #include "score/partial_merge.hpp"
 
 #include <istream>
 #include <memory>
-#include <queue>
 
 #include "input/input_stream.hpp"
 #include "score/partial_file.hpp"
+#include "score/tuple_merge.hpp"
 
 namespace telltale::score {
-
-namespace {
-
-struct Head {
-  TupleEntry entry;
-  size_t file = 0;
-};
-// Min-heap on (hash, file): the earliest file first on equal hashes.
-struct HeadAfter {
-  bool operator()(const Head& a, const Head& b) const {
-    return a.entry.hash != b.entry.hash ? a.entry.hash > b.entry.hash : a.file > b.file;
-  }
-};
-
-}  // namespace
 
 Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths) {
   if (paths.empty()) return invalid_argument("no partial results to merge");
@@ -77,30 +62,13 @@ Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::s
     } else {
       pooled = {};
       std::vector<Tally> per_doc(total.documents);
-      std::priority_queue<Head, std::vector<Head>, HeadAfter> heap;
-      auto pull = [&](size_t f) -> Status {
-        Head h;
-        h.file = f;
-        auto got = readers[f].read_entry(h.entry);
-        if (!got) return got.status();
-        if (*got) heap.push(h);
-        return Status::ok();
-      };
-      for (size_t f = 0; f < readers.size(); ++f) TT_RETURN_IF_ERROR(pull(f));
-      bool has_last = false;
-      uint64_t last = 0;
-      while (!heap.empty()) {
-        const Head h = heap.top();
-        heap.pop();
-        if (!has_last || h.entry.hash != last) {
-          pooled.add(h.entry.score);
-          per_doc[offsets[h.file] + h.entry.doc].add(h.entry.score);
-          ++unique;
-          has_last = true;
-          last = h.entry.hash;
-        }
-        TT_RETURN_IF_ERROR(pull(h.file));
-      }
+      std::vector<EntrySource> sources;
+      for (PartialReader& r : readers) sources.emplace_back([&r](TupleEntry& e) { return r.read_entry(e); });
+      TT_RETURN_IF_ERROR(merge_entry_sources(sources, [&](const TupleEntry& e, size_t file) {
+        pooled.add(e.score);
+        per_doc[offsets[file] + e.doc].add(e.score);
+        ++unique;
+      }));
       for (const Tally& t : per_doc) {
         if (t.scored > 0) log_ps.push_back(evaluate(t, info.null).log_p);
       }
@@ -111,13 +79,16 @@ Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::s
   return out;
 }
 
-Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths) {
+Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths,
+                                                             uint64_t memory_limit, const std::string& spill_dir) {
   std::vector<PartialResult> merged;
   for (const std::string& path : paths) {
     auto part = read_partial_file(path);
     if (!part) return part.status();
     if (merged.empty()) {
       merged = std::move(part).value();
+      if (memory_limit > 0)
+        for (PartialResult& r : merged) r.set_memory_limit(memory_limit, spill_dir);
       continue;
     }
     if (part->size() != merged.size())

@@ -3,6 +3,7 @@
 // bit, as reading every file into memory and appending (PartialResult::append) in the same order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,10 @@ struct MergedAnalysis {
 Result<std::vector<MergedAnalysis>> merge_partial_files(const std::vector<std::string>& paths);
 
 // The same merge with every tuple read into memory and appended in order: the merged partial result itself, for
-// writing it out (`merge --emit-partial`). Errors name the file.
-Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths);
+// writing it out (`merge --emit-partial`). Errors name the file. With a memory limit (bytes, > 0) one file is held at
+// a time: each file's tuples become a run spilled under `spill_dir` (PartialResult::set_memory_limit).
+Result<std::vector<PartialResult>> read_merged_partial_files(const std::vector<std::string>& paths,
+                                                             uint64_t memory_limit = 0,
+                                                             const std::string& spill_dir = "");
 
 }  // namespace telltale::score

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <span>
 #include <thread>
 
+#include "score/tuple_spill.hpp"
 #include "stats/multiple_testing.hpp"
 
 namespace telltale::score {
@@ -61,6 +63,11 @@ bool same_analysis(const AnalysisInfo& a, const AnalysisInfo& b) {
          a.rules.window_ratio == b.rules.window_ratio && a.tokenizer_sha256 == b.tokenizer_sha256;
 }
 
+PartialResult::PartialResult(AnalysisInfo info) : info_(std::move(info)) {}
+PartialResult::PartialResult(PartialResult&&) noexcept = default;
+PartialResult& PartialResult::operator=(PartialResult&&) noexcept = default;
+PartialResult::~PartialResult() = default;
+
 PartialResult PartialResult::from_state(AnalysisInfo info, State state) {
   PartialResult r(std::move(info));
   r.state_ = std::move(state);
@@ -95,6 +102,9 @@ void PartialResult::add_document(const DocumentScore& doc) {
     staged_count_ += doc.entries.size();
     // Sealing once the staged tuples outnumber the sealed ones keeps memory near the number of unique tuples.
     if (staged_count_ > (size_t{1} << 20) && staged_count_ > s.entries.size()) seal();
+    // Under a memory limit, a quarter of it in records: the staged buckets' capacity (up to twice their records),
+    // the sealed entries and the merged copy seal() builds stay within the limit together.
+    if (memory_limit_ > 0 && (staged_count_ + s.entries.size()) * sizeof(TupleEntry) * 4 > memory_limit_) spill();
   } else {
     s.raw.add(doc.tally);
     s.doc_tallies.push_back(doc.tally);
@@ -141,6 +151,64 @@ void PartialResult::seal() {
   staged_count_ = 0;
 }
 
+void PartialResult::set_memory_limit(uint64_t bytes, std::string dir) {
+  memory_limit_ = bytes;
+  spill_dir_ = std::move(dir);
+}
+
+namespace {
+
+// Writes one more run after the spilled ones, making the spill file on the first.
+Status spill_run(std::unique_ptr<TupleRuns>& runs, const std::string& dir, std::span<const TupleEntry> run) {
+  if (!runs) {
+    auto created = TupleRuns::create(dir);
+    if (!created) return created.status();
+    runs = std::make_unique<TupleRuns>(std::move(created).value());
+  }
+  return runs->append(run);
+}
+
+}  // namespace
+
+void PartialResult::spill() {
+  seal();
+  if (state_.entries.empty() || !spill_error_.is_ok()) return;
+  spill_error_ = spill_run(runs_, spill_dir_, state_.entries);
+  state_.entries = {};  // the memory itself goes back, not only the records
+}
+
+Status PartialResult::visit_entries(const std::function<void(const TupleEntry&)>& visit) {
+  seal();
+  TT_RETURN_IF_ERROR(spill_error_);
+  if (!runs_) {
+    for (const TupleEntry& e : state_.entries) visit(e);
+    return Status::ok();
+  }
+  // Each run's read buffer gets an equal share of the limit (at least 16 records).
+  const size_t buffer = std::max<size_t>(16, memory_limit_ / 2 / sizeof(TupleEntry) / (runs_->runs() + 1));
+  return runs_->merge(state_.entries, buffer, [&visit](const TupleEntry& e, size_t) { visit(e); });
+}
+
+Result<CorpusSummary> PartialResult::summarize_checked() {
+  seal();
+  TT_RETURN_IF_ERROR(spill_error_);
+  if (!runs_) return summarize();
+  // As the streaming merge of partial files does: one pass over the merged runs, 32 bytes per document.
+  Tally pooled;
+  std::vector<Tally> per_doc(state_.documents);
+  uint64_t unique = 0;
+  TT_RETURN_IF_ERROR(visit_entries([&](const TupleEntry& e) {
+    pooled.add(e.score);
+    per_doc[e.doc].add(e.score);
+    ++unique;
+  }));
+  std::vector<double> log_ps;
+  for (const Tally& t : per_doc) {
+    if (t.scored > 0) log_ps.push_back(evaluate(t, info_.null).log_p);
+  }
+  return finish_summary(info_, state_, pooled, log_ps, unique);
+}
+
 void add_counters(PartialResult::State& a, const PartialResult::State& b) {
   const uint64_t offset = a.documents;
   a.documents += b.documents;
@@ -162,6 +230,8 @@ Status PartialResult::append(PartialResult&& next) {
   if (!same_analysis(info_, next.info_)) {
     return invalid_argument("partial results of different analyses (key, scheme, rules or tokenizer) cannot merge");
   }
+  if (next.runs_) return Status(StatusCode::kState, "a partial result spilled to disk cannot be appended");
+  if (runs_ && memory_limit_ == 0) return Status(StatusCode::kState, "spilled runs without a memory limit");
   seal();
   next.seal();
   State& s = state_;
@@ -170,6 +240,14 @@ Status PartialResult::append(PartialResult&& next) {
   add_counters(s, o);
   s.doc_tallies.insert(s.doc_tallies.end(), o.doc_tallies.begin(), o.doc_tallies.end());
   for (TupleEntry& e : o.entries) e.doc += offset;
+  if (memory_limit_ > 0) {
+    // Under a memory limit the appended tuples become one more run on disk, after ours: the k-way merge of
+    // visit_entries() keeps the earlier run's record, as the in-memory merge below keeps ours.
+    spill();
+    if (spill_error_.is_ok() && !o.entries.empty()) spill_error_ = spill_run(runs_, spill_dir_, o.entries);
+    o = State{};
+    return spill_error_;
+  }
   std::vector<TupleEntry> merged;
   merged.reserve(s.entries.size() + o.entries.size());
   merge_runs(s.entries, o.entries, merged);  // on equal hashes ours (earlier documents) is kept
@@ -201,6 +279,13 @@ CorpusSummary finish_summary(const AnalysisInfo& info, const PartialResult::Stat
 }
 
 CorpusSummary PartialResult::summarize() {
+  if (runs_ || !spill_error_.is_ok()) {
+    // Spilled: only summarize_checked() can report a failure to read the runs back; a caller that has none to
+    // report must never get a summary of part of the tuples.
+    auto checked = summarize_checked();
+    if (!checked) std::abort();
+    return *checked;
+  }
   seal();
   const State& s = state_;
   std::vector<double> log_ps;  // per document with at least one scored tuple, in document order

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +51,8 @@ struct CorpusSummary {
   double window_log_p = 0;
 };
 
+class TupleRuns;
+
 class PartialResult {
  public:
   // Everything a partial result holds, in a form the partial-file format writes out field by field.
@@ -69,12 +73,27 @@ class PartialResult {
     stats::WindowMatch window;  // best so far (length 0: none)
   };
 
-  explicit PartialResult(AnalysisInfo info) : info_(std::move(info)) {}
+  explicit PartialResult(AnalysisInfo info);
+  PartialResult(PartialResult&&) noexcept;
+  PartialResult& operator=(PartialResult&&) noexcept;
+  ~PartialResult();
   static PartialResult from_state(AnalysisInfo info, State state);
 
   const AnalysisInfo& info() const { return info_; }
-  // The state, sealed (entries sorted and unique).
+  // The state, sealed (entries sorted and unique). Once tuples were spilled (set_memory_limit), `entries` holds only
+  // those since the last spill: visit_entries() sees them all.
   const State& state();
+
+  // Bounds the memory of the tuple set (with dedup) to about `bytes`: beyond it the set is written to disk as sorted
+  // runs in a temporary file under `dir` and merged back k-way when summarized or written out. 0: no bound.
+  void set_memory_limit(uint64_t bytes, std::string dir);
+  // Visits every unique tuple in hash order (from memory, or merged back from the spilled runs).
+  Status visit_entries(const std::function<void(const TupleEntry&)>& visit);
+  // summarize(), with the errors of reading spilled runs back (or of having spilled them). summarize() may be used
+  // only on a result that never spilled.
+  Result<CorpusSummary> summarize_checked();
+  // The first failure to spill (ok while none): a scan stops on it rather than read the rest of the corpus.
+  const Status& spill_error() const { return spill_error_; }
 
   // Appends the next document in input order; it gets the ordinal documents().
   void add_document(const DocumentScore& doc);
@@ -89,6 +108,7 @@ class PartialResult {
 
  private:
   void seal();
+  void spill();
 
   static constexpr size_t kStageBuckets = 256;
   static constexpr int kStageShift = 56;  // bucket = top 8 bits of the hash
@@ -99,6 +119,10 @@ class PartialResult {
   std::vector<std::vector<TupleEntry>> staged_;
   size_t staged_count_ = 0;
   unsigned threads_ = 1;
+  uint64_t memory_limit_ = 0;
+  std::string spill_dir_;
+  std::unique_ptr<TupleRuns> runs_;  // spilled runs, in input order (none while the set fits in memory)
+  Status spill_error_;               // the first failure to spill, reported by summarize_checked()
 };
 
 // Adds b's counters (not its records) to a's, b's documents following a's: documents, tokens, skips, the raw tally
