@@ -35,8 +35,8 @@ struct Attribution {
   // size (the only ones a correction over a family at least as large as the registry can accuse).
   std::vector<RankedAccount> ranked;
   size_t attributed = 0;  // leading entries of `ranked` with attributed = true
-  bool weighted = false;   // model-aware: matches and scored are weighted sums, the null a weighted Bernoulli sum
-  bool exact = true;       // every p-value of `ranked` is an exact tail (model-aware: else some are Chernoff bounds)
+  bool weighted = false;  // model-aware: matches and scored are weighted sums, the null a weighted Bernoulli sum
+  bool exact = true;      // every p-value of `ranked` is an exact tail (model-aware: else some are Chernoff bounds)
 };
 
 struct AttributionOptions {

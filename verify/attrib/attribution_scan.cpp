@@ -85,8 +85,7 @@ void AttributionScan::pool_document(std::span<const int32_t> ids, size_t prompt_
 }
 
 const DocumentAttribution& AttributionScan::add_document(std::span<const int32_t> ids, size_t prompt_tokens,
-                                                         const std::string& label,
-                                                         std::span<const uint32_t> weights) {
+                                                         const std::string& label, std::span<const uint32_t> weights) {
   collect(ids, prompt_tokens, true, weights);
   doc_.result = attribute(doc_evidence_, *registry_, theta_, options_, 0, null_of(doc_null_));
   const double keep_log = std::log(options_.alpha) - std::log(static_cast<double>(registry_->size()));

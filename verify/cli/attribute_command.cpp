@@ -47,14 +47,15 @@ Result<evidence::AttribEvidenceRun> attribute_plain(const evidence::AttributionR
   setup.input.allow_empty = allow_empty;
   attrib::WeightsCallback weigh;
   if (weigher) weigh = [weigher](std::span<const int32_t> ids, std::vector<uint32_t>& w) { weigher->weigh(ids, w); };
-  auto run = attrib::run_attribution(setup, registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress,
-                                     weigh);
+  auto run =
+      attrib::run_attribution(setup, registry, options, "telltale " TELLTALE_VERSION, on_line, on_progress, weigh);
   if (!run) return run.status();
   if (weigher) {
     run->result["model_aware"] = {
         {"weights", model::weights_json(weigher->options(), weigher->model_sha256())},
-        {"null", "each account's weighted match sum against sum_i u_i B_i, B_i ~ Bernoulli(theta) (exact DP, or the "
-                 "Chernoff bound where the DP is too large; spec/statistics.md section 8)"}};
+        {"null",
+         "each account's weighted match sum against sum_i u_i B_i, B_i ~ Bernoulli(theta) (exact DP, or the "
+         "Chernoff bound where the DP is too large; spec/statistics.md section 8)"}};
   }
   evidence::AttribEvidenceRun out;
   out.run = std::move(run).value();
@@ -90,11 +91,10 @@ int run_attribute(const AttributeOptions& o) {
   ProgressMeter meter(!o.quiet, total_input_bytes(o.inputs));
   auto on_progress = [&meter](const score::ScanProgress& p) { meter.update(p); };
   const KeyRing& key = keys->front();
-  auto run = signer
-                 ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
-                                                      "telltale " TELLTALE_VERSION, on_line, on_progress)
-                 : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line, on_progress,
-                                   weigh);
+  auto run = signer ? evidence::run_attrib_with_evidence(recipe, *tokenizer, key, *registry, o.threads,
+                                                         "telltale " TELLTALE_VERSION, on_line, on_progress)
+                    : attribute_plain(recipe, *tokenizer, key, *registry, o.threads, o.allow_empty, on_line,
+                                      on_progress, weigh);
   if (!run) return fail(run.status());
   report_skipped(run->run.scan.skipped, run->run.scan.skipped_messages);
   if (!run->run.scan.results.empty()) warn_if_nothing_read(run->run.scan.results.front().state().documents);

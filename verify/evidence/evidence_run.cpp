@@ -42,8 +42,8 @@ Result<std::vector<InputFile>> hash_files(const std::vector<std::string>& paths)
 }
 
 Result<std::optional<model::ModelAwareScan>> model_aware_scan(const DetectionRecipe& recipe,
-                                                             const input::Tokenizer& tokenizer,
-                                                             std::span<const KeyRing> keys) {
+                                                              const input::Tokenizer& tokenizer,
+                                                              std::span<const KeyRing> keys) {
   if (!recipe.model_aware) return std::optional<model::ModelAwareScan>();
   const ModelAwareRecipe& m = *recipe.model_aware;
   const auto kind = model::parse_weight_kind(m.weight);
@@ -54,8 +54,8 @@ Result<std::optional<model::ModelAwareScan>> model_aware_scan(const DetectionRec
   if (!weigher) return Status(weigher.status().code(), "--model: " + weigher.status().message());
   if (weigher->model_sha256() != m.sha256)
     return invalid_argument(m.model + ": SHA-256 differs from the recorded " + m.sha256 + " (a different model)");
-  auto scan = model::ModelAwareScan::create(std::move(weigher).value(), keys, recipe.params, recipe.rules.dedup,
-                                            recipe.alpha);
+  auto scan =
+      model::ModelAwareScan::create(std::move(weigher).value(), keys, recipe.params, recipe.rules.dedup, recipe.alpha);
   if (!scan) return scan.status();
   return std::optional<model::ModelAwareScan>(std::move(scan).value());
 }

@@ -25,8 +25,8 @@ score::DetectionSetup detection_setup(const DetectionRecipe& recipe, const input
 
 // The model-aware scan of recipe.model_aware (none without it): the model must have the recorded SHA-256.
 Result<std::optional<model::ModelAwareScan>> model_aware_scan(const DetectionRecipe& recipe,
-                                                             const input::Tokenizer& tokenizer,
-                                                             std::span<const KeyRing> keys);
+                                                              const input::Tokenizer& tokenizer,
+                                                              std::span<const KeyRing> keys);
 
 struct EvidenceRun {
   score::DetectionRun run;
