@@ -19,6 +19,7 @@
 #include "attrib/attribution.hpp"
 #include "attrib/attribution_scan.hpp"
 #include "attrib/context_set.hpp"
+#include "bench_support.hpp"
 #include "score/document_scorer.hpp"
 #include "score/tally.hpp"
 #include "telltale/hook.hpp"
@@ -55,13 +56,7 @@ const std::vector<int32_t>& corpus() {
 
 const attrib::AccountRegistry& registry() {
   static const attrib::AccountRegistry r = [] {
-    std::mt19937_64 rng(2);
-    std::set<uint32_t> seen;
-    std::vector<uint32_t> ids;
-    while (ids.size() < kAccounts) {
-      const auto id = static_cast<uint32_t>(rng());
-      if (seen.insert(id).second) ids.push_back(id);
-    }
+    const std::vector<uint32_t> ids = bench::distinct_random_ids(kAccounts, 2);
     return std::move(attrib::AccountRegistry::from_ids(ids)).value();
   }();
   return r;

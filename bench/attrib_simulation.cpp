@@ -19,6 +19,7 @@
 
 #include "attrib/account_registry.hpp"
 #include "attrib/attribution_scan.hpp"
+#include "bench_support.hpp"
 #include "generator.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
@@ -37,16 +38,8 @@ struct Doc {
   size_t length = 0;
 };
 
-[[noreturn]] void die(const std::string& m) {
-  std::fprintf(stderr, "telltale-attrib-simulation: %s\n", m.c_str());
-  std::exit(2);
-}
-
-template <typename T>
-T check(Result<T> r) {
-  if (!r) die(r.status().message());
-  return std::move(r).value();
-}
+using bench::check;
+using bench::die;
 
 }  // namespace
 
@@ -69,13 +62,7 @@ int main(int argc, char** argv) {
   const Detector det = check(Detector::create(keys, params));
   const input::Tokenizer tokenizer = check(input::Tokenizer::load(model_dir + "/tok512.model"));
 
-  std::mt19937_64 rng(7);
-  std::set<uint32_t> seen;
-  std::vector<uint32_t> ids;
-  while (ids.size() < accounts) {
-    const auto id = static_cast<uint32_t>(rng());
-    if (seen.insert(id).second) ids.push_back(id);
-  }
+  const std::vector<uint32_t> ids = bench::distinct_random_ids(accounts, 7);
   const attrib::AccountRegistry registry = check(attrib::AccountRegistry::from_ids(ids));
   std::vector<uint32_t> active_ids(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(active));
 

@@ -18,6 +18,7 @@
 
 #include "attrib/account_registry.hpp"
 #include "attrib/attribution_scan.hpp"
+#include "bench_support.hpp"
 #include "generator.hpp"
 #include "input/document_source.hpp"
 #include "input/tokenizer.hpp"
@@ -32,16 +33,8 @@ using namespace telltale;
 
 namespace {
 
-[[noreturn]] void die(const std::string& m) {
-  std::fprintf(stderr, "telltale-model-aware-bench: %s\n", m.c_str());
-  std::exit(2);
-}
-
-template <typename T>
-T check(Result<T> r) {
-  if (!r) die(r.status().message());
-  return std::move(r).value();
-}
+using bench::check;
+using bench::die;
 
 const std::string kShared = TELLTALE_SHARED_DIR;
 const std::string kModel = kShared + "/models/stories260K/stories260K.bin";
@@ -263,13 +256,7 @@ void attribution_rows(const input::Tokenizer& tok, size_t texts, size_t accounts
   const SchemeParams params = default_params(SchemeKind::kFingerprint, 512);
   const Hook hook = check(Hook::create(key, params));
   const Detector det = check(Detector::create(key, params));
-  std::mt19937_64 rng(7);
-  std::set<uint32_t> seen;
-  std::vector<uint32_t> ids;
-  while (ids.size() < accounts) {
-    const auto id = static_cast<uint32_t>(rng());
-    if (seen.insert(id).second) ids.push_back(id);
-  }
+  const std::vector<uint32_t> ids = bench::distinct_random_ids(accounts, 7);
   const attrib::AccountRegistry registry = check(attrib::AccountRegistry::from_ids(ids));
   std::vector<uint32_t> active(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(texts));
   const auto docs = generate(hook, tok, texts, 400, active, threads);

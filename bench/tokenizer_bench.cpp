@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "input/document_source.hpp"
+#include "input/ids_kept.hpp"
 #include "input/tokenizer.hpp"
 #include "score/corpus_scanner.hpp"
 #include "telltale/hook.hpp"
@@ -98,17 +99,6 @@ double scan_all(const input::Tokenizer& tok, const std::string& corpus, unsigned
   });
 }
 
-// Length of the longest common subsequence of a and b.
-size_t common_ids(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  std::vector<size_t> row(b.size() + 1, 0), prev(b.size() + 1, 0);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j)
-      row[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], row[j - 1]);
-    std::swap(row, prev);
-  }
-  return prev[b.size()];
-}
-
 // What decode -> re-encode keeps of ids a model might emit, for sequences of 200 ids drawn uniformly from the whole
 // vocabulary (ids that decode to nothing left out): the worst case, a model emitting non-canonical splits at every
 // step. kept: the share of ids (longest common subsequence) that come back, over the sequences whose text is valid
@@ -137,7 +127,7 @@ Kept ids_kept_random(const input::Tokenizer& tok) {
       ++k.refused;
       continue;
     }
-    kept += common_ids(ids, again);
+    kept += input::ids_kept(ids, again);
     total += ids.size();
   }
   k.kept = total == 0 ? 0.0 : static_cast<double>(kept) / static_cast<double>(total);

@@ -11,6 +11,7 @@
 
 #include "telltale.h"
 #include "telltale/telltale.hpp"
+#include "verify_test_support.hpp"
 
 using namespace telltale;
 
@@ -18,13 +19,6 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr SchemeKind kBiasSchemes[] = {SchemeKind::kKgw, SchemeKind::kFingerprint, SchemeKind::kTournament};
-
-KeyRing ring() {
-  std::vector<uint8_t> s(32, 25);
-  auto r = KeyRing::from_secret(s);
-  REQUIRE(r);
-  return std::move(r).value();
-}
 
 std::vector<float> logits_row(std::mt19937_64& rng, uint32_t n) {
   std::vector<float> row(n);
@@ -63,7 +57,7 @@ struct Fixture {
 Fixture make(SchemeKind scheme, uint32_t vocab, std::vector<int32_t> context = {3, 1, 4, 1}) {
   SchemeParams p = default_params(scheme, vocab);
   p.context_width = 4;
-  auto hook = Hook::create(ring(), p);
+  auto hook = Hook::create(telltale::test::fixed_key(25), p);
   REQUIRE(hook);
   auto seq = hook->new_sequence(7, 11);
   REQUIRE(seq);
@@ -133,7 +127,7 @@ TEST_CASE("the green-aligned adjustment moves a green id by lambda q (1 - L) and
   std::mt19937_64 rng(203812);
   const uint32_t vocab = 400;
   Fixture f = make(SchemeKind::kKgw, vocab);
-  auto det = Detector::create(ring(), f.hook.params());
+  auto det = Detector::create(telltale::test::fixed_key(25), f.hook.params());
   REQUIRE(det);
   const std::vector<int32_t> window(f.seq.window().begin(), f.seq.window().end());
   const std::vector<float> q = adjustment_values(rng, vocab, AdjustmentKind::kGreenAligned);
@@ -147,7 +141,7 @@ TEST_CASE("the green-aligned adjustment moves a green id by lambda q (1 - L) and
   REQUIRE(mass < 0.95);
   SchemeParams p = f.hook.params();
   p.kgw.delta = 0.0f;  // the adjustment alone
-  auto flat = Hook::create(ring(), p);
+  auto flat = Hook::create(telltale::test::fixed_key(25), p);
   REQUIRE(flat);
   auto seq = flat->new_sequence();
   REQUIRE(seq);
@@ -281,7 +275,7 @@ TEST_CASE("text drawn with an adjustment of either kind is still detected by the
       f.seq.accept(token);
       text.push_back(token);
     }
-    auto det = Detector::create(ring(), f.hook.params());
+    auto det = Detector::create(telltale::test::fixed_key(25), f.hook.params());
     REQUIRE(det);
     std::vector<double> scores(text.size() - det->window_size());
     REQUIRE(det->score_sequence(text, det->window_size(), scores).is_ok());

@@ -156,7 +156,7 @@ struct BundleCase {
   ScratchDir dir;
 
   explicit BundleCase(const std::string& tag) : dir(tag) {
-    REQUIRE(run("keygen --out k.key").exit_code == 0);
+    write_fixed_key(0x5a, dir.path("k.key"));
     REQUIRE(run("keygen --signing --out s.key").exit_code == 0);
   }
 

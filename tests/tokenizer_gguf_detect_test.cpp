@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "input/ids_kept.hpp"
 #include "input/tokenizer.hpp"
 #include "telltale/hook.hpp"
 #include "telltale/keyring.hpp"
@@ -64,17 +65,6 @@ std::vector<int32_t> generate(const telltale::Hook* hook, const std::vector<int3
   return out;
 }
 
-// Length of the longest common subsequence: how many generated ids survive decode -> re-encode.
-size_t common_ids(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  std::vector<size_t> row(b.size() + 1, 0), prev(b.size() + 1, 0);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j)
-      row[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], row[j - 1]);
-    std::swap(row, prev);
-  }
-  return prev[b.size()];
-}
-
 }  // namespace
 
 TEST_CASE("text watermarked at a GGUF vocabulary's size is detected with that vocabulary, and plain text is not",
@@ -108,7 +98,8 @@ TEST_CASE("text watermarked at a GGUF vocabulary's size is detected with that vo
     // Decoding then re-encoding is not always the identity for BPE (a word may re-encode as other merges).
     std::vector<int32_t> again;
     REQUIRE(tok.encode(marked_text, again).is_ok());
-    const double kept = static_cast<double>(common_ids(marked, again)) / static_cast<double>(marked.size());
+    const double kept =
+        static_cast<double>(telltale::input::ids_kept(marked, again)) / static_cast<double>(marked.size());
     INFO("ids kept through decode -> encode: " << kept);
     CHECK(kept > 0.9);
 

@@ -26,6 +26,10 @@ inline KeyRing fixed_key(uint8_t seed) {
   return std::move(k).value();
 }
 
+// A key file at `path` holding fixed_key(seed): a test that asserts a detection or an attribution of generated text
+// then reads the same texts every run, not a fresh key's random draw.
+inline void write_fixed_key(uint8_t seed, const std::string& path) { REQUIRE(write_key_file(fixed_key(seed), path)); }
+
 inline Detector make_detector(const KeyRing& keys, SchemeKind scheme, uint32_t vocab = 512) {
   auto d = Detector::create(keys, default_params(scheme, vocab));
   REQUIRE(d.is_ok());
