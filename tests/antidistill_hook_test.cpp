@@ -347,7 +347,8 @@ TEST_CASE("the C ABI's adjusted calls cut a batch of more than 64 rows into chun
           "[antidistill][hook][c_api]") {
   std::mt19937_64 rng(64);
   const uint32_t vocab = 200, n_rows = 70;
-  std::vector<uint8_t> secret(32, 25);
+  std::vector<uint8_t> secret(32);
+  for (size_t i = 0; i < secret.size(); ++i) secret[i] = static_cast<uint8_t>(25 + i);  // fixed_key(25)'s secret
   tt_keyring* keys = nullptr;
   REQUIRE(tt_keyring_from_secret(secret.data(), secret.size(), &keys) == TT_OK);
   tt_params p = tt_params_default(TT_SCHEME_KGW, vocab);
