@@ -69,7 +69,7 @@ TEST_CASE("a model whose vocabulary does not match the tokenizer is refused with
 
 TEST_CASE("detect --model decides on the weighted test and keeps the plain one beside it", "[model-aware][cli]") {
   ScratchDir dir("cli-model-detect");
-  REQUIRE(tt(dir, "keygen --out k.key").exit_code == 0);
+  telltale::test::write_fixed_key(0x61, dir.path("k.key"));  // generated text tested: the same texts every run
   REQUIRE(tt(dir, "keygen --out other.key").exit_code == 0);
   const auto g = tt(dir, "generate -m " + stories() + " -t " + tok() + " -n 200 --seed 5 -k k.key");
   REQUIRE(g.exit_code == 0);
@@ -104,7 +104,7 @@ TEST_CASE("detect --model decides on the weighted test and keeps the plain one b
 
 TEST_CASE("attribute --model names the account with the weighted account layer", "[model-aware][cli]") {
   ScratchDir dir("cli-model-attribute");
-  REQUIRE(tt(dir, "keygen --out k.key").exit_code == 0);
+  telltale::test::write_fixed_key(0x62, dir.path("k.key"));  // generated text tested: the same texts every run
   const auto g = tt(dir, "generate --scheme fingerprint --account 77 -m " + stories() + " -t " + tok() +
                              " -n 300 --seed 21 -k k.key");
   REQUIRE(g.exit_code == 0);
@@ -123,7 +123,7 @@ TEST_CASE("attribute --model names the account with the weighted account layer",
 TEST_CASE("detect --model --bundle records the weight choice and the model's hash, and report verify re-runs it",
           "[model-aware][cli][evidence]") {
   ScratchDir dir("cli-model-bundle");
-  REQUIRE(tt(dir, "keygen --out k.key").exit_code == 0);
+  telltale::test::write_fixed_key(0x63, dir.path("k.key"));  // generated text tested: the same texts every run
   REQUIRE(tt(dir, "keygen --signing --out sign.key").exit_code == 0);
   const auto g = tt(dir, "generate -m " + stories() + " -t " + tok() + " -n 120 --seed 8 -k k.key");
   REQUIRE(g.exit_code == 0);
