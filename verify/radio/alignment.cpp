@@ -58,7 +58,7 @@ Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& to
     out.bytes = text.size();
     out.ends.reserve(spelled_ends.size());
     for (const size_t e : spelled_ends) {
-      const size_t in_body = e - (lead ? 1 : 0);  // a lone lead space ends at 0 of the body
+      const size_t in_body = e - (lead && e > 0 ? 1 : 0);  // a lone lead space ends at 0 of the body
       out.ends.push_back(in_body == 0 ? 0 : (*after)[in_body - 1]);
     }
     return out;
