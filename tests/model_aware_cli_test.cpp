@@ -34,6 +34,15 @@ std::string small_model(int32_t vocab) {
   return bytes;
 }
 
+// Writes fixed_key(key_seed) to k.key and one story generated under it to story.txt: the tests below assert detection
+// or attribution of that story, so it is the same story every run.
+void write_story(const ScratchDir& dir, uint8_t key_seed, const std::string& generate_flags) {
+  telltale::test::write_fixed_key(key_seed, dir.path("k.key"));
+  const auto g = tt(dir, "generate -m " + stories() + " -t " + tok() + " -k k.key " + generate_flags);
+  REQUIRE(g.exit_code == 0);
+  dir.file("story.txt", g.out);
+}
+
 size_t lines_of(const std::string& s) {
   size_t n = 0;
   for (const char c : s) n += c == '\n' ? 1 : 0;
@@ -69,11 +78,8 @@ TEST_CASE("a model whose vocabulary does not match the tokenizer is refused with
 
 TEST_CASE("detect --model decides on the weighted test and keeps the plain one beside it", "[model-aware][cli]") {
   ScratchDir dir("cli-model-detect");
-  telltale::test::write_fixed_key(0x61, dir.path("k.key"));  // generated text tested: the same texts every run
-  REQUIRE(tt(dir, "keygen --out other.key").exit_code == 0);
-  const auto g = tt(dir, "generate -m " + stories() + " -t " + tok() + " -n 200 --seed 5 -k k.key");
-  REQUIRE(g.exit_code == 0);
-  dir.file("story.txt", g.out);
+  write_story(dir, 0x61, "-n 200 --seed 5");
+  telltale::test::write_fixed_key(0x71, dir.path("other.key"));
   const auto r = tt(dir, "detect -q -k k.key -k other.key -t " + tok() + " --model " + stories() + " story.txt");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -104,11 +110,7 @@ TEST_CASE("detect --model decides on the weighted test and keeps the plain one b
 
 TEST_CASE("attribute --model names the account with the weighted account layer", "[model-aware][cli]") {
   ScratchDir dir("cli-model-attribute");
-  telltale::test::write_fixed_key(0x62, dir.path("k.key"));  // generated text tested: the same texts every run
-  const auto g = tt(dir, "generate --scheme fingerprint --account 77 -m " + stories() + " -t " + tok() +
-                             " -n 300 --seed 21 -k k.key");
-  REQUIRE(g.exit_code == 0);
-  dir.file("story.txt", g.out);
+  write_story(dir, 0x62, "--scheme fingerprint --account 77 -n 300 --seed 21");
   std::string registry = "77\n";
   for (int i = 1000; i < 3000; ++i) registry += std::to_string(i) + "\n";
   dir.file("reg.txt", registry);
@@ -123,11 +125,8 @@ TEST_CASE("attribute --model names the account with the weighted account layer",
 TEST_CASE("detect --model --bundle records the weight choice and the model's hash, and report verify re-runs it",
           "[model-aware][cli][evidence]") {
   ScratchDir dir("cli-model-bundle");
-  telltale::test::write_fixed_key(0x63, dir.path("k.key"));  // generated text tested: the same texts every run
+  write_story(dir, 0x63, "-n 120 --seed 8");
   REQUIRE(tt(dir, "keygen --signing --out sign.key").exit_code == 0);
-  const auto g = tt(dir, "generate -m " + stories() + " -t " + tok() + " -n 120 --seed 8 -k k.key");
-  REQUIRE(g.exit_code == 0);
-  dir.file("story.txt", g.out);
   // The model is copied beside the inputs, so that a changed model can be shown to be refused.
   dir.file("m.bin", telltale::test::slurp(stories()));
   const auto r = tt(dir, "detect -q -k k.key -t " + tok() + " --model m.bin --weight spike-entropy --bundle b " +
