@@ -3,6 +3,9 @@
 // detection at p < 1e-6 and tokens needed, plain against model-aware on the same texts; attribution among 25,000
 // accounts at 100/200/400 tokens; the false-positive rate on human text. Prints markdown; run by hand:
 //   build/bench/telltale-model-aware-bench [texts=60] [human=2000] [accounts=25000] [threads=2]
+// The deltas mode (issue 24, item 4: the account delta's trade) attributes 200-token texts among `accounts` at each
+// (shared delta, account delta) given, beside the texts' perplexity and the shared layer's detection:
+//   build/bench/telltale-model-aware-bench deltas [texts=400] [human=200] [accounts=25000] [threads=1] 2:2 2:3 ...
 #include <algorithm>
 #include <array>
 #include <boost/math/special_functions/beta.hpp>
@@ -10,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -33,6 +37,7 @@ using namespace telltale;
 
 namespace {
 
+using attrib::RankedAccount;
 using bench::check;
 using bench::die;
 
@@ -63,11 +68,14 @@ void parallel(size_t n, unsigned threads, F f) {
 }
 
 // Watermarked texts: `tokens` generated after a prompt (top-p 0.9, `telltale generate`'s defaults), run through
-// decode and encode as a verifier reads them. account: the fingerprint's account of text i, else ignored.
-std::vector<std::vector<int32_t>> generate(const Hook& hook, const input::Tokenizer& tok, size_t n, int tokens,
+// decode and encode as a verifier reads them. account: the fingerprint's account of text i, else ignored. hook null:
+// unwatermarked. nll (if set): per text, the generated ids' mean negative log-likelihood under the unwatermarked model
+// (temperature 1, every id: the research bench's quality measure; perplexity = exp of its mean over the ids).
+std::vector<std::vector<int32_t>> generate(const Hook* hook, const input::Tokenizer& tok, size_t n, int tokens,
                                            const std::vector<uint32_t>& accounts, unsigned threads,
-                                           bool stop_at_end = false) {
+                                           bool stop_at_end = false, std::vector<double>* nll = nullptr) {
   std::vector<std::vector<int32_t>> out(n);
+  if (nll) nll->assign(n, 0.0);
   std::vector<refmodel::Llama2cModel> models;
   for (unsigned t = 0; t < threads; ++t) models.push_back(check(refmodel::Llama2cModel::load(kModel)));
   parallel(n, threads, [&](size_t i, unsigned t) {
@@ -78,8 +86,14 @@ std::vector<std::vector<int32_t>> generate(const Hook& hook, const input::Tokeni
     gen.max_new_tokens = tokens;
     gen.stop_at_end = stop_at_end;
     gen.seed = 5000 + i;
-    auto seq = check(hook.new_sequence(accounts.empty() ? 0 : accounts[i], gen.seed));
-    const auto g = check(generator.run(prompt, &hook, &seq, gen));
+    std::optional<SeqState> seq;
+    if (hook) seq.emplace(check(hook->new_sequence(accounts.empty() ? 0 : accounts[i], gen.seed)));
+    const auto g = check(generator.run(prompt, hook, seq ? &*seq : nullptr, gen));
+    if (nll) {
+      double sum = 0;
+      for (const double lp : g.model_log_prob) sum -= lp;
+      (*nll)[i] = sum / static_cast<double>(g.model_log_prob.size());
+    }
     std::vector<int32_t> all = g.prompt;
     all.insert(all.end(), g.tokens.begin(), g.tokens.end());
     const std::string text = check(tok.decode(all));
@@ -151,7 +165,7 @@ void detection_rows(const input::Tokenizer& tok, size_t texts, unsigned threads)
     const SchemeParams params = default_params(kind, 512);
     const Hook hook = check(Hook::create(key, params));
     const Detector det = check(Detector::create(key, params));
-    const auto docs = generate(hook, tok, texts, 200, {}, threads, stop);
+    const auto docs = generate(&hook, tok, texts, 200, {}, threads, stop);
     size_t mean_length = 0;
     for (const auto& d : docs) mean_length += d.size();
     mean_length /= texts;
@@ -259,7 +273,7 @@ void attribution_rows(const input::Tokenizer& tok, size_t texts, size_t accounts
   const std::vector<uint32_t> ids = bench::distinct_random_ids(accounts, 7);
   const attrib::AccountRegistry registry = check(attrib::AccountRegistry::from_ids(ids));
   std::vector<uint32_t> active(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(texts));
-  const auto docs = generate(hook, tok, texts, 400, active, threads);
+  const auto docs = generate(&hook, tok, texts, 400, active, threads);
   const auto people = human_passages(tok, human, 200);
   std::printf("\n#### Attribution among %zu accounts (fingerprint defaults, alpha 1e-3, Holm over the registry)\n\n",
               accounts);
@@ -312,9 +326,162 @@ void attribution_rows(const input::Tokenizer& tok, size_t texts, size_t accounts
   }
 }
 
+// Mean and standard error of per-text values.
+std::pair<double, double> mean_se(const std::vector<double>& v) {
+  double mean = 0, ss = 0;
+  for (const double x : v) mean += x;
+  mean /= static_cast<double>(v.size());
+  for (const double x : v) ss += (x - mean) * (x - mean);
+  return {mean, std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()))};
+}
+
+std::string rate_text(size_t count, size_t n) {
+  const auto [lo, hi] = clopper_pearson95(count, n);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%zu (%.1f%%) [%.1f, %.1f]", count, percent(count, n), 100 * lo, 100 * hi);
+  return buf;
+}
+
+// One (shared delta, account delta) configuration of the fingerprint scheme (or, account delta < 0, plain KGW at the
+// shared delta; shared delta < 0: no watermark).
+struct DeltaConfig {
+  float shared = 2, account = 2;
+};
+
+// The account delta's trade: `texts` fingerprinted texts of 200 generated tokens per configuration, each for another
+// registered account, attributed (plain and model-aware) on their whole re-tokenized ids; the shared layer detected
+// at 1e-6 (plain and model-aware); `human` passages against the registry; and the perplexity of the texts.
+void delta_rows(const input::Tokenizer& tok, size_t texts, size_t human, size_t accounts, unsigned threads,
+                const std::vector<DeltaConfig>& configs) {
+  const KeyRing key = key_of(29);
+  const std::vector<uint32_t> ids = bench::distinct_random_ids(accounts, 7);
+  const attrib::AccountRegistry registry = check(attrib::AccountRegistry::from_ids(ids));
+  const std::vector<uint32_t> active(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(texts));
+  const auto people = human_passages(tok, human, 200);
+  std::printf(
+      "\n#### Account delta against attribution and perplexity (%zu texts of 200 generated tokens per row, %zu "
+      "accounts, alpha 1e-3)\n\n",
+      texts, accounts);
+  std::printf(
+      "| scheme | shared delta | account delta | mean ids | attributed plain [95%% CP] | attributed model-aware [95%% "
+      "CP] | wrong account (plain, model-aware) | human passages accusing (plain, model-aware) | shared layer at 1e-6 "
+      "plain | model-aware | perplexity | mean NLL +- SE |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const DeltaConfig& c : configs) {
+    const bool watermarked = c.shared >= 0;
+    const bool fingerprint = watermarked && c.account >= 0;
+    SchemeParams params = default_params(fingerprint ? SchemeKind::kFingerprint : SchemeKind::kKgw, 512);
+    if (watermarked) params.kgw.delta = c.shared;
+    if (fingerprint) params.fingerprint.account_delta = c.account;
+    std::optional<Hook> hook;
+    if (watermarked) hook.emplace(check(Hook::create(key, params)));
+    std::vector<double> nll;
+    const auto docs = generate(hook ? &*hook : nullptr, tok, texts, 200, active, threads, false, &nll);
+    size_t mean_ids = 0;
+    for (const auto& d : docs) mean_ids += d.size();
+    mean_ids /= texts;
+    const auto [nll_mean, nll_se] = mean_se(nll);
+    const std::string scheme = !watermarked ? "none" : fingerprint ? "fingerprint" : "kgw";
+    std::string cells = "- | - | - | -";
+    std::string detect_cells = "- | -";
+    if (watermarked) {
+      const Detector det = check(Detector::create(key, params));
+      // The shared (zero-bit) layer: plain and model-aware at 1e-6 on the same ids.
+      std::vector<TwoTests> zero(texts);
+      std::vector<std::unique_ptr<TextTester>> testers;
+      for (unsigned t = 0; t < threads; ++t)
+        testers.push_back(std::make_unique<TextTester>(det, model::WeightKind::kExpectedGain));
+      parallel(texts, threads, [&](size_t i, unsigned t) {
+        testers[t]->weigh(docs[i]);
+        zero[i] = testers[t]->test(docs[i], docs[i].size());
+      });
+      size_t zp = 0, zw = 0;
+      for (const TwoTests& z : zero) {
+        zp += z.plain <= kLog1e6;
+        zw += z.weighted <= kLog1e6;
+      }
+      detect_cells = rate_text(zp, texts) + " | " + rate_text(zw, texts);
+    }
+    if (fingerprint) {
+      const Detector det = check(Detector::create(key, params));
+      std::array<size_t, 2> right{}, wrong{}, accusing{};
+      for (const bool weighted : {false, true}) {
+        attrib::AttributionOptions options;
+        options.weighted = weighted;
+        std::vector<std::array<bool, 2>> out(texts + people.size());
+        std::vector<std::unique_ptr<model::PositionWeigher>> weighers;
+        std::vector<std::unique_ptr<attrib::AttributionScan>> scans;
+        for (unsigned t = 0; t < threads; ++t) {
+          weighers.push_back(
+              std::make_unique<model::PositionWeigher>(check(model::scheme_weigher(kModel, 512, {}, params, true))));
+          scans.push_back(std::make_unique<attrib::AttributionScan>(
+              check(attrib::AttributionScan::create(det, registry, options))));
+        }
+        parallel(out.size(), threads, [&](size_t i, unsigned t) {
+          const bool person = i >= texts;
+          const std::vector<int32_t>& d = person ? people[i - texts] : docs[i];
+          std::vector<uint32_t> w;
+          if (weighted) weighers[t]->weigh(d, w);
+          const auto& r = scans[t]->add_document(d, 0, "", w).result;
+          for (size_t k = 0; k < r.attributed; ++k) {
+            const RankedAccount& a = r.ranked[k];
+            const bool right_one = !person && a.account == active[i];
+            out[i][right_one ? 0 : 1] = true;
+            // Every false accusation, on stderr: which text, which account, how strongly, and by which tail.
+            if (!right_one) {
+              std::fprintf(stderr,
+                           "false accusation: %s %zu (account %u), accused %u, matches %llu of %llu, log10 p %.3f, "
+                           "after Holm %.3f, %s, %s\n",
+                           person ? "human passage" : "text", person ? i - texts : i, person ? 0u : active[i],
+                           a.account, static_cast<unsigned long long>(a.matches),
+                           static_cast<unsigned long long>(r.scored), a.log_p / std::log(10.0),
+                           a.log_p_adjusted / std::log(10.0), weighted ? "model-aware" : "plain",
+                           r.exact ? "exact" : "Chernoff");
+            }
+          }
+        });
+        for (size_t i = 0; i < out.size(); ++i) {
+          (i < texts ? right : accusing)[weighted] += i < texts ? out[i][0] : out[i][1];
+          if (i < texts) wrong[weighted] += out[i][1];
+        }
+      }
+      cells = rate_text(right[0], texts) + " | " + rate_text(right[1], texts) + " | " + std::to_string(wrong[0]) +
+              ", " + std::to_string(wrong[1]) + " | " + std::to_string(accusing[0]) + ", " +
+              std::to_string(accusing[1]) + " of " + std::to_string(people.size());
+    }
+    const std::string shared = watermarked ? std::to_string(c.shared).substr(0, 4) : "-";
+    const std::string account = fingerprint ? std::to_string(c.account).substr(0, 4) : "-";
+    std::printf("| %s | %s | %s | %zu | %s | %s | %.3f | %.4f +- %.4f |\n", scheme.c_str(), shared.c_str(),
+                account.c_str(), mean_ids, cells.c_str(), detect_cells.c_str(), std::exp(nll_mean), nll_mean, nll_se);
+    std::fflush(stdout);
+  }
+}
+
+// "2:3" = shared delta 2, account delta 3; "2:-" = KGW at delta 2; "-" = no watermark.
+DeltaConfig parse_config(const std::string& s) {
+  if (s == "-") return {-1, -1};
+  const size_t colon = s.find(':');
+  if (colon == std::string::npos) die("a configuration is shared:account, shared:- or -");
+  const std::string account = s.substr(colon + 1);
+  return {std::strtof(s.substr(0, colon).c_str(), nullptr),
+          account == "-" ? -1.0f : std::strtof(account.c_str(), nullptr)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "deltas") {
+    const size_t texts = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 400;
+    const size_t human = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 200;
+    const size_t accounts = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 25000;
+    const unsigned threads = argc > 5 ? static_cast<unsigned>(std::strtoul(argv[5], nullptr, 10)) : 1;
+    std::vector<DeltaConfig> configs;
+    for (int i = 6; i < argc; ++i) configs.push_back(parse_config(argv[i]));
+    if (configs.empty()) configs = {{-1, -1}, {2, -1}, {2, 2}, {2, 2.5f}, {2, 3}};
+    if (texts < 2 || accounts < texts || threads < 1) die("bad arguments");
+    const input::Tokenizer tok = check(input::Tokenizer::load(kTokenizer));
+    delta_rows(tok, texts, human, accounts, threads, configs);
+    return 0;
+  }
   const size_t texts = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 60;
   const size_t human = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 2000;
   const size_t accounts = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 25000;

@@ -1,4 +1,5 @@
-// _telltale: the Python binding of the telltale hook and detector (pybind11), a thin layer over the C++ API.
+// _telltale: the Python binding of the telltale hook and detector (pybind11), a thin layer over the C++ API, and of the
+// verifier library's tokenizer and model-aware tests (verify/model: the code `detect --model` and `attribute` run).
 // Logits are edited in place with no copy, from any CPU float32 buffer (NumPy) or DLPack tensor (torch); the GIL is
 // released while the C++ hook runs, so Python threads can drive disjoint rows in parallel.
 #include <dlfcn.h>
@@ -15,6 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include "attrib/account_registry.hpp"
+#include "input/tokenizer.hpp"
+#include "model/sequence_attribution.hpp"
+#include "model/sequence_detection.hpp"
 #include "telltale.h"
 #include "telltale/hook.hpp"
 #include "telltale/keyring.hpp"
@@ -359,6 +364,94 @@ std::vector<int32_t> tokens_of(const py::handle& obj) {
 
 std::string scheme_str(telltale::SchemeKind k) { return telltale::scheme_name(k); }
 
+// ---- the verifier's tokenizer and model-aware tests ----
+
+// A verifier result (nlohmann::json) as the Python objects json.loads makes of the same text the CLI prints.
+py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
+
+// A copy of a key ring (through its sealed bytes, in secure memory), for an object that outlives the call.
+telltale::KeyRing copy_key(const telltale::KeyRing& k) {
+  const telltale::SecretBytes sealed = take(k.serialize());
+  return take(telltale::KeyRing::parse(sealed.bytes()));
+}
+
+// A KeyRing or a sequence of them, in order.
+std::vector<telltale::KeyRing> keys_of(const py::handle& obj) {
+  std::vector<telltale::KeyRing> out;
+  if (py::isinstance<telltale::KeyRing>(obj)) {
+    out.push_back(copy_key(obj.cast<const telltale::KeyRing&>()));
+    return out;
+  }
+  if (!py::isinstance<py::sequence>(obj) || py::isinstance<py::str>(obj))
+    raise(PyExc_TypeError, "keys must be a KeyRing or a sequence of KeyRing");
+  for (const py::handle k : obj.cast<py::sequence>()) {
+    if (!py::isinstance<telltale::KeyRing>(k))
+      raise(PyExc_TypeError, "keys must be a KeyRing or a sequence of KeyRing");
+    out.push_back(copy_key(k.cast<const telltale::KeyRing&>()));
+  }
+  if (out.empty()) raise(PyExc_ValueError, "at least one key is needed");
+  return out;
+}
+
+struct PyTokenizer {
+  explicit PyTokenizer(telltale::input::Tokenizer t) : tok(std::move(t)) {}
+  telltale::input::Tokenizer tok;
+};
+
+// A model-aware test's tokenizer (optional) and the ids of a call: a str is encoded with the tokenizer (as
+// `detect` encodes a text file), anything else read as integer ids.
+struct TextInput {
+  std::shared_ptr<PyTokenizer> tokenizer;
+
+  std::vector<int32_t> ids(const py::handle& text_or_tokens) const {
+    if (!py::isinstance<py::str>(text_or_tokens)) return tokens_of(text_or_tokens);
+    if (!tokenizer) raise(PyExc_ValueError, "a str needs a tokenizer (pass tokenizer=, or pass token ids)");
+    const std::string text = text_or_tokens.cast<std::string>();
+    std::vector<int32_t> out;
+    check(tokenizer->tok.encode(text, out));
+    return out;
+  }
+};
+
+// The weigher the command line loads for --model, --weight, --model-temperature and --model-top-p, against the
+// vocabulary of `params` (the tokenizer's, which must then agree).
+telltale::model::PositionWeigher load_weigher(const std::string& model, const telltale::SchemeParams& params,
+                                              const std::string& weight, double temperature, double top_p,
+                                              const std::shared_ptr<PyTokenizer>& tokenizer, bool account_layer) {
+  check(telltale::validate(params));
+  if (tokenizer && static_cast<uint32_t>(tokenizer->tok.vocab_size()) != params.vocab_size) {
+    raise(PyExc_ValueError, "the tokenizer's vocabulary (" + std::to_string(tokenizer->tok.vocab_size()) +
+                                " ids) does not match params.vocab_size (" + std::to_string(params.vocab_size) + ")");
+  }
+  const telltale::model::WeightKind kind = take(telltale::model::weight_kind_from_name(weight));
+  const telltale::model::WeightOptions options{kind, temperature, top_p};
+  return take(telltale::model::scheme_weigher(model, params.vocab_size, options, params, account_layer));
+}
+
+struct PyModelAwareDetector {
+  PyModelAwareDetector(telltale::model::SequenceDetection d, TextInput in) : det(std::move(d)), input(std::move(in)) {}
+  telltale::model::SequenceDetection det;
+  TextInput input;
+  std::atomic<bool> busy{false};
+};
+
+struct PyAttributor {
+  PyAttributor(telltale::model::SequenceAttribution a, TextInput in) : attr(std::move(a)), input(std::move(in)) {}
+  telltale::model::SequenceAttribution attr;
+  TextInput input;
+  std::atomic<bool> busy{false};
+};
+
+py::dict weights_dict(const telltale::model::PositionWeigher& w) {
+  py::dict d;
+  d["kind"] = telltale::model::weight_kind_name(w.options().kind);
+  d["temperature"] = w.options().temperature;
+  d["top_p"] = w.options().top_p;
+  d["grid"] = telltale::model::kWeightGrid;
+  d["model_sha256"] = w.model_sha256();
+  return d;
+}
+
 std::string core_library_path() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&tt_version_number), &info) == 0 || info.dli_fname == nullptr) return "";
@@ -651,4 +744,142 @@ PYBIND11_MODULE(_telltale, m) {
           },
           py::arg("tokens"), py::arg("first") = py::none(),
           "Scores tokens[i] for every i >= first (default window_size), each with the window taken from tokens.");
+  py::class_<PyTokenizer, std::shared_ptr<PyTokenizer>>(
+      m, "Tokenizer",
+      "The verifier's tokenizer (a SentencePiece .model or a llama.cpp GGUF vocabulary, by file type): text to ids "
+      "exactly as `telltale detect` reads a text file.")
+      .def(py::init([](const std::string& path) {
+             return std::make_shared<PyTokenizer>(take(telltale::input::Tokenizer::load(path)));
+           }),
+           py::arg("path"))
+      .def(
+          "encode",
+          [](const PyTokenizer& t, const std::string& text) {
+            std::vector<int32_t> ids;
+            check(t.tok.encode(text, ids));
+            py::array_t<int32_t> out(static_cast<py::ssize_t>(ids.size()));
+            std::copy(ids.begin(), ids.end(), out.mutable_data());
+            return out;
+          },
+          py::arg("text"), "UTF-8 text to ids (int32), with no BOS or EOS added.")
+      .def(
+          "decode",
+          [](const PyTokenizer& t, const py::handle& tokens) { return take(t.tok.decode(tokens_of(tokens))); },
+          py::arg("tokens"), "Ids, each in [0, vocab_size), back to text.")
+      .def_property_readonly("vocab_size", [](const PyTokenizer& t) { return t.tok.vocab_size(); })
+      .def_property_readonly(
+          "sha256", [](const PyTokenizer& t) { return t.tok.sha256_hex(); },
+          "SHA-256 of the model file, as reports record it.");
+
+  py::class_<PyModelAwareDetector>(
+      m, "ModelAwareDetector",
+      "Model-aware detection (`telltale detect --model`, spec/statistics.md section 8): the owner's llama2.c model "
+      "weighs each scored position from its next-token distribution alone (never the key), and the weighted score is "
+      "tested against its exact null given the weights (or the Chernoff bound where the exact one is too large, said "
+      "in each analysis's 'method' and 'exact'). One analysis per key, Holm over them. Not thread-safe: one per "
+      "thread.")
+      .def(py::init([](const py::object& keys, const telltale::SchemeParams& params, const std::string& model,
+                       const std::string& weight, double temperature, double top_p, bool dedup,
+                       const std::optional<std::shared_ptr<PyTokenizer>>& tokenizer) {
+             const std::shared_ptr<PyTokenizer> tok = tokenizer.value_or(nullptr);
+             const std::vector<telltale::KeyRing> rings = keys_of(keys);
+             auto weigher = load_weigher(model, params, weight, temperature, top_p, tok, false);
+             return std::make_unique<PyModelAwareDetector>(
+                 take(telltale::model::SequenceDetection::create(std::move(weigher), rings, params, dedup)),
+                 TextInput{tok});
+           }),
+           py::arg("keys"), py::arg("params"), py::arg("model"), py::kw_only(), py::arg("weight") = "expected-gain",
+           py::arg("temperature") = 1.0, py::arg("top_p") = 0.9, py::arg("dedup") = true,
+           py::arg("tokenizer") = py::none(),
+           "keys: a KeyRing or a sequence of them. params: the scheme (vocab_size the tokenizer's; the model's must "
+           "equal it). model: a llama2.c .bin path. weight: 'expected-gain' or 'spike-entropy' (red/green schemes). "
+           "temperature (> 0) and top_p (in (0, 1]): the generation's, as `telltale generate` samples. dedup: score "
+           "each (context, token) once. tokenizer: a Tokenizer, needed to pass text.")
+      .def(
+          "detect",
+          [](PyModelAwareDetector& d, const py::handle& text_or_tokens, size_t prompt_tokens, double alpha) {
+            const std::vector<int32_t> ids = d.input.ids(text_or_tokens);
+            BusyGuard guard;
+            guard.acquire(d.busy, "the ModelAwareDetector");
+            telltale::Result<nlohmann::json> r = nlohmann::json();
+            {
+              py::gil_scoped_release nogil;
+              r = d.det.detect(ids, prompt_tokens, alpha);
+            }
+            return to_python(take(std::move(r)));
+          },
+          py::arg("text_or_tokens"), py::kw_only(), py::arg("prompt_tokens") = 0, py::arg("alpha") = 1e-3,
+          "Tests one text (str, with the tokenizer) or id sequence on its own, its first prompt_tokens ids a known "
+          "prompt. Returns the dict `detect --model --per-doc` prints under 'model_aware' for that document: "
+          "p_value, log10_p_value and detected (Holm over the keys, at alpha), analyses (per key: statistic, "
+          "expected, total_weight, log10_p_value, log10_p_holm, method, exact), scored_tuples, zero_weight_tuples, "
+          "weights, null.")
+      .def(
+          "weigh",
+          [](PyModelAwareDetector& d, const py::handle& text_or_tokens) {
+            const std::vector<int32_t> ids = d.input.ids(text_or_tokens);
+            BusyGuard guard;
+            guard.acquire(d.busy, "the ModelAwareDetector");
+            std::vector<uint32_t> w;
+            {
+              py::gil_scoped_release nogil;
+              d.det.weigh(ids, w);
+            }
+            py::array_t<uint32_t> out(static_cast<py::ssize_t>(w.size()));
+            std::copy(w.begin(), w.end(), out.mutable_data());
+            return out;
+          },
+          py::arg("text_or_tokens"),
+          "Each id's weight in grid units (weight x grid, rounded up; 0..grid): what detect() weighs position i by, "
+          "whatever the key.")
+      .def_property_readonly(
+          "weights", [](const PyModelAwareDetector& d) { return weights_dict(d.det.weigher()); },
+          "The weight choice as reports state it: kind, temperature, top_p, grid, model_sha256.");
+
+  py::class_<PyAttributor>(
+      m, "Attributor",
+      "Attribution of fingerprint-scheme text to registered accounts (`telltale attribute`, spec/fingerprint.md "
+      "section 5): every account tested, Holm over the registry. With model=, the account layer is weighted by the "
+      "model (`attribute --model`). Not thread-safe: one per thread.")
+      .def(py::init([](const telltale::KeyRing& keys, const telltale::SchemeParams& params,
+                       const std::vector<uint32_t>& registry, const std::optional<std::string>& model,
+                       const std::optional<std::string>& weight, std::optional<double> temperature,
+                       std::optional<double> top_p, const std::optional<std::shared_ptr<PyTokenizer>>& tokenizer) {
+             const std::shared_ptr<PyTokenizer> tok = tokenizer.value_or(nullptr);
+             std::optional<telltale::model::PositionWeigher> weigher;
+             if (model) {
+               weigher = load_weigher(*model, params, weight.value_or("expected-gain"), temperature.value_or(1.0),
+                                      top_p.value_or(0.9), tok, true);
+             } else if (weight || temperature || top_p) {
+               raise(PyExc_ValueError, "weight, temperature and top_p need a model");
+             }
+             auto ids = take(telltale::attrib::AccountRegistry::from_ids(registry));
+             return std::make_unique<PyAttributor>(
+                 take(telltale::model::SequenceAttribution::create(std::move(weigher), keys, params, std::move(ids))),
+                 TextInput{tok});
+           }),
+           py::arg("keys"), py::arg("params"), py::arg("registry"), py::kw_only(), py::arg("model") = py::none(),
+           py::arg("weight") = py::none(), py::arg("temperature") = py::none(), py::arg("top_p") = py::none(),
+           py::arg("tokenizer") = py::none(),
+           "keys: the KeyRing. params: fingerprint-scheme Params. registry: the issued account ids. model, weight, "
+           "temperature, top_p, tokenizer: as ModelAwareDetector (model None: the plain test).")
+      .def(
+          "attribute",
+          [](PyAttributor& a, const py::handle& text_or_tokens, size_t prompt_tokens, double alpha, size_t top) {
+            const std::vector<int32_t> ids = a.input.ids(text_or_tokens);
+            BusyGuard guard;
+            guard.acquire(a.busy, "the Attributor");
+            telltale::Result<nlohmann::json> r = nlohmann::json();
+            {
+              py::gil_scoped_release nogil;
+              r = a.attr.attribute(ids, prompt_tokens, alpha, top);
+            }
+            return to_python(take(std::move(r)));
+          },
+          py::arg("text_or_tokens"), py::kw_only(), py::arg("prompt_tokens") = 0, py::arg("alpha") = 1e-3,
+          py::arg("top") = 3,
+          "Tests one text or id sequence against every account. Returns the document's `attribute --per-doc` line "
+          "without source, line, index and zero_bit: tokens, prompt_tokens, no_context, duplicate_contexts, "
+          "scored_contexts, theta, family, accounts (ranked: account, matches, p_value, p_value_holm, attributed), "
+          "attributed (ids); model-aware also weighted, exact and model_aware.weights.");
 }

@@ -8,28 +8,38 @@ The classes come from the C++ core through the ``_telltale`` extension module:
   logits, edited in place with no copy (NumPy arrays, or torch tensors through DLPack).
 - :class:`Sequence` -- one generating sequence (``accept``, ``extend``, ``reset``, ``clone``, ``window``).
 - :class:`Detector` -- the detection side (``score``, ``score_sequence``).
+- :class:`Tokenizer` -- the verifier's tokenizer (``encode``, ``decode``), text to ids as ``telltale detect`` reads it.
+- :class:`ModelAwareDetector` -- ``telltale detect --model`` on one text or id sequence: the owner's model weighs each
+  position (never reading the key) and the weighted score gets its exact null (``detect``, ``weigh``).
+- :class:`Attributor` -- ``telltale attribute [--model]`` on one text or id sequence (``attribute``).
 
 Host adapters live in :mod:`telltale.hf` (Hugging Face transformers) and :mod:`telltale.vllm` (vLLM V1).
 """
 
 from telltale._telltale import (
+    Attributor,
     Detector,
     Hook,
     KeyFileError,
     KeyRing,
+    ModelAwareDetector,
     Params,
     Sequence,
+    Tokenizer,
     __version__,
     core_library_path,
 )
 
 __all__ = [
+    "Attributor",
     "Detector",
     "Hook",
     "KeyFileError",
     "KeyRing",
+    "ModelAwareDetector",
     "Params",
     "Sequence",
+    "Tokenizer",
     "__version__",
     "core_library_path",
     "green_fraction",

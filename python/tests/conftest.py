@@ -3,6 +3,9 @@ torch switch (torch-specific tests are skipped, visibly, when Debian's python3-t
 
 from __future__ import annotations
 
+import os
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -17,6 +20,8 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not importable (install python3-torch)")
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHARED = pathlib.Path(os.environ.get("TELLTALE_SHARED_DIR", ROOT.parent / "shared"))
 VOCAB = 512
 SECRET_A = bytes(range(32))
 SECRET_B = bytes(range(100, 132))
@@ -64,3 +69,13 @@ class BigramModel:
         last = int(history[-1])
         before = int(history[-2]) if len(history) > 1 else 0
         return (self.a[last] + self.b[before]).astype(np.float32)
+
+
+def telltale_binary() -> pathlib.Path:
+    """The `telltale` command of the build under test (skips where scripts/test-python did not say which build)."""
+    build = os.environ.get("TELLTALE_BUILD_DIR")
+    if not build:
+        pytest.skip("TELLTALE_BUILD_DIR is not set (scripts/test-python sets it)")
+    path = pathlib.Path(build) / "verify" / "telltale"
+    assert path.exists(), f"{path} was not built"
+    return path

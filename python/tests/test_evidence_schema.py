@@ -6,27 +6,16 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import pathlib
 import subprocess
 
 import pytest
+from conftest import ROOT, SHARED, telltale_binary
 
 jsonschema = pytest.importorskip("jsonschema", reason="python3-jsonschema is not installed (scripts/setup installs it)")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "spec" / "evidence-bundle.schema.json").read_text())
-SHARED = pathlib.Path(os.environ.get("TELLTALE_SHARED_DIR", ROOT.parent / "shared"))
 MODEL = SHARED / "models" / "stories260K"
-
-
-def telltale_binary() -> pathlib.Path:
-    build = os.environ.get("TELLTALE_BUILD_DIR")
-    if not build:
-        pytest.skip("TELLTALE_BUILD_DIR is not set (scripts/test-python sets it)")
-    path = pathlib.Path(build) / "verify" / "telltale"
-    assert path.exists(), f"{path} was not built"
-    return path
 
 
 def run(*args: object, cwd: pathlib.Path) -> subprocess.CompletedProcess[str]:

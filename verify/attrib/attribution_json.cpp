@@ -29,18 +29,27 @@ nlohmann::json attribution_json(const Attribution& a) {
   }
   j["accounts"] = std::move(ranked);
   j["attributed"] = std::move(attributed);
+  if (a.weighted) {
+    j["weighted"] = true;
+    j["exact"] = a.exact;
+  }
   return j;
 }
 
-nlohmann::json document_attribution_json(const DocumentAttribution& d, nlohmann::json zero_bit) {
-  nlohmann::json j = {{"source", zero_bit.value("source", "")},
-                      {"line", zero_bit.value("line", uint64_t{0})},
-                      {"index", zero_bit.value("index", uint64_t{0})},
-                      {"tokens", d.tokens},
+nlohmann::json document_account_json(const DocumentAttribution& d) {
+  nlohmann::json j = {{"tokens", d.tokens},
                       {"prompt_tokens", d.prompt_tokens},
                       {"no_context", d.no_context},
                       {"duplicate_contexts", d.duplicates}};
   j.update(attribution_json(d.result));
+  return j;
+}
+
+nlohmann::json document_attribution_json(const DocumentAttribution& d, nlohmann::json zero_bit) {
+  nlohmann::json j = document_account_json(d);
+  j["source"] = zero_bit.value("source", "");
+  j["line"] = zero_bit.value("line", uint64_t{0});
+  j["index"] = zero_bit.value("index", uint64_t{0});
   j["zero_bit"] = std::move(zero_bit);
   return j;
 }

@@ -10,8 +10,13 @@ namespace telltale::attrib {
 
 inline constexpr const char* kAttributionFormat = "telltale-attribute-1";
 
-// {"scored_contexts", "theta", "family", "accounts": [...ranked...], "attributed": [ids]}
+// {"scored_contexts", "theta", "family", "accounts": [...ranked...], "attributed": [ids]}; model-aware, also
+// "weighted": true and "exact" (false where some listed p-value is the Chernoff bound rather than the exact tail).
 nlohmann::json attribution_json(const Attribution& a);
+
+// A document's own test without its input position or zero-bit object: tokens, prompt_tokens, no_context,
+// duplicate_contexts and attribution_json's fields.
+nlohmann::json document_account_json(const DocumentAttribution& d);
 
 // A document's line: `zero_bit` is detect's document object for the same document (score::document_json).
 nlohmann::json document_attribution_json(const DocumentAttribution& d, nlohmann::json zero_bit);

@@ -15,16 +15,15 @@ void add_model_options(CLI::App& cmd, ModelCliOptions& o) {
 
 Result<std::optional<model::PositionWeigher>> load_weigher(const ModelCliOptions& o, uint32_t tokenizer_vocab,
                                                            const SchemeParams& params, bool account_layer) {
-  const auto kind = model::parse_weight_kind(o.weight);
-  if (!kind) return invalid_argument("--weight must be expected-gain or spike-entropy, not '" + o.weight + "'");
+  const auto kind = model::weight_kind_from_name(o.weight);
+  if (!kind) return invalid_argument("--" + kind.status().message());
   if (o.model.empty()) {
     if (o.weight != "expected-gain" || o.temperature != 1.0 || o.top_p != 0.9)
       return invalid_argument("--weight, --model-temperature and --model-top-p need --model");
     return std::optional<model::PositionWeigher>();
   }
   const model::WeightOptions options{*kind, o.temperature, o.top_p};
-  const model::BiasShape shape = account_layer ? model::account_shape(params) : model::detection_shape(params);
-  auto w = model::PositionWeigher::create(o.model, tokenizer_vocab, options, model::is_red_green(params), shape);
+  auto w = model::scheme_weigher(o.model, tokenizer_vocab, options, params, account_layer);
   if (!w) return Status(w.status().code(), "--model: " + w.status().message());
   return std::optional<model::PositionWeigher>(std::move(w).value());
 }

@@ -22,6 +22,11 @@ std::optional<WeightKind> parse_weight_kind(std::string_view name) {
   return std::nullopt;
 }
 
+Result<WeightKind> weight_kind_from_name(std::string_view name) {
+  if (const auto kind = parse_weight_kind(name)) return *kind;
+  return invalid_argument("weight must be expected-gain or spike-entropy, not '" + std::string(name) + "'");
+}
+
 double position_weight(std::span<const float> probabilities, WeightKind kind, bool red_green, const BiasShape& shape) {
   if (!red_green) {
     double collision = 0;
@@ -54,6 +59,12 @@ BiasShape account_shape(const SchemeParams& params) { return {0.5, params.finger
 
 bool is_red_green(const SchemeParams& params) {
   return params.scheme == SchemeKind::kKgw || params.scheme == SchemeKind::kFingerprint;
+}
+
+Result<PositionWeigher> scheme_weigher(const std::string& model_path, uint32_t tokenizer_vocab,
+                                       const WeightOptions& options, const SchemeParams& params, bool account_layer) {
+  const BiasShape shape = account_layer ? account_shape(params) : detection_shape(params);
+  return PositionWeigher::create(model_path, tokenizer_vocab, options, is_red_green(params), shape);
 }
 
 Result<PositionWeigher> PositionWeigher::create(const std::string& model_path, uint32_t tokenizer_vocab,

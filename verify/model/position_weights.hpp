@@ -34,6 +34,8 @@ enum class WeightKind : uint32_t {
 // "expected-gain", "spike-entropy": the name on the command line and in records.
 const char* weight_kind_name(WeightKind kind);
 std::optional<WeightKind> parse_weight_kind(std::string_view name);
+// The same, with the one-line refusal `detect --model` and the Python binding both give for an unknown name.
+Result<WeightKind> weight_kind_from_name(std::string_view name);
 
 struct WeightOptions {
   WeightKind kind = WeightKind::kExpectedGain;
@@ -93,5 +95,10 @@ BiasShape detection_shape(const SchemeParams& params);
 BiasShape account_shape(const SchemeParams& params);
 // KGW and the fingerprint are red/green schemes; Gumbel and the tournament are not.
 bool is_red_green(const SchemeParams& params);
+
+// The weigher of `params`'s detection layer or, with `account_layer`, of the fingerprint's account layer: the one
+// `detect --model` and `attribute --model` load, and the Python binding's. Errors as PositionWeigher::create.
+Result<PositionWeigher> scheme_weigher(const std::string& model_path, uint32_t tokenizer_vocab,
+                                       const WeightOptions& options, const SchemeParams& params, bool account_layer);
 
 }  // namespace telltale::model
