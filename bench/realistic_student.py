@@ -11,10 +11,26 @@ section 4), `--score top1` and `--score probability`. Two training paths per rho
   scratch   trained on the mixture only (as neural_student.py);
   finetune  pretrained on human text (../shared/corpora) plus U (once, kept in the work dir), then fine-tuned on the
             mixture at a lower learning rate.
+Closed mode: the trained student is served by an OpenAI-compatible chat server on 127.0.0.1 (bench/student_server.py,
+answers sampled at --temperature with seed 1, top 20 logprobs with their bytes), asked --closed-prompts prompts cut
+from W by `telltale radioactivity query --concurrency`, and the query log scored with `--answers` and the teacher
+filter. Each trained student is saved in the work dir (a second run reads it again without training); every reading
+is appended to WORK/results.jsonl, which --plot draws (log10 p against rho). --control-keys N scores each full reading
+with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01 against exact binomial bounds.
 
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic \
       [--stories 500] [--rho 0.05,0] [--tokenizer-type bpe] [--student-vocab 1024] [--steps 500] \
-      [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N]
+      [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N] \
+      [--closed-prompts 200] [--closed-tokens 128] [--concurrency 4] [--temperature 1]
+  /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic --plot OUT.png
+  /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --quick   # about a minute
+
+--quick (what bench/run-all --quick, hence scripts/test, runs; statistical checks only, no timing; exit 1 on a
+failure): a fixed key (tests' fixed_key(22)), 40 W and 40 U stories, a BPE-512 student tokenizer; a suspect that
+memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode, and
+closed mode through the HTTP server and `radioactivity query --concurrency 4`); a tiny student trained at rho = 0
+must not be detected at 1e-3 (open and closed, both scores); three readings scored with 20 unrelated fixed keys must
+stay within the exact binomial bounds.
 """
 import argparse
 import copy
