@@ -171,7 +171,7 @@ def control(args, keys, name, path, extra=(), closed=False):
     return k05 <= b05 and k01 <= b01, line
 
 
-def closed_prompts(args, wm_text, n, words=12):
+def closed_prompts(args, wm_text, n, words=12, name=""):
     """The first `words` words of W stories, distinct, up to n of them: prompts cut from the teacher's own text (all
     its stories start from the one prompt "Once upon a time", which would ask n times the same thing)."""
     prompts = []
@@ -181,7 +181,7 @@ def closed_prompts(args, wm_text, n, words=12):
             prompts.append(prompt)
         if len(prompts) == n:
             break
-    path = os.path.join(args.work, "prompts_%d_%d.jsonl" % (n, words))
+    path = os.path.join(args.work, "prompts%s_%d_%d.jsonl" % (name, len(prompts), words))
     with open(path, "w") as f:
         for prompt in prompts:
             f.write(json.dumps({"prompt": prompt}) + "\n")
@@ -393,6 +393,8 @@ def main():
     p.add_argument("--closed-tokens", type=int, default=128, help="closed mode: answer length (max_tokens)")
     p.add_argument("--concurrency", type=int, default=4, help="closed mode: requests in flight")
     p.add_argument("--temperature", type=float, default=1.0, help="closed mode: 0 greedy, else sampled")
+    p.add_argument("--closed-trained", action="store_true",
+                   help="closed mode: prompts cut only from the W stories in the mixture (the owner knows them)")
     p.add_argument("--control-keys", type=int, default=0,
                    help="also score each full reading with this many unrelated fixed keys (null control, <= 200)")
     args = p.parse_args()
@@ -430,6 +432,7 @@ def main():
     if args.closed_prompts:
         prompts_path, prompts = closed_prompts(args, s.wm_text, args.closed_prompts)
         tfilter = ("--filter", teacher_filter(args))
+    trained_only = "_trained" if args.closed_trained else ""
     print("\n| rho | path | reading | train loss | top-1: scored | green | log10 p | probability: tuples | "
           "statistic / expected | log10 p | alignment (positions, off boundary, top not one token) | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
@@ -465,15 +468,21 @@ def main():
                 write_predictions(file, records, c["vocab_size"], s.ssha, "realistic student %s %s rho=%g" % (
                     path, tag, rho))
                 readings.append((name, file, own, False))
-            if args.closed_prompts:
-                log = os.path.join(args.work, "answers_%s_%s_%g_%d.jsonl" % (path, tag, rho, steps))
+            if args.closed_prompts and args.closed_trained:  # the owner knows which stories leaked
+                prompts_path, prompts = closed_prompts(args, s.wm_text[:trained_wm], args.closed_prompts,
+                                                       name="_trained_%g" % rho)
+            if args.closed_prompts and prompts:
+                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s_t%g.jsonl" % (
+                    path, tag, rho, steps, len(prompts), trained_only, args.temperature))
                 q = query(args, student_server.sampler(model, lambda x: encode(s.smodel, [x])[0]), s.pieces,
                           prompts_path, log, args.closed_tokens, args.concurrency)
                 if q is not None:
                     print("closed rho=%g %s: %d prompts, %d answered, %d requests, %d failed attempts (%.0f s)" % (
                         rho, path, q["prompts"], q["answered_now"], q["requests"], q["failed_attempts"],
                         time.time() - t), flush=True)
-                readings.append(("closed (HTTP, %d prompts)" % len(prompts), log, tfilter, True))
+                readings.append(("closed (HTTP, %d %sprompts, %s)" % (
+                    len(prompts), "trained-W " if trained_only else "",
+                    "greedy" if args.temperature == 0 else "T=%g" % args.temperature), log, tfilter, True))
             for name, file, extra, closed in readings:
                 top1 = score(args, file, extra, closed=closed)
                 prob = score(args, file, (*extra, "--score", "probability"), closed=closed)
