@@ -344,15 +344,16 @@ def plot(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = [json.loads(x) for x in open(os.path.join(args.work, "results.jsonl")) if x.strip()]
-    lines = {}
+    lines, steps = {}, {}
     for r in (r for r in rows if "trained W" not in r["reading"]):
-        name = "%s %s s%d %d steps, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], r["reading"],
-                                               r["score"])
+        name = "%s %s s%d, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["reading"], r["score"])
         lines.setdefault(name, {})[r["rho"]] = r["log10_p"]
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+        steps.setdefault(name, set()).add(r["steps"])
+    fig, ax = plt.subplots(figsize=(10, 6))
     for name, points in sorted(lines.items()):
         xs = sorted(points)
-        ax.plot([100 * x for x in xs], [points[x] for x in xs], marker="o", label=name)
+        ax.plot([100 * x for x in xs], [points[x] for x in xs], marker="o",
+                label="%s (%s steps)" % (name, "/".join(map(str, sorted(steps[name])))))
     ax.axhline(-9, color="grey", ls=":", lw=1)
     ax.axhline(-6, color="grey", ls="--", lw=1)
     ax.axhline(-3, color="grey", ls="-.", lw=1)
