@@ -44,7 +44,8 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "shared", "models", "stories260K")
+SHARED_ROOT = os.environ.get("TELLTALE_SHARED_DIR") or os.path.join(HERE, "..", "..", "shared")
+SHARED = os.path.join(SHARED_ROOT, "models", "stories260K")
 BOS = 1
 
 

@@ -11,10 +11,26 @@ section 4), `--score top1` and `--score probability`. Two training paths per rho
   scratch   trained on the mixture only (as neural_student.py);
   finetune  pretrained on human text (../shared/corpora) plus U (once, kept in the work dir), then fine-tuned on the
             mixture at a lower learning rate.
+Closed mode: the trained student is served by an OpenAI-compatible chat server on 127.0.0.1 (bench/student_server.py,
+answers sampled at --temperature with seed 1, top 20 logprobs with their bytes), asked --closed-prompts prompts cut
+from W by `telltale radioactivity query --concurrency`, and the query log scored with `--answers` and the teacher
+filter. Each trained student is saved in the work dir (a second run reads it again without training); every reading
+is appended to WORK/results.jsonl, which --plot draws (log10 p against rho). --control-keys N scores each full reading
+with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01 against exact binomial bounds.
 
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic \
       [--stories 500] [--rho 0.05,0] [--tokenizer-type bpe] [--student-vocab 1024] [--steps 500] \
-      [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N]
+      [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N] \
+      [--closed-prompts 200] [--closed-tokens 128] [--concurrency 4] [--temperature 1]
+  /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic --plot OUT.png
+  /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --quick   # about a minute
+
+--quick (what bench/run-all --quick, hence scripts/test, runs; statistical checks only, no timing; exit 1 on a
+failure): a fixed key (tests' fixed_key(22)), 40 W and 40 U stories, a BPE-512 student tokenizer; a suspect that
+memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode, and
+closed mode through the HTTP server and `radioactivity query --concurrency 4`); a tiny student trained at rho = 0
+must not be detected at 1e-3 (open and closed, both scores); three readings scored with 20 unrelated fixed keys must
+stay within the exact binomial bounds.
 """
 import argparse
 import copy
@@ -23,17 +39,21 @@ import hashlib
 import json
 import math
 import os
+import shutil
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import neural_student as ns  # noqa: E402  (sets the allocator and BLAS threads before torch loads)
+import student_server  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
-CORPORA = os.path.join(ns.HERE, "..", "..", "shared", "corpora")
+CORPORA = os.path.join(ns.SHARED_ROOT, "corpora")
 
 
 def one_line(text):
@@ -116,13 +136,246 @@ def write_predictions(path, records, vocab_size, tokenizer_sha, suspect):
             f.write(json.dumps(r) + "\n")
 
 
+def fixed_key(path, seed):
+    """tests/verify_test_support.hpp's fixed_key(seed) (secret byte i = seed + i) as a key file (spec/key-file.md):
+    the same key every run, so that a check reads the same texts every run."""
+    head = b"TTKEYv1\n" + struct.pack("<II", 1, 0) + bytes((seed + i) & 0xFF for i in range(32))
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(head + hashlib.sha256(head).digest())
+    return path
+
+
+def score(args, path, extra=(), key=None, closed=False):
+    """`radioactivity score` of a predictions file (open) or a query log (closed, --answers); its JSON."""
+    r = ns.telltale(args, "radioactivity", "score", "-k", key or args.key, "-t", args.tokenizer,
+                    "--answers" if closed else "--predictions", path, *args.scheme, *extra, ok=(0, 1))
+    return json.loads(r.stdout)
+
+
+def control_keys(args, n):
+    """n unrelated fixed keys (seeds 30, 31, ...; the owner's quick-mode key is 22), made once in the work dir."""
+    os.makedirs(os.path.join(args.work, "control-keys"), exist_ok=True)
+    return [fixed_key(os.path.join(args.work, "control-keys", "f%d.key" % s), s) for s in range(30, 30 + n)]
+
+
+def control(args, keys, name, path, extra=(), closed=False):
+    """One reading scored with every unrelated key: under H0 each p-value is uniform or conservative (KGW's count is
+    discrete, the probability score's Chernoff bound is an upper bound), so the number at or below 0.05 (0.01) is at
+    most Binomial(n, 0.05) (0.01); the check fails when it exceeds the upper 1e-3 quantile. Returns (ok, line)."""
+    ps = [score(args, path, extra, key, closed)["p_value"] for key in keys]
+    n = len(ps)
+    k05, k01 = sum(p <= 0.05 for p in ps), sum(p <= 0.01 for p in ps)
+    b05, b01 = ns.binomial_upper(n, 0.05), ns.binomial_upper(n, 0.01)
+    line = "%s, %d unrelated keys: %d at p <= 0.05 (bound %d), %d at p <= 0.01 (bound %d), smallest %.3g" % (
+        name, n, k05, b05, k01, b01, min(ps))
+    return k05 <= b05 and k01 <= b01, line
+
+
+def closed_prompts(args, wm_text, n, words=12, name=""):
+    """The first `words` words of W stories, distinct, up to n of them: prompts cut from the teacher's own text (all
+    its stories start from the one prompt "Once upon a time", which would ask n times the same thing)."""
+    prompts = []
+    for t in wm_text:
+        prompt = " ".join(t.split()[:words])
+        if prompt not in prompts:
+            prompts.append(prompt)
+        if len(prompts) == n:
+            break
+    path = os.path.join(args.work, "prompts%s_%d_%d.jsonl" % (name, len(prompts), words))
+    with open(path, "w") as f:
+        for prompt in prompts:
+            f.write(json.dumps({"prompt": prompt}) + "\n")
+    return path, prompts
+
+
+def teacher_filter(args):
+    path = os.path.join(args.work, "teacher.ttcf")
+    if not os.path.exists(path):
+        ns.telltale(args, "radioactivity", "filter", "-t", args.tokenizer, "-f", "text", "--out", path,
+                    "--context-width", args.context_width, os.path.join(args.work, "wm.jsonl"))
+    return path
+
+
+def query(args, complete, pieces, prompts, log, max_tokens, concurrency):
+    """Serves `complete` on 127.0.0.1 and asks it every prompt through `telltale radioactivity query`; returns the
+    query's summary (None when the log exists from an earlier run: it is scored as it is)."""
+    if os.path.exists(log):
+        return None
+    srv = student_server.serve(complete, pieces)
+    try:
+        r = ns.telltale(args, "radioactivity", "query", "--endpoint", srv.url, "--model", "student", "--prompts",
+                        prompts, "--log", log, "--max-tokens", str(max_tokens), "--temperature",
+                        str(args.temperature), "--seed", "1", "--concurrency", str(concurrency), "--rate", "1000",
+                        "--timeout", "1200", "--quiet")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    return json.loads(r.stdout)
+
+
+def memoriser_records(wm):
+    """Open-mode records of a suspect that memorised W in its own tokenizer: at every position it predicts the next
+    id of the story, with probability 1."""
+    return [{"ids": d, "positions": list(range(1, len(d))), "predicted": [[d[p]] for p in range(1, len(d))],
+             "logprobs": [[0.0]] * (len(d) - 1)} for d in wm if len(d) > 1]
+
+
+def memoriser_answers(wm, pieces, prompts):
+    """An answer function for a server that memorised W: a prompt cut from a W story is answered with the rest of that
+    story (its ids in the student tokenizer, probability 1)."""
+    rest = {}
+    for d in wm:
+        text = b""
+        for k, i in enumerate(d):
+            text += pieces[i]
+            if text.startswith(b" ") and text[1:].decode("utf-8", errors="replace") in prompts:
+                rest.setdefault(text[1:].decode("utf-8"), d[k + 1:])
+
+    def complete(prompt, max_tokens, temperature, seed, top):
+        return [(i, 0.0, [(i, 0.0)] if top else []) for i in rest.get(prompt, [])[:max_tokens]]
+
+    return complete, len(rest)
+
+
+def setup(args):
+    """The teacher's stories, the student tokenizer, and W and U in its ids (made once per work dir)."""
+    os.makedirs(args.work, exist_ok=True)
+    t0 = time.time()
+    ns.stories(args, "wm", 1000, args.key)  # writes wm.jsonl and plain.jsonl once (ids in the watermark tokenizer)
+    ns.stories(args, "plain", 500000, None)
+    human = human_texts(args.corpora)[:args.human_paragraphs or None]
+    wm_text, plain_text = texts_of(args, "wm"), texts_of(args, "plain")
+    smodel = train_tokenizer(args, human, plain_text)
+    with open(smodel, "rb") as f:
+        ssha = hashlib.sha256(f.read()).hexdigest()
+    c = ns.reference_config(args.model)
+    c["vocab_size"] = args.student_vocab
+    wm, plain = encode(smodel, wm_text), encode(smodel, plain_text)
+    wm = [d[:c["seq_len"] - 1] for d in wm]
+    print("student tokenizer %s: W %d ids, U %d ids, human %d paragraphs (%.0f s)" % (
+        os.path.basename(smodel), sum(map(len, wm)), sum(map(len, plain)), len(human), time.time() - t0), flush=True)
+    return argparse.Namespace(human=human, wm_text=wm_text, smodel=smodel, ssha=ssha, c=c, wm=wm, plain=plain,
+                              pieces=student_server.piece_bytes(smodel))
+
+
+def quick(args):
+    """Statistical self-checks at tiny size, for scripts/test (through bench/run-all --quick); no timing. Fixed key and
+    seeds: every run reads the same texts. Exit 1 when a check fails."""
+    fresh = not args.work
+    if fresh:
+        args.work = tempfile.mkdtemp(prefix="telltale-realistic-quick-")
+    elif os.path.exists(args.work) and os.listdir(args.work):
+        sys.exit("realistic student quick: --work %s is not empty (the checks start from nothing)" % args.work)
+    os.makedirs(args.work, exist_ok=True)
+    args.stories, args.student_vocab, args.human_paragraphs = 40, 512, 2000
+    args.key = fixed_key(os.path.join(args.work, "k.key"), 22)
+    s = setup(args)
+    own = ("--suspect-tokenizer", s.smodel)
+    failed = []
+
+    def check(ok, what):
+        print("%s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+        if not ok:
+            failed.append(what)
+
+    def line(r):
+        return "log10 p %.2f over %d tuples" % (r["log10_p_value"], r["scored_tuples"])
+
+    # A suspect that memorised W, read through its own tokenizer: detected far beyond the issue's goal (1e-9).
+    mem = os.path.join(args.work, "memoriser.jsonl")
+    write_predictions(mem, memoriser_records(s.wm), args.student_vocab, s.ssha, "memorised W")
+    for kind in ("top1", "probability"):
+        r = score(args, mem, (*own, "--score", kind))
+        check(r["log10_p_value"] < -9 and r["alignment"]["positions"] > 0,
+              "open, memorised W, %s, own tokenizer: %s (p < 1e-9)" % (kind, line(r)))
+    # A student trained from scratch at rho = 0 (tiny: 2 layers, 30 steps): not detected at alpha = 1e-3, which
+    # under H0 fails at most once in 1000 draws of the fixed key.
+    c = dict(s.c, n_layers=2)
+    mix, _ = ns.mixture(s.wm, s.plain, 0.0, sum(map(len, s.wm)))
+    model, loss = ns.train(c, mix, 30, seed=args.train_seed, batch=8)
+    student = os.path.join(args.work, "student_rho0.jsonl")
+    write_predictions(student, ns.reads(model, s.wm), args.student_vocab, s.ssha, "quick student rho=0")
+    for kind in ("top1", "probability"):
+        r = score(args, student, (*own, "--score", kind))
+        check(r["p_value"] > 1e-3, "open, student rho=0 (loss %.2f), %s: %s (not detected at 1e-3)" % (
+            loss, kind, line(r)))
+    # Closed mode through HTTP: the memoriser's and the student's answers to prompts cut from W, asked with
+    # `radioactivity query --concurrency 4`, scored with the teacher filter.
+    prompts_path, prompts = closed_prompts(args, s.wm_text, 8)
+    tfilter = ("--filter", teacher_filter(args))
+    complete, known = memoriser_answers(s.wm, s.pieces, prompts)
+    logs = {}
+    for name, fn in (("memorised W", complete),
+                     ("student rho=0", student_server.sampler(model, lambda t: encode(s.smodel, [t])[0]))):
+        logs[name] = os.path.join(args.work, "answers_%s.jsonl" % name.split()[0])
+        q = query(args, fn, s.pieces, prompts_path, logs[name], 48, 4)
+        check(q["complete"] and q["answers_without_logprobs"] == 0 and q["prompts"] == len(prompts),
+              "closed, %s: %d prompts answered over HTTP with logprobs" % (name, q["prompts"]))
+        for kind in ("top1", "probability"):
+            r = score(args, logs[name], (*tfilter, "--score", kind), closed=True)
+            if name == "memorised W":
+                check(r["log10_p_value"] < -9, "closed, %s (%d of %d prompts known), %s: %s (p < 1e-9)" % (
+                    name, known, len(prompts), kind, line(r)))
+            else:
+                check(r["p_value"] > 1e-3, "closed, %s, %s: %s (not detected at 1e-3)" % (name, kind, line(r)))
+    # Unrelated keys: the memoriser's readings (strong under the owner's key) and the student's, under 20 others.
+    keys = control_keys(args, 20)
+    for name, path, extra, closed in (("open, memorised W, top1", mem, own, False),
+                                      ("open, student rho=0, top1", student, own, False),
+                                      ("closed, memorised W, top1", logs["memorised W"], tfilter, True)):
+        ok, text = control(args, keys, name, path, extra, closed)
+        check(ok, text)
+    if failed:
+        sys.exit("realistic student quick: %d check(s) failed (files kept in %s)" % (len(failed), args.work))
+    if fresh:
+        shutil.rmtree(args.work)
+    print("realistic student quick: all checks passed")
+
+
+def record(args, row):
+    """Appends one reading to the work dir's results.jsonl (what --plot draws)."""
+    with open(os.path.join(args.work, "results.jsonl"), "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def plot(args):
+    """log10 p against rho from results.jsonl, one line per (path, tokenizer, seed, steps, reading, score)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [json.loads(x) for x in open(os.path.join(args.work, "results.jsonl")) if x.strip()]
+    lines, steps = {}, {}
+    for r in (r for r in rows if "trained W" not in r["reading"]):
+        name = "%s %s s%d, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["reading"], r["score"])
+        lines.setdefault(name, {})[r["rho"]] = r["log10_p"]
+        steps.setdefault(name, set()).add(r["steps"])
+    fig, ax = plt.subplots(figsize=(10, 6))
+    for name, points in sorted(lines.items()):
+        xs = sorted(points)
+        ax.plot([100 * x for x in xs], [points[x] for x in xs], marker="o",
+                label="%s (%s steps)" % (name, "/".join(map(str, sorted(steps[name])))))
+    ax.axhline(-9, color="grey", ls=":", lw=1)
+    ax.axhline(-6, color="grey", ls="--", lw=1)
+    ax.axhline(-3, color="grey", ls="-.", lw=1)
+    ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
+    ax.set_ylabel("log10 p")
+    ax.set_title("Realistic student (issue 22): detection against rho")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=110)
+    print("wrote %s (%d lines)" % (args.plot, len(lines)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--telltale", required=True)
-    p.add_argument("--work", required=True)
+    p.add_argument("--work", default="", help="work dir (kept and reused); --quick without it uses a fresh temp dir")
+    p.add_argument("--quick", action="store_true", help="tiny statistical self-checks (scripts/test); exit 1 on a fail")
+    p.add_argument("--plot", default="", help="only draw log10 p against rho from WORK/results.jsonl into this PNG")
     p.add_argument("--model", default=os.path.join(ns.SHARED, "stories260K.bin"))
     p.add_argument("--tokenizer", default=os.path.join(ns.SHARED, "tok512.model"), help="the watermark tokenizer")
     p.add_argument("--corpora", default=CORPORA, help="human text for the student tokenizer and pretraining")
+    p.add_argument("--human-paragraphs", type=int, default=0, help="use only the first N paragraphs (0: all)")
     p.add_argument("--stories", type=int, default=500)
     p.add_argument("--rho", default="0.05,0")
     p.add_argument("--tokenizer-type", choices=("bpe", "unigram"), default="bpe")
@@ -136,29 +389,30 @@ def main():
     p.add_argument("--delta", default="3", help="KGW logit bias of the teacher (gamma is 0.25)")
     p.add_argument("--context-width", default="2", help="KGW context width h of the teacher")
     p.add_argument("--train-seed", type=int, default=7)
+    p.add_argument("--closed-prompts", type=int, default=200,
+                   help="closed mode: W prompts asked through the HTTP server (0: no closed reading)")
+    p.add_argument("--closed-tokens", type=int, default=128, help="closed mode: answer length (max_tokens)")
+    p.add_argument("--concurrency", type=int, default=4, help="closed mode: requests in flight")
+    p.add_argument("--temperature", type=float, default=1.0, help="closed mode: 0 greedy, else sampled")
+    p.add_argument("--closed-trained", action="store_true",
+                   help="closed mode: prompts cut only from the W stories in the mixture (the owner knows them)")
     p.add_argument("--control-keys", type=int, default=0,
-                   help="also score each full reading with this many unrelated keys (null control)")
+                   help="also score each full reading with this many unrelated fixed keys (null control, <= 200)")
     args = p.parse_args()
     args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
     torch.set_num_threads(args.threads)
+    if args.quick:
+        return quick(args)
+    if not args.work:
+        p.error("--work is required (except with --quick)")
+    if args.plot:
+        return plot(args)
     os.makedirs(args.work, exist_ok=True)
     args.key = os.path.join(args.work, "k.key")
     if not os.path.exists(args.key):
         ns.telltale(args, "keygen", "--out", args.key)
-    t0 = time.time()
-    ns.stories(args, "wm", 1000, args.key)  # writes wm.jsonl and plain.jsonl once (ids in the watermark tokenizer)
-    ns.stories(args, "plain", 500000, None)
-    human = human_texts(args.corpora)
-    wm_text, plain_text = texts_of(args, "wm"), texts_of(args, "plain")
-    smodel = train_tokenizer(args, human, plain_text)
-    with open(smodel, "rb") as f:
-        ssha = hashlib.sha256(f.read()).hexdigest()
-    c = ns.reference_config(args.model)
-    c["vocab_size"] = args.student_vocab
-    wm, plain = encode(smodel, wm_text), encode(smodel, plain_text)
-    wm = [d[:c["seq_len"] - 1] for d in wm]
-    print("student tokenizer %s: W %d ids, U %d ids, human %d paragraphs (%.0f s)" % (
-        os.path.basename(smodel), sum(map(len, wm)), sum(map(len, plain)), len(human), time.time() - t0), flush=True)
+    s = setup(args)
+    c, wm, plain = s.c, s.wm, s.plain
     paths = args.paths.split(",")
     tag = "%s%d_s%d" % (args.tokenizer_type, args.student_vocab, args.train_seed)
     pretrained = None
@@ -169,12 +423,17 @@ def main():
             pretrained.load_state_dict(torch.load(ckpt))
         else:
             t = time.time()
-            pre_docs = blocks(encode(smodel, human), 256) + plain
+            pre_docs = blocks(encode(s.smodel, s.human), 256) + plain
             pretrained, loss = ns.train(c, pre_docs, args.pretrain_steps, seed=args.train_seed)
             torch.save(pretrained.state_dict(), ckpt)
             print("pretrained %d steps on %d docs (human blocks + U): loss %.3f (%.0f s)" % (
                 args.pretrain_steps, len(pre_docs), loss, time.time() - t), flush=True)
-    extra_suspect = ("--suspect-tokenizer", smodel)
+    own = ("--suspect-tokenizer", s.smodel)
+    keys = control_keys(args, args.control_keys) if args.control_keys else []
+    if args.closed_prompts:
+        prompts_path, prompts = closed_prompts(args, s.wm_text, args.closed_prompts)
+        tfilter = ("--filter", teacher_filter(args))
+    trained_only = "_trained" if args.closed_trained else ""
     print("\n| rho | path | reading | train loss | top-1: scored | green | log10 p | probability: tuples | "
           "statistic / expected | log10 p | alignment (positions, off boundary, top not one token) | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
@@ -182,32 +441,71 @@ def main():
         mix, trained_wm = ns.mixture(wm, plain, rho, sum(len(d) for d in wm))
         for path in paths:
             t = time.time()
-            if path == "scratch":
-                model, loss = ns.train(c, mix, args.steps, seed=args.train_seed)
+            steps = args.steps if path == "scratch" else args.finetune_steps
+            saved = os.path.join(args.work, "student_%s_%s_%g_%d.pt" % (path, tag, rho, steps))
+            if os.path.exists(saved):  # trained by an earlier run: read again (closed mode, controls) without training
+                model = ns.Student(c)
+                state = torch.load(saved)
+                loss = state.pop("final_loss").item()
+                model.load_state_dict(state)
             else:
-                model, loss = fine_tune(copy.deepcopy(pretrained), c, mix, args.finetune_steps, args.train_seed,
-                                        args.finetune_lr)
+                if path == "scratch":
+                    model, loss = ns.train(c, mix, args.steps, seed=args.train_seed)
+                else:
+                    model, loss = fine_tune(copy.deepcopy(pretrained), c, mix, args.finetune_steps, args.train_seed,
+                                            args.finetune_lr)
+                torch.save({**model.state_dict(), "final_loss": torch.tensor(loss)}, saved)
+                print("trained %s rho=%g: %d steps, loss %.3f (%.0f s)" % (path, rho, steps, loss, time.time() - t),
+                      flush=True)
+            model.eval()
+            t = time.time()
             read = ns.reads(model, wm)
-            readings = {}
+            readings = []
             for name, records in (("open (all W)", read), ("open (trained W)", read[:trained_wm])):
                 if not records:
                     continue
-                file = os.path.join(args.work, "%s_%s_%s_%g.jsonl" % (
-                    path, tag, "all" if "all" in name else "trained", rho))
-                write_predictions(file, records, c["vocab_size"], ssha, "realistic student %s %s rho=%g" % (
+                file = os.path.join(args.work, "%s_%s_%s_%g_%d.jsonl" % (
+                    path, tag, "all" if "all" in name else "trained", rho, steps))
+                write_predictions(file, records, c["vocab_size"], s.ssha, "realistic student %s %s rho=%g" % (
                     path, tag, rho))
-                top1 = ns.score(args, file, extra_suspect)
-                prob = ns.score(args, file, (*extra_suspect, "--score", "probability"))
-                a = top1["alignment"]
+                readings.append((name, file, own, False))
+            if args.closed_prompts and args.closed_trained:  # the owner knows which stories leaked
+                prompts_path, prompts = closed_prompts(args, s.wm_text[:trained_wm], args.closed_prompts,
+                                                       name="_trained_%g" % rho)
+            if args.closed_prompts and prompts:
+                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s_t%g.jsonl" % (
+                    path, tag, rho, steps, len(prompts), trained_only, args.temperature))
+                q = query(args, student_server.sampler(model, lambda x: encode(s.smodel, [x])[0]), s.pieces,
+                          prompts_path, log, args.closed_tokens, args.concurrency)
+                if q is not None:
+                    print("closed rho=%g %s: %d prompts, %d answered, %d requests, %d failed attempts (%.0f s)" % (
+                        rho, path, q["prompts"], q["answered_now"], q["requests"], q["failed_attempts"],
+                        time.time() - t), flush=True)
+                readings.append(("closed (HTTP, %d %sprompts, %s)" % (
+                    len(prompts), "trained-W " if trained_only else "",
+                    "greedy" if args.temperature == 0 else "T=%g" % args.temperature), log, tfilter, True))
+            for name, file, extra, closed in readings:
+                top1 = score(args, file, extra, closed=closed)
+                prob = score(args, file, (*extra, "--score", "probability"), closed=closed)
+                a = top1.get("alignment") or prob["alignment"]
+                for kind, r in (("top1", top1), ("probability", prob)):
+                    record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
+                                                                                   args.student_vocab),
+                                  "seed": args.train_seed, "steps": steps, "reading": name, "score": kind,
+                                  "loss": loss, "scored": r["scored_tuples"], "statistic": r["statistic"],
+                                  "expected": r["expected"], "log10_p": r["log10_p_value"], "file": file})
                 print("| %g%% | %s | %s | %.3f | %d | %.4f | %.2f | %d | %.1f / %.1f | %.2f | %d, %d, %d | %.0f |" % (
                     rho * 100, path, name, loss, top1["scored_tuples"], top1["favoured_fraction"],
                     top1["log10_p_value"], prob["scored_tuples"], prob["statistic"], prob["expected"],
                     prob["log10_p_value"], a["positions"], a["off_watermark_boundary"],
                     a["top_not_one_watermark_token"], time.time() - t), flush=True)
-                readings[name] = (file, extra_suspect)
-                readings[name + " probability"] = (file, (*extra_suspect, "--score", "probability"))
-            if args.control_keys:
-                ns.control(args, rho, {k: v for k, v in readings.items() if "all W" in k})
+            for name, file, extra, closed in readings if keys else ():
+                if "trained W" in name:
+                    continue
+                for kind in ("top1", "probability"):
+                    ok, text = control(args, keys, "rho=%g %s %s %s" % (rho, path, name, kind), file,
+                                       (*extra, "--score", kind), closed)
+                    print("control %s%s" % (text, "" if ok else " OUTSIDE THE BOUND"), flush=True)
 
 
 if __name__ == "__main__":
