@@ -201,7 +201,8 @@ def plot_harm(args, curves, t_teacher):
     b.axhline(5, color="grey", linestyle=":")
     b.set_xlabel("training step (16 x 256 ids)")
     b.set_ylabel("-log10 p, open reading of its training stories")
-    b.set_yscale("symlog", linthresh=10)
+    if max(-r["log10_p"] for curve in curves.values() for r in curve) > 50:
+        b.set_yscale("symlog", linthresh=10)
     b.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.work, "harm.png"), dpi=120)
