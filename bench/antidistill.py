@@ -12,9 +12,15 @@ The reference model writes stories through `telltale generate` in several config
   radio  students trained on a mixture holding a fraction rho of KGW or fingerprint outputs (the rest plain), read
          in open mode on the watermarked stories they saw (`telltale radioactivity score --predictions`).
 The degrade proxy is made by tools/antidistill_grad.py from held-out plain teacher stories (other seeds).
+Each student is also read at --checkpoints points of its schedule (held-out losses, and the open reading of the
+watermarked stories it trained on), which shows how far its training budget is from learning the teacher. Stories are
+generated once per configuration and kept in --work; each student's readings are kept in WORK/students.json, so a
+stage run again trains only the students it has not seen (the key holds the name, layers, steps, seed and stories).
+Plots: WORK/cost.png, WORK/harm.png (held-out loss and the open reading against the training step), WORK/radio.png.
 
   /usr/bin/python3 bench/antidistill.py --telltale build/verify/telltale --work /tmp/ad [--stories 100]
       [--degrade 0.5,1] [--fingerprint 4,8] [--steps 200] [--layers 2] [--rho 0.01,0.02,0.05] [--stages cost,harm,radio]
+      [--checkpoints 4] [--kgw-seeds 7,8]
 """
 import argparse
 import json
@@ -32,7 +38,8 @@ import antidistill_grad as grad  # noqa: E402  (the reference weights in PyTorch
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-SHARED = os.path.join(HERE, "..", "..", "shared")
+# The shared models and corpora: ../shared beside the checkout, or TELLTALE_SHARED_DIR (a worktree elsewhere).
+SHARED = os.environ.get("TELLTALE_SHARED_DIR") or os.path.join(HERE, "..", "..", "shared")
 
 
 def run(args, *cmd, ok=(0,)):
@@ -122,11 +129,103 @@ def plot_cost(args, rows):
     print("plot: %s" % os.path.join(args.work, "cost.png"))
 
 
-def student(args, c, docs, tag):
+class Stories(dict):
+    """Each configuration's stories, generated on first use (a stage that does not need one does not make it)."""
+
+    def __init__(self, args, configs):
+        super().__init__()
+        self.args, self.configs = args, dict(configs)
+
+    def __missing__(self, name):
+        self[name] = generate(self.args, name, 1000, self.configs[name])
+        return self[name]
+
+
+def open_reading(args, model, docs, path, tag):
+    """The student's top-1 reading of `docs` (open mode), scored with the teacher's key."""
+    ns.write_predictions(path, ns.reads(model, [list(d) for d in docs], top_k=1), tag)
+    r = ns.score(args, path)
+    return dict(scored=r["scored_tuples"], green=r["favoured_fraction"], log10_p=r["log10_p_value"])
+
+
+def student(args, sc, docs, tag, seed, evaluate):
+    """Trains one student (or finds its readings in WORK/students.json) and returns its readings at each checkpoint:
+    evaluate(model) plus the step and the last batch's loss."""
+    path = os.path.join(args.work, "students.json")
+    cache = json.load(open(path)) if os.path.exists(path) else {}
+    key = "%s|layers %d|steps %d|seed %d|stories %d" % (tag, sc["n_layers"], args.steps, seed, args.stories)
+    if key in cache:
+        return cache[key]
+    marks = {max(1, round(args.steps * k / args.checkpoints)) for k in range(1, args.checkpoints + 1)}
+    curve = []
     t = time.time()
-    model, loss = ns.train(c, docs, args.steps, seed=args.train_seed)
-    print("student %s: %d docs, train loss %.3f, %.0f s" % (tag, len(docs), loss, time.time() - t), flush=True)
-    return model
+
+    def on_step(step, model, loss):
+        if step in marks:
+            row = dict(step=step, train_loss=loss, **evaluate(model))
+            curve.append(row)
+            print("  %s seed %d step %d (%.0f s): %s" % (tag, seed, step, time.time() - t,
+                                                         json.dumps(row)), flush=True)
+
+    ns.train(sc, docs, args.steps, seed=seed, on_step=on_step)
+    cache = json.load(open(path)) if os.path.exists(path) else {}
+    cache[key] = curve
+    with open(path + ".tmp", "w") as f:
+        json.dump(cache, f, indent=1)
+    os.replace(path + ".tmp", path)
+    return curve
+
+
+def student_config(args, c):
+    sc = dict(c)
+    if args.layers:
+        sc["n_layers"] = args.layers
+    return sc
+
+
+def plot_harm(args, curves, t_teacher):
+    """WORK/harm.png: each student's held-out loss on plain teacher text, and -log10 p of its open reading of the
+    stories it trained on, against the training step."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    for label, curve in curves.items():
+        steps = [r["step"] for r in curve]
+        a.plot(steps, [r["held_loss"] for r in curve], marker="o", label=label)
+        b.plot(steps, [-r["log10_p"] for r in curve], marker="o", label=label)
+    a.axhline(t_teacher, color="grey", linestyle=":", label="teacher itself")
+    a.set_xlabel("training step (16 x 256 ids)")
+    a.set_ylabel("held-out plain teacher text: loss (nats/id)")
+    a.legend(fontsize=7)
+    b.axhline(5, color="grey", linestyle=":")
+    b.set_xlabel("training step (16 x 256 ids)")
+    b.set_ylabel("-log10 p, open reading of its training stories")
+    if max(-r["log10_p"] for curve in curves.values() for r in curve) > 50:
+        b.set_yscale("symlog", linthresh=10)
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.work, "harm.png"), dpi=120)
+    print("plot: %s" % os.path.join(args.work, "harm.png"))
+
+
+def plot_radio(args, rows):
+    """WORK/radio.png: -log10 p of the students' open reading against rho, one curve per watermark."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in sorted({r[1] for r in rows}):
+        pts = sorted((rho, lp) for rho, n, lp in rows if n == name)
+        ax.plot([x * 100 for x, _ in pts], [-y for _, y in pts], marker="o", label=name)
+    ax.axhline(9, color="grey", linestyle=":", label="goal: p < 1e-9")
+    ax.set_xscale("log")
+    ax.set_xlabel("rho: watermarked share of the student's training ids (%)")
+    ax.set_ylabel("-log10 p, open reading of the W it saw")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.work, "radio.png"), dpi=120)
+    print("plot: %s" % os.path.join(args.work, "radio.png"))
 
 
 def main():
@@ -136,6 +235,8 @@ def main():
     p.add_argument("--model", default=os.path.join(SHARED, "models", "stories260K", "stories260K.bin"))
     p.add_argument("--tokenizer", default=os.path.join(SHARED, "models", "stories260K", "tok512.model"))
     p.add_argument("--stories", type=int, default=100, help="stories per configuration (256 ids at most each)")
+    p.add_argument("--held", type=int, default=100,
+                   help="held-out plain stories: for the degrade proxy's gradient, and for the students' loss")
     p.add_argument("--degrade", default="0.5,1", help="lambda of --antidistill degrade")
     p.add_argument("--fingerprint", default="4,8", help="lambda of --antidistill fingerprint")
     p.add_argument("--eps", default="0.01", help="the gradient tool's eps")
@@ -147,6 +248,8 @@ def main():
     p.add_argument("--radio-lambda", type=float, default=0,
                    help="fingerprint lambda of the radio stage (0: the largest)")
     p.add_argument("--train-seed", type=int, default=7)
+    p.add_argument("--kgw-seeds", default="", help="further training seeds of the KGW student (harm), for the noise")
+    p.add_argument("--checkpoints", type=int, default=4, help="readings of each student along its schedule")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stages", default="cost,harm,radio")
     args = p.parse_args()
@@ -156,7 +259,7 @@ def main():
 
     # The proxy's gradient: held-out plain teacher stories (seeds apart from every other set).
     proxy = os.path.join(args.work, "proxy")
-    heldg = generate(args, "held_grad", 900000, ["--no-watermark"])
+    heldg = generate(args, "held_grad", 900000, ["--no-watermark"], args.held)
     if not os.path.exists(os.path.join(proxy, "eps.txt")):
         with open(os.path.join(args.work, "held_grad.list.jsonl"), "w") as f:
             for d in heldg:
@@ -172,7 +275,7 @@ def main():
                 for l in args.fingerprint.split(",") if l]
     c, _, _, teacher, _ = grad.load(args.model)
     vocab = c["vocab_size"]
-    data = {name: generate(args, name, 1000, extra) for name, extra in configs}
+    data = Stories(args, configs)
 
     if "cost" in stages:
         print("\n| configuration | stories / ids | teacher perplexity | x plain | detected at p < 1e-3 "
@@ -192,45 +295,62 @@ def main():
         plot_cost(args, rows)
 
     if "harm" in stages:
-        held = generate(args, "held_eval", 700000, ["--no-watermark"])
+        held = generate(args, "held_eval", 700000, ["--no-watermark"], args.held)
         human = human_text(args)
-        sc = dict(c)
-        if args.layers:
-            sc["n_layers"] = args.layers
+        sc = student_config(args, c)
         t_teacher, t_human = mean_loss(teacher, held, vocab), mean_loss(teacher, human, vocab)
         print("\nteacher: held-out teacher text loss %.4f, human text loss %.4f" % (t_teacher, t_human))
-        print("\n| student trained on | held-out teacher text: loss | gap to teacher | gap x (kgw) "
-              "| human text: loss |")
-        print("|---|---|---|---|---|")
-        gap0 = None
-        for name, _ in configs:
-            if name == "plain" or name.startswith("fingerprint"):
-                continue
-            s = student(args, sc, data[name], name)
-            lt, lh = mean_loss(s, held, vocab), mean_loss(s, human, vocab)
-            gap = lt - t_teacher
-            gap0 = gap0 or gap
-            print("| %s | %.4f | %.4f | %.2f | %.4f |" % (name, lt, gap, gap / gap0, lh), flush=True)
+        print("student: %s, %d steps of 16 x 256 ids" % (sc, args.steps), flush=True)
+        runs = [("kgw", args.train_seed)] + [("kgw", int(x)) for x in args.kgw_seeds.split(",") if x]
+        runs += [(name, args.train_seed) for name, _ in configs if name.startswith("degrade")]
+        curves = {}
+        for name, seed in runs:
+            def evaluate(model, name=name, seed=seed):
+                return dict(held_loss=mean_loss(model, held, vocab), human_loss=mean_loss(model, human, vocab),
+                            **open_reading(args, model, data[name],
+                                           os.path.join(args.work, "harm_%s_s%d.jsonl" % (name, seed)), name))
+            curves["%s seed %d" % (name, seed)] = student(args, sc, data[name], name, seed, evaluate)
+        print("\n| student trained on | seed | train loss | held-out teacher text: loss | gap to teacher "
+              "| gap / KGW student's gap | human text: loss | open reading of its stories: scored | green | log10 p |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        gap0 = curves["kgw seed %d" % args.train_seed][-1]["held_loss"] - t_teacher
+        for label, curve in curves.items():
+            r = curve[-1]
+            gap = r["held_loss"] - t_teacher
+            print("| %s | %s | %.3f | %.4f | %.4f | %.2f | %.4f | %d | %.4f | %.2f |" % (
+                label.split(" seed ")[0], label.split(" seed ")[1], r["train_loss"], r["held_loss"], gap, gap / gap0,
+                r["human_loss"], r["scored"], r["green"], r["log10_p"]))
+        print("\nalong the schedule (step: held-out loss / open log10 p):")
+        for label, curve in curves.items():
+            print("  %s: %s" % (label, ", ".join("%d: %.3f / %.2f" % (r["step"], r["held_loss"], r["log10_p"])
+                                                   for r in curve)))
+        plot_harm(args, curves, t_teacher)
 
     if "radio" in stages:
-        sc = dict(c)
-        if args.layers:
-            sc["n_layers"] = args.layers
+        sc = student_config(args, c)
         lam = args.radio_lambda or max(float(x) for x in args.fingerprint.split(","))
         fp = next(n for n, _ in configs if n.startswith("fingerprint") and float(n.split("_")[1]) == lam)
         plain = data["plain"]
         total = sum(len(d) for d in plain)
-        print("\n| rho | watermark | W stories in the mix | open (trained W): scored | green | log10 p |")
-        print("|---|---|---|---|---|---|")
+        print("student: %s, %d steps of 16 x 256 ids" % (sc, args.steps), flush=True)
+        rows, lines = [], []
         for rho in (float(x) for x in args.rho.split(",")):
             for name in ("kgw", fp):
                 mix, trained = ns.mixture(data[name], plain, rho, total)
-                s = student(args, sc, mix, "%s rho %g" % (name, rho))
                 path = os.path.join(args.work, "open_%s_%g.jsonl" % (name, rho))
-                ns.write_predictions(path, ns.reads(s, [list(d) for d in data[name][:trained]]), name)
-                r = ns.score(args, path)
-                print("| %g%% | %s | %d | %d | %.4f | %.2f |" % (rho * 100, name, trained, r["scored_tuples"],
-                                                               r["favoured_fraction"], r["log10_p_value"]), flush=True)
+                curve = student(args, sc, mix, "%s rho %g" % (name, rho), args.train_seed,
+                                lambda model, name=name, trained=trained, path=path:
+                                open_reading(args, model, data[name][:trained], path, name))
+                r = curve[-1]
+                lines.append("| %g%% | %s | %d | %.3f | %d | %.4f | %.2f | %s |" % (
+                    rho * 100, name, trained, r["train_loss"], r["scored"], r["green"], r["log10_p"],
+                    ", ".join("%d: %.2f" % (x["step"], x["log10_p"]) for x in curve)))
+                rows.append((rho, name, r["log10_p"]))
+        print("\n| rho | watermark | W stories in the mix | train loss | open (trained W): scored | green | log10 p "
+              "| log10 p along the schedule |")
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(lines))
+        plot_radio(args, rows)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,9 @@ def reference_config(path):
                 seq_len=seq)
 
 
-def train(c, docs, steps, seed, block=256, batch=16):
+def train(c, docs, steps, seed, block=256, batch=16, on_step=None):
+    """Trains a fresh student; `on_step(step, model, loss)`, if given, is called after each step (1-based), e.g. to
+    read the student at checkpoints of its schedule."""
     torch.manual_seed(seed)
     model = Student(c)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
@@ -179,6 +181,8 @@ def train(c, docs, steps, seed, block=256, batch=16):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if on_step:
+            on_step(step + 1, model, float(loss))
     return model, float(loss)
 
 
