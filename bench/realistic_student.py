@@ -339,28 +339,30 @@ def record(args, row):
 
 
 def plot(args):
-    """log10 p against rho from results.jsonl, one line per (path, tokenizer, seed, steps, reading, score)."""
+    """log10 p against rho from results.jsonl: open readings on the left, closed (HTTP) on the right, one line per
+    (path, tokenizer, seed, steps, reading, score), so that points of different training budgets are never joined."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = [json.loads(x) for x in open(os.path.join(args.work, "results.jsonl")) if x.strip()]
-    lines, steps = {}, {}
+    lines = {}
     for r in (r for r in rows if "trained W" not in r["reading"]):
-        name = "%s %s s%d, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["reading"], r["score"])
-        lines.setdefault(name, {})[r["rho"]] = r["log10_p"]
-        steps.setdefault(name, set()).add(r["steps"])
-    fig, ax = plt.subplots(figsize=(10, 6))
-    for name, points in sorted(lines.items()):
+        closed = r["reading"].startswith("closed")
+        name = "%s %s s%d, %d steps, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], r["reading"],
+                                               r["score"])
+        lines.setdefault((closed, name), {})[r["rho"]] = r["log10_p"]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 6), sharey=True)
+    for (closed, name), points in sorted(lines.items()):
         xs = sorted(points)
-        ax.plot([100 * x for x in xs], [points[x] for x in xs], marker="o",
-                label="%s (%s steps)" % (name, "/".join(map(str, sorted(steps[name])))))
-    ax.axhline(-9, color="grey", ls=":", lw=1)
-    ax.axhline(-6, color="grey", ls="--", lw=1)
-    ax.axhline(-3, color="grey", ls="-.", lw=1)
-    ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
-    ax.set_ylabel("log10 p")
-    ax.set_title("Realistic student (issue 22): detection against rho")
-    ax.legend(fontsize=7)
+        axes[int(closed)].plot([100 * x for x in xs], [points[x] for x in xs], marker="o", label=name)
+    for ax, title in zip(axes, ("open mode (the student's own predictions)", "closed mode (its API's answers)")):
+        for y, ls, text in ((-3, "-.", "p = 1e-3"), (-6, "--", "p = 1e-6"), (-9, ":", "p = 1e-9")):
+            ax.axhline(y, color="grey", ls=ls, lw=1, label=text)
+        ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("log10 p")
+    fig.suptitle("Realistic student (issue 22): detection against rho")
     fig.tight_layout()
     fig.savefig(args.plot, dpi=110)
     print("wrote %s (%d lines)" % (args.plot, len(lines)))
