@@ -223,14 +223,28 @@ void OpenAiTestServer::serve() {
 void OpenAiTestServer::handle(int fd) {
   auto req = read_request(fd);
   if (!req) return;
+  // A request is in flight from when it is read until its reply starts to be written (or the connection is closed
+  // unanswered). Counting until the reply is written out would race: the client can read its answer and send its next
+  // request before this thread, its reply written, runs again to uncount it, and the server would count one more
+  // request in flight than the client has.
   struct InFlight {
     std::atomic<int>& n;
+    bool counted = true;
     explicit InFlight(std::atomic<int>& count, std::atomic<int>& most) : n(count) {
       const int now = ++n;
       for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {}
     }
-    ~InFlight() { --n; }
+    void end() {
+      if (counted) --n;
+      counted = false;
+    }
+    ~InFlight() { end(); }
   } in_flight(in_flight_, max_in_flight_);
+  const auto respond = [&in_flight, fd](int status, const std::string& reason, const std::string& body,
+                                        const std::string& extra_headers = {}) {
+    in_flight.end();
+    ::telltale::test::respond(fd, status, reason, body, extra_headers);
+  };
   Fault fault = Fault::kNone;
   {
     std::lock_guard lock(mu_);
@@ -242,21 +256,21 @@ void OpenAiTestServer::handle(int fd) {
   }
   switch (fault) {
     case Fault::kTooMany:
-      return respond(fd, 429, "Too Many Requests", R"({"error":{"message":"rate limited","type":"rate_limit"}})",
+      return respond(429, "Too Many Requests", R"({"error":{"message":"rate limited","type":"rate_limit"}})",
                      "Retry-After: 0\r\n");
-    case Fault::kServerError: return respond(fd, 500, "Internal Server Error", R"({"error":{"message":"boom"}})");
-    case Fault::kUnavailable: return respond(fd, 503, "Service Unavailable", "overloaded");
-    case Fault::kMalformedJson: return respond(fd, 200, "OK", R"({"choices": [{"message": {"content": "cut off)");
-    case Fault::kNoChoices: return respond(fd, 200, "OK", R"({"choices": []})");
+    case Fault::kServerError: return respond(500, "Internal Server Error", R"({"error":{"message":"boom"}})");
+    case Fault::kUnavailable: return respond(503, "Service Unavailable", "overloaded");
+    case Fault::kMalformedJson: return respond(200, "OK", R"({"choices": [{"message": {"content": "cut off)");
+    case Fault::kNoChoices: return respond(200, "OK", R"({"choices": []})");
     case Fault::kDrop: return;
     case Fault::kUnauthorized:
-      return respond(fd, 401, "Unauthorized", R"({"error":{"message":"Incorrect API key provided","type":"auth"}})");
+      return respond(401, "Unauthorized", R"({"error":{"message":"Incorrect API key provided","type":"auth"}})");
     case Fault::kEchoAuthorization:
       return respond(
-          fd, 400, "Bad Request",
+          400, "Bad Request",
           nlohmann::json({{"error", {{"message", "malformed header 'Authorization: " + req->authorization + "'"}}}})
               .dump());
-    case Fault::kControlBytes: return respond(fd, 400, "Bad Request", kControlBody + req->authorization);
+    case Fault::kControlBytes: return respond(400, "Bad Request", kControlBody + req->authorization);
     case Fault::kHold: {
       std::unique_lock lock(mu_);
       holding_ = true;
@@ -267,11 +281,11 @@ void OpenAiTestServer::handle(int fd) {
       return;
     }
     case Fault::kTooManyDate:
-      return respond(fd, 429, "Too Many Requests", R"({"error":{"message":"rate limited by date"}})",
+      return respond(429, "Too Many Requests", R"({"error":{"message":"rate limited by date"}})",
                      "Retry-After: " + http_date_from_now(2) + "\r\n");
-    case Fault::kHugeBody: return respond(fd, 200, "OK", std::string(9u << 20, ' ') + "{}");
+    case Fault::kHugeBody: return respond(200, "OK", std::string(9u << 20, ' ') + "{}");
     case Fault::kRedirect:
-      return respond(fd, 307, "Temporary Redirect", R"({"error":{"message":"moved"}})", "Location: /v1/elsewhere\r\n");
+      return respond(307, "Temporary Redirect", R"({"error":{"message":"moved"}})", "Location: /v1/elsewhere\r\n");
     case Fault::kSlow: std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms_.load())); break;
     case Fault::kNone:
     case Fault::kDrip:
@@ -282,9 +296,9 @@ void OpenAiTestServer::handle(int fd) {
   const auto j = nlohmann::json::parse(req->body, nullptr, false);
   const bool chat = req->path == "/v1/chat/completions";
   if (req->method != "POST" || (!chat && req->path != "/v1/completions"))
-    return respond(fd, 404, "Not Found", R"({"error":{"message":"no such route"}})");
+    return respond(404, "Not Found", R"({"error":{"message":"no such route"}})");
   if (j.is_discarded() || !j.is_object())
-    return respond(fd, 400, "Bad Request", R"({"error":{"message":"body is not JSON"}})");
+    return respond(400, "Bad Request", R"({"error":{"message":"body is not JSON"}})");
   std::string prompt;
   if (chat && j.contains("messages") && j["messages"].is_array() && !j["messages"].empty())
     prompt = j["messages"].back().value("content", "");
@@ -306,12 +320,15 @@ void OpenAiTestServer::handle(int fd) {
                                 {"object", chat ? "chat.completion" : "text_completion"},
                                 {"model", j.value("model", "")},
                                 {"choices", nlohmann::json::array({choice})}};
-  if (fault == Fault::kDrip) return drip(fd, response(200, "OK", reply.dump()), drip_ms_.load(), stopping_);
+  if (fault == Fault::kDrip) {
+    in_flight.end();
+    return drip(fd, response(200, "OK", reply.dump()), drip_ms_.load(), stopping_);
+  }
   if (fault != Fault::kBadLogprobs) {
     std::lock_guard lock(mu_);
     answered_.push_back(prompt);
   }
-  respond(fd, 200, "OK", reply.dump());
+  respond(200, "OK", reply.dump());
 }
 
 Answerer reference_model_answerer(const std::string& key_file) {
