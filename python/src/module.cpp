@@ -20,6 +20,7 @@
 #include "input/tokenizer.hpp"
 #include "model/sequence_attribution.hpp"
 #include "model/sequence_detection.hpp"
+#include "model/weighted_detection.hpp"
 #include "telltale.h"
 #include "telltale/hook.hpp"
 #include "telltale/keyring.hpp"
@@ -442,16 +443,6 @@ struct PyAttributor {
   std::atomic<bool> busy{false};
 };
 
-py::dict weights_dict(const telltale::model::PositionWeigher& w) {
-  py::dict d;
-  d["kind"] = telltale::model::weight_kind_name(w.options().kind);
-  d["temperature"] = w.options().temperature;
-  d["top_p"] = w.options().top_p;
-  d["grid"] = telltale::model::kWeightGrid;
-  d["model_sha256"] = w.model_sha256();
-  return d;
-}
-
 std::string core_library_path() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&tt_version_number), &info) == 0 || info.dli_fname == nullptr) return "";
@@ -833,7 +824,11 @@ PYBIND11_MODULE(_telltale, m) {
           "Each id's weight in grid units (weight x grid, rounded up; 0..grid): what detect() weighs position i by, "
           "whatever the key.")
       .def_property_readonly(
-          "weights", [](const PyModelAwareDetector& d) { return weights_dict(d.det.weigher()); },
+          "weights",
+          [](const PyModelAwareDetector& d) {
+            const auto& w = d.det.weigher();
+            return to_python(telltale::model::weights_json(w.options(), w.model_sha256()));
+          },
           "The weight choice as reports state it: kind, temperature, top_p, grid, model_sha256.");
 
   py::class_<PyAttributor>(
