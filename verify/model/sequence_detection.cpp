@@ -8,13 +8,9 @@ namespace telltale::model {
 Result<SequenceDetection> SequenceDetection::create(PositionWeigher weigher, std::span<const KeyRing> keys,
                                                     const SchemeParams& params, bool dedup) {
   if (keys.empty()) return invalid_argument("model-aware detection needs at least one key");
-  std::vector<Detector> detectors;
-  for (const KeyRing& k : keys) {
-    auto d = Detector::create(k, params);
-    if (!d) return d.status();
-    detectors.push_back(std::move(d).value());
-  }
-  return SequenceDetection(std::move(weigher), std::move(detectors), dedup);
+  auto detectors = detectors_for(keys, params);
+  if (!detectors) return detectors.status();
+  return SequenceDetection(std::move(weigher), std::move(detectors).value(), dedup);
 }
 
 Result<nlohmann::json> SequenceDetection::detect(std::span<const int32_t> ids, size_t prompt_tokens, double alpha) {

@@ -103,6 +103,16 @@ nlohmann::json weights_json(const WeightOptions& options, const std::string& mod
           {"model_sha256", model_sha256}};
 }
 
+Result<std::vector<Detector>> detectors_for(std::span<const KeyRing> keys, const SchemeParams& params) {
+  std::vector<Detector> detectors;
+  for (const KeyRing& k : keys) {
+    auto d = Detector::create(k, params);
+    if (!d) return d.status();
+    detectors.push_back(std::move(d).value());
+  }
+  return detectors;
+}
+
 bool weighted_detected(const WeightedDocument& result, double alpha) {
   const std::vector<double> adjusted = holm_over_keys(result);
   return std::any_of(adjusted.begin(), adjusted.end(), [&](double a) { return a <= std::log(alpha); });

@@ -15,6 +15,7 @@
 #include "radio/probability_score.hpp"
 #include "score/tuple_set.hpp"
 #include "telltale/hook.hpp"
+#include "telltale/keyring.hpp"
 #include "telltale/status.hpp"
 
 namespace telltale::model {
@@ -61,6 +62,9 @@ nlohmann::json weighted_json(const WeightedDocument& result, const WeightOptions
 
 // The weight choice as reports state it: kind, temperature, top-p, grid and the model's SHA-256.
 nlohmann::json weights_json(const WeightOptions& options, const std::string& model_sha256);
+
+// One detector per key, in order, for the analyses of a WeightedDetection.
+Result<std::vector<Detector>> detectors_for(std::span<const KeyRing> keys, const SchemeParams& params);
 
 // True when some key's Holm-adjusted weighted p-value is at most alpha.
 bool weighted_detected(const WeightedDocument& result, double alpha);

@@ -18,12 +18,9 @@ nlohmann::json model_aware_summary(nlohmann::json plain, const WeightedDocument&
 
 Result<ModelAwareScan> ModelAwareScan::create(PositionWeigher weigher, std::span<const KeyRing> keys,
                                               const SchemeParams& params, bool dedup, double alpha) {
-  std::vector<Detector> detectors;
-  for (const KeyRing& k : keys) {
-    auto d = Detector::create(k, params);
-    if (!d) return d.status();
-    detectors.push_back(std::move(d).value());
-  }
+  auto made = detectors_for(keys, params);
+  if (!made) return made.status();
+  const std::vector<Detector> detectors = std::move(made).value();
   std::vector<const Detector*> pointers;
   for (const Detector& d : detectors) pointers.push_back(&d);
   auto weighted = WeightedDetection::create(pointers, dedup);
