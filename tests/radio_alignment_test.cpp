@@ -1,6 +1,6 @@
 // Reading a suspect with its own tokenizer: hand-made pairs of tokenizations lined up by byte offsets (byte-fallback
-// pieces, multi-token words, leading spaces, a suspect token over two watermark tokens), and the reference tokenizer
-// aligned with itself.
+// pieces, multi-token words, leading spaces, a suspect token over two watermark tokens), the reference tokenizer
+// aligned with itself, and production vocabularies (llama.cpp GGUF) read as a suspect's.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -11,6 +11,7 @@
 #include "radio/alignment.hpp"
 #include "radio/piece_table.hpp"
 #include "test_paths.hpp"
+#include "tokenizer_test_support.hpp"
 
 using namespace telltale;
 using namespace telltale::radio;
@@ -213,4 +214,95 @@ TEST_CASE("the reference tokenizer read as a suspect tokenizer aligns with itsel
   CHECK(back->positions == r.positions);
   CHECK(back->predicted == r.predicted);
   CHECK(counts.off_boundary == 0);
+}
+
+TEST_CASE("a production vocabulary (llama.cpp GGUF) read as a suspect's spells every text its tokenizer encodes",
+          "[radio][alignment][gguf]") {
+  if (!test::have_llama_vocabularies()) {
+    SUCCEED("llama.cpp not found");
+    return;
+  }
+  const std::vector<std::string> texts = {"Once upon a time there was a little girl named Lily.",
+                                          "  two  spaces, then\nlines\tand tabs ",
+                                          "caf\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\xA6\x99 it's 3 o'clock"};
+  // Byte-level BPE (Llama 3, GPT-2) and SPM with byte fallback and a space prefix (Llama 2).
+  for (const char* name : {"llama-bpe", "gpt-2", "llama-spm"}) {
+    INFO(name);
+    const std::string path = test::llama_vocab_path(name);
+    const input::Tokenizer& tok = test::loaded_tokenizer(path);
+    auto pieces = PieceTable::load(path);
+    REQUIRE(pieces.is_ok());
+    CHECK(pieces->size() == tok.vocab_size());
+    CHECK(pieces->sha256_hex() == tok.sha256_hex());
+    if (tok.bos_id() >= 0) CHECK_FALSE(pieces->bytes(tok.bos_id()).has_value());
+    for (const std::string& text : texts) {
+      INFO(text);
+      std::vector<int32_t> ids;
+      REQUIRE(tok.encode(text, ids).is_ok());
+      std::string spelled;
+      for (int32_t id : ids) {
+        const auto b = pieces->bytes(id);
+        REQUIRE(b.has_value());
+        spelled += *b;
+      }
+      // SPM puts a space before every text it encodes; byte-level BPE spells the text as it is.
+      CHECK(spelled == (std::string(name) == "llama-spm" ? " " + text : text));
+    }
+  }
+  // SPM's byte tokens are their byte; a text piece of the same bytes comes first.
+  auto spm = PieceTable::load(test::llama_vocab_path("llama-spm"));
+  REQUIRE(spm.is_ok());
+  const auto e2 = spm->id_of("\xE2");
+  REQUIRE(e2.has_value());
+  CHECK(*spm->bytes(*e2) == "\xE2");
+  const auto the = spm->id_of(" the");
+  REQUIRE(the.has_value());
+  CHECK(*spm->bytes(*the) == " the");
+}
+
+TEST_CASE("a suspect with a production tokenizer lines up with the reference tokenizer by byte offsets",
+          "[radio][alignment][gguf]") {
+  if (!test::have_llama_vocabularies()) {
+    SUCCEED("llama.cpp not found");
+    return;
+  }
+  const Reference ref = reference();
+  const std::string path = test::llama_vocab_path("llama-bpe");
+  auto suspect = PieceTable::load(path);
+  REQUIRE(suspect.is_ok());
+  const std::string text = "Once upon a time there was a little girl named Lily. She loved to play outside.";
+  PredictionRecord r;
+  REQUIRE(test::loaded_tokenizer(path).encode(text, r.ids).is_ok());
+  for (uint32_t p = 1; p < r.ids.size(); ++p) {  // a suspect that predicts the text itself
+    r.positions.push_back(p);
+    r.predicted.push_back({r.ids[p]});
+  }
+  auto read = suspect_record_text(r, *suspect);
+  REQUIRE(read.is_ok());
+  CHECK(read->first == text);
+  auto aligned = align_text(read->first, ref.tok, ref.pieces);
+  REQUIRE(aligned.is_ok());
+  AlignmentCounts counts;
+  auto back = align_predictions(*aligned, read->second, ref.pieces, true, counts);
+  REQUIRE(back.is_ok());
+  // Every position is read. Llama 3's words end where the reference's pieces end here (no position off a
+  // boundary), but some are more than one reference piece (" girl": "▁g" "ir" "l"), so that prediction is not one
+  // whole watermark token and is dropped; each kept one is a reference token that spells the text from the boundary
+  // on: the suspect predicted the text itself.
+  INFO("positions " << counts.positions << ", off a boundary " << counts.off_boundary << ", top not one token "
+                    << counts.top_unaligned << ", kept " << counts.candidates_kept);
+  CHECK(counts.positions == r.positions.size());
+  CHECK(counts.top_unaligned > 0);
+  CHECK(counts.candidates_kept > 0);
+  CHECK(counts.off_boundary + counts.top_unaligned + counts.candidates_kept == counts.positions);
+  REQUIRE(back->positions.size() == counts.candidates_kept);
+  for (size_t i = 0; i < back->positions.size(); ++i) {
+    const uint32_t p = back->positions[i];
+    REQUIRE(p < aligned->ids.size());
+    const size_t start = p == 0 ? 0 : aligned->ends[p - 1];
+    REQUIRE(back->predicted[i].size() == 1);
+    const auto b = ref.pieces.bytes(back->predicted[i][0]);
+    REQUIRE(b.has_value());
+    CHECK(text.compare(start, b->size(), *b) == 0);
+  }
 }

@@ -221,9 +221,10 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
   sc->add_option("--predictions", s->recipe.predictions, "a predictions file (spec/predictions-format.md)");
   sc->add_option("--answers", s->recipe.answers, "a closed-model answer log (JSONL: prompt, response)");
   sc->add_option("--filter", s->recipe.filter, "the teacher-context filter: only contexts the teacher emitted count");
-  sc->add_option("--suspect-tokenizer", s->recipe.suspect_tokenizer,
-                 "the suspect's own SentencePiece model: the predictions file holds its ids, aligned to --tokenizer by "
-                 "byte offsets");
+  sc->add_option(
+      "--suspect-tokenizer", s->recipe.suspect_tokenizer,
+      "the suspect's own tokenizer (SentencePiece .model or llama.cpp .gguf): the predictions file holds its "
+      "ids, aligned to --tokenizer by byte offsets");
   sc->add_option("--score", s->score,
                  "top1: count the suspect's top-ranked ids; probability: its probability mass on "
                  "the favoured ids (needs logprobs)")

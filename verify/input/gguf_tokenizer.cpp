@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 
 #include "input/cached_tokenizer.hpp"
 #include "input/utf8.hpp"
@@ -51,6 +52,19 @@ struct ModelDeleter {
   void operator()(llama_model* m) const { llama_model_free(m); }
 };
 using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
+
+// The bytes of one id as llama.cpp streams it (llama_token_to_piece; special tokens render as nothing), with the
+// leading space dropped when `lstrip`; nullopt when llama.cpp cannot render it.
+std::optional<std::string> token_piece(const llama_vocab* vocab, llama_token id, bool lstrip) {
+  char buf[256];
+  int32_t n = llama_token_to_piece(vocab, id, buf, sizeof buf, lstrip ? 1 : 0, /*special=*/false);
+  if (n >= 0) return std::string(buf, static_cast<size_t>(n));
+  std::string big(static_cast<size_t>(-n), '\0');
+  n = llama_token_to_piece(vocab, id, big.data(), static_cast<int32_t>(big.size()), lstrip ? 1 : 0, false);
+  if (n < 0) return std::nullopt;
+  big.resize(static_cast<size_t>(n));
+  return big;
+}
 
 std::string meta_string(const llama_model* model, const char* key) {
   char buf[256];
@@ -104,18 +118,10 @@ class GgufVocabulary final : public TokenizerModel {
   Result<std::string> decode(std::span<const int32_t> ids) const override {
     try {
       std::string text;
-      char buf[256];
       for (size_t i = 0; i < ids.size(); ++i) {
-        const int32_t lstrip = i == 0 && space_prefix_ ? 1 : 0;
-        int32_t n = llama_token_to_piece(vocab_, ids[i], buf, sizeof buf, lstrip, /*special=*/false);
-        if (n >= 0) {
-          text.append(buf, static_cast<size_t>(n));
-          continue;
-        }
-        std::string big(static_cast<size_t>(-n), '\0');
-        n = llama_token_to_piece(vocab_, ids[i], big.data(), static_cast<int32_t>(big.size()), lstrip, false);
-        if (n < 0) return invalid_argument(path_ + ": llama.cpp could not decode id " + std::to_string(ids[i]));
-        text.append(big.data(), static_cast<size_t>(n));
+        const auto piece = token_piece(vocab_, ids[i], i == 0 && space_prefix_);
+        if (!piece) return invalid_argument(path_ + ": llama.cpp could not decode id " + std::to_string(ids[i]));
+        text += *piece;
       }
       return text;
     } catch (const std::bad_alloc&) {
@@ -254,7 +260,10 @@ Status check_in_child(int fd, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int fd, const std::string& path) {
+namespace {
+
+// The vocabulary of the file open on `fd`, checked in a child process first, with at least two tokens.
+Result<ModelPtr> load_checked(int fd, const std::string& path) {
   silence_llama_log();
   TT_RETURN_IF_ERROR(check_in_child(fd, path));
   std::string errors;
@@ -263,18 +272,56 @@ Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int fd, const
   const llama_vocab* vocab = llama_model_get_vocab(model.get());
   if (vocab == nullptr || llama_vocab_type(vocab) == LLAMA_VOCAB_TYPE_NONE || llama_vocab_n_tokens(vocab) < 2)
     return invalid_argument(path + ": the GGUF file holds no tokenizer vocabulary");
-  return std::unique_ptr<const TokenizerModel>(std::make_unique<GgufVocabulary>(std::move(model), path));
+  return model;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int fd, const std::string& path) {
+  auto model = load_checked(fd, path);
+  if (!model) return model.status();
+  return std::unique_ptr<const TokenizerModel>(std::make_unique<GgufVocabulary>(std::move(*model), path));
+}
+
+Result<std::vector<GgufPiece>> load_gguf_pieces(int fd, const std::string& path) {
+  auto model = load_checked(fd, path);
+  if (!model) return model.status();
+  try {
+    const llama_vocab* vocab = llama_model_get_vocab(model->get());
+    std::vector<GgufPiece> out(static_cast<size_t>(llama_vocab_n_tokens(vocab)));
+    constexpr auto kNoBytes = LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_UNKNOWN | LLAMA_TOKEN_ATTR_UNUSED;
+    for (llama_token t = 0; t < static_cast<llama_token>(out.size()); ++t) {
+      const auto attr = llama_vocab_get_attr(vocab, t);
+      if ((attr & kNoBytes) != 0) continue;
+      auto piece = token_piece(vocab, t, false);
+      if (!piece) return invalid_argument(path + ": llama.cpp could not render id " + std::to_string(t));
+      out[static_cast<size_t>(t)] = {std::move(*piece), (attr & LLAMA_TOKEN_ATTR_BYTE) != 0};
+    }
+    return out;
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kNoMemory, path + ": out of memory reading the vocabulary's pieces");
+  }
 }
 
 #else
 
 bool gguf_tokenizers_supported() { return false; }
 
-Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int, const std::string& path) {
+namespace {
+
+Status no_llama(const std::string& path) {
   return invalid_argument(path +
                           ": a GGUF vocabulary, but this telltale was built without llama.cpp "
                           "(scripts/llama-cpp lib, then reconfigure with TELLTALE_LLAMA=ON)");
 }
+
+}  // namespace
+
+Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int, const std::string& path) {
+  return no_llama(path);
+}
+
+Result<std::vector<GgufPiece>> load_gguf_pieces(int, const std::string& path) { return no_llama(path); }
 
 #endif
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "input/tokenizer_model.hpp"
 
@@ -18,5 +19,18 @@ bool gguf_tokenizers_supported();
 // call; its error becomes the one-line message. Errors: not a GGUF or a truncated one, a GGUF without a vocabulary,
 // or a build without llama.cpp (kInvalidArgument).
 Result<std::unique_ptr<const TokenizerModel>> load_gguf_vocabulary(int fd, const std::string& path);
+
+// One id of a GGUF vocabulary as the cross-tokenizer piece table reads it (radio/piece_table.hpp): the bytes it
+// stands for inside a text, as a server streams them (llama_token_to_piece, the leading space kept: "▁the" and
+// byte-level BPE's "Ġthe" are " the", SPM's byte token <0xE2> is that byte), and whether it is a byte token.
+// Control, unknown and unused tokens stand for no bytes.
+struct GgufPiece {
+  std::string bytes;
+  bool byte_token = false;
+};
+
+// Every id's piece, id = index, of the GGUF vocabulary open on `fd` (read from its start), loaded and checked as
+// load_gguf_vocabulary loads it; the same errors.
+Result<std::vector<GgufPiece>> load_gguf_pieces(int fd, const std::string& path);
 
 }  // namespace telltale::input

@@ -1,4 +1,5 @@
-// Piece table: one pass over the vocabulary when loaded; lookups are a vector index and a hash map.
+// Piece table: one pass over the vocabulary when loaded (SentencePiece's pieces, or llama.cpp's for a GGUF
+// vocabulary); lookups are a vector index and a hash map.
 #include "radio/piece_table.hpp"
 
 #include <sentencepiece_processor.h>
@@ -6,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "input/gguf_tokenizer.hpp"
 #include "input/tokenizer.hpp"
+#include "telltale/input_file.hpp"
 
 namespace telltale::radio {
 namespace {
@@ -69,11 +72,35 @@ PieceTable PieceTable::from_pieces(std::span<const std::string> pieces) {
   return t;
 }
 
+// A llama.cpp GGUF vocabulary's pieces, read from one open file: the hash is of that file (reopened through
+// /proc/self/fd, so a file renamed over `path` meanwhile is not the one hashed) and the pieces are llama.cpp's own.
+Result<PieceTable> PieceTable::load_gguf(const std::string& path) {
+  auto fd = open_input_file(path, "tokenizer model");
+  if (!fd) return fd.status();
+  auto sha = input::sha256_file_hex("/proc/self/fd/" + std::to_string(fd->get()));
+  if (!sha) return io_error(path + ": cannot read tokenizer model: " + sha.status().message());
+  auto pieces = input::load_gguf_pieces(fd->get(), path);
+  if (!pieces) return pieces.status();
+  PieceTable t;
+  t.sha256_hex_ = std::move(*sha);
+  for (input::GgufPiece& p : *pieces) {
+    const Kind kind = p.bytes.empty() ? Kind::kNone : p.byte_token ? Kind::kByte : Kind::kText;
+    t.add(std::move(p.bytes), kind);
+  }
+  t.index();
+  return t;
+}
+
 Result<PieceTable> PieceTable::load(const std::string& path) {
   // Loaded through the tokenizer's own checks (size, key-file refusal), then read again for its pieces; the hash is
   // the one of the bytes actually parsed here.
   auto tok = input::Tokenizer::load(path);
   if (!tok) return tok.status();
+  if (tok->kind() == input::TokenizerKind::kGguf) {
+    auto t = load_gguf(path);
+    if (t && t->sha256_hex_ != tok->sha256_hex()) return io_error(path + ": the file changed while it was read");
+    return t;
+  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();

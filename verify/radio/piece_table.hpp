@@ -1,6 +1,7 @@
-// The bytes each id of a SentencePiece vocabulary stands for (a byte-fallback piece <0xNN> is that byte, the
-// leading-space mark U+2581 is a space, control and unknown pieces stand for none), and the id of a byte string:
-// what lines up two tokenizations of the same text (spec/radioactivity.md, section 6).
+// The bytes each id of a vocabulary stands for (SentencePiece: a byte-fallback piece <0xNN> is that byte, the
+// leading-space mark U+2581 is a space, control and unknown pieces stand for none; a llama.cpp GGUF vocabulary: the
+// bytes llama.cpp streams for the id, input/gguf_tokenizer.hpp), and the id of a byte string: what lines up two
+// tokenizations of the same text (spec/radioactivity.md, section 6).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,8 @@ namespace telltale::radio {
 
 class PieceTable {
  public:
-  // Reads a SentencePiece model file. Errors name the file.
+  // Reads a SentencePiece model or a llama.cpp GGUF vocabulary (by file type, as input::Tokenizer::load). Errors
+  // name the file.
   static Result<PieceTable> load(const std::string& path);
   // A vocabulary given as piece strings, id = index: "<0xNN>" is a byte piece, any other "<...>" a control piece,
   // everything else text with U+2581 read as a space. For tests and hand-made vocabularies.
@@ -33,6 +35,7 @@ class PieceTable {
 
  private:
   enum class Kind : uint8_t { kText, kByte, kNone };
+  static Result<PieceTable> load_gguf(const std::string& path);
   void add(std::string bytes, Kind kind);
   void index();
   std::vector<std::string> bytes_;
