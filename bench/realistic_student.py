@@ -11,24 +11,30 @@ section 4), `--score top1` and `--score probability`. Two training paths per rho
   scratch   trained on the mixture only (as neural_student.py);
   finetune  pretrained on human text (../shared/corpora) plus U (once, kept in the work dir), then fine-tuned on the
             mixture at a lower learning rate.
-Closed mode: the trained student is served by an OpenAI-compatible chat server on 127.0.0.1 (bench/student_server.py,
-answers sampled at --temperature with seed 1, top 20 logprobs with their bytes), asked --closed-prompts prompts cut
+Closed mode: the trained student is served by an OpenAI-compatible server on 127.0.0.1 (bench/student_server.py:
+/v1/chat/completions, or the legacy /v1/completions with --api completions; answers sampled at --temperature with
+seed 1, top 20 logprobs, with their bytes in the chat form), asked --closed-prompts prompts cut
 from W by `telltale radioactivity query --concurrency`, and the query log scored with `--answers` and the teacher
 filter. Each trained student is saved in the work dir (a second run reads it again without training); every reading
 is appended to WORK/results.jsonl, which --plot draws (log10 p against rho). --control-keys N scores each full reading
-with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01 against exact binomial bounds.
+with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01 against exact binomial bounds. --accounts N
+also reads W as N accounts (consecutive runs of stories, as the teacher served them), each scored alone, and reports
+the smallest p-value times N (Bonferroni). --tokenizer-type teacher gives the student the watermark tokenizer (the
+same-tokenizer case; texts still re-tokenized, as a scraper would).
 
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic \
       [--stories 500] [--rho 0.05,0] [--tokenizer-type bpe] [--student-vocab 1024] [--steps 500] \
       [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N] \
-      [--closed-prompts 200] [--closed-tokens 128] [--concurrency 4] [--temperature 1]
+      [--closed-prompts 200] [--closed-tokens 128] [--concurrency 4] [--temperature 1] [--api chat]
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic --plot OUT.png
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --quick   # about a minute
 
 --quick (what bench/run-all --quick, hence scripts/test, runs; statistical checks only, no timing; exit 1 on a
 failure): a fixed key (tests' fixed_key(22)), 40 W and 40 U stories, a BPE-512 student tokenizer; a suspect that
-memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode, and
-closed mode through the HTTP server and `radioactivity query --concurrency 4`); a tiny student trained at rho = 0
+memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode
+through its BPE-512 and, with --production-vocab FILE.gguf, through a production vocabulary, and
+closed mode through the HTTP server and `radioactivity query --concurrency 4`, over /v1/chat/completions and the
+legacy /v1/completions); a tiny student trained at rho = 0
 must not be detected at 1e-3 (open and closed, both scores); three readings scored with 20 unrelated fixed keys must
 stay within the exact binomial bounds.
 """
@@ -71,7 +77,11 @@ def human_texts(corpora):
 
 
 def train_tokenizer(args, human, plain_texts):
-    """The student's SentencePiece model, trained once on human text plus U (fixed seed, one thread)."""
+    """The student's SentencePiece model, trained once on human text plus U (fixed seed, one thread); with
+    --tokenizer-type teacher, the watermark tokenizer itself (a student that shares the teacher's tokenizer, and
+    re-tokenizes the text it collected as any scraper would)."""
+    if args.tokenizer_type == "teacher":
+        return args.tokenizer
     prefix = os.path.join(args.work, "student-%s%d" % (args.tokenizer_type, args.student_vocab))
     if not os.path.exists(prefix + ".model"):
         corpus = os.path.join(args.work, "tokenizer-input.txt")
@@ -95,6 +105,43 @@ def encode(model, texts):
         sys.exit("spm_encode failed: " + r.stderr.strip())
     lines = r.stdout.split("\n")[:len(texts)]
     return [[int(i) for i in line.split()] for line in lines]
+
+
+class ProductionVocab:
+    """A production tokenizer (a llama.cpp GGUF vocabulary, e.g. Llama 3's 128k byte-level BPE) as a student's: texts
+    are encoded by telltale's own tokenizer (the Python binding's `Tokenizer`, as the verifier reads the file), and
+    the student's output layer covers only the ids its texts hold (vocabulary pruning: a 128k-way softmax is out of
+    this CPU bench's reach, and an id no text holds is never a training target). Student id 3 + k is the k-th
+    smallest production id in use; 0-2 are the student's own BOS / padding slots. Predictions are written in
+    production ids, the vocabulary size and SHA-256 the GGUF file's, so the verifier aligns them with
+    `--suspect-tokenizer FILE.gguf` as it would a real model's."""
+
+    def __init__(self, args, path, texts):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.telltale))), "python"))
+        import telltale  # noqa: E402  (the binding built beside the CLI: build/python)
+        self.tok = telltale.Tokenizer(path)
+        used = set()
+        for t in texts:
+            used.update(int(i) for i in self.tok.encode(t))
+        self.used = sorted(used)
+        self.compact = {i: 3 + k for k, i in enumerate(self.used)}
+        self.size = 3 + len(self.used)
+
+    def encode(self, texts):
+        return [[self.compact[int(i)] for i in self.tok.encode(t)] for t in texts]
+
+    def records(self, records):
+        """Open-mode records in production ids; an alternative in the student's own slots (never a target) is
+        dropped from its position's list."""
+        out = []
+        for r in records:
+            pred, lps = [], []
+            for ids, lp in zip(r["predicted"], r["logprobs"]):
+                keep = [(self.used[i - 3], v) for i, v in zip(ids, lp) if i >= 3]
+                pred.append([i for i, _ in keep])
+                lps.append([v for _, v in keep])
+            out.append(dict(r, ids=[self.used[i - 3] for i in r["ids"]], predicted=pred, logprobs=lps))
+        return out
 
 
 def texts_of(args, name):
@@ -140,8 +187,12 @@ def fixed_key(path, seed):
     """tests/verify_test_support.hpp's fixed_key(seed) (secret byte i = seed + i) as a key file (spec/key-file.md):
     the same key every run, so that a check reads the same texts every run."""
     head = b"TTKEYv1\n" + struct.pack("<II", 1, 0) + bytes((seed + i) & 0xFF for i in range(32))
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+    if os.path.exists(path):  # made by an earlier (or a concurrent) run of the same work dir: the same bytes
+        return path
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
         f.write(head + hashlib.sha256(head).digest())
+    os.replace(tmp, path)  # whole or absent: a concurrent run never reads half a key
     return path
 
 
@@ -196,7 +247,7 @@ def teacher_filter(args):
     return path
 
 
-def query(args, complete, pieces, prompts, log, max_tokens, concurrency):
+def query(args, complete, pieces, prompts, log, max_tokens, concurrency, api=None):
     """Serves `complete` on 127.0.0.1 and asks it every prompt through `telltale radioactivity query`; returns the
     query's summary (None when the log exists from an earlier run: it is scored as it is)."""
     if os.path.exists(log):
@@ -206,6 +257,7 @@ def query(args, complete, pieces, prompts, log, max_tokens, concurrency):
         r = ns.telltale(args, "radioactivity", "query", "--endpoint", srv.url, "--model", "student", "--prompts",
                         prompts, "--log", log, "--max-tokens", str(max_tokens), "--temperature",
                         str(args.temperature), "--seed", "1", "--concurrency", str(concurrency), "--rate", "1000",
+                        "--api", api or args.api,
                         "--timeout", "1200", "--quiet")
     finally:
         srv.shutdown()
@@ -245,17 +297,26 @@ def setup(args):
     ns.stories(args, "plain", 500000, None)
     human = human_texts(args.corpora)[:args.human_paragraphs or None]
     wm_text, plain_text = texts_of(args, "wm"), texts_of(args, "plain")
-    smodel = train_tokenizer(args, human, plain_text)
-    with open(smodel, "rb") as f:
-        ssha = hashlib.sha256(f.read()).hexdigest()
     c = ns.reference_config(args.model)
-    c["vocab_size"] = args.student_vocab
-    wm, plain = encode(smodel, wm_text), encode(smodel, plain_text)
+    if args.student_tokenizer:
+        # The ids of the texts it trains on: the human text only where it is pretrained on it.
+        pv = ProductionVocab(args, args.student_tokenizer,
+                             wm_text + plain_text + (human if "finetune" in args.paths.split(",") else []))
+        smodel, ssha, pieces = args.student_tokenizer, pv.tok.sha256, None
+        c["vocab_size"], out_vocab, to_suspect, enc = pv.size, pv.tok.vocab_size, pv.records, pv.encode
+    else:
+        smodel = train_tokenizer(args, human, plain_text)
+        with open(smodel, "rb") as f:
+            ssha = hashlib.sha256(f.read()).hexdigest()
+        c["vocab_size"] = out_vocab = args.student_vocab
+        pieces, to_suspect, enc = student_server.piece_bytes(smodel), (lambda r: r), (lambda t: encode(smodel, t))
+    wm, plain = enc(wm_text), enc(plain_text)
     wm = [d[:c["seq_len"] - 1] for d in wm]
-    print("student tokenizer %s: W %d ids, U %d ids, human %d paragraphs (%.0f s)" % (
-        os.path.basename(smodel), sum(map(len, wm)), sum(map(len, plain)), len(human), time.time() - t0), flush=True)
+    print("student tokenizer %s: W %d ids, U %d ids, human %d paragraphs, student vocabulary %d (%.0f s)" % (
+        os.path.basename(smodel), sum(map(len, wm)), sum(map(len, plain)), len(human), c["vocab_size"],
+        time.time() - t0), flush=True)
     return argparse.Namespace(human=human, wm_text=wm_text, smodel=smodel, ssha=ssha, c=c, wm=wm, plain=plain,
-                              pieces=student_server.piece_bytes(smodel))
+                              pieces=pieces, encode=enc, to_suspect=to_suspect, out_vocab=out_vocab)
 
 
 def quick(args):
@@ -288,6 +349,17 @@ def quick(args):
         r = score(args, mem, (*own, "--score", kind))
         check(r["log10_p_value"] < -9 and r["alignment"]["positions"] > 0,
               "open, memorised W, %s, own tokenizer: %s (p < 1e-9)" % (kind, line(r)))
+    # The same memoriser in a production vocabulary (Llama 3's, a llama.cpp GGUF), read through it.
+    if args.production_vocab:
+        pv = ProductionVocab(args, args.production_vocab, s.wm_text)
+        prod = os.path.join(args.work, "memoriser_production.jsonl")
+        write_predictions(prod, pv.records(memoriser_records(pv.encode(s.wm_text))), pv.tok.vocab_size,
+                          pv.tok.sha256, "memorised W, production vocabulary")
+        for kind in ("top1", "probability"):
+            r = score(args, prod, ("--suspect-tokenizer", args.production_vocab, "--score", kind))
+            check(r["log10_p_value"] < -9 and r["alignment"]["positions"] > 0,
+                  "open, memorised W, %s, production vocabulary %s: %s (p < 1e-9)" % (
+                      kind, os.path.basename(args.production_vocab), line(r)))
     # A student trained from scratch at rho = 0 (tiny: 2 layers, 30 steps): not detected at alpha = 1e-3, which
     # under H0 fails at most once in 1000 draws of the fixed key.
     c = dict(s.c, n_layers=2)
@@ -305,15 +377,16 @@ def quick(args):
     tfilter = ("--filter", teacher_filter(args))
     complete, known = memoriser_answers(s.wm, s.pieces, prompts)
     logs = {}
-    for name, fn in (("memorised W", complete),
-                     ("student rho=0", student_server.sampler(model, lambda t: encode(s.smodel, [t])[0]))):
-        logs[name] = os.path.join(args.work, "answers_%s.jsonl" % name.split()[0])
-        q = query(args, fn, s.pieces, prompts_path, logs[name], 48, 4)
+    for name, fn, api in (("memorised W", complete, "chat"), ("memorised W, legacy /completions", complete,
+                                                                "completions"),
+                          ("student rho=0", student_server.sampler(model, lambda t: encode(s.smodel, [t])[0]), "chat")):
+        logs[name] = os.path.join(args.work, "answers_%s_%s.jsonl" % (name.split()[0], api))
+        q = query(args, fn, s.pieces, prompts_path, logs[name], 48, 4, api)
         check(q["complete"] and q["answers_without_logprobs"] == 0 and q["prompts"] == len(prompts),
               "closed, %s: %d prompts answered over HTTP with logprobs" % (name, q["prompts"]))
         for kind in ("top1", "probability"):
             r = score(args, logs[name], (*tfilter, "--score", kind), closed=True)
-            if name == "memorised W":
+            if name.startswith("memorised W"):
                 check(r["log10_p_value"] < -9, "closed, %s (%d of %d prompts known), %s: %s (p < 1e-9)" % (
                     name, known, len(prompts), kind, line(r)))
             else:
@@ -330,6 +403,28 @@ def quick(args):
     if fresh:
         shutil.rmtree(args.work)
     print("realistic student quick: all checks passed")
+
+
+def account_scan(args, records, n, write, extra):
+    """W cut into n accounts (consecutive, equal runs of stories: the teacher's outputs as its accounts received
+    them), each account's reading scored alone, and the smallest p-value times n (Bonferroni: a rigorous bound on the
+    chance that any of n accounts reads this low under H0, whatever their dependence). Returns per score kind
+    (p_min_bonferroni, the account, its scored tuples)."""
+    size = -(-len(records) // n)
+    out = {}
+    for kind in ("top1", "probability"):
+        best = None
+        for a in range(n):
+            chunk = records[a * size:(a + 1) * size]
+            if not chunk:
+                continue
+            path = write(a, chunk)
+            r = score(args, path, (*extra, "--score", kind))
+            if best is None or r["log10_p_value"] < best[3]:
+                best = (r["p_value"], a, r["scored_tuples"], r["log10_p_value"])
+        log10 = min(0.0, best[3] + math.log10(n))
+        out[kind] = (log10, best[1], best[2])
+    return out
 
 
 def record(args, row):
@@ -380,7 +475,12 @@ def main():
     p.add_argument("--human-paragraphs", type=int, default=0, help="use only the first N paragraphs (0: all)")
     p.add_argument("--stories", type=int, default=500)
     p.add_argument("--rho", default="0.05,0")
-    p.add_argument("--tokenizer-type", choices=("bpe", "unigram"), default="bpe")
+    p.add_argument("--tokenizer-type", choices=("bpe", "unigram", "teacher", "production"), default="bpe",
+                   help="the student's tokenizer: trained by spm_train, the watermark tokenizer itself, or a "
+                        "production vocabulary (--student-tokenizer FILE.gguf)")
+    p.add_argument("--student-tokenizer", default="", help="--tokenizer-type production: the GGUF vocabulary")
+    p.add_argument("--production-vocab", default="",
+                   help="--quick: also read the memoriser through this production vocabulary (a GGUF file)")
     p.add_argument("--student-vocab", type=int, default=1024)
     p.add_argument("--paths", default="scratch,finetune")
     p.add_argument("--steps", type=int, default=500, help="training steps from scratch")
@@ -395,9 +495,15 @@ def main():
                    help="closed mode: W prompts asked through the HTTP server (0: no closed reading)")
     p.add_argument("--closed-tokens", type=int, default=128, help="closed mode: answer length (max_tokens)")
     p.add_argument("--concurrency", type=int, default=4, help="closed mode: requests in flight")
+    p.add_argument("--api", choices=("chat", "completions"), default="chat",
+                   help="closed mode: /v1/chat/completions or the legacy /v1/completions")
     p.add_argument("--temperature", type=float, default=1.0, help="closed mode: 0 greedy, else sampled")
     p.add_argument("--closed-trained", action="store_true",
                    help="closed mode: prompts cut only from the W stories in the mixture (the owner knows them)")
+    p.add_argument("--key-seed", type=int, default=None,
+                   help="the teacher's key: fixed_key(SEED), the same every run (default: telltale keygen, once)")
+    p.add_argument("--accounts", type=int, default=0,
+                   help="also read W as this many accounts (consecutive runs of stories), the smallest p x accounts")
     p.add_argument("--control-keys", type=int, default=0,
                    help="also score each full reading with this many unrelated fixed keys (null control, <= 200)")
     args = p.parse_args()
@@ -409,11 +515,24 @@ def main():
         p.error("--work is required (except with --quick)")
     if args.plot:
         return plot(args)
+    if args.tokenizer_type == "teacher":
+        args.student_vocab = ns.reference_config(args.model)["vocab_size"]
+    if (args.tokenizer_type == "production") != bool(args.student_tokenizer):
+        p.error("--student-tokenizer FILE.gguf goes with --tokenizer-type production, and only with it")
+    if args.tokenizer_type == "production":
+        if args.closed_prompts:
+            p.error("--tokenizer-type production reads in open mode only (give --closed-prompts 0): the bench's "
+                    "server sends each SentencePiece piece's bytes")
+
     os.makedirs(args.work, exist_ok=True)
     args.key = os.path.join(args.work, "k.key")
-    if not os.path.exists(args.key):
+    if args.key_seed is not None:
+        fixed_key(args.key, args.key_seed)
+    elif not os.path.exists(args.key):
         ns.telltale(args, "keygen", "--out", args.key)
     s = setup(args)
+    if args.student_tokenizer:
+        args.student_vocab = s.out_vocab  # names: production128256 (the file is in the run's log and RESULTS)
     c, wm, plain = s.c, s.wm, s.plain
     paths = args.paths.split(",")
     tag = "%s%d_s%d" % (args.tokenizer_type, args.student_vocab, args.train_seed)
@@ -425,7 +544,7 @@ def main():
             pretrained.load_state_dict(torch.load(ckpt))
         else:
             t = time.time()
-            pre_docs = blocks(encode(s.smodel, s.human), 256) + plain
+            pre_docs = blocks(s.encode(s.human), 256) + plain
             pretrained, loss = ns.train(c, pre_docs, args.pretrain_steps, seed=args.train_seed)
             torch.save(pretrained.state_dict(), ckpt)
             print("pretrained %d steps on %d docs (human blocks + U): loss %.3f (%.0f s)" % (
@@ -468,23 +587,24 @@ def main():
                     continue
                 file = os.path.join(args.work, "%s_%s_%s_%g_%d.jsonl" % (
                     path, tag, "all" if "all" in name else "trained", rho, steps))
-                write_predictions(file, records, c["vocab_size"], s.ssha, "realistic student %s %s rho=%g" % (
+                write_predictions(file, s.to_suspect(records), s.out_vocab, s.ssha, "realistic student %s %s rho=%g" % (
                     path, tag, rho))
                 readings.append((name, file, own, False))
             if args.closed_prompts and args.closed_trained:  # the owner knows which stories leaked
                 prompts_path, prompts = closed_prompts(args, s.wm_text[:trained_wm], args.closed_prompts,
                                                        name="_trained_%g" % rho)
             if args.closed_prompts and prompts:
-                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s_t%g.jsonl" % (
-                    path, tag, rho, steps, len(prompts), trained_only, args.temperature))
-                q = query(args, student_server.sampler(model, lambda x: encode(s.smodel, [x])[0]), s.pieces,
+                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s_t%g%s.jsonl" % (
+                    path, tag, rho, steps, len(prompts), trained_only, args.temperature,
+                    "" if args.api == "chat" else "_legacy"))
+                q = query(args, student_server.sampler(model, lambda x: s.encode([x])[0]), s.pieces,
                           prompts_path, log, args.closed_tokens, args.concurrency)
                 if q is not None:
                     print("closed rho=%g %s: %d prompts, %d answered, %d requests, %d failed attempts (%.0f s)" % (
                         rho, path, q["prompts"], q["answered_now"], q["requests"], q["failed_attempts"],
                         time.time() - t), flush=True)
-                readings.append(("closed (HTTP, %d %sprompts, %s)" % (
-                    len(prompts), "trained-W " if trained_only else "",
+                readings.append(("closed (HTTP%s, %d %sprompts, %s)" % (
+                    "" if args.api == "chat" else " /completions", len(prompts), "trained-W " if trained_only else "",
                     "greedy" if args.temperature == 0 else "T=%g" % args.temperature), log, tfilter, True))
             for name, file, extra, closed in readings:
                 top1 = score(args, file, extra, closed=closed)
@@ -501,6 +621,24 @@ def main():
                     top1["log10_p_value"], prob["scored_tuples"], prob["statistic"], prob["expected"],
                     prob["log10_p_value"], a["positions"], a["off_watermark_boundary"],
                     a["top_not_one_watermark_token"], time.time() - t), flush=True)
+            if args.accounts:
+                def write(a, chunk):
+                    file = os.path.join(args.work, "%s_%s_account%d_of%d_%g_%d.jsonl" % (
+                        path, tag, a, args.accounts, rho, steps))
+                    write_predictions(file, s.to_suspect(chunk), s.out_vocab, s.ssha, "account %d" % a)
+                    return file
+                scan = account_scan(args, read, args.accounts, write, own)
+                name = "open (account scan: %d accounts, Bonferroni)" % args.accounts
+                for kind, (log10, account, scored) in scan.items():
+                    record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
+                                                                                   args.student_vocab),
+                                  "seed": args.train_seed, "steps": steps, "reading": name, "score": kind,
+                                  "loss": loss, "scored": scored, "account": account, "log10_p": log10})
+                print("| %g%% | %s | %s | %.3f | top-1: account %d, %d tuples, log10 p x %d: %.2f | probability: "
+                      "account %d, %d tuples, log10 p x %d: %.2f |" % (
+                          rho * 100, path, name, loss, scan["top1"][1], scan["top1"][2], args.accounts,
+                          scan["top1"][0], scan["probability"][1], scan["probability"][2], args.accounts,
+                          scan["probability"][0]), flush=True)
             for name, file, extra, closed in readings if keys else ():
                 if "trained W" in name:
                     continue

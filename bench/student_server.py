@@ -1,15 +1,20 @@
-"""An OpenAI-compatible chat server on 127.0.0.1 for a bench student (issue 22, closed mode; bench only).
+"""An OpenAI-compatible server on 127.0.0.1 for a bench student (issue 22, closed mode; bench only).
 
 `POST /v1/chat/completions` continues the last user message's text (the student is a completion model: the message is
 its prompt, the answer is what it writes next) and returns the answer with `logprobs`: at every answer token its
 `token`, its `bytes` (the student tokenizer's piece, byte-fallback pieces as their one byte), its `logprob` and the
-`top_logprobs` alternatives, as the OpenAI chat API does. `temperature` 0 is greedy decoding, otherwise sampling at that
+`top_logprobs` alternatives, as the OpenAI chat API does. `POST /v1/completions` (the legacy API, what
+`radioactivity query --api completions` asks) continues `prompt` and returns `choices[0].text` with the legacy
+`logprobs` object: `tokens`, `token_logprobs`, `top_logprobs` (one object token -> logprob per answer token, the
+`logprobs` most likely; two ids with the same text keep the likelier) and `text_offset`. The legacy form has no bytes:
+a byte-fallback piece that is not a whole UTF-8 character is sent as U+FFFD, as a server decoding it alone would. `temperature` 0 is greedy decoding, otherwise sampling at that
 temperature from a torch generator seeded with the request's `seed` (random when absent); the logprobs reported are
 the student's own (temperature 1). What answers is a function (prompt, max_tokens, temperature, seed, top_logprobs)
 -> [(id, logprob, [(id, logprob), ...]), ...]: `sampler` makes one from a torch student; a test may give another.
 Bad requests get HTTP 400 with an OpenAI-style error object.
 """
 import json
+import math
 import subprocess
 import threading
 import time
@@ -92,6 +97,28 @@ def chat_reply(pieces, model_name, tokens, max_tokens):
             "usage": {"completion_tokens": len(tokens)}}
 
 
+def completion_reply(pieces, model_name, tokens, max_tokens, top):
+    """The legacy text_completion object for the answer `tokens` (the /v1/completions form of chat_reply)."""
+    text = b"".join(pieces[t] for t, _, _ in tokens).decode("utf-8", errors="replace")
+    strings, offsets, at, alternatives = [], [], 0, []
+    for t, _, alts in tokens:
+        s = pieces[t].decode("utf-8", errors="replace")
+        strings.append(s)
+        offsets.append(at)
+        at += len(s)
+        best = {}
+        for i, v in alts:
+            key = pieces[i].decode("utf-8", errors="replace")
+            best[key] = max(v, best.get(key, -math.inf))
+        alternatives.append(best)
+    logprobs = {"tokens": strings, "token_logprobs": [lp for _, lp, _ in tokens],
+                "top_logprobs": alternatives if top else None, "text_offset": offsets}
+    return {"id": "cmpl-student", "object": "text_completion", "created": int(time.time()), "model": model_name,
+            "choices": [{"index": 0, "text": text, "logprobs": logprobs,
+                         "finish_reason": "length" if len(tokens) >= max_tokens else "stop"}],
+            "usage": {"completion_tokens": len(tokens)}}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -108,14 +135,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.path.rstrip("/") != "/v1/chat/completions":
-            return self._send(404, {"error": {"message": "only /v1/chat/completions is served"}})
+        path = self.path.rstrip("/")
+        if path not in ("/v1/chat/completions", "/v1/completions"):
+            return self._send(404, {"error": {"message": "only /v1/chat/completions and /v1/completions are served"}})
+        chat = path == "/v1/chat/completions"
         try:
             req = json.loads(body)
-            prompt = req["messages"][-1]["content"]
+            prompt = req["messages"][-1]["content"] if chat else req["prompt"]
             max_tokens = int(req.get("max_tokens", 16))
             temperature = float(req.get("temperature", 1.0))
-            top = int(req.get("top_logprobs", 0)) if req.get("logprobs") else 0
+            if chat:
+                top = int(req.get("top_logprobs", 0)) if req.get("logprobs") else 0
+            else:
+                top = int(req["logprobs"]) if req.get("logprobs") is not None else 0
             seed = req.get("seed")
             if not isinstance(prompt, str) or max_tokens < 1 or temperature < 0 or not 0 <= top <= 20:
                 raise ValueError("bad prompt, max_tokens, temperature or top_logprobs")
@@ -125,7 +157,14 @@ class _Handler(BaseHTTPRequestHandler):
         tokens = srv.complete(prompt, max_tokens, temperature, None if seed is None else int(seed), top)
         with srv.lock:
             srv.requests += 1
-        self._send(200, chat_reply(srv.pieces, req.get("model", "student"), tokens, max_tokens))
+        model = req.get("model", "student")
+        if chat:
+            return self._send(200, chat_reply(srv.pieces, model, tokens, max_tokens))
+        # The legacy API asked for no logprobs (absent or null) answers without them.
+        reply = completion_reply(srv.pieces, model, tokens, max_tokens, top)
+        if req.get("logprobs") is None:
+            reply["choices"][0]["logprobs"] = None
+        self._send(200, reply)
 
 
 def serve(complete, pieces):
