@@ -11,7 +11,10 @@ The reference model writes stories through `telltale generate` in several config
          and its gap to the teacher's own loss on the teacher text;
   radio  students trained on a mixture holding a fraction rho of KGW or fingerprint outputs (the rest plain), read
          in open mode on the watermarked stories they saw (`telltale radioactivity score --predictions`).
-The degrade proxy is made by tools/antidistill_grad.py from held-out plain teacher stories (other seeds).
+The degrade proxy is made by tools/antidistill_grad.py from held-out plain teacher stories (other seeds): the
+teacher's own weights, and with --proxy-student N also a student-like proxy (configurations "degrade-studentN_L"):
+a student of the harm stage's shape trained N steps on plain teacher stories of their own seed, written as a
+llama2.c .bin, its gradient taken on the same held-out stories.
 Each student is also read at --checkpoints points of its schedule (held-out losses, and the open reading of the
 watermarked stories it trained on), which shows how far its training budget is from learning the teacher. Stories are
 generated once per configuration and kept in --work; each student's readings are kept in WORK/students.json, so a
@@ -20,12 +23,13 @@ Plots: WORK/cost.png, WORK/harm.png (held-out loss and the open reading against 
 
   /usr/bin/python3 bench/antidistill.py --telltale build/verify/telltale --work /tmp/ad [--stories 100]
       [--degrade 0.5,1] [--fingerprint 4,8] [--steps 200] [--layers 2] [--rho 0.01,0.02,0.05] [--stages cost,harm,radio]
-      [--checkpoints 4] [--kgw-seeds 7,8]
+      [--checkpoints 4] [--kgw-seeds 7,8] [--proxy-student 500 --degrade-student 0.03,0.1]
 """
 import argparse
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -115,8 +119,11 @@ def plot_cost(args, rows):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    for family, marker in (("kgw", "s"), ("degrade", "o"), ("fingerprint", "^")):
+    for family, marker in (("kgw", "s"), ("degrade", "o"), ("degrade-student%d" % args.proxy_student, "v"),
+                           ("fingerprint", "^")):
         pts = [r for r in rows if r[0].split("_")[0] == family]
+        if not pts:
+            continue
         ax.plot([r[1] for r in pts], [-r[2] for r in pts], marker=marker, label=family)
         for name, x, y in pts:
             ax.annotate(name.split("_")[-1] if "_" in name else "", (x, -y), fontsize=7)
@@ -139,6 +146,49 @@ class Stories(dict):
     def __missing__(self, name):
         self[name] = generate(self.args, name, 1000, self.configs[name])
         return self[name]
+
+
+def write_llama2c(model, c, reference, path):
+    """A student as a llama2.c .bin that the runner loads as a proxy: its header (shared classifier) and weights in
+    the runner's order; the legacy freq_cis tables are the reference's (they depend only on the head size and
+    seq_len, which the student shares)."""
+    _, _, flat, _, _ = grad.load(reference)
+    params = dict(model.named_parameters())
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("7i", c["dim"], c["hidden_dim"], c["n_layers"], c["n_heads"], c["n_kv_heads"],
+                            c["vocab_size"], c["seq_len"]))
+        for name, shape in grad.tensor_layout(c):
+            if name is None:
+                f.write(flat[flat.numel() - shape[0]:].numpy().tobytes())
+            else:
+                f.write(params[name].detach().reshape(-1).contiguous().numpy().tobytes())
+    os.replace(path + ".tmp", path)
+
+
+def student_proxy(args, c, heldg):
+    """The degrade proxy as Savani et al. use it: a student-like model, not the teacher. A student of the harm
+    stage's shape trained --proxy-student steps on plain teacher stories of their own seed (a distiller's model part
+    way through its training), written as a llama2.c .bin; its gradient on the held-out stories, as for the teacher
+    proxy. Returns the proxy directory."""
+    out = os.path.join(args.work, "proxy_student_%d" % args.proxy_student)
+    if os.path.exists(os.path.join(out, "eps.txt")):
+        return out
+    sc = student_config(args, c)
+    docs = generate(args, "proxy_train", 800000, ["--no-watermark"])
+    t = time.time()
+    model, loss = ns.train(sc, docs, args.proxy_student, seed=99)
+    os.makedirs(out, exist_ok=True)
+    weights = os.path.join(out, "student.bin")
+    write_llama2c(model, sc, args.model, weights)
+    print("proxy student: %d layers, %d steps on %d plain stories, loss %.3f (%.0f s)" % (
+        sc["n_layers"], args.proxy_student, len(docs), loss, time.time() - t), flush=True)
+    with open(os.path.join(args.work, "held_grad.list.jsonl"), "w") as f:
+        for d in heldg:
+            f.write(json.dumps(d) + "\n")
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "..", "tools", "antidistill_grad.py"), "--model", weights,
+                    "--held-out", os.path.join(args.work, "held_grad.list.jsonl"), "--out", out, "--eps", args.eps,
+                    "--threads", str(args.threads)], check=True)
+    return out
 
 
 def open_reading(args, model, docs, path, tag):
@@ -240,6 +290,10 @@ def main():
     p.add_argument("--degrade", default="0.5,1", help="lambda of --antidistill degrade")
     p.add_argument("--fingerprint", default="4,8", help="lambda of --antidistill fingerprint")
     p.add_argument("--eps", default="0.01", help="the gradient tool's eps")
+    p.add_argument("--proxy-student", type=int, default=0,
+                   help="also degrade with a student-like proxy: a student trained this many steps on plain teacher "
+                        "stories (0: only the teacher as proxy)")
+    p.add_argument("--degrade-student", default="0.03,0.1", help="lambda of degrade with the student-like proxy")
     p.add_argument("--delta", default="2", help="KGW delta (gamma 0.25)")
     p.add_argument("--context-width", default="2")
     p.add_argument("--steps", type=int, default=200)
@@ -271,6 +325,12 @@ def main():
     configs = [("plain", ["--no-watermark"]), ("kgw", wm)]
     configs += [("degrade_%s" % l, wm + ["--antidistill", "degrade", "--proxy", proxy, "--lambda", l])
                 for l in args.degrade.split(",") if l]
+    if args.proxy_student:
+        c0 = ns.reference_config(args.model)
+        sproxy = student_proxy(args, c0, heldg)
+        configs += [("degrade-student%d_%s" % (args.proxy_student, l),
+                     wm + ["--antidistill", "degrade", "--proxy", sproxy, "--lambda", l])
+                    for l in args.degrade_student.split(",") if l]
     configs += [("fingerprint_%s" % l, wm + ["--antidistill", "fingerprint", "--proxy", args.model, "--lambda", l])
                 for l in args.fingerprint.split(",") if l]
     c, _, _, teacher, _ = grad.load(args.model)
