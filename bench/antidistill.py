@@ -127,8 +127,11 @@ def plot_cost(args, rows):
         ax.plot([r[1] for r in pts], [-r[2] for r in pts], marker=marker, label=family)
         for name, x, y in pts:
             ax.annotate(name.split("_")[-1] if "_" in name else "", (x, -y), fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel("teacher perplexity / plain (log scale; labels: lambda)")
+    xs = [r[1] for r in rows]
+    wide = max(xs) / min(xs) > 3  # a log axis over a narrow range prints only overlapping minor labels
+    if wide:
+        ax.set_xscale("log")
+    ax.set_xlabel("teacher perplexity / plain (%slabels: lambda)" % ("log scale; " if wide else ""))
     ax.set_ylabel("-log10 p of the %d stories" % args.stories)
     ax.legend()
     fig.tight_layout()
@@ -259,19 +262,32 @@ def plot_harm(args, curves, t_teacher):
     print("plot: %s" % os.path.join(args.work, "harm.png"))
 
 
-def plot_radio(args, rows):
-    """WORK/radio.png: -log10 p of the students' open reading against rho, one curve per watermark."""
+def plot_radio(args):
+    """WORK/radio.png: -log10 p of the students' open reading against rho, one curve per watermark and training seed,
+    from every radio student of this budget in WORK/students.json (so runs of one rho or one seed each add up)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    cache = json.load(open(os.path.join(args.work, "students.json")))
+    lines = {}
+    for key, curve in cache.items():
+        tag, layers, steps, seed, stories = key.split("|")
+        if " rho " not in tag or steps != "steps %d" % args.steps or stories != "stories %d" % args.stories:
+            continue
+        name, rho = tag.split(" rho ")
+        lines.setdefault("%s, %s" % (name, seed), []).append((float(rho), curve[-1]["log10_p"]))
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name in sorted({r[1] for r in rows}):
-        pts = sorted((rho, lp) for rho, n, lp in rows if n == name)
+    for name, pts in sorted(lines.items()):
+        pts.sort()
         ax.plot([x * 100 for x, _ in pts], [-y for _, y in pts], marker="o", label=name)
     ax.axhline(9, color="grey", linestyle=":", label="goal: p < 1e-9")
     ax.set_xscale("log")
+    ticks = sorted({x * 100 for pts in lines.values() for x, _ in pts})
+    ax.minorticks_off()
+    ax.set_xticks(ticks, ["%g" % x for x in ticks])  # the rho measured, not a log axis's minor labels
     ax.set_xlabel("rho: watermarked share of the student's training ids (%)")
     ax.set_ylabel("-log10 p, open reading of the W it saw")
+    ax.set_title("%d-step students" % args.steps, fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.work, "radio.png"), dpi=120)
@@ -303,11 +319,16 @@ def main():
                    help="fingerprint lambda of the radio stage (0: the largest)")
     p.add_argument("--train-seed", type=int, default=7)
     p.add_argument("--kgw-seeds", default="", help="further training seeds of the KGW student (harm), for the noise")
+    p.add_argument("--harm-students", default="",
+                   help="harm: train only these students (NAME:SEED,...) and print no table; a later run without it "
+                        "reads them from WORK/students.json")
     p.add_argument("--checkpoints", type=int, default=4, help="readings of each student along its schedule")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stages", default="cost,harm,radio")
     args = p.parse_args()
     stages = set(args.stages.split(","))
+    if args.harm_students and stages != {"harm"}:
+        p.error("--harm-students goes with --stages harm alone")
     ns.prepare(args)
     wm = ["--key", args.key, *args.scheme]
 
@@ -363,6 +384,8 @@ def main():
         print("student: %s, %d steps of 16 x 256 ids" % (sc, args.steps), flush=True)
         runs = [("kgw", args.train_seed)] + [("kgw", int(x)) for x in args.kgw_seeds.split(",") if x]
         runs += [(name, args.train_seed) for name, _ in configs if name.startswith("degrade")]
+        if args.harm_students:  # a subset, e.g. to train two students in two processes; the table comes later
+            runs = [(x.rsplit(":", 1)[0], int(x.rsplit(":", 1)[1])) for x in args.harm_students.split(",")]
         curves = {}
         for name, seed in runs:
             def evaluate(model, name=name, seed=seed):
@@ -373,6 +396,10 @@ def main():
         print("\n| student trained on | seed | train loss | held-out teacher text: loss | gap to teacher "
               "| gap / KGW student's gap | human text: loss | open reading of its stories: scored | green | log10 p |")
         print("|---|---|---|---|---|---|---|---|---|---|")
+        if args.harm_students:
+            print("\ntrained %s; run the harm stage without --harm-students for the table (from the cache)" % (
+                ", ".join(curves)))
+            return
         gap0 = curves["kgw seed %d" % args.train_seed][-1]["held_loss"] - t_teacher
         for label, curve in curves.items():
             r = curve[-1]
@@ -393,7 +420,7 @@ def main():
         plain = data["plain"]
         total = sum(len(d) for d in plain)
         print("student: %s, %d steps of 16 x 256 ids" % (sc, args.steps), flush=True)
-        rows, lines = [], []
+        lines = []
         for rho in (float(x) for x in args.rho.split(",")):
             for name in ("kgw", fp):
                 mix, trained = ns.mixture(data[name], plain, rho, total)
@@ -405,12 +432,11 @@ def main():
                 lines.append("| %g%% | %s | %d | %.3f | %d | %.4f | %.2f | %s |" % (
                     rho * 100, name, trained, r["train_loss"], r["scored"], r["green"], r["log10_p"],
                     ", ".join("%d: %.2f" % (x["step"], x["log10_p"]) for x in curve)))
-                rows.append((rho, name, r["log10_p"]))
         print("\n| rho | watermark | W stories in the mix | train loss | open (trained W): scored | green | log10 p "
               "| log10 p along the schedule |")
         print("|---|---|---|---|---|---|---|---|")
         print("\n".join(lines))
-        plot_radio(args, rows)
+        plot_radio(args)
 
 
 if __name__ == "__main__":

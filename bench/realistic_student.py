@@ -435,7 +435,9 @@ def record(args, row):
 
 def plot(args):
     """log10 p against rho from results.jsonl: open readings on the left, closed (HTTP) on the right, one line per
-    (path, tokenizer, seed, steps, reading, score), so that points of different training budgets are never joined."""
+    (path, tokenizer, seed, steps, reading, score), so that points of different training budgets are never joined;
+    line i is drawn 0.02 i percentage points to the side, so that readings of one rho do not hide one another. A work
+    dir with only open readings gets one panel."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -446,17 +448,21 @@ def plot(args):
         name = "%s %s s%d, %d steps, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], r["reading"],
                                                r["score"])
         lines.setdefault((closed, name), {})[r["rho"]] = r["log10_p"]
-    fig, axes = plt.subplots(1, 2, figsize=(14, 6), sharey=True)
-    for (closed, name), points in sorted(lines.items()):
+    panels = sorted({closed for closed, _ in lines})  # a work dir with no closed reading gets one panel
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels) + 2, 6), sharey=True, squeeze=False)
+    axes = {closed: axes[0][i] for i, closed in enumerate(panels)}
+    for i, ((closed, name), points) in enumerate(sorted(lines.items())):
         xs = sorted(points)
-        axes[int(closed)].plot([100 * x for x in xs], [points[x] for x in xs], marker="o", label=name)
-    for ax, title in zip(axes, ("open mode (the student's own predictions)", "closed mode (its API's answers)")):
+        shift = 0.02 * (i - len(lines) / 2)  # readings of one rho spread sideways, so that none hides another
+        axes[closed].plot([100 * x + shift for x in xs], [points[x] for x in xs], marker="o", label=name)
+    titles = {False: "open mode (the student's own predictions)", True: "closed mode (its API's answers)"}
+    for closed, ax in axes.items():
         for y, ls, text in ((-3, "-.", "p = 1e-3"), (-6, "--", "p = 1e-6"), (-9, ":", "p = 1e-9")):
             ax.axhline(y, color="grey", ls=ls, lw=1, label=text)
         ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
-        ax.set_title(title)
+        ax.set_title(titles[closed])
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("log10 p")
+    axes[panels[0]].set_ylabel("log10 p")
     fig.suptitle("Realistic student (issue 22): detection against rho")
     fig.tight_layout()
     fig.savefig(args.plot, dpi=110)
