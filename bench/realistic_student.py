@@ -449,19 +449,23 @@ def plot(args):
                                                r["score"])
         lines.setdefault((closed, name), {})[r["rho"]] = r["log10_p"]
     panels = sorted({closed for closed, _ in lines})  # a work dir with no closed reading gets one panel
-    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels) + 2, 6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels) + 5, 6.5), sharey=True, squeeze=False)
     axes = {closed: axes[0][i] for i, closed in enumerate(panels)}
+    colors = plt.get_cmap("tab20").colors
     for i, ((closed, name), points) in enumerate(sorted(lines.items())):
         xs = sorted(points)
         shift = 0.02 * (i - len(lines) / 2)  # readings of one rho spread sideways, so that none hides another
-        axes[closed].plot([100 * x + shift for x in xs], [points[x] for x in xs], marker="o", label=name)
+        # Marker: the score (circle top-1, square probability); dashed: a scan of accounts, not one pooled test.
+        axes[closed].plot([100 * x + shift for x in xs], [points[x] for x in xs], color=colors[i % len(colors)],
+                          marker="o" if name.endswith("top1") else "s", ls="--" if "account scan" in name else "-",
+                          label=name)
     titles = {False: "open mode (the student's own predictions)", True: "closed mode (its API's answers)"}
     for closed, ax in axes.items():
         for y, ls, text in ((-3, "-.", "p = 1e-3"), (-6, "--", "p = 1e-6"), (-9, ":", "p = 1e-9")):
             ax.axhline(y, color="grey", ls=ls, lw=1, label=text)
         ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
         ax.set_title(titles[closed])
-        ax.legend(fontsize=7)
+    list(axes.values())[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     axes[panels[0]].set_ylabel("log10 p")
     fig.suptitle("Realistic student (issue 22): detection against rho")
     fig.tight_layout()
