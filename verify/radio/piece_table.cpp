@@ -4,6 +4,10 @@
 
 #include <sentencepiece_processor.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -72,14 +76,13 @@ PieceTable PieceTable::from_pieces(std::span<const std::string> pieces) {
   return t;
 }
 
-// A llama.cpp GGUF vocabulary's pieces, read from one open file: the hash is of that file (reopened through
-// /proc/self/fd, so a file renamed over `path` meanwhile is not the one hashed) and the pieces are llama.cpp's own.
-Result<PieceTable> PieceTable::load_gguf(const std::string& path) {
-  auto fd = open_input_file(path, "tokenizer model");
-  if (!fd) return fd.status();
-  auto sha = input::sha256_file_hex("/proc/self/fd/" + std::to_string(fd->get()));
+// A llama.cpp GGUF vocabulary's pieces, read from the open file `fd`: the hash is of that file (reopened through
+// /proc/self/fd, so a file renamed over `path` meanwhile is not the one hashed) and the pieces are llama.cpp's own,
+// loaded with the checks the tokenizer's load makes.
+Result<PieceTable> PieceTable::load_gguf(int fd, const std::string& path) {
+  auto sha = input::sha256_file_hex("/proc/self/fd/" + std::to_string(fd));
   if (!sha) return io_error(path + ": cannot read tokenizer model: " + sha.status().message());
-  auto pieces = input::load_gguf_pieces(fd->get(), path);
+  auto pieces = input::load_gguf_pieces(fd, path);
   if (!pieces) return pieces.status();
   PieceTable t;
   t.sha256_hex_ = std::move(*sha);
@@ -92,15 +95,18 @@ Result<PieceTable> PieceTable::load_gguf(const std::string& path) {
 }
 
 Result<PieceTable> PieceTable::load(const std::string& path) {
-  // Loaded through the tokenizer's own checks (size, key-file refusal), then read again for its pieces; the hash is
-  // the one of the bytes actually parsed here.
+  // A GGUF vocabulary (by its magic, as input::Tokenizer::load tells them apart) is loaded once, for its pieces.
+  auto fd = open_input_file(path, "tokenizer model");
+  if (!fd) return fd.status();
+  char head[4] = {};
+  const ssize_t got = ::pread(fd->get(), head, sizeof head, 0);
+  if (got < 0) return io_error(path + ": cannot read tokenizer model: " + std::strerror(errno));
+  if (input::tokenizer_file_kind(std::string_view(head, static_cast<size_t>(got))) == input::TokenizerKind::kGguf)
+    return load_gguf(fd->get(), path);
+  // SentencePiece: loaded through the tokenizer's own checks (size, key-file refusal), then read again for its
+  // pieces; the hash is the one of the bytes actually parsed here.
   auto tok = input::Tokenizer::load(path);
   if (!tok) return tok.status();
-  if (tok->kind() == input::TokenizerKind::kGguf) {
-    auto t = load_gguf(path);
-    if (t && t->sha256_hex_ != tok->sha256_hex()) return io_error(path + ": the file changed while it was read");
-    return t;
-  }
   std::ifstream in(path, std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();

@@ -35,7 +35,7 @@ class PieceTable {
 
  private:
   enum class Kind : uint8_t { kText, kByte, kNone };
-  static Result<PieceTable> load_gguf(const std::string& path);
+  static Result<PieceTable> load_gguf(int fd, const std::string& path);
   void add(std::string bytes, Kind kind);
   void index();
   std::vector<std::string> bytes_;
