@@ -12,6 +12,7 @@
 #include "radio/piece_table.hpp"
 #include "test_paths.hpp"
 #include "tokenizer_test_support.hpp"
+#include "verify_test_support.hpp"
 
 using namespace telltale;
 using namespace telltale::radio;
@@ -304,5 +305,26 @@ TEST_CASE("a suspect with a production tokenizer lines up with the reference tok
     const auto b = ref.pieces.bytes(back->predicted[i][0]);
     REQUIRE(b.has_value());
     CHECK(text.compare(start, b->size(), *b) == 0);
+  }
+}
+
+TEST_CASE("a malformed GGUF given as a suspect's tokenizer is refused with one line that names it",
+          "[radio][alignment][gguf]") {
+  test::ScratchDir dir("suspect-gguf");
+  std::vector<std::pair<std::string, std::string>> bad = {{"magic-only.gguf", "GGUF"},
+                                                          {"garbage.gguf", "GGUF\x03\x00\x00\x00 not a header"}};
+  if (test::have_llama_vocabularies()) {
+    const std::string whole = test::slurp(test::llama_vocab_path("llama-bpe"));
+    bad.emplace_back("truncated.gguf", whole.substr(0, whole.size() - 1000));
+  }
+  for (const auto& [name, bytes] : bad) {
+    dir.file(name, bytes);
+    auto t = PieceTable::load(dir.path(name));
+    INFO(name);
+    REQUIRE_FALSE(t.is_ok());
+    const std::string msg = t.status().message();
+    INFO(msg);
+    CHECK(msg.rfind(dir.path(name), 0) == 0);
+    CHECK(msg.find('\n') == std::string::npos);
   }
 }
