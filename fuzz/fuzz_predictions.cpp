@@ -67,6 +67,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     auto a = parse_answer_line(line);
     if (!a.is_ok()) FUZZ_CHECK(!a.status().message().empty());
+    // The scorer's ordering pass skims what the full reader reads: the same answers, with the same indexes.
+    auto k = skim_answer_line(line);
+    if (a.is_ok()) {
+      FUZZ_CHECK(k.is_ok() && k->answer == a->has_value());
+      if (a->has_value()) FUZZ_CHECK(k->index == (*a)->index);
+    } else if (!k.is_ok()) {
+      FUZZ_CHECK(!k.status().message().empty());
+    }
   }
   return 0;
 }

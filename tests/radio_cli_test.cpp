@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "input/tokenizer.hpp"
 #include "radio_test_inputs.hpp"
@@ -125,4 +127,44 @@ TEST_CASE("radioactivity filter, predict and score run end to end with exit code
   refused(score("--predictions p.jsonl --filter notfilter"), "bad magic");
   dir.file("badanswers.jsonl", "{\"prompt\":\"a\"}\n");
   refused(score("--answers badanswers.jsonl"), "badanswers.jsonl:1: missing 'response'");
+}
+
+TEST_CASE("an answer log is scored in prompt-index order, however its answers came back", "[radio][cli]") {
+  ScratchDir dir("radio-order");
+  telltale::test::write_fixed_key(0x45, dir.path("k.key"));
+  const Run gen =
+      run(dir, "generate -m " + model() + " -t " + tok() + " -n 120 --top-p 1 --jsonl --count 6 --key k.key --seed 5");
+  REQUIRE(gen.rc == 0);
+  // Every answer starts from the one prompt, so their first windows are shared: which answer is walked first decides
+  // which of them is scored there (section 1's first-occurrence rule), and the provenance names it.
+  std::vector<std::string> lines;
+  std::istringstream in(telltale::test::answers_from_generations(gen.out));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 6);
+  // The log in `order`, with every answer's prompt index, or all but prompt 0's; scored as log.jsonl in a directory
+  // of its own (a record is named after its file), it returns the provenance.
+  auto provenance = [&](const std::string& name, const std::vector<size_t>& order, bool index_all) {
+    std::filesystem::create_directory(dir.path(name));
+    std::string text = "{\"telltale_query_log\":1}\n";
+    for (size_t i : order) {
+      auto j = nlohmann::json::parse(lines[i]);
+      if (index_all || i != 0) j["index"] = i;
+      text += j.dump() + "\n";
+    }
+    dir.file(name + "/log.jsonl", text);
+    const auto r = telltale::test::run_command("cd " + dir.path(name) + " && " + telltale::test::telltale_binary() +
+                                               " radioactivity score -k ../k.key -t " + tok() +
+                                               " --answers log.jsonl --provenance log.prov");
+    INFO(name << "\n" << r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));
+    return slurp(dir.path(name + "/log.prov"));
+  };
+  const std::vector<size_t> sorted{0, 1, 2, 3, 4, 5}, shuffled{4, 1, 5, 0, 3, 2};
+  const std::string in_order = provenance("sorted", sorted, true);
+  // Indexed: the same walk, tuple for tuple, each record named by its prompt, in index order.
+  CHECK(provenance("shuffled", shuffled, true) == in_order);
+  CHECK(in_order.find("log.jsonl@prompt0") < in_order.find("log.jsonl@prompt1"));
+  // A log where one answer has no index keeps its own order: the shuffled one walks another way, so the order does
+  // change what is scored here (without it the check above could not fail).
+  CHECK(provenance("sorted-mixed", sorted, false) != provenance("shuffled-mixed", shuffled, false));
 }

@@ -38,6 +38,15 @@ class FdStreamBuf final : public std::streambuf {
   std::string_view buffered() const { return {gptr(), static_cast<size_t>(egptr() - gptr())}; }
 
  protected:
+  // An absolute seek (the scorer reads a log's answers in prompt order): the buffer is emptied, the next read fills
+  // it from `pos`.
+  pos_type seekpos(pos_type pos, std::ios_base::openmode which) override {
+    if (!(which & std::ios_base::in) || ::lseek(fd_.get(), static_cast<off_t>(pos), SEEK_SET) < 0)
+      return pos_type(off_type(-1));
+    setg(buffer_.data(), buffer_.data(), buffer_.data());
+    return pos;
+  }
+
   int_type underflow() override {
     if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
     while (true) {

@@ -16,7 +16,7 @@ namespace telltale::input {
 // file is refused with "<path>: this is a telltale key file, not <expected>" before any byte of it reaches a
 // parser, so that no message can quote it. `what` names the file's role ("predictions file"), `expected` what it
 // should hold ("a predictions file"); an empty `expected` skips the key file check (for reading a signing public
-// key, which is one of the tags). The stream reads the file from its first byte.
+// key, which is one of the tags). The stream reads the file from its first byte; seekg to an absolute offset works.
 Result<std::unique_ptr<std::istream>> open_input_stream(const std::string& path, std::string_view what,
                                                         std::string_view expected);
 

@@ -76,6 +76,22 @@ Result<std::optional<Answer>> parse_answer_line(std::string_view line) {
   return std::optional<Answer>(std::move(a));
 }
 
+Result<AnswerLineKind> skim_answer_line(std::string_view line) {
+  // Members below the top level are dropped as they are parsed (the callback's false), so no answer's logprobs,
+  // request or reply is built.
+  const json::parser_callback_t top_level = [](int depth, json::parse_event_t event, json&) {
+    return depth == 0 ||
+           (depth == 1 && event != json::parse_event_t::object_start && event != json::parse_event_t::array_start);
+  };
+  const auto j = json::parse(line.begin(), line.end(), top_level, false);
+  if (j.is_discarded()) return invalid_argument("not valid JSON");
+  AnswerLineKind kind;
+  kind.answer = !j.is_object() || !(j.contains("telltale_query_log") || j.contains("error"));
+  if (!j.is_object()) return kind;
+  if (const auto i = j.find("index"); i != j.end() && i->is_number_unsigned()) kind.index = i->get<uint64_t>();
+  return kind;
+}
+
 Result<AnswerLogReader> AnswerLogReader::open(const std::string& path) {
   auto lines = LineReader::open(path, kMaxPredictionLineBytes, "answer log", "an answer log");
   if (!lines) return lines.status();
@@ -92,6 +108,20 @@ Result<bool> AnswerLogReader::next(Answer& out) {
     if (!a) return lines_.at_line(a.status());
     if (!a->has_value()) continue;
     out = std::move(**a);
+    return true;
+  }
+}
+
+Result<bool> AnswerLogReader::skim(std::optional<uint64_t>& index) {
+  std::string_view line;
+  while (true) {
+    auto got = lines_.next(line);
+    if (!got) return got.status();
+    if (!*got) return false;
+    auto kind = skim_answer_line(line);
+    if (!kind) return lines_.at_line(kind.status());
+    if (!kind->answer) continue;
+    index = kind->index;
     return true;
   }
 }

@@ -41,12 +41,26 @@ inline constexpr size_t kMaxTopLogprobs = 64;
 // "telltale_query_log" or "error"). The message says what is wrong, without the file name.
 Result<std::optional<Answer>> parse_answer_line(std::string_view line);
 
+// A first look at a line, for putting a log's answers in order without reading them: whether it is an answer (a JSON
+// object that is not a bookkeeping line; a line parse_answer_line would refuse may count as one) and its "index"
+// when it has a valid one. Only the top level is built, so it costs a fraction of parse_answer_line.
+struct AnswerLineKind {
+  bool answer = false;
+  std::optional<uint64_t> index;
+};
+Result<AnswerLineKind> skim_answer_line(std::string_view line);
+
 class AnswerLogReader {
  public:
   static Result<AnswerLogReader> open(const std::string& path);
   // The next answer: true when one was read, false at the end. Blank lines are skipped; errors name file and line.
   Result<bool> next(Answer& out);
+  // The next answer line skimmed (skim_answer_line): true when one was read, false at the end.
+  Result<bool> skim(std::optional<uint64_t>& index);
   uint64_t line() const { return lines_.line(); }
+  // Where the answer last read starts (a byte offset and its line number), and going back (or on) to one.
+  uint64_t offset() const { return lines_.offset(); }
+  Status seek(uint64_t offset, uint64_t line) { return lines_.seek(offset, line); }
 
  private:
   explicit AnswerLogReader(LineReader lines) : lines_(std::move(lines)) {}

@@ -37,17 +37,29 @@ Result<LineReader> LineReader::open(const std::string& path, size_t max_line_byt
 
 Result<bool> LineReader::next(std::string_view& line, bool skip_blank) {
   while (true) {
+    offset_ = consumed_;
     auto got = read_bounded_line(*in_, max_line_bytes_, buffer_);
     if (!got) {
       ++line_;  // the line that was too long is the one named
       return at_line(got.status());
     }
     if (!*got) return false;
+    consumed_ += buffer_.size() + 1;  // one more than the file holds when its last line has no newline: never read
     ++line_;
     if (skip_blank && buffer_.find_first_not_of(" \t\r") == std::string::npos) continue;
     line = buffer_;
     return true;
   }
+}
+
+Status LineReader::seek(uint64_t offset, uint64_t line) {
+  if (offset == consumed_ && line == line_ + 1) return Status::ok();  // already there: keep the buffered bytes
+  in_->clear();
+  if (!in_->seekg(static_cast<std::streamoff>(offset)))
+    return io_error(path_ + ": cannot seek to byte " + std::to_string(offset));
+  consumed_ = offset;
+  line_ = line - 1;
+  return Status::ok();
 }
 
 Status LineReader::at_line(const Status& s) const {

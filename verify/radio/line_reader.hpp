@@ -26,6 +26,11 @@ class LineReader {
   // The next line into `line` (valid until the next call): true when one was read, false at the end. With
   // `skip_blank`, lines of only spaces, tabs and CRs are passed over.
   Result<bool> next(std::string_view& line, bool skip_blank = true);
+  // The byte offset in the file of the line last read (its first byte).
+  uint64_t offset() const { return offset_; }
+  // Goes back (or on) to the line that starts at byte `offset` and is line number `line` of the file, as offset()
+  // and line() said when it was read: the next call to next() reads it again.
+  Status seek(uint64_t offset, uint64_t line);
   // `s` with "path:line: " before its message (the line last read).
   Status at_line(const Status& s) const;
   const std::string& path() const { return path_; }
@@ -37,6 +42,8 @@ class LineReader {
   size_t max_line_bytes_ = 0;
   std::unique_ptr<std::istream> in_;
   uint64_t line_ = 0;
+  uint64_t offset_ = 0;    // of the line last read
+  uint64_t consumed_ = 0;  // bytes read from the file so far (lines and their newlines)
   std::string buffer_;
 };
 

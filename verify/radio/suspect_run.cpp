@@ -1,5 +1,6 @@
 #include "radio/suspect_run.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -97,18 +98,51 @@ Result<PredictionRecord> answer_probability_record(Reading& in, const Answer& a)
   return align_predictions(text, *positions, *in.watermark_pieces, false, in.alignment);
 }
 
-// Closed mode: every answer of the log. Top-1: the prompt and the answer tokenized with the watermark tokenizer, every
-// answer token a choice. Probability: the answer's logprobs aligned to the watermark tokens.
+// Where an answer of the log is, for reading it again in scoring order.
+struct AnswerPlace {
+  uint64_t index = 0;  // the prompt's index (0 for every line when some line has none: the log's order is kept)
+  uint64_t offset = 0;
+  uint64_t line = 0;
+};
+
+// The log's answers in scoring order (spec/radioactivity.md, section 5): by prompt index when every answer has one
+// (a query log written under --concurrency holds them in the order they came back, which changes run to run), in
+// log order otherwise. The lines are only skimmed here; each is read in full when its turn comes.
+Result<std::vector<AnswerPlace>> answer_order(AnswerLogReader& reader) {
+  std::vector<AnswerPlace> places;
+  bool indexed = true;
+  std::optional<uint64_t> index;
+  while (true) {
+    auto more = reader.skim(index);
+    if (!more) return more.status();
+    if (!*more) break;
+    indexed = indexed && index.has_value();
+    places.push_back({index.value_or(0), reader.offset(), reader.line()});
+  }
+  if (!indexed) {
+    for (AnswerPlace& p : places) p.index = 0;
+  }
+  std::stable_sort(places.begin(), places.end(),
+                   [](const AnswerPlace& x, const AnswerPlace& y) { return x.index < y.index; });
+  return places;
+}
+
+// Closed mode: every answer of the log, in prompt order. Top-1: the prompt and the answer tokenized with the
+// watermark tokenizer, every answer token a choice. Probability: the answer's logprobs aligned to the watermark
+// tokens.
 Status score_answers(Reading& in) {
   const std::string& path = in.recipe.answers;
   auto reader = AnswerLogReader::open(path);
   if (!reader) return reader.status();
+  auto order = answer_order(*reader);
+  if (!order) return order.status();
   Answer a;
   std::vector<int32_t> prompt, answer;
-  while (true) {
+  for (const AnswerPlace& place : *order) {
+    if (Status s = reader->seek(place.offset, place.line); !s.is_ok()) return s;
     auto more = reader->next(a);
     if (!more) return more.status();
-    if (!*more) return Status::ok();
+    if (!*more) return io_error(path + ": changed while it was read");
     // Named by the query log's prompt index when the line has one, else by its ordinal among the answers.
     const std::string doc =
         path + (a.index ? "@prompt" + std::to_string(*a.index) : "#" + std::to_string(in.docs.size() + 1));
@@ -127,6 +161,7 @@ Status score_answers(Reading& in) {
     in.docs.push_back(doc);
     in.scorer.add(answer_record(prompt, answer, in.docs.back()), in.on_tuple);
   }
+  return Status::ok();
 }
 
 json result_json(const SuspectRecipe& recipe, const Reading& in, const KeyRing& key, const ContextFilter* filter,
