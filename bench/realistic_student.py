@@ -13,19 +13,23 @@ section 4), `--score top1` and `--score probability`. Two training paths per rho
             mixture at a lower learning rate.
 Closed mode: the trained student is served by an OpenAI-compatible server on 127.0.0.1 (bench/student_server.py:
 /v1/chat/completions, or the legacy /v1/completions with --api completions; answers sampled at --temperature with
-seed 1, top 20 logprobs, with their bytes in the chat form), asked --closed-prompts prompts cut
-from W by `telltale radioactivity query --concurrency`, and the query log scored with `--answers` and the teacher
-filter. Each trained student is saved in the work dir (a second run reads it again without training); every reading
-is appended to WORK/results.jsonl, which --plot draws (log10 p against rho). --control-keys N scores each full reading
-with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01 against exact binomial bounds. --accounts N
-also reads W as N accounts (consecutive runs of stories, as the teacher served them), each scored alone, and reports
-the smallest p-value times N (Bonferroni). --tokenizer-type teacher gives the student the watermark tokenizer (the
-same-tokenizer case; texts still re-tokenized, as a scraper would).
+seed 1, top 20 logprobs, with their bytes in the chat form), asked --closed-prompts prompts cut from W by `telltale
+radioactivity query --concurrency`, and the query log scored with `--answers` and the teacher filter. --probe-every
+N asks prefix probes instead: every W story cut after 12 words and every N words more (a suspect that memorised a
+story goes on with it for a few tokens even when it samples); with --accounts the answers are also split by their
+story's account and scanned as the open reading is. Each trained student is saved in the work dir (a second run
+reads it again without training); every reading is appended to WORK/results.jsonl, which --plot draws (log10 p
+against rho). --control-keys N scores each full reading with N unrelated fixed keys and checks the counts at p <=
+0.05 and 0.01 against exact binomial bounds. --accounts N also reads W as N accounts (consecutive runs of stories,
+as the teacher served them), each scored alone, and reports the smallest p-value times N (Bonferroni).
+--tokenizer-type teacher gives the student the watermark tokenizer (the same-tokenizer case; texts still
+re-tokenized, as a scraper would).
 
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic \
       [--stories 500] [--rho 0.05,0] [--tokenizer-type bpe] [--student-vocab 1024] [--steps 500] \
       [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N] \
-      [--closed-prompts 200] [--closed-tokens 128] [--concurrency 4] [--temperature 1] [--api chat]
+      [--closed-prompts 200 | --probe-every 20] [--closed-tokens 128] [--concurrency 4] [--temperature 1] \
+      [--api chat] [--accounts 50]
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic --plot OUT.png
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --quick   # about a minute
 
@@ -35,8 +39,9 @@ memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 a
 through its BPE-512 and, with --production-vocab FILE.gguf, through a production vocabulary, and
 closed mode through the HTTP server and `radioactivity query --concurrency 4`, over /v1/chat/completions and the
 legacy /v1/completions); a tiny student trained at rho = 0
-must not be detected at 1e-3 (open and closed, both scores); three readings scored with 20 unrelated fixed keys must
-stay within the exact binomial bounds.
+must not be detected at 1e-3 (open and closed, both scores); the same two servers asked prefix probes (--probe-every
+20, 12 tokens) and scanned as 4 accounts: the memoriser found at p < 1e-9, the student not at 1e-3; three readings
+scored with 20 unrelated fixed keys must stay within the exact binomial bounds.
 """
 import argparse
 import copy
@@ -239,6 +244,53 @@ def closed_prompts(args, wm_text, n, words=12, name=""):
     return path, prompts
 
 
+def probe_prompts(args, wm_text, every, words=12):
+    """Prefix probes: every W story cut after its first `words` words, then every `every` words more, up to 4 words
+    before its end; each prompt asks the suspect to go on from inside a story the teacher served. Returns the prompt
+    file, the prompts and each prompt's story (the first story of a prompt that recurs)."""
+    prompts, story_of, seen = [], [], set()
+    for i, t in enumerate(wm_text):
+        w = t.split()
+        for n in range(words, len(w) - 4, every):
+            prompt = " ".join(w[:n])
+            if prompt not in seen:
+                seen.add(prompt)
+                prompts.append(prompt)
+                story_of.append(i)
+    path = os.path.join(args.work, "probes_%d_every%d_%d.jsonl" % (len(wm_text), every, words))
+    with open(path, "w") as f:
+        for prompt in prompts:
+            f.write(json.dumps({"prompt": prompt}) + "\n")
+    return path, prompts, story_of
+
+
+def closed_account_scan(args, log, story_of, n_stories, n, extra):
+    """The closed reading cut by account: the query log's answers split by their prompt's story into n accounts (the
+    stories of account a are a*size .. (a+1)*size - 1, as account_scan cuts W), each account's answers scored alone,
+    the smallest p-value times n (Bonferroni). Returns per score kind (log10 of n p_min, the account, its tuples)."""
+    size = -(-n_stories // n)
+    lines = {a: [] for a in range(n)}
+    with open(log) as f:
+        for line in f:
+            j = json.loads(line)
+            if "index" in j and "response" in j:
+                lines[story_of[j["index"]] // size].append(line)
+    out = {}
+    for kind in ("top1", "probability"):
+        best = None
+        for a, chunk in lines.items():
+            if not chunk:
+                continue
+            path = "%s.account%d_of%d" % (log, a, n)
+            with open(path, "w") as f:
+                f.writelines(chunk)
+            r = score(args, path, (*extra, "--score", kind), closed=True)
+            if best is None or r["log10_p_value"] < best[3]:
+                best = (r["p_value"], a, r["scored_tuples"], r["log10_p_value"])
+        out[kind] = (min(0.0, best[3] + math.log10(n)), best[1], best[2])
+    return out
+
+
 def teacher_filter(args):
     path = os.path.join(args.work, "teacher.ttcf")
     if not os.path.exists(path):
@@ -391,6 +443,25 @@ def quick(args):
                     name, known, len(prompts), kind, line(r)))
             else:
                 check(r["p_value"] > 1e-3, "closed, %s, %s: %s (not detected at 1e-3)" % (name, kind, line(r)))
+    # Closed mode by prefix probes, scanned by account: prompts cut inside every W story (every 20 words), the 40
+    # stories as 4 accounts; the memoriser is found, the rho = 0 student is not, each with the Bonferroni bound.
+    probes_path, probes, story_of = probe_prompts(args, s.wm_text, 20)
+    complete, known = memoriser_answers(s.wm, s.pieces, set(probes))
+    for name, fn in (("memorised W", complete),
+                     ("student rho=0", student_server.sampler(model, lambda t: encode(s.smodel, [t])[0]))):
+        log = os.path.join(args.work, "answers_probes_%s.jsonl" % name.split()[0])
+        q = query(args, fn, s.pieces, probes_path, log, 12, 4, "chat")
+        check(q["complete"] and q["prompts"] == len(probes),
+              "closed, %s: %d prefix probes answered over HTTP" % (name, q["prompts"]))
+        scan = closed_account_scan(args, log, story_of, len(s.wm), 4, tfilter)
+        for kind, (log10, account, scored) in scan.items():
+            what = "closed, %s, %d prefix probes%s, 4-account scan, %s: log10 (4 p_min) %.2f, account %d, %d " \
+                   "tuples" % (name, len(probes), " (%d known)" % known if name.startswith("memorised") else "", kind,
+                               log10, account, scored)
+            if name.startswith("memorised W"):
+                check(log10 < -9, what + " (p < 1e-9)")
+            else:
+                check(log10 > -3, what + " (not detected at 1e-3)")
     # Unrelated keys: the memoriser's readings (strong under the owner's key) and the student's, under 20 others.
     keys = control_keys(args, 20)
     for name, path, extra, closed in (("open, memorised W, top1", mem, own, False),
@@ -510,6 +581,9 @@ def main():
     p.add_argument("--temperature", type=float, default=1.0, help="closed mode: 0 greedy, else sampled")
     p.add_argument("--closed-trained", action="store_true",
                    help="closed mode: prompts cut only from the W stories in the mixture (the owner knows them)")
+    p.add_argument("--probe-every", type=int, default=0,
+                   help="closed mode: prefix probes instead of --closed-prompts story openings: every W story cut "
+                        "after 12 words and every N words more (with --accounts, also scanned by account)")
     p.add_argument("--key-seed", type=int, default=None,
                    help="the teacher's key: fixed_key(SEED), the same every run (default: telltale keygen, once)")
     p.add_argument("--accounts", type=int, default=0,
@@ -561,7 +635,11 @@ def main():
                 args.pretrain_steps, len(pre_docs), loss, time.time() - t), flush=True)
     own = ("--suspect-tokenizer", s.smodel)
     keys = control_keys(args, args.control_keys) if args.control_keys else []
-    if args.closed_prompts:
+    story_of = None
+    if args.closed_prompts and args.probe_every:
+        prompts_path, prompts, story_of = probe_prompts(args, s.wm_text, args.probe_every)
+        tfilter = ("--filter", teacher_filter(args))
+    elif args.closed_prompts:
         prompts_path, prompts = closed_prompts(args, s.wm_text, args.closed_prompts)
         tfilter = ("--filter", teacher_filter(args))
     trained_only = "_trained" if args.closed_trained else ""
@@ -600,12 +678,13 @@ def main():
                 write_predictions(file, s.to_suspect(records), s.out_vocab, s.ssha, "realistic student %s %s rho=%g" % (
                     path, tag, rho))
                 readings.append((name, file, own, False))
-            if args.closed_prompts and args.closed_trained:  # the owner knows which stories leaked
+            if args.closed_prompts and args.closed_trained and not args.probe_every:  # the owner knows the leak
                 prompts_path, prompts = closed_prompts(args, s.wm_text[:trained_wm], args.closed_prompts,
                                                        name="_trained_%g" % rho)
             if args.closed_prompts and prompts:
-                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s_t%g%s.jsonl" % (
-                    path, tag, rho, steps, len(prompts), trained_only, args.temperature,
+                log = os.path.join(args.work, "answers_%s_%s_%g_%d_p%d%s%s_n%d_t%g%s.jsonl" % (
+                    path, tag, rho, steps, len(prompts), trained_only,
+                    "_every%d" % args.probe_every if args.probe_every else "", args.closed_tokens, args.temperature,
                     "" if args.api == "chat" else "_legacy"))
                 q = query(args, student_server.sampler(model, lambda x: s.encode([x])[0]), s.pieces,
                           prompts_path, log, args.closed_tokens, args.concurrency)
@@ -613,8 +692,10 @@ def main():
                     print("closed rho=%g %s: %d prompts, %d answered, %d requests, %d failed attempts (%.0f s)" % (
                         rho, path, q["prompts"], q["answered_now"], q["requests"], q["failed_attempts"],
                         time.time() - t), flush=True)
-                readings.append(("closed (HTTP%s, %d %sprompts, %s)" % (
+                probes = "probes every %d words, %d tokens, " % (args.probe_every, args.closed_tokens)
+                readings.append(("closed (HTTP%s, %d %sprompts, %s%s)" % (
                     "" if args.api == "chat" else " /completions", len(prompts), "trained-W " if trained_only else "",
+                    probes if args.probe_every else "",
                     "greedy" if args.temperature == 0 else "T=%g" % args.temperature), log, tfilter, True))
             for name, file, extra, closed in readings:
                 top1 = score(args, file, extra, closed=closed)
@@ -639,6 +720,20 @@ def main():
                     return file
                 scan = account_scan(args, read, args.accounts, write, own)
                 name = "open (account scan: %d accounts, Bonferroni)" % args.accounts
+                for kind, (log10, account, scored) in scan.items():
+                    record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
+                                                                                   args.student_vocab),
+                                  "seed": args.train_seed, "steps": steps, "reading": name, "score": kind,
+                                  "loss": loss, "scored": scored, "account": account, "log10_p": log10})
+                print("| %g%% | %s | %s | %.3f | top-1: account %d, %d tuples, log10 p x %d: %.2f | probability: "
+                      "account %d, %d tuples, log10 p x %d: %.2f |" % (
+                          rho * 100, path, name, loss, scan["top1"][1], scan["top1"][2], args.accounts,
+                          scan["top1"][0], scan["probability"][1], scan["probability"][2], args.accounts,
+                          scan["probability"][0]), flush=True)
+            if args.accounts and story_of is not None:
+                scan = closed_account_scan(args, log, story_of, len(wm), args.accounts, tfilter)
+                name = "closed (probes every %d words, %d tokens, T=%g; account scan: %d accounts, Bonferroni)" % (
+                    args.probe_every, args.closed_tokens, args.temperature, args.accounts)
                 for kind, (log10, account, scored) in scan.items():
                     record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
                                                                                    args.student_vocab),
