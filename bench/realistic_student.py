@@ -50,6 +50,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -505,43 +506,49 @@ def record(args, row):
 
 
 def plot(args):
-    """log10 p against rho from results.jsonl: open readings on the left, closed (HTTP) on the right, one line per
-    (path, tokenizer, seed, steps, reading, score), so that points of different training budgets are never joined;
-    line i is drawn 0.02 i percentage points to the side, so that readings of one rho do not hide one another. A work
-    dir with only open readings gets one panel."""
+    """log10 p against rho from results.jsonl: one row per score (top-1, probability), open readings on the left and
+    closed (HTTP) on the right; one series per (path, tokenizer, seed, steps, reading), drawn in the same colour in
+    every panel and named once in the legend, so that points of different training budgets are never joined. Series i
+    is drawn 0.015 i percentage points to the side, so that readings of one rho do not hide one another. A work dir
+    with only open readings gets one column."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     rows = [json.loads(x) for x in open(os.path.join(args.work, "results.jsonl")) if x.strip()]
-    lines = {}
+    series = {}
     for r in (r for r in rows if "trained W" not in r["reading"]):
-        closed = r["reading"].startswith("closed")
-        name = "%s %s s%d, %d steps, %s, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], r["reading"],
-                                               r["score"])
-        lines.setdefault((closed, name), {})[r["rho"]] = r["log10_p"]
-    panels = sorted({closed for closed, _ in lines})  # a work dir with no closed reading gets one panel
-    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels) + 5, 6.5), sharey=True, squeeze=False)
-    axes = {closed: axes[0][i] for i, closed in enumerate(panels)}
+        reading = re.sub(r"account scan: (\d+) accounts, Bonferroni", r"\1-account scan", r["reading"])
+        name = "%s %s s%d, %d steps, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], reading)
+        series.setdefault(name, {}).setdefault(r["score"], {})[r["rho"]] = r["log10_p"]
+    columns = sorted({name.split(", ")[2].startswith("closed") for name in series})
+    fig, axes = plt.subplots(2, len(columns), figsize=(6.5 * len(columns) + 5, 10), sharey="row", squeeze=False)
     colors = plt.get_cmap("tab20").colors
-    for i, ((closed, name), points) in enumerate(sorted(lines.items())):
-        xs = sorted(points)
-        shift = 0.02 * (i - len(lines) / 2)  # readings of one rho spread sideways, so that none hides another
-        # Marker: the score (circle top-1, square probability); dashed: a scan of accounts, not one pooled test.
-        axes[closed].plot([100 * x + shift for x in xs], [points[x] for x in xs], color=colors[i % len(colors)],
-                          marker="o" if name.endswith("top1") else "s", ls="--" if "account scan" in name else "-",
-                          label=name)
+    for i, (name, scores) in enumerate(sorted(series.items())):
+        col = columns.index(name.split(", ")[2].startswith("closed"))
+        shift = 0.015 * (i - len(series) / 2)  # readings of one rho spread sideways, so that none hides another
+        for row, kind in enumerate(("top1", "probability")):
+            points = scores.get(kind, {})
+            xs = sorted(points)
+            # Dashed: a scan of accounts (the smallest p times their number), not one pooled test.
+            axes[row][col].plot([100 * x + shift for x in xs], [points[x] for x in xs], color=colors[i % len(colors)],
+                                marker="o^sv"[i // len(colors) % 4], ms=4, ls="--" if "account scan" in name else "-",
+                                label=name if row == 0 else None)
     titles = {False: "open mode (the student's own predictions)", True: "closed mode (its API's answers)"}
-    for closed, ax in axes.items():
-        for y, ls, text in ((-3, "-.", "p = 1e-3"), (-6, "--", "p = 1e-6"), (-9, ":", "p = 1e-9")):
-            ax.axhline(y, color="grey", ls=ls, lw=1, label=text)
-        ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
-        ax.set_title(titles[closed])
-    list(axes.values())[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
-    axes[panels[0]].set_ylabel("log10 p")
+    for row, kind in enumerate(("top-1", "probability score")):
+        for col, closed in enumerate(columns):
+            ax = axes[row][col]
+            for y, ls in ((-3, "-."), (-6, "--"), (-9, ":")):
+                ax.axhline(y, color="grey", ls=ls, lw=1)
+            ax.set_title("%s, %s" % (titles[closed], kind), fontsize=10)
+            if row == 1:
+                ax.set_xlabel("rho: watermarked share of the student's training mixture (%)")
+        axes[row][0].set_ylabel("log10 p (grey: 1e-3, 1e-6, 1e-9)")
+    handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
+    fig.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(0.66, 0.93))
     fig.suptitle("Realistic student (issue 22): detection against rho")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.65, 0.97))
     fig.savefig(args.plot, dpi=110)
-    print("wrote %s (%d lines)" % (args.plot, len(lines)))
+    print("wrote %s (%d series)" % (args.plot, len(series)))
 
 
 def main():
