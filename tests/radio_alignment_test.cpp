@@ -328,3 +328,43 @@ TEST_CASE("a malformed GGUF given as a suspect's tokenizer is refused with one l
     CHECK(msg.find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE(
+    "the first-piece rule reads a suspect word as the first watermark token of its encoding, never inventing a "
+    "leading space",
+    "[radio][alignment]") {
+  const Reference ref = reference();
+  // A word the reference tokenizer cuts in pieces: the suspect's one token for it is no watermark token.
+  std::vector<int32_t> word;
+  REQUIRE(ref.tok.encode(" unbelievable", word).is_ok());
+  REQUIRE(word.size() > 1);
+  REQUIRE_FALSE(ref.pieces.id_of(" unbelievable").has_value());
+  FirstPieceReader reader(ref.tok, ref.pieces);
+  CHECK(reader.first_token(" unbelievable") == std::optional<int32_t>(word[0]));
+  // Inside a word, the tokenizer's encoding starts with a space the text does not have: read as no token.
+  std::vector<int32_t> inner;
+  REQUIRE(ref.tok.encode("believable", inner).is_ok());
+  REQUIRE(ref.pieces.bytes(inner[0])->starts_with(" "));
+  CHECK_FALSE(reader.first_token("believable").has_value());
+  CHECK(reader.first_token("believable") == reader.first_token("believable"));  // the cached answer is the same
+
+  auto text = align_text("It was unbelievable", ref.tok, ref.pieces);
+  REQUIRE(text.is_ok());
+  const size_t was = std::string("It was").size();  // a watermark boundary: ▁was ends here
+  REQUIRE(std::find(text->ends.begin(), text->ends.end(), was) != text->ends.end());
+  // The first candidate is the word (read by its first piece), the second that piece itself: merged, mass added.
+  const std::string piece(*ref.pieces.bytes(word[0]));
+  const std::vector<SuspectPosition> positions = {at(was, {" unbelievable", piece, "believable"}, {-0.5, -1.5, -2.0})};
+  AlignmentCounts whole, first;
+  auto dropped = align_predictions(*text, positions, ref.pieces, true, whole);
+  REQUIRE(dropped.is_ok());
+  CHECK(dropped->positions.empty());  // whole-token: the top candidate is no watermark token
+  CHECK(whole.top_unaligned == 1);
+  auto read = align_predictions(*text, positions, ref.pieces, false, first, &reader);
+  REQUIRE(read.is_ok());
+  REQUIRE(read->predicted == std::vector<std::vector<int32_t>>{{word[0]}});
+  CHECK(std::exp(read->logprobs[0][0]) == Approx(std::exp(-0.5) + std::exp(-1.5)).epsilon(1e-6));
+  CHECK(first.first_piece_kept == 1);
+  CHECK(first.candidates_kept == 2);
+  CHECK(first.candidates == 3);
+}

@@ -332,6 +332,36 @@ TEST_CASE("a closed answer log's logprobs give a probability score that report v
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
 }
 
+TEST_CASE("the first-piece rule reads more of an answer's tokens, is kept in the record, and report verify re-runs it",
+          "[evidence][radio][alignment]") {
+  RadioCase c;
+  c.dir.file("answers-lp.jsonl", answers_with_logprobs(slurp(c.dir.path("answers.jsonl"))));
+  const auto whole = c.score("--answers answers-lp.jsonl --score probability --bundle w --signing-key s.key");
+  const auto first =
+      c.score("--answers answers-lp.jsonl --score probability --alignment first-piece --bundle f --signing-key s.key");
+  INFO("stderr: " << whole.err << first.err);
+  REQUIRE((whole.exit_code == 0 || whole.exit_code == 1));
+  REQUIRE((first.exit_code == 0 || first.exit_code == 1));
+  const json w = json::parse(whole.out)["alignment"], f = json::parse(first.out)["alignment"];
+  CHECK(w["rule"] == "whole-token");
+  CHECK(w["candidates_by_first_piece"] == 0);
+  CHECK(f["rule"] == "first-piece");
+  // These answers' tokens are words, most of them several watermark tokens: the rule keeps them.
+  CHECK(f["candidates_by_first_piece"].get<uint64_t>() > 0);
+  CHECK(f["candidates_one_watermark_token"].get<uint64_t>() ==
+        w["candidates_one_watermark_token"].get<uint64_t>() + f["candidates_by_first_piece"].get<uint64_t>());
+  CHECK(json::parse(first.out)["scored_tuples"].get<uint64_t>() >
+        json::parse(whole.out)["scored_tuples"].get<uint64_t>());
+  CHECK(json::parse(slurp(c.dir.path("f/record.json")))["recipe"]["alignment"] == "first-piece");
+  CHECK_FALSE(json::parse(slurp(c.dir.path("w/record.json")))["recipe"].contains("alignment"));  // as older records
+  const auto rerun = telltale::test::run_command(c.rerun("f", "k.key"));
+  INFO("verify --key: " << rerun.err);
+  REQUIRE(rerun.exit_code == 0);
+  CHECK(json::parse(rerun.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+  const auto bad = c.score("--answers answers-lp.jsonl --score probability --alignment first");
+  CHECK(bad.exit_code == 2);
+}
+
 TEST_CASE("logprobs that do not spell the response, and a probability score without logprobs, are refused in one line",
           "[radio][alignment]") {
   RadioCase c;

@@ -97,6 +97,7 @@ struct ScoreOptions {
   bool allow_empty = false;
   SchemeOptions scheme;
   std::string score = "top1";
+  std::string alignment = "whole-token";
 };
 
 // Scores the suspect; for a bundle, also keeps the plot series and the input files' hashes.
@@ -125,6 +126,9 @@ int run_score(const ScoreOptions& o) {
   auto score = radio::parse_score_kind(o.score);
   if (!score) return fail(score.status());
   recipe.score = *score;
+  auto alignment = radio::parse_alignment_rule(o.alignment);
+  if (!alignment) return fail(alignment.status());
+  recipe.alignment = *alignment;
   auto params = scheme_params(o.scheme, static_cast<uint32_t>(tok->vocab_size()));
   if (!params) return fail(params.status());
   recipe.params = *params;
@@ -229,6 +233,11 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
                  "top1: count the suspect's top-ranked ids; probability: its probability mass on "
                  "the favoured ids (needs logprobs)")
       ->check(CLI::IsMember({"top1", "probability"}))
+      ->capture_default_str();
+  sc->add_option("--alignment", s->alignment,
+                 "a suspect token that is not one whole watermark token (own tokenizer, or an answer's logprobs): "
+                 "whole-token drops it, first-piece reads it as the first watermark token of its bytes")
+      ->check(CLI::IsMember({"whole-token", "first-piece"}))
       ->capture_default_str();
   sc->add_option("--top-k", s->recipe.top_k, "predicted ids scored per position (open model)")
       ->check(whole_number(1, 64))

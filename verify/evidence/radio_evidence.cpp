@@ -73,6 +73,10 @@ Result<radio::SuspectRecipe> radio_recipe_of(const json& record) {
   auto score = radio::parse_score_kind(j.value("score", std::string("top1")));
   if (!score) return invalid_argument("record.json: " + score.status().message());
   r.score = *score;
+  // Absent from records made before the first-piece rule: whole tokens only.
+  auto alignment = radio::parse_alignment_rule(j.value("alignment", std::string("whole-token")));
+  if (!alignment) return invalid_argument("record.json: " + alignment.status().message());
+  r.alignment = *alignment;
   auto params = scheme_from_json(j.at("scheme"));
   if (!params) return params.status();
   r.params = *params;
@@ -95,6 +99,7 @@ json radio_recipe_json(const radio::SuspectRecipe& r) {
   // Written only when they differ from what a record without them means, so older records read the same.
   if (!r.suspect_tokenizer.empty()) j["suspect_tokenizer"] = r.suspect_tokenizer;
   if (r.score != radio::ScoreKind::kTop1) j["score"] = radio::score_kind_name(r.score);
+  if (r.alignment != radio::AlignmentRule::kWholeToken) j["alignment"] = radio::alignment_rule_name(r.alignment);
   return j;
 }
 

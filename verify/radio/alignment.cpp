@@ -1,5 +1,6 @@
 // Alignment by byte offsets: both tokenizations are cut points in the same byte string, so a suspect prediction is
-// read in the watermark's terms exactly when its offset is a watermark cut point and its bytes are one watermark piece.
+// read in the watermark's terms exactly when its offset is a watermark cut point and its bytes are one watermark piece
+// (or, by the first-piece rule, begin with the first token of their own encoding).
 #include "radio/alignment.hpp"
 
 #include <algorithm>
@@ -67,8 +68,21 @@ Result<AlignedText> align_text(std::string_view text, const input::Tokenizer& to
                           std::to_string(std::max(first_mismatch, mismatch)));
 }
 
+std::optional<int32_t> FirstPieceReader::first_token(const std::string& bytes) {
+  if (const auto it = cache_.find(bytes); it != cache_.end()) return it->second;
+  std::optional<int32_t> token;
+  // Bytes the tokenizer cannot encode stand for no token, as a piece with no bytes does.
+  if (tok_.encode(bytes, ids_).is_ok() && !ids_.empty()) {
+    const auto first = pieces_.bytes(ids_[0]);
+    if (first && !first->empty() && std::string_view(bytes).starts_with(*first)) token = ids_[0];
+  }
+  cache_.emplace(bytes, token);
+  return token;
+}
+
 Result<PredictionRecord> align_predictions(const AlignedText& text, std::span<const SuspectPosition> positions,
-                                           const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts) {
+                                           const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts,
+                                           FirstPieceReader* first_piece) {
   PredictionRecord r;
   r.ids = text.ids;
   const size_t size = std::max(text.bytes, text.ends.empty() ? size_t{0} : text.ends.back());
@@ -99,7 +113,11 @@ Result<PredictionRecord> align_predictions(const AlignedText& text, std::span<co
     for (size_t rank = 0; rank < pos.candidates.size(); ++rank) {
       const SuspectCandidate& c = pos.candidates[rank];
       ++counts.candidates;
-      const auto id = c.bytes ? watermark_pieces.id_of(*c.bytes) : std::nullopt;
+      auto id = c.bytes ? watermark_pieces.id_of(*c.bytes) : std::nullopt;
+      if (!id && c.bytes && first_piece) {
+        id = first_piece->first_token(*c.bytes);
+        if (id) ++counts.first_piece_kept;
+      }
       if (!id) continue;
       ++counts.candidates_kept;
       if (rank == 0) top = true;

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "input/tokenizer.hpp"
@@ -46,21 +47,39 @@ struct SuspectPosition {
 };
 
 struct AlignmentCounts {
-  uint64_t positions = 0;        // suspect positions read
-  uint64_t off_boundary = 0;     // ... at an offset where no watermark token ends
-  uint64_t top_unaligned = 0;    // ... whose most likely candidate is not one whole watermark token
-  uint64_t candidates = 0;       // candidates read at boundary positions
-  uint64_t candidates_kept = 0;  // ... that are one whole watermark token
+  uint64_t positions = 0;         // suspect positions read
+  uint64_t off_boundary = 0;      // ... at an offset where no watermark token ends
+  uint64_t top_unaligned = 0;     // ... whose most likely candidate is read as no watermark token
+  uint64_t candidates = 0;        // candidates read at boundary positions
+  uint64_t candidates_kept = 0;   // ... read as a watermark token (one whole token, or by its first piece)
+  uint64_t first_piece_kept = 0;  // ... of them by their first piece (the first-piece rule)
+};
+
+// The first-piece rule (spec/predictions-format.md section 4, rule 3): a candidate whose bytes are not one whole
+// watermark token stands for the first token of their encoding by the watermark tokenizer, when that token's bytes
+// begin them (so no dummy-prefix space is added to a piece inside a word): a suspect token " girl" is read as the
+// watermark's " g" where the watermark tokenizer writes " g" "ir" "l". Each byte string is encoded once per run.
+class FirstPieceReader {
+ public:
+  FirstPieceReader(const input::Tokenizer& tokenizer, const PieceTable& pieces) : tok_(tokenizer), pieces_(pieces) {}
+  std::optional<int32_t> first_token(const std::string& bytes);
+
+ private:
+  const input::Tokenizer& tok_;
+  const PieceTable& pieces_;
+  std::unordered_map<std::string, std::optional<int32_t>> cache_;
+  std::vector<int32_t> ids_;
 };
 
 // The watermark-side record: ids = text.ids; at each boundary position, the candidates that are one whole watermark
-// token, in the suspect's order, a watermark id met twice merged into its first place with the probabilities added.
-// With `need_top`, a position whose most likely candidate is not one whole watermark token is dropped (top-1 and
-// top-k scores); without it (probability scores) its other candidates still count. logprobs are kept only when every
-// candidate of the record has one. Offsets must be strictly increasing and at most the text's size (else an error
-// naming the offset).
+// token (or, with `first_piece`, are read by their first piece), in the suspect's order, a watermark id met twice
+// merged into its first place with the probabilities added. With `need_top`, a position whose most likely candidate is
+// not one whole watermark token is dropped (top-1 and top-k scores); without it (probability scores) its other
+// candidates still count. logprobs are kept only when every candidate of the record has one. Offsets must be strictly
+// increasing and at most the text's size (else an error naming the offset).
 Result<PredictionRecord> align_predictions(const AlignedText& text, std::span<const SuspectPosition> positions,
-                                           const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts);
+                                           const PieceTable& watermark_pieces, bool need_top, AlignmentCounts& counts,
+                                           FirstPieceReader* first_piece = nullptr);
 
 // A record in the suspect's own ids (spec/predictions-format.md, section 4) as text and byte-offset positions: the text
 // is its pieces' bytes, position p the offset after ids[0 .. p-1]. Error: an id of the text with no bytes (control or

@@ -26,7 +26,9 @@ struct Reading {
   std::vector<std::string>& docs;
   std::optional<PieceTable> watermark_pieces;
   std::optional<PieceTable> suspect_pieces;
+  std::optional<FirstPieceReader> first_piece;  // with the first-piece rule, once the watermark pieces are loaded
   AlignmentCounts alignment;
+  FirstPieceReader* first_piece_reader() { return first_piece ? &*first_piece : nullptr; }
   bool probability() const { return recipe.score == ScoreKind::kProbability; }
 };
 
@@ -67,7 +69,8 @@ Status score_predictions(Reading& in, std::string& suspect) {
       if (!text) return with_line(path, reader->line(), text.status());
       auto aligned = align_text(text->first, in.tok, *in.watermark_pieces);
       if (!aligned) return with_line(path, reader->line(), aligned.status());
-      auto record = align_predictions(*aligned, text->second, *in.watermark_pieces, !in.probability(), in.alignment);
+      auto record = align_predictions(*aligned, text->second, *in.watermark_pieces, !in.probability(), in.alignment,
+                                      in.first_piece_reader());
       if (!record) return with_line(path, reader->line(), record.status());
       record->doc = r.doc;
       if (!r.logprobs.empty() && record->logprobs.empty() && !record->positions.empty())
@@ -95,7 +98,7 @@ Result<PredictionRecord> answer_probability_record(Reading& in, const Answer& a)
   text.ends.assign(prompt.size(), 0);
   text.ends.insert(text.ends.end(), response->ends.begin(), response->ends.end());
   text.bytes = response->bytes;
-  return align_predictions(text, *positions, *in.watermark_pieces, false, in.alignment);
+  return align_predictions(text, *positions, *in.watermark_pieces, false, in.alignment, in.first_piece_reader());
 }
 
 // Where an answer of the log is, for reading it again in scoring order.
@@ -210,7 +213,9 @@ json result_json(const SuspectRecipe& recipe, const Reading& in, const KeyRing& 
                       {"off_watermark_boundary", a.off_boundary},
                       {"top_not_one_watermark_token", a.top_unaligned},
                       {"candidates", a.candidates},
-                      {"candidates_one_watermark_token", a.candidates_kept}};
+                      {"candidates_one_watermark_token", a.candidates_kept},
+                      {"rule", alignment_rule_name(recipe.alignment)},
+                      {"candidates_by_first_piece", a.first_piece_kept}};
   }
   if (!suspect.empty()) j["suspect"] = suspect;
   j["counts"] = {{"records", c.records},
@@ -244,6 +249,16 @@ Result<ScoreKind> parse_score_kind(const std::string& name) {
   return invalid_argument("the score must be top1 or probability, not '" + name.substr(0, 40) + "'");
 }
 
+const char* alignment_rule_name(AlignmentRule rule) {
+  return rule == AlignmentRule::kFirstPiece ? "first-piece" : "whole-token";
+}
+
+Result<AlignmentRule> parse_alignment_rule(const std::string& name) {
+  if (name == "whole-token") return AlignmentRule::kWholeToken;
+  if (name == "first-piece") return AlignmentRule::kFirstPiece;
+  return invalid_argument("the alignment must be whole-token or first-piece, not '" + name.substr(0, 40) + "'");
+}
+
 Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::Tokenizer& tokenizer, const KeyRing& key,
                                     const SuspectTupleCallback& on_tuple) {
   if (!(recipe.alpha > 0 && recipe.alpha < 1)) return invalid_argument("alpha must be in (0, 1)");
@@ -271,11 +286,12 @@ Result<SuspectRun> run_suspect_test(const SuspectRecipe& recipe, const input::To
   std::vector<std::string> docs;  // record ordinal -> name
   SuspectScorer::TupleCallback tuple_callback;
   if (on_tuple) tuple_callback = [&docs, &on_tuple](const ScoredTuple& t) { on_tuple(t, docs[t.record]); };
-  Reading in{recipe, tokenizer, *scorer, tuple_callback, docs, std::nullopt, std::nullopt, {}};
+  Reading in{recipe, tokenizer, *scorer, tuple_callback, docs, std::nullopt, std::nullopt, std::nullopt, {}};
   if (!recipe.suspect_tokenizer.empty() || (probability && recipe.predictions.empty())) {
     auto wm = PieceTable::load(tokenizer.path());
     if (!wm) return wm.status();
     in.watermark_pieces.emplace(std::move(wm).value());
+    if (recipe.alignment == AlignmentRule::kFirstPiece) in.first_piece.emplace(tokenizer, *in.watermark_pieces);
   }
   if (!recipe.suspect_tokenizer.empty()) {
     auto sp = PieceTable::load(recipe.suspect_tokenizer);

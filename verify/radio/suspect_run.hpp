@@ -24,6 +24,12 @@ enum class ScoreKind { kTop1, kProbability };
 const char* score_kind_name(ScoreKind kind);  // "top1", "probability"
 Result<ScoreKind> parse_score_kind(const std::string& name);
 
+// How a suspect candidate that is not one whole watermark token is read (spec/predictions-format.md section 4, rule
+// 3): dropped, or as the first token of its bytes' encoding by the watermark tokenizer.
+enum class AlignmentRule { kWholeToken, kFirstPiece };
+const char* alignment_rule_name(AlignmentRule rule);  // "whole-token", "first-piece"
+Result<AlignmentRule> parse_alignment_rule(const std::string& name);
+
 // Everything that decides the result besides the key and the tokenizer's bytes.
 struct SuspectRecipe {
   std::string tokenizer;    // path, as given
@@ -35,8 +41,10 @@ struct SuspectRecipe {
   // holds watermark ids.
   std::string suspect_tokenizer;
   ScoreKind score = ScoreKind::kTop1;
-  uint32_t top_k = 1;   // predicted ids scored per position, 1..64
-  double alpha = 1e-3;  // significance level for "detected", in (0, 1)
+  AlignmentRule alignment =
+      AlignmentRule::kWholeToken;  // when candidates are aligned by bytes (own tokenizer, logprobs)
+  uint32_t top_k = 1;              // predicted ids scored per position, 1..64
+  double alpha = 1e-3;             // significance level for "detected", in (0, 1)
   SchemeParams params;
   // A predictions file or answer log with no record is scored (as nothing) instead of refused with "no documents
   // read". Not part of an evidence record: a bundle is never made over nothing.
