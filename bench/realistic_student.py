@@ -36,7 +36,8 @@ re-tokenized, as a scraper would).
 --quick (what bench/run-all --quick, hence scripts/test, runs; statistical checks only, no timing; exit 1 on a
 failure): a fixed key (tests' fixed_key(22)), 40 W and 40 U stories, a BPE-512 student tokenizer; a suspect that
 memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode
-through its BPE-512 and, with --production-vocab FILE.gguf, through a production vocabulary, and
+through its BPE-512 and, with --production-vocab FILE.gguf, through a production vocabulary (also with --alignment
+first-piece: more tuples), and
 closed mode through the HTTP server and `radioactivity query --concurrency 4`, over /v1/chat/completions and the
 legacy /v1/completions); a tiny student trained at rho = 0
 must not be detected at 1e-3 (open and closed, both scores); the same two servers asked prefix probes (--probe-every
@@ -205,7 +206,8 @@ def fixed_key(path, seed):
 def score(args, path, extra=(), key=None, closed=False):
     """`radioactivity score` of a predictions file (open) or a query log (closed, --answers); its JSON."""
     r = ns.telltale(args, "radioactivity", "score", "-k", key or args.key, "-t", args.tokenizer,
-                    "--answers" if closed else "--predictions", path, *args.scheme, *extra, ok=(0, 1))
+                    "--answers" if closed else "--predictions", path, *args.scheme,
+                    *(() if "--alignment" in extra else ("--alignment", args.alignment)), *extra, ok=(0, 1))
     return json.loads(r.stdout)
 
 
@@ -413,6 +415,12 @@ def quick(args):
             check(r["log10_p_value"] < -9 and r["alignment"]["positions"] > 0,
                   "open, memorised W, %s, production vocabulary %s: %s (p < 1e-9)" % (
                       kind, os.path.basename(args.production_vocab), line(r)))
+            # The first-piece rule reads the words that span several watermark tokens too: more tuples, still found.
+            f = score(args, prod, ("--suspect-tokenizer", args.production_vocab, "--score", kind, "--alignment",
+                                   "first-piece"))
+            check(f["log10_p_value"] < -9 and f["scored_tuples"] > r["scored_tuples"],
+                  "open, memorised W, %s, production vocabulary, --alignment first-piece: %s (p < 1e-9, more than "
+                  "the %d tuples of whole tokens)" % (kind, line(f), r["scored_tuples"]))
     # A student trained from scratch at rho = 0 (tiny: 2 layers, 30 steps): not detected at alpha = 1e-3, which
     # under H0 fails at most once in 1000 draws of the fixed key.
     c = dict(s.c, n_layers=2)
@@ -421,9 +429,10 @@ def quick(args):
     student = os.path.join(args.work, "student_rho0.jsonl")
     write_predictions(student, ns.reads(model, s.wm), args.student_vocab, s.ssha, "quick student rho=0")
     for kind in ("top1", "probability"):
-        r = score(args, student, (*own, "--score", kind))
-        check(r["p_value"] > 1e-3, "open, student rho=0 (loss %.2f), %s: %s (not detected at 1e-3)" % (
-            loss, kind, line(r)))
+        for rule in ("whole-token", "first-piece"):
+            r = score(args, student, (*own, "--score", kind, "--alignment", rule))
+            check(r["p_value"] > 1e-3, "open, student rho=0 (loss %.2f), %s, %s: %s (not detected at 1e-3)" % (
+                loss, kind, rule, line(r)))
     # Closed mode through HTTP: the memoriser's and the student's answers to prompts cut from W, asked with
     # `radioactivity query --concurrency 4`, scored with the teacher filter.
     prompts_path, prompts = closed_prompts(args, s.wm_text, 8)
@@ -501,6 +510,8 @@ def account_scan(args, records, n, write, extra):
 
 def record(args, row):
     """Appends one reading to the work dir's results.jsonl (what --plot draws)."""
+    if args.alignment != "whole-token":  # a reading under another rule is another series
+        row = dict(row, reading="%s [%s]" % (row["reading"], args.alignment), alignment=args.alignment)
     with open(os.path.join(args.work, "results.jsonl"), "a") as f:
         f.write(json.dumps(row) + "\n")
 
@@ -591,6 +602,8 @@ def main():
     p.add_argument("--probe-every", type=int, default=0,
                    help="closed mode: prefix probes instead of --closed-prompts story openings: every W story cut "
                         "after 12 words and every N words more (with --accounts, also scanned by account)")
+    p.add_argument("--alignment", choices=("whole-token", "first-piece"), default="whole-token",
+                   help="telltale's --alignment: how a student token that is not one whole watermark token is read")
     p.add_argument("--key-seed", type=int, default=None,
                    help="the teacher's key: fixed_key(SEED), the same every run (default: telltale keygen, once)")
     p.add_argument("--accounts", type=int, default=0,
