@@ -663,6 +663,9 @@ def main():
         prompts_path, prompts = closed_prompts(args, s.wm_text, args.closed_prompts)
         tfilter = ("--filter", teacher_filter(args))
     trained_only = "_trained" if args.closed_trained else ""
+    # Files a run writes for a reading under another rule are its own (the same reading may be scored at once
+    # under the default rule by another run).
+    files = "" if args.alignment == "whole-token" else "_" + args.alignment
     print("\n| rho | path | reading | train loss | top-1: scored | green | log10 p | probability: tuples | "
           "statistic / expected | log10 p | alignment (positions, off boundary, top not one token) | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
@@ -693,8 +696,8 @@ def main():
             for name, records in (("open (all W)", read), ("open (trained W)", read[:trained_wm])):
                 if not records:
                     continue
-                file = os.path.join(args.work, "%s_%s_%s_%g_%d.jsonl" % (
-                    path, tag, "all" if "all" in name else "trained", rho, steps))
+                file = os.path.join(args.work, "%s_%s_%s_%g_%d%s.jsonl" % (
+                    path, tag, "all" if "all" in name else "trained", rho, steps, files))
                 write_predictions(file, s.to_suspect(records), s.out_vocab, s.ssha, "realistic student %s %s rho=%g" % (
                     path, tag, rho))
                 readings.append((name, file, own, False))
@@ -734,8 +737,8 @@ def main():
                     a["top_not_one_watermark_token"], time.time() - t), flush=True)
             if args.accounts:
                 def write(a, chunk):
-                    file = os.path.join(args.work, "%s_%s_account%d_of%d_%g_%d.jsonl" % (
-                        path, tag, a, args.accounts, rho, steps))
+                    file = os.path.join(args.work, "%s_%s_account%d_of%d_%g_%d%s.jsonl" % (
+                        path, tag, a, args.accounts, rho, steps, files))
                     write_predictions(file, s.to_suspect(chunk), s.out_vocab, s.ssha, "account %d" % a)
                     return file
                 scan = account_scan(args, read, args.accounts, write, own)
