@@ -530,6 +530,8 @@ def plot(args):
     for r in (r for r in rows if "trained W" not in r["reading"]):
         reading = re.sub(r"account scan: (\d+) accounts, Bonferroni", r"\1-account scan", r["reading"])
         name = "%s %s s%d, %d steps, %s" % (r["path"], r["tokenizer"], r["seed"], r["steps"], reading)
+        if args.plot_series and not re.search(args.plot_series, name):
+            continue
         series.setdefault(name, {}).setdefault(r["score"], {})[r["rho"]] = r["log10_p"]
     columns = sorted({name.split(", ")[2].startswith("closed") for name in series})
     fig, axes = plt.subplots(2, len(columns), figsize=(6.5 * len(columns) + 5, 10), sharey="row", squeeze=False)
@@ -568,6 +570,7 @@ def main():
     p.add_argument("--work", default="", help="work dir (kept and reused); --quick without it uses a fresh temp dir")
     p.add_argument("--quick", action="store_true", help="tiny statistical self-checks (scripts/test); exit 1 on a fail")
     p.add_argument("--plot", default="", help="only draw log10 p against rho from WORK/results.jsonl into this PNG")
+    p.add_argument("--plot-series", default="", help="--plot: only the series whose name matches this regex")
     p.add_argument("--model", default=os.path.join(ns.SHARED, "stories260K.bin"))
     p.add_argument("--tokenizer", default=os.path.join(ns.SHARED, "tok512.model"), help="the watermark tokenizer")
     p.add_argument("--corpora", default=CORPORA, help="human text for the student tokenizer and pretraining")
