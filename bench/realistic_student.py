@@ -37,7 +37,7 @@ re-tokenized, as a scraper would).
 failure): a fixed key (tests' fixed_key(22)), 40 W and 40 U stories, a BPE-512 student tokenizer; a suspect that
 memorised W read through its own tokenizer must be detected at p < 1e-9 (top-1 and probability score, open mode
 through its BPE-512 and, with --production-vocab FILE.gguf, through a production vocabulary (also with --alignment
-first-piece: more tuples), and
+first-piece: more tuples; and a memoriser of the plain stories read the same way must not be detected), and
 closed mode through the HTTP server and `radioactivity query --concurrency 4`, over /v1/chat/completions and the
 legacy /v1/completions); a tiny student trained at rho = 0
 must not be detected at 1e-3 (open and closed, both scores); the same two servers asked prefix probes (--probe-every
@@ -421,6 +421,20 @@ def quick(args):
             check(f["log10_p_value"] < -9 and f["scored_tuples"] > r["scored_tuples"],
                   "open, memorised W, %s, production vocabulary, --alignment first-piece: %s (p < 1e-9, more than "
                   "the %d tuples of whole tokens)" % (kind, line(f), r["scored_tuples"]))
+        # The rule's null: a suspect that memorised the plain stories U (no watermark), read on U through the same
+        # vocabulary, most of its words read by their first piece: not detected at 1e-3.
+        plain_text = texts_of(args, "plain")[:len(s.wm_text)]
+        pu = ProductionVocab(args, args.production_vocab, plain_text)
+        unw = os.path.join(args.work, "memoriser_plain_production.jsonl")
+        write_predictions(unw, pu.records(memoriser_records(pu.encode(plain_text))), pu.tok.vocab_size,
+                          pu.tok.sha256, "memorised U, production vocabulary")
+        for kind in ("top1", "probability"):
+            r = score(args, unw, ("--suspect-tokenizer", args.production_vocab, "--score", kind, "--alignment",
+                                  "first-piece"))
+            check(r["p_value"] > 1e-3 and r["alignment"]["candidates_by_first_piece"] > 0,
+                  "open, memorised plain text (no watermark), %s, production vocabulary, --alignment first-piece "
+                  "(%d candidates by their first piece): %s (not detected at 1e-3)" % (
+                      kind, r["alignment"]["candidates_by_first_piece"], line(r)))
     # A student trained from scratch at rho = 0 (tiny: 2 layers, 30 steps): not detected at alpha = 1e-3, which
     # under H0 fails at most once in 1000 draws of the fixed key.
     c = dict(s.c, n_layers=2)
@@ -429,10 +443,9 @@ def quick(args):
     student = os.path.join(args.work, "student_rho0.jsonl")
     write_predictions(student, ns.reads(model, s.wm), args.student_vocab, s.ssha, "quick student rho=0")
     for kind in ("top1", "probability"):
-        for rule in ("whole-token", "first-piece"):
-            r = score(args, student, (*own, "--score", kind, "--alignment", rule))
-            check(r["p_value"] > 1e-3, "open, student rho=0 (loss %.2f), %s, %s: %s (not detected at 1e-3)" % (
-                loss, kind, rule, line(r)))
+        r = score(args, student, (*own, "--score", kind))
+        check(r["p_value"] > 1e-3, "open, student rho=0 (loss %.2f), %s: %s (not detected at 1e-3)" % (
+            loss, kind, line(r)))
     # Closed mode through HTTP: the memoriser's and the student's answers to prompts cut from W, asked with
     # `radioactivity query --concurrency 4`, scored with the teacher filter.
     prompts_path, prompts = closed_prompts(args, s.wm_text, 8)
