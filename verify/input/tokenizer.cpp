@@ -130,11 +130,10 @@ Result<Tokenizer> Tokenizer::load(const std::string& path) {
     off_t size = 0;
     auto fd = open_regular(path, "tokenizer model", size);
     if (!fd) return fd.status();
-    char head[4] = {};
-    const ssize_t got_head = ::pread(fd->get(), head, sizeof head, 0);
-    if (got_head < 0) return io_error(path + ": cannot read tokenizer model: " + std::strerror(errno));
+    const auto kind = tokenizer_file_kind(fd->get(), path);
+    if (!kind) return kind.status();
     Tokenizer tok;
-    if (tokenizer_file_kind(std::string_view(head, static_cast<size_t>(got_head))) == TokenizerKind::kGguf) {
+    if (*kind == TokenizerKind::kGguf) {
       // A whole model can be gigabytes: hashed as a stream, then llama.cpp reads its vocabulary from the same file.
       auto sha = sha256_fd_hex(fd->get(), path);
       if (!sha) return sha.status();

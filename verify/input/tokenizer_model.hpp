@@ -22,6 +22,10 @@ const char* tokenizer_kind_name(TokenizerKind kind);
 // else is read as SentencePiece (whose loader then says when it is not one).
 TokenizerKind tokenizer_file_kind(std::string_view first_bytes);
 
+// The same, from the first bytes of the open file `fd` (read in place, the file offset left as it is); the error
+// names `path` ("<path>: cannot read tokenizer model: <errno text>").
+Result<TokenizerKind> tokenizer_file_kind(int fd, const std::string& path);
+
 // How the exact piece cache (cached_tokenizer.hpp) may cut text for a model. kNone: never (the model's rules can
 // merge or normalize across any boundary). kSpaceBeforeWord: at an ASCII space between two ASCII letters, the space
 // going to the right-hand piece. kSpaceBeforeWordDropped: at the same place, the right-hand piece encoded without

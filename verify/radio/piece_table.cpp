@@ -4,10 +4,6 @@
 
 #include <sentencepiece_processor.h>
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -98,11 +94,9 @@ Result<PieceTable> PieceTable::load(const std::string& path) {
   // A GGUF vocabulary (by its magic, as input::Tokenizer::load tells them apart) is loaded once, for its pieces.
   auto fd = open_input_file(path, "tokenizer model");
   if (!fd) return fd.status();
-  char head[4] = {};
-  const ssize_t got = ::pread(fd->get(), head, sizeof head, 0);
-  if (got < 0) return io_error(path + ": cannot read tokenizer model: " + std::strerror(errno));
-  if (input::tokenizer_file_kind(std::string_view(head, static_cast<size_t>(got))) == input::TokenizerKind::kGguf)
-    return load_gguf(fd->get(), path);
+  const auto kind = input::tokenizer_file_kind(fd->get(), path);
+  if (!kind) return kind.status();
+  if (*kind == input::TokenizerKind::kGguf) return load_gguf(fd->get(), path);
   // SentencePiece: loaded through the tokenizer's own checks (size, key-file refusal), then read again for its
   // pieces; the hash is the one of the bytes actually parsed here.
   auto tok = input::Tokenizer::load(path);

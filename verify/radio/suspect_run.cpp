@@ -103,7 +103,7 @@ Result<PredictionRecord> answer_probability_record(Reading& in, const Answer& a)
 
 // Where an answer of the log is, for reading it again in scoring order.
 struct AnswerPlace {
-  uint64_t index = 0;  // the prompt's index (0 for every line when some line has none: the log's order is kept)
+  uint64_t index = 0;  // the prompt's index (0 for a line without one)
   uint64_t offset = 0;
   uint64_t line = 0;
 };
@@ -122,11 +122,9 @@ Result<std::vector<AnswerPlace>> answer_order(AnswerLogReader& reader) {
     indexed = indexed && index.has_value();
     places.push_back({index.value_or(0), reader.offset(), reader.line()});
   }
-  if (!indexed) {
-    for (AnswerPlace& p : places) p.index = 0;
-  }
-  std::stable_sort(places.begin(), places.end(),
-                   [](const AnswerPlace& x, const AnswerPlace& y) { return x.index < y.index; });
+  if (indexed)
+    std::stable_sort(places.begin(), places.end(),
+                     [](const AnswerPlace& x, const AnswerPlace& y) { return x.index < y.index; });
   return places;
 }
 
