@@ -269,8 +269,8 @@ def probe_prompts(args, wm_text, every, words=12):
 
 def closed_account_scan(args, log, story_of, n_stories, n, extra):
     """The closed reading cut by account: the query log's answers split by their prompt's story into n accounts (the
-    stories of account a are a*size .. (a+1)*size - 1, as account_scan cuts W), each account's answers scored alone,
-    the smallest p-value times n (Bonferroni). Returns per score kind (log10 of n p_min, the account, its tuples)."""
+    stories of account a are a*size .. (a+1)*size - 1, as account_scan cuts W), each account's answers scored alone
+    (bonferroni_scan)."""
     size = -(-n_stories // n)
     lines = {a: [] for a in range(n)}
     with open(log) as f:
@@ -278,19 +278,27 @@ def closed_account_scan(args, log, story_of, n_stories, n, extra):
             j = json.loads(line)
             if "index" in j and "response" in j:
                 lines[story_of[j["index"]] // size].append(line)
+    files = []
+    for a, chunk in lines.items():
+        if chunk:
+            files.append((a, "%s.account%d_of%d" % (log, a, n)))
+            with open(files[-1][1], "w") as f:
+                f.writelines(chunk)
+    return bonferroni_scan(args, files, n, extra, closed=True)
+
+
+def bonferroni_scan(args, files, n, extra, closed=False):
+    """Each account's file (a list of (account, path)) scored alone, with both scores, and the smallest p-value times
+    n (Bonferroni: a rigorous bound on the chance that any of n accounts reads this low under H0, whatever their
+    dependence). Returns per score kind (log10 of n p_min, capped at 0; the account; its scored tuples)."""
     out = {}
     for kind in ("top1", "probability"):
         best = None
-        for a, chunk in lines.items():
-            if not chunk:
-                continue
-            path = "%s.account%d_of%d" % (log, a, n)
-            with open(path, "w") as f:
-                f.writelines(chunk)
-            r = score(args, path, (*extra, "--score", kind), closed=True)
-            if best is None or r["log10_p_value"] < best[3]:
-                best = (r["p_value"], a, r["scored_tuples"], r["log10_p_value"])
-        out[kind] = (min(0.0, best[3] + math.log10(n)), best[1], best[2])
+        for a, path in files:
+            r = score(args, path, (*extra, "--score", kind), closed=closed)
+            if best is None or r["log10_p_value"] < best[2]:
+                best = (a, r["scored_tuples"], r["log10_p_value"])
+        out[kind] = (min(0.0, best[2] + math.log10(n)), best[0], best[1])
     return out
 
 
@@ -501,24 +509,10 @@ def quick(args):
 
 def account_scan(args, records, n, write, extra):
     """W cut into n accounts (consecutive, equal runs of stories: the teacher's outputs as its accounts received
-    them), each account's reading scored alone, and the smallest p-value times n (Bonferroni: a rigorous bound on the
-    chance that any of n accounts reads this low under H0, whatever their dependence). Returns per score kind
-    (p_min_bonferroni, the account, its scored tuples)."""
+    them), each account's reading written once by `write` and scored alone (bonferroni_scan)."""
     size = -(-len(records) // n)
-    out = {}
-    for kind in ("top1", "probability"):
-        best = None
-        for a in range(n):
-            chunk = records[a * size:(a + 1) * size]
-            if not chunk:
-                continue
-            path = write(a, chunk)
-            r = score(args, path, (*extra, "--score", kind))
-            if best is None or r["log10_p_value"] < best[3]:
-                best = (r["p_value"], a, r["scored_tuples"], r["log10_p_value"])
-        log10 = min(0.0, best[3] + math.log10(n))
-        out[kind] = (log10, best[1], best[2])
-    return out
+    chunks = ((a, records[a * size:(a + 1) * size]) for a in range(n))
+    return bonferroni_scan(args, [(a, write(a, chunk)) for a, chunk in chunks if chunk], n, extra)
 
 
 def record(args, row):
