@@ -2,6 +2,7 @@
 // detect's, re-scored by `report verify --key` with every number compared, every single-byte change caught, a changed
 // predictions file named, no key material in any output, the record's reader strict about the radioactivity fields,
 // and bad flag combinations refused in one line.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -117,6 +118,22 @@ TEST_CASE("a radioactivity bundle verifies, and the re-scoring of the recorded f
     CHECK(html.find("<svg id=\"plot-curve\"") != std::string::npos);
     CHECK(html.find("<svg id=\"plot-scores\"") != std::string::npos);
     CHECK(html.find("<script") == std::string::npos);
+    // The appendix is the record itself, every value, with a plot's points on one wrapped line, not a line each.
+    const size_t begin = html.find("<pre id=\"record\">"), end = html.find("</pre>", begin);
+    REQUIRE(begin != std::string::npos);
+    REQUIRE(end != std::string::npos);
+    std::string shown = html.substr(begin + 17, end - begin - 17);
+    for (const auto& [entity, character] : {std::pair<std::string, std::string>{"&quot;", "\""},
+                                            {"&#39;", "'"},
+                                            {"&lt;", "<"},
+                                            {"&gt;", ">"},
+                                            {"&amp;", "&"}}) {
+      for (size_t at = shown.find(entity); at != std::string::npos; at = shown.find(entity, at + character.size()))
+        shown.replace(at, entity.size(), character);
+    }
+    CHECK(json::parse(shown) == r);
+    const auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+    CHECK(2 * lines(shown) < lines(r.dump(1)));  // a line per number: the points alone are 4 lines each
     const auto again = c.run("report html b --pubkey s.key.pub -o again.html");
     INFO("report html: " << again.err);
     REQUIRE(again.exit_code == 0);
@@ -354,6 +371,14 @@ TEST_CASE("the first-piece rule reads more of an answer's tokens, is kept in the
         json::parse(whole.out)["scored_tuples"].get<uint64_t>());
   CHECK(json::parse(slurp(c.dir.path("f/record.json")))["recipe"]["alignment"] == "first-piece");
   CHECK_FALSE(json::parse(slurp(c.dir.path("w/record.json")))["recipe"].contains("alignment"));  // as older records
+  // The report says how the suspect's tokens were read, and how many candidates each rule kept.
+  const std::string whole_html = slurp(fs::path(c.dir.path("w")) / telltale::evidence::kReportFile);
+  const std::string first_html = slurp(fs::path(c.dir.path("f")) / telltale::evidence::kReportFile);
+  CHECK(whole_html.find("whole tokens only") != std::string::npos);
+  CHECK(first_html.find("(the first-piece rule)") != std::string::npos);
+  CHECK(first_html.find(", " + std::to_string(f["candidates_by_first_piece"].get<uint64_t>()) +
+                        " of them by their first piece") != std::string::npos);
+  CHECK(whole_html.find("by their first piece") == std::string::npos);
   const auto rerun = telltale::test::run_command(c.rerun("f", "k.key"));
   INFO("verify --key: " << rerun.err);
   REQUIRE(rerun.exit_code == 0);

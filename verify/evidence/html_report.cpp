@@ -222,6 +222,36 @@ std::string parameters_section(const json& recipe, const std::string& rows, doub
   return h + "</table>\n";
 }
 
+bool flat(const json& j) {
+  if (!j.is_array()) return j.is_primitive();
+  return std::all_of(j.begin(), j.end(), [](const json& e) { return e.is_primitive(); });
+}
+
+// JSON indented by object, with arrays of plain values (or of such arrays: a plot's points) kept on one wrapped line,
+// so that a plot's hundreds of numbers take lines, not pages. Still valid JSON, the same values as record.json.
+std::string readable_json(const json& j, int depth) {
+  if (j.is_object()) {
+    if (j.empty()) return "{}";
+    const std::string pad(static_cast<size_t>(depth + 1), ' ');
+    std::string out = "{";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out +=
+          (it == j.begin() ? "\n" : ",\n") + pad + json(it.key()).dump() + ": " + readable_json(it.value(), depth + 1);
+    }
+    return out + "\n" + std::string(static_cast<size_t>(depth), ' ') + "}";
+  }
+  if (!j.is_array()) return j.dump();
+  const bool inline_all = std::all_of(j.begin(), j.end(), [](const json& e) { return flat(e); });
+  const std::string pad(static_cast<size_t>(depth + 1), ' ');
+  std::string out = "[";
+  for (size_t i = 0; i < j.size(); ++i) {
+    out += i == 0 ? "" : ",";
+    out +=
+        inline_all ? (i == 0 ? "" : " ") + readable_json(j[i], depth + 1) : "\n" + pad + readable_json(j[i], depth + 1);
+  }
+  return out + (inline_all || j.empty() ? "" : "\n" + std::string(static_cast<size_t>(depth), ' ')) + "]";
+}
+
 // The record as the appendix shows it: whole, except that a long document list is cut (record.json has it all).
 std::string appendix(const json& record) {
   std::string note;
@@ -237,7 +267,7 @@ std::string appendix(const json& record) {
     shown = &cut;
   }
   return "<h2 class=\"appendix\">Appendix: the full record</h2>\n" + note + "<pre id=\"record\">" +
-         esc(shown->dump(1)) + "</pre>\n";
+         esc(readable_json(*shown, 0)) + "</pre>\n";
 }
 
 // The bytes tested, the software and provenance, how to check the bundle, and the record as an appendix.
@@ -346,6 +376,36 @@ std::string render_detection(const json& record) {
   return h + parameters_section(recipe, rows, alpha) + page_tail(record);
 }
 
+// How the suspect's tokens were read as ours, where its tokenizer is not the watermark's (the result's "alignment",
+// spec/predictions-format.md section 4): the rule and what it left out, so a reader sees how much was not scored.
+std::string alignment_rows(const json& r, const json& recipe) {
+  if (!r.contains("alignment")) return "";
+  const json& a = r.at("alignment");
+  std::string h;
+  if (recipe.contains("suspect_tokenizer")) h += row("suspect's tokenizer", code(str(recipe, "suspect_tokenizer")));
+  const bool first_piece = str(a, "rule") == "first-piece";
+  h += row("suspect's tokens read as ours",
+           first_piece ? std::string("whole tokens, and a token our tokenizer spells in several pieces as its first "
+                                     "piece (the first-piece rule)")
+                       : std::string("whole tokens only: a token our tokenizer spells in several pieces is left out"));
+  std::string left = std::to_string(count_or_zero(a, "positions")) + " in its own tokens, of which " +
+                     std::to_string(count_or_zero(a, "off_watermark_boundary")) +
+                     " fall inside one of our tokens (no context of ours ends there)";
+  if (str(recipe, "score") != "probability") {
+    left += " and " + std::to_string(count_or_zero(a, "top_not_one_watermark_token")) +
+            " have a top choice not read as a token of ours";
+  }
+  h += row("suspect's choices", left + "; these are not scored");
+  if (count_or_zero(a, "candidates") > 0) {
+    std::string kept = std::to_string(count_or_zero(a, "candidates_one_watermark_token")) + " of " +
+                       std::to_string(count_or_zero(a, "candidates"));
+    if (first_piece)
+      kept += ", " + std::to_string(count_or_zero(a, "candidates_by_first_piece")) + " of them by their first piece";
+    h += row("candidates read as a token of ours", kept);
+  }
+  return h;
+}
+
 std::string render_radioactivity(const json& record) {
   const Headline head(record);
   const auto& [r, recipe, scheme, alpha, log10_p] = head;
@@ -385,6 +445,7 @@ std::string render_radioactivity(const json& record) {
   h += row("choices read", std::to_string(count_or_zero(counts, "positions")));
   h += row("scored tuples", std::to_string(count(r.at("scored_tuples"))));
   h += row("favoured share", fmt("%.4g", r.value("favoured_fraction", 0.0)));
+  h += alignment_rows(r, recipe);
   h += "</table>\n";
 
   h += "<h2>Plots</h2>\n";
