@@ -349,13 +349,15 @@ TEST_CASE("a closed answer log's logprobs give a probability score that report v
   CHECK(json::parse(full.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
 }
 
-TEST_CASE("the first-piece rule reads more of an answer's tokens, is kept in the record, and report verify re-runs it",
-          "[evidence][radio][alignment]") {
+TEST_CASE(
+    "the first-piece rule (the default) reads more of an answer's tokens than whole-token, is kept in the record, "
+    "and report verify re-runs it",
+    "[evidence][radio][alignment]") {
   RadioCase c;
   c.dir.file("answers-lp.jsonl", answers_with_logprobs(slurp(c.dir.path("answers.jsonl"))));
-  const auto whole = c.score("--answers answers-lp.jsonl --score probability --bundle w --signing-key s.key");
-  const auto first =
-      c.score("--answers answers-lp.jsonl --score probability --alignment first-piece --bundle f --signing-key s.key");
+  const auto whole =
+      c.score("--answers answers-lp.jsonl --score probability --alignment whole-token --bundle w --signing-key s.key");
+  const auto first = c.score("--answers answers-lp.jsonl --score probability --bundle f --signing-key s.key");
   INFO("stderr: " << whole.err << first.err);
   REQUIRE((whole.exit_code == 0 || whole.exit_code == 1));
   REQUIRE((first.exit_code == 0 || first.exit_code == 1));

@@ -97,7 +97,7 @@ struct ScoreOptions {
   bool allow_empty = false;
   SchemeOptions scheme;
   std::string score = "top1";
-  std::string alignment = "whole-token";
+  std::string alignment = "first-piece";
 };
 
 // Scores the suspect; for a bundle, also keeps the plot series and the input files' hashes.
@@ -236,7 +236,7 @@ void add_radioactivity_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sc->add_option("--alignment", s->alignment,
                  "a suspect token that is not one whole watermark token (own tokenizer, or an answer's logprobs): "
-                 "whole-token drops it, first-piece reads it as the first watermark token of its bytes")
+                 "first-piece reads it as the first watermark token of its bytes, whole-token drops it")
       ->check(CLI::IsMember({"whole-token", "first-piece"}))
       ->capture_default_str();
   sc->add_option("--top-k", s->recipe.top_k, "predicted ids scored per position (open model)")
