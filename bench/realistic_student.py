@@ -19,8 +19,9 @@ N asks prefix probes instead: every W story cut after 12 words and every N words
 story goes on with it for a few tokens even when it samples); with --accounts the answers are also split by their
 story's account and scanned as the open reading is. Each trained student is saved in the work dir (a second run
 reads it again without training); every reading is appended to WORK/results.jsonl, which --plot draws (log10 p
-against rho). --control-keys N scores each full reading with N unrelated fixed keys and checks the counts at p <=
-0.05 and 0.01 against exact binomial bounds. --accounts N also reads W as N accounts (consecutive runs of stories,
+against rho). --control-keys N scores each full reading (--control-readings full), each account scan (scans: the
+scan's Bonferroni p under every key) or both with N unrelated fixed keys and checks the counts at p <= 0.05 and 0.01
+against exact binomial bounds. --accounts N also reads W as N accounts (consecutive runs of stories,
 as the teacher served them), each scored alone, and reports the smallest p-value times N (Bonferroni).
 --tokenizer-type teacher gives the student the watermark tokenizer (the same-tokenizer case; texts still
 re-tokenized, as a scraper would).
@@ -28,8 +29,8 @@ re-tokenized, as a scraper would).
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic \
       [--stories 500] [--rho 0.05,0] [--tokenizer-type bpe] [--student-vocab 1024] [--steps 500] \
       [--pretrain-steps 300] [--finetune-steps 200] [--paths scratch,finetune] [--threads 1] [--control-keys N] \
-      [--closed-prompts 200 | --probe-every 20] [--closed-tokens 128] [--concurrency 4] [--temperature 1] \
-      [--api chat] [--accounts 50]
+      [--control-readings full|scans|both] [--closed-prompts 200 | --probe-every 20] [--closed-tokens 128] \
+      [--concurrency 4] [--temperature 1] [--api chat] [--accounts 50]
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --work /tmp/realistic --plot OUT.png
   /usr/bin/python3 bench/realistic_student.py --telltale build/verify/telltale --quick   # about a minute
 
@@ -217,11 +218,12 @@ def control_keys(args, n):
     return [fixed_key(os.path.join(args.work, "control-keys", "f%d.key" % s), s) for s in range(30, 30 + n)]
 
 
-def control(args, keys, name, path, extra=(), closed=False):
-    """One reading scored with every unrelated key: under H0 each p-value is uniform or conservative (KGW's count is
-    discrete, the probability score's Chernoff bound is an upper bound), so the number at or below 0.05 (0.01) is at
-    most Binomial(n, 0.05) (0.01); the check fails when it exceeds the upper 1e-3 quantile. Returns (ok, line)."""
-    ps = [score(args, path, extra, key, closed)["p_value"] for key in keys]
+def control(args, keys, name, p_value):
+    """One reading scored with every unrelated key (p_value(key)): under H0 each p-value is uniform or conservative
+    (KGW's count is discrete, the probability score's Chernoff bound is an upper bound, an account scan's Bonferroni
+    product is a bound), so the number at or below 0.05 (0.01) is at most Binomial(n, 0.05) (0.01); the check fails
+    when it exceeds the upper 1e-3 quantile. Returns (ok, line)."""
+    ps = [p_value(key) for key in keys]
     n = len(ps)
     k05, k01 = sum(p <= 0.05 for p in ps), sum(p <= 0.01 for p in ps)
     b05, b01 = ns.binomial_upper(n, 0.05), ns.binomial_upper(n, 0.01)
@@ -284,18 +286,18 @@ def closed_account_scan(args, log, story_of, n_stories, n, extra):
             files.append((a, "%s.account%d_of%d" % (log, a, n)))
             with open(files[-1][1], "w") as f:
                 f.writelines(chunk)
-    return bonferroni_scan(args, files, n, extra, closed=True)
+    return bonferroni_scan(args, files, n, extra, closed=True), files
 
 
-def bonferroni_scan(args, files, n, extra, closed=False):
-    """Each account's file (a list of (account, path)) scored alone, with both scores, and the smallest p-value times
+def bonferroni_scan(args, files, n, extra, closed=False, key=None, kinds=("top1", "probability")):
+    """Each account's file (a list of (account, path)) scored alone, with each score, and the smallest p-value times
     n (Bonferroni: a rigorous bound on the chance that any of n accounts reads this low under H0, whatever their
     dependence). Returns per score kind (log10 of n p_min, capped at 0; the account; its scored tuples)."""
     out = {}
-    for kind in ("top1", "probability"):
+    for kind in kinds:
         best = None
         for a, path in files:
-            r = score(args, path, (*extra, "--score", kind), closed=closed)
+            r = score(args, path, (*extra, "--score", kind), key, closed)
             if best is None or r["log10_p_value"] < best[2]:
                 best = (a, r["scored_tuples"], r["log10_p_value"])
         out[kind] = (min(0.0, best[2] + math.log10(n)), best[0], best[1])
@@ -484,7 +486,7 @@ def quick(args):
         q = query(args, fn, s.pieces, probes_path, log, 12, 4, "chat")
         check(q["complete"] and q["prompts"] == len(probes),
               "closed, %s: %d prefix probes answered over HTTP" % (name, q["prompts"]))
-        scan = closed_account_scan(args, log, story_of, len(s.wm), 4, tfilter)
+        scan, _ = closed_account_scan(args, log, story_of, len(s.wm), 4, tfilter)
         for kind, (log10, account, scored) in scan.items():
             what = "closed, %s, %d prefix probes%s, 4-account scan, %s: log10 (4 p_min) %.2f, account %d, %d " \
                    "tuples" % (name, len(probes), " (%d known)" % known if name.startswith("memorised") else "", kind,
@@ -498,7 +500,7 @@ def quick(args):
     for name, path, extra, closed in (("open, memorised W, top1", mem, own, False),
                                       ("open, student rho=0, top1", student, own, False),
                                       ("closed, memorised W, top1", logs["memorised W"], tfilter, True)):
-        ok, text = control(args, keys, name, path, extra, closed)
+        ok, text = control(args, keys, name, lambda key: score(args, path, extra, key, closed)["p_value"])
         check(ok, text)
     if failed:
         sys.exit("realistic student quick: %d check(s) failed (files kept in %s)" % (len(failed), args.work))
@@ -511,8 +513,8 @@ def account_scan(args, records, n, write, extra):
     """W cut into n accounts (consecutive, equal runs of stories: the teacher's outputs as its accounts received
     them), each account's reading written once by `write` and scored alone (bonferroni_scan)."""
     size = -(-len(records) // n)
-    chunks = ((a, records[a * size:(a + 1) * size]) for a in range(n))
-    return bonferroni_scan(args, [(a, write(a, chunk)) for a, chunk in chunks if chunk], n, extra)
+    files = [(a, write(a, records[a * size:(a + 1) * size])) for a in range(n) if records[a * size:(a + 1) * size]]
+    return bonferroni_scan(args, files, n, extra), files
 
 
 def record(args, row):
@@ -620,6 +622,9 @@ def main():
                    help="also read W as this many accounts (consecutive runs of stories), the smallest p x accounts")
     p.add_argument("--control-keys", type=int, default=0,
                    help="also score each full reading with this many unrelated fixed keys (null control, <= 200)")
+    p.add_argument("--control-readings", choices=("full", "scans", "both"), default="full",
+                   help="--control-keys: the full readings, the account scans (the scan's Bonferroni p under every "
+                        "key: keys x accounts scores per score), or both")
     args = p.parse_args()
     args.scheme = ["--scheme", "kgw", "--gamma", "0.25", "--delta", args.delta, "--context-width", args.context_width]
     torch.set_num_threads(args.threads)
@@ -702,7 +707,7 @@ def main():
             model.eval()
             t = time.time()
             read = ns.reads(model, wm)
-            readings = []
+            readings, scans = [], []
             for name, records in (("open (all W)", read), ("open (trained W)", read[:trained_wm])):
                 if not records:
                     continue
@@ -751,8 +756,9 @@ def main():
                         path, tag, a, args.accounts, rho, steps, files))
                     write_predictions(file, s.to_suspect(chunk), s.out_vocab, s.ssha, "account %d" % a)
                     return file
-                scan = account_scan(args, read, args.accounts, write, own)
+                scan, files = account_scan(args, read, args.accounts, write, own)
                 name = "open (account scan: %d accounts, Bonferroni)" % args.accounts
+                scans.append((name, files, own, False))
                 for kind, (log10, account, scored) in scan.items():
                     record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
                                                                                    args.student_vocab),
@@ -764,9 +770,10 @@ def main():
                           scan["top1"][0], scan["probability"][1], scan["probability"][2], args.accounts,
                           scan["probability"][0]), flush=True)
             if args.accounts and story_of is not None:
-                scan = closed_account_scan(args, log, story_of, len(wm), args.accounts, tfilter)
+                scan, files = closed_account_scan(args, log, story_of, len(wm), args.accounts, tfilter)
                 name = "closed (probes every %d words, %d tokens, T=%g; account scan: %d accounts, Bonferroni)" % (
                     args.probe_every, args.closed_tokens, args.temperature, args.accounts)
+                scans.append((name, files, tfilter, True))
                 for kind, (log10, account, scored) in scan.items():
                     record(args, {"rho": rho, "path": path, "tokenizer": "%s%d" % (args.tokenizer_type,
                                                                                    args.student_vocab),
@@ -777,12 +784,16 @@ def main():
                           rho * 100, path, name, loss, scan["top1"][1], scan["top1"][2], args.accounts,
                           scan["top1"][0], scan["probability"][1], scan["probability"][2], args.accounts,
                           scan["probability"][0]), flush=True)
-            for name, file, extra, closed in readings if keys else ():
-                if "trained W" in name:
-                    continue
+            controlled = [(name, lambda key, kind, f=file, e=extra, c=closed: score(
+                args, f, (*e, "--score", kind), key, c)["p_value"]) for name, file, extra, closed in readings
+                if args.control_readings != "scans" and "trained W" not in name]
+            controlled += [(name, lambda key, kind, f=files, e=extra, c=closed: 10 ** bonferroni_scan(
+                args, f, args.accounts, e, c, key, (kind,))[kind][0]) for name, files, extra, closed in scans
+                if args.control_readings != "full"]
+            for name, p_value in controlled if keys else ():
                 for kind in ("top1", "probability"):
-                    ok, text = control(args, keys, "rho=%g %s %s %s" % (rho, path, name, kind), file,
-                                       (*extra, "--score", kind), closed)
+                    ok, text = control(args, keys, "rho=%g %s %s %s" % (rho, path, name, kind),
+                                       lambda key: p_value(key, kind))
                     print("control %s%s" % (text, "" if ok else " OUTSIDE THE BOUND"), flush=True)
 
 
