@@ -4,6 +4,7 @@
 // and bad flag combinations refused in one line.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -330,6 +331,37 @@ TEST_CASE(
   const json record = json::parse(slurp(c.dir.path("b/record.json")));
   CHECK(record["recipe"]["score"] == "probability");
   CHECK(record["recipe"]["suspect_tokenizer"] == tok());
+  // The report says the p-value is a bound and how it was computed, and that the plots are the unweighted count.
+  const std::string html = slurp(fs::path(c.dir.path("b")) / telltale::evidence::kReportFile);
+  CHECK(html.find("computed exactly") == std::string::npos);
+  CHECK(html.find("never in the suspect's disfavour (exact tail") != std::string::npos);
+  CHECK(html.find("this is the unweighted count of the results table") != std::string::npos);
+  CHECK(html.find("unweighted count (the plots)") != std::string::npos);
+}
+
+TEST_CASE("a Gumbel probability score bundles, its report saying how its p-value was bounded",
+          "[evidence][radio][alignment]") {
+  RadioCase c;
+  const auto gen = c.run("generate -m " + model() + " -t " + tok() +
+                         " -n 120 --top-p 1 --jsonl --count 2 --key k.key --seed 9 --scheme gumbel");
+  REQUIRE(gen.exit_code == 0);
+  c.dir.file("g.jsonl", gen.out);
+  REQUIRE(c.run("radioactivity predict -m " + model() + " -t " + tok() + " -f completion --out gp.jsonl g.jsonl")
+              .exit_code == 0);
+  c.dir.file("gm.jsonl", certain_predictions(telltale::test::memorised_predictions(slurp(c.dir.path("gp.jsonl")))));
+  const auto scored =
+      c.score("--predictions gm.jsonl --scheme gumbel --score probability --bundle g --signing-key s.key");
+  INFO("stderr: " << scored.err);
+  REQUIRE(scored.exit_code == 0);  // the memorised Gumbel text is detected
+  // Gumbel's unweighted score is a sum of -ln(1 - r), not a count: the report prints it as a number.
+  const json result = json::parse(scored.out);
+  CHECK(result["unweighted"]["statistic"].get<double>() != std::floor(result["unweighted"]["statistic"].get<double>()));
+  const std::string html = slurp(fs::path(c.dir.path("g")) / telltale::evidence::kReportFile);
+  CHECK(html.find("never in the suspect's disfavour (" + result["null"]["method"].get<std::string>()) !=
+        std::string::npos);
+  const auto rerun = telltale::test::run_command(c.rerun("g", "k.key"));
+  INFO("verify --key: " << rerun.err);
+  CHECK(rerun.exit_code == 0);
 }
 
 TEST_CASE("a closed answer log's logprobs give a probability score that report verify re-runs",

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Renders one evidence report per scheme and test kind (bundles made by the built `telltale` from the reference model)
 # to PNG screenshots for docs/report-gallery.md: what a court would see, from the verdict to the plots (the parameter
-# and provenance tables and the appendix are left out of the picture). Usage: tools/report_gallery.py BUILD_DIR OUT.
+# and provenance tables and the appendix are left out of the picture).
+# Usage: tools/report_gallery.py BUILD_DIR OUT [NAME...] (only the named pictures, e.g. radioactivity-closed-words).
 import json
 import os
 import shutil
@@ -79,11 +80,18 @@ def radioactivity(telltale, work, mode):
         write(work, d + "/suspect.jsonl", "\n".join(out) + "\n")
         source = ["--predictions", d + "/suspect.jsonl"]
     else:
-        # A suspect whose answers are the watermarked stories themselves.
-        answers = [json.dumps({"prompt": "Once upon a time", "response": json.loads(s)["completion"]})
-                   for s in stories.splitlines()]
+        # A suspect whose answers are the watermarked stories themselves; "closed-words": through an API whose
+        # tokenizer is not ours (one token per word with its space, each its own top logprob), scored by probability.
+        answers = []
+        for line in stories.splitlines():
+            answer = {"prompt": "Once upon a time", "response": json.loads(line)["completion"]}
+            if mode == "closed-words":
+                words = answer["response"].replace(" ", "\0 ").split("\0")
+                answer["logprobs"] = [{"token": w, "logprob": -0.1, "top_logprobs": [{"token": w, "logprob": -0.1}]}
+                                      for w in words if w]
+            answers.append(json.dumps(answer))
         write(work, d + "/answers.jsonl", "\n".join(answers) + "\n")
-        source = ["--answers", d + "/answers.jsonl"]
+        source = ["--answers", d + "/answers.jsonl"] + (["--score", "probability"] if mode == "closed-words" else [])
     run(telltale, work, ["radioactivity", "score", "--key", "wm.key", "-t", TOK, "--filter", d + "/t.ttcf",
                          "--bundle", d + "/bundle", "--signing-key", "sign.key"] + source, ok=(0, 1))
     return d + "/bundle"
@@ -105,8 +113,8 @@ def screenshot(chromium, html, png, work, height):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: tools/report_gallery.py BUILD_DIR OUT_DIR")
+    if len(sys.argv) < 3:
+        sys.exit("usage: tools/report_gallery.py BUILD_DIR OUT_DIR [NAME...]")
     telltale = os.path.abspath(os.path.join(sys.argv[1], "verify", "telltale"))
     out = os.path.abspath(sys.argv[2])
     chromium = shutil.which("chromium") or sys.exit("chromium is not installed (Debian package chromium)")
@@ -115,17 +123,24 @@ def main():
     try:
         run(telltale, work, ["keygen", "--out", "wm.key"])
         run(telltale, work, ["keygen", "--signing", "--out", "sign.key"])
-        bundles = {
-            "detection-kgw": detection(telltale, work, "kgw", [], ["--window", "16"]),
-            "detection-gumbel": detection(telltale, work, "gumbel", ["--scheme", "gumbel"]),
-            "detection-tournament": detection(telltale, work, "tour", ["--scheme", "tournament"]),
-            "detection-tournament-weighted": detection(
+        makers = {
+            "detection-kgw": lambda: detection(telltale, work, "kgw", [], ["--window", "16"]),
+            "detection-gumbel": lambda: detection(telltale, work, "gumbel", ["--scheme", "gumbel"]),
+            "detection-tournament": lambda: detection(telltale, work, "tour", ["--scheme", "tournament"]),
+            "detection-tournament-weighted": lambda: detection(
                 telltale, work, "tourw", ["--scheme", "tournament", "--tournament-score", "weighted-mean"]),
-            "detection-fingerprint": detection(telltale, work, "fp", ["--scheme", "fingerprint"], ["--window", "16"]),
-            "attribution": attribution(telltale, work),
-            "radioactivity-open": radioactivity(telltale, work, "open"),
-            "radioactivity-closed": radioactivity(telltale, work, "closed"),
+            "detection-fingerprint": lambda: detection(telltale, work, "fp", ["--scheme", "fingerprint"],
+                                                       ["--window", "16"]),
+            "attribution": lambda: attribution(telltale, work),
+            "radioactivity-open": lambda: radioactivity(telltale, work, "open"),
+            "radioactivity-closed": lambda: radioactivity(telltale, work, "closed"),
+            "radioactivity-closed-words": lambda: radioactivity(telltale, work, "closed-words"),
         }
+        names = sys.argv[3:] or list(makers)
+        unknown = [n for n in names if n not in makers]
+        if unknown:
+            sys.exit("unknown picture %s (known: %s)" % (", ".join(unknown), ", ".join(makers)))
+        bundles = {name: makers[name]() for name in names}
         for name, bundle in bundles.items():
             html = os.path.join(work, bundle, "report.html")
             if os.environ.get("TELLTALE_GALLERY_KEEP_HTML"):

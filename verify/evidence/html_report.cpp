@@ -412,6 +412,9 @@ std::string render_radioactivity(const json& record) {
   const bool detected = r.at("detected").get<bool>();
   const bool open = open_mode(record);
   const json& plot = record.at("plots").at(0);
+  // --score probability: the p-value is a bound on a weighted sum's tail, and the plots show the unweighted count.
+  const bool weighted = str(r, "score") == "probability";
+  const std::string method = weighted && r.contains("null") ? str(r.at("null"), "method") : std::string();
 
   std::string h = page_head(record, "Model radioactivity evidence report", detected);
   h += "<h2>What was tested</h2>\n<p>";
@@ -424,16 +427,28 @@ std::string render_radioactivity(const json& record) {
   h += " Each context (the few tokens before a choice) counts once, and only when the suspect had not already been "
        "shown what followed it, so the chance level is exact.</p>\n";
   h += meaning_section(
-      "A model that never trained on our key's text would score this high " + esc(how_often(log10_p)) + ".",
-      "The p-value is the probability, computed exactly, that a model which never saw text "
-      "watermarked with this key scores at least as high as the suspect did." +
+      "A model that never trained on our key's text would score this high " + std::string(weighted ? "at most " : "") +
+          esc(how_often(log10_p)) + ".",
+      (weighted ? "The p-value is an upper bound on the probability that a model which never saw text watermarked "
+                  "with this key scores at least as high as the suspect did: never smaller than the exact value, so "
+                  "never in the suspect's disfavour (" +
+                      esc(method) + ")."
+                : std::string("The p-value is the probability, computed exactly, that a model which never saw text "
+                              "watermarked with this key scores at least as high as the suspect did.")) +
           threshold_sentence(alpha, "the suspect counts as trained on watermarked text"));
   h += "<p id=\"limits\"><strong>Limits.</strong> The test says the suspect model trained on text watermarked with "
        "this key, not who supplied that text to it.</p>\n";
   h += key_section(record);
 
   h += "<h2>Method</h2>\n<p id=\"method\">" + esc(method_text(report::recorded_params(scheme))) +
-       " Here the test is applied to the suspect model's own choices in each context instead of to a text.</p>\n";
+       " Here the test is applied to the suspect model's own choices in each context instead of to a text.";
+  if (weighted) {
+    h += " Here the count is weighted: each token the suspect gave a probability to counts with that probability, so "
+         "the score is the suspect's probability on what the watermark favours, added over the contexts. A model that "
+         "never saw the key gives a weighted sum whose distribution is known from the weights, and the p-value is a "
+         "bound on its upper tail (how, in the results).";
+  }
+  h += "</p>\n";
 
   const json& counts = r.at("counts");
   h += "<h2>Results</h2>\n<table>" + p_row("p-value", log10_p);
@@ -445,16 +460,34 @@ std::string render_radioactivity(const json& record) {
   h += row("choices read", std::to_string(count_or_zero(counts, "positions")));
   h += row("scored tuples", std::to_string(count(r.at("scored_tuples"))));
   h += row("favoured share", fmt("%.4g", r.value("favoured_fraction", 0.0)));
+  if (weighted) {
+    h += row("score", "the suspect's probability on favoured tokens: " + fmt("%.6g", r.value("statistic", 0.0)) +
+                          ", where a model without the key gives " + fmt("%.6g", r.value("expected", 0.0)) +
+                          " on average");
+    h += row("how the p-value is computed", esc(method));
+    if (r.contains("unweighted")) {
+      const json& u = r.at("unweighted");
+      h += row("unweighted count (the plots)", "score " + fmt("%.6g", u.at("statistic").get<double>()) + " over " +
+                                                   std::to_string(count(u.at("scored_tuples"))) +
+                                                   " tuples, each counted once whatever its probability: p = " +
+                                                   p_text(u.at("log10_p_value").get<double>()));
+    }
+  }
   h += alignment_rows(r, recipe);
   h += "</table>\n";
 
   h += "<h2>Plots</h2>\n";
+  const std::string unweighted =
+      weighted ? " Each tuple counts once here, whatever the suspect's probability of it: this is the unweighted count "
+                 "of the results table, not the test above, which weights each tuple by that probability."
+               : "";
   h += figure("Scores against the null",
               std::string("Every scored tuple (a context and the suspect's ") + (open ? "prediction" : "answer") +
-                  " in it), grouped by its score, against the share a model that never saw the key would give.",
+                  " in it), grouped by its score, against the share a model that never saw the key would give." +
+                  unweighted,
               report::scores_plot(plot, scheme, "tuples"));
   h += figure("Evidence growing with scored tuples",
-              "The pooled test after each further batch of scored tuples, in the order they were read.",
+              "The pooled test after each further batch of scored tuples, in the order they were read." + unweighted,
               report::curve_plot(plot, alpha, "tuples scored so far"));
 
   std::string rows = row("predicted ids scored per position", std::to_string(count(recipe.at("top_k"))));
