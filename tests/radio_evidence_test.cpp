@@ -417,6 +417,11 @@ TEST_CASE(
   INFO("verify --key: " << rerun.err);
   REQUIRE(rerun.exit_code == 0);
   CHECK(json::parse(rerun.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
+  // A record that names no rule (every record made before first-piece became the default) re-runs under whole-token.
+  const auto old_rule = telltale::test::run_command(c.rerun("w", "k.key"));
+  INFO("verify --key: " << old_rule.err);
+  REQUIRE(old_rule.exit_code == 0);
+  CHECK(json::parse(old_rule.out)["rerun"].get<std::string>().find("identical") != std::string::npos);
   const auto bad = c.score("--answers answers-lp.jsonl --score probability --alignment first");
   CHECK(bad.exit_code == 2);
 }
