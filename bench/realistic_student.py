@@ -43,7 +43,7 @@ closed mode through the HTTP server and `radioactivity query --concurrency 4`, o
 legacy /v1/completions); a tiny student trained at rho = 0
 must not be detected at 1e-3 (open and closed, both scores); the same two servers asked prefix probes (--probe-every
 20, 12 tokens) and scanned as 4 accounts: the memoriser found at p < 1e-9, the student not at 1e-3; three readings
-scored with 20 unrelated fixed keys must stay within the exact binomial bounds.
+and the memoriser's probe scan scored with 20 unrelated fixed keys must stay within the exact binomial bounds.
 """
 import argparse
 import copy
@@ -480,13 +480,14 @@ def quick(args):
     # stories as 4 accounts; the memoriser is found, the rho = 0 student is not, each with the Bonferroni bound.
     probes_path, probes, story_of = probe_prompts(args, s.wm_text, 20)
     complete, known = memoriser_answers(s.wm, s.pieces, set(probes))
+    scan_files = {}
     for name, fn in (("memorised W", complete),
                      ("student rho=0", student_server.sampler(model, lambda t: encode(s.smodel, [t])[0]))):
         log = os.path.join(args.work, "answers_probes_%s.jsonl" % name.split()[0])
         q = query(args, fn, s.pieces, probes_path, log, 12, 4, "chat")
         check(q["complete"] and q["prompts"] == len(probes),
               "closed, %s: %d prefix probes answered over HTTP" % (name, q["prompts"]))
-        scan, _ = closed_account_scan(args, log, story_of, len(s.wm), 4, tfilter)
+        scan, scan_files[name] = closed_account_scan(args, log, story_of, len(s.wm), 4, tfilter)
         for kind, (log10, account, scored) in scan.items():
             what = "closed, %s, %d prefix probes%s, 4-account scan, %s: log10 (4 p_min) %.2f, account %d, %d " \
                    "tuples" % (name, len(probes), " (%d known)" % known if name.startswith("memorised") else "", kind,
@@ -495,13 +496,17 @@ def quick(args):
                 check(log10 < -9, what + " (p < 1e-9)")
             else:
                 check(log10 > -3, what + " (not detected at 1e-3)")
-    # Unrelated keys: the memoriser's readings (strong under the owner's key) and the student's, under 20 others.
+    # Unrelated keys: the memoriser's readings (strong under the owner's key) and the student's, under 20 others; and
+    # the memoriser's 4-account probe scan, each key's Bonferroni p.
     keys = control_keys(args, 20)
     for name, path, extra, closed in (("open, memorised W, top1", mem, own, False),
                                       ("open, student rho=0, top1", student, own, False),
                                       ("closed, memorised W, top1", logs["memorised W"], tfilter, True)):
         ok, text = control(args, keys, name, lambda key: score(args, path, extra, key, closed)["p_value"])
         check(ok, text)
+    ok, text = control(args, keys, "closed, memorised W, prefix probes, 4-account scan, top1", lambda key: 10 ** (
+        bonferroni_scan(args, scan_files["memorised W"], 4, tfilter, True, key, ("top1",))["top1"][0]))
+    check(ok, text)
     if failed:
         sys.exit("realistic student quick: %d check(s) failed (files kept in %s)" % (len(failed), args.work))
     if fresh:
