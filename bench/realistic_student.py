@@ -518,7 +518,8 @@ def account_scan(args, records, n, write, extra):
     """W cut into n accounts (consecutive, equal runs of stories: the teacher's outputs as its accounts received
     them), each account's reading written once by `write` and scored alone (bonferroni_scan)."""
     size = -(-len(records) // n)
-    files = [(a, write(a, records[a * size:(a + 1) * size])) for a in range(n) if records[a * size:(a + 1) * size]]
+    chunks = ((a, records[a * size:(a + 1) * size]) for a in range(n))
+    files = [(a, write(a, chunk)) for a, chunk in chunks if chunk]
     return bonferroni_scan(args, files, n, extra), files
 
 
